@@ -1,0 +1,96 @@
+# tensorc: `make demo` and `make test` are the two commands of the README;
+# both install what is missing first (scripts/deps.sh).
+#
+#   make            build/tensorc
+#   make demo       compile and run the examples, checked against the reference
+#   make test       every test: Check suites, end to end, and a sanitizer pass
+#   make bench      benchmarks (bench/)
+#   make install PREFIX=/usr/local
+
+PREFIX   ?= /usr/local
+BUILD    ?= build
+CC       ?= cc
+OPT      ?= -O2 -g
+SAN      ?=
+WERROR   ?= -Werror
+CFLAGS_W  = -Wall -Wextra $(WERROR) -Wno-unused-parameter
+PKGS      = lua5.4 check
+CPPFLAGS  = -I. $(shell pkg-config --cflags lua5.4 2>/dev/null) -DTC_VERSION='"$(VERSION)"'
+CFLAGS    = -std=c11 -D_GNU_SOURCE $(OPT) $(CFLAGS_W) $(SAN)
+LDLIBS    = -ltcc $(shell pkg-config --libs lua5.4 2>/dev/null) -ledit -ldl -lm -lpthread
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+VERSION  := 0.1.0
+
+# Every .c of a stage folder goes into the library; tensorc/cli is the driver.
+LIB_SRC  := $(wildcard tensorc/*.c lang/*.c passes/*.c emit/*.c rt/*.c rt/ref/*.c)
+CLI_SRC  := $(wildcard tensorc/cli/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/lang/prelude_lua.o
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+HDRS     := $(wildcard tensorc/*.h lang/*.h passes/*.h emit/*.h rt/*.h rt/ref/*.h tensorc/cli/*.h tests/*.h)
+
+# One Check runner per test folder: tests/<stage>/*.c -> build/test_<stage>.
+TEST_DIRS := $(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/*.c))))
+TEST_BINS := $(TEST_DIRS:%=$(BUILD)/test_%)
+TEST_COMMON := $(wildcard tests/*.c)
+
+.PHONY: all deps demo test test-unit test-e2e test-san bench install clean
+all: $(BUILD)/tensorc
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# The Lua prelude is kept as a .lua file and embedded as a C string.
+$(BUILD)/gen/prelude_lua.c: lang/prelude.lua scripts/embed.sh
+	@mkdir -p $(dir $@)
+	scripts/embed.sh tcL_prelude_lua $< > $@
+$(BUILD)/obj/lang/prelude_lua.o: $(BUILD)/gen/prelude_lua.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libtensorc.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tensorc: $(CLI_OBJ) $(BUILD)/libtensorc.a
+	$(CC) $(CFLAGS) $(CLI_OBJ) $(BUILD)/libtensorc.a $(LDLIBS) -o $@
+
+$(BUILD)/test_%: $(BUILD)/libtensorc.a $(TEST_COMMON) $(HDRS) $(wildcard tests/*/*.c)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(filter tests/$*/%.c,$(wildcard tests/$*/*.c)) $(TEST_COMMON) \
+	  $(BUILD)/libtensorc.a $(LDLIBS) $(CHECK_LIBS) -o $@
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh $(BUILD)/tensorc
+
+# The README's test command.
+test: deps
+	@$(MAKE) --no-print-directory test-unit test-e2e
+	@$(MAKE) --no-print-directory test-san
+
+test-unit: $(BUILD)/tensorc $(TEST_BINS)
+	@set -e; for t in $(TEST_BINS); do echo "== $$t"; TENSORC=$(BUILD)/tensorc $$t; done
+
+test-e2e: $(BUILD)/tensorc
+	@TENSORC=$(BUILD)/tensorc BUILD=$(BUILD) tests/e2e/run.sh
+
+# The compiler and the test runners under ASan+UBSan, in their own build
+# folder (generated code is put under the sanitizers by tests/e2e itself).
+test-san:
+	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g" \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  test-unit test-e2e
+
+bench: deps all
+	@$(MAKE) --no-print-directory -C bench
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/tensorc
+	install -m 755 $(BUILD)/tensorc $(DESTDIR)$(PREFIX)/bin/tensorc
+	install -m 644 README.md LICENSE docs/*.md $(DESTDIR)$(PREFIX)/share/doc/tensorc/
+
+clean:
+	rm -rf build build-san

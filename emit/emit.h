@@ -1,0 +1,31 @@
+/*
+ * emit.h: the C writers.  From a module's loop IR they write the C of
+ * spec/abi.md: M.h (the shared ABI definitions and the prototypes) and M.c
+ * (the kernels).
+ */
+#ifndef TC_EMIT_H
+#define TC_EMIT_H
+
+#include "../tensorc/graph.h"
+#include "../tensorc/loop.h"
+
+typedef enum tcE_target {
+  TCE_TARGET_SCALAR, /* plain C99; compiles under tcc */
+  TCE_TARGET_COUNT
+} tcE_target;
+
+typedef struct tcE_options {
+  const char *module_name; /* M: the module's name or --name */
+  const char *prefix;      /* --prefix, or NULL */
+  tcE_target target;
+  int single_file;         /* 1: the header's text is put in the source
+                              instead of #include "M.h" (for the JITs) */
+} tcE_options;
+
+/* M.h.  progs[i] is the loop program of m->kernels.data[i].  Malloc'd. */
+char *tcE_emit_header(const tc_module *m, const tcE_options *opt);
+/* M.c (or the single file).  Malloc'd; NULL with an error in d. */
+char *tcE_emit_source(const tc_module *m, const tc_loop_prog *const *progs,
+                      const tcE_options *opt, tc_diag *d);
+
+#endif
