@@ -28,8 +28,9 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/lang/prelude_lua.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 HDRS     := $(wildcard tensorc/*.h lang/*.h passes/*.h emit/*.h rt/*.h rt/ref/*.h tensorc/cli/*.h tests/*.h)
 
-# One Check runner per test folder: tests/<stage>/*.c -> build/test_<stage>.
-TEST_DIRS := $(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/*.c))))
+# One Check runner per test folder: tests/<stage>/*.c -> build/test_<stage>
+# (tests/e2e holds a shell driver and helper programs instead).
+TEST_DIRS := $(filter-out e2e,$(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/*.c)))))
 TEST_BINS := $(TEST_DIRS:%=$(BUILD)/test_%)
 TEST_COMMON := $(wildcard tests/*.c)
 

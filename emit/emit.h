@@ -22,9 +22,14 @@ typedef struct tcE_options {
                               instead of #include "M.h" (for the JITs) */
 } tcE_options;
 
-/* M.h.  progs[i] is the loop program of m->kernels.data[i].  Malloc'd. */
+/* M.h: the ABI's shared definitions and every kernel's prototypes.
+   Malloc'd; deterministic. */
 char *tcE_emit_header(const tc_module *m, const tcE_options *opt);
-/* M.c (or the single file).  Malloc'd; NULL with an error in d. */
+/* M.c (or, with single_file, the header's text followed by the source):
+   every kernel of m, progs[i] being the loop program of m->kernels.data[i]
+   (from tcP_lower).  Only the scalar target exists so far (opt->target is
+   not consulted).  Malloc'd and byte-identical for the same input; NULL
+   with an error in d. */
 char *tcE_emit_source(const tc_module *m, const tc_loop_prog *const *progs,
                       const tcE_options *opt, tc_diag *d);
 

@@ -9,7 +9,8 @@
 
 typedef struct tcL_options {
   int unsafe_lua;          /* lift the sandbox (--unsafe-lua) */
-  size_t memory_limit;     /* bytes the Lua state may hold; 0: default (256 MiB) */
+  size_t memory_limit;     /* bytes the Lua state and the graph it builds may
+                              hold; 0: default (256 MiB) */
   int64_t instruction_limit; /* Lua VM instructions; 0: default (10^9) */
   const char *module_name; /* --name, or NULL for the file's stem */
 } tcL_options;
@@ -27,6 +28,9 @@ tc_module *tcL_load_string(const char *src, const char *chunkname,
    Kernels accumulate in the session's module; declaring a kernel whose
    name exists replaces it. */
 typedef struct tcL_session tcL_session;
+/* A new session whose file name in messages is "stdin" and whose module
+   is named opt->module_name or "repl".  NULL (with the reason on stderr)
+   only when the Lua state cannot be made. */
 tcL_session *tcL_session_new(const tcL_options *opt);
 /* Run one chunk (a line or several).  Returns 0, or -1 with the error in d
    (the session stays usable).  Values of expressions typed alone

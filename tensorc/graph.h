@@ -83,44 +83,87 @@ typedef struct tc_schedule {
   int node;
   int tile[TC_MAX_RANK], ntile;
   int vectorize, parallel, unroll; /* 0 when not given */
+  int has_parallel; /* parallel was given: `parallel` is then an axis (0 too) */
   tc_loc loc;
 } tc_schedule;
 
 /*
  * A graph node.  Attributes by op:
- *   CONST        rank 0; value in num (floats) or inum (ints, bool)
- *   INPUT WEIGHT arg: index into kernel->args
+ *   CONST        rank 0; value in num (floats) or inum (ints, bool: 0/1)
+ *   INPUT WEIGHT arg: index into kernel->args (whose node points back);
+ *                every other node has arg = -1
  *   elementwise  in[] broadcast to shape (each rank <= rank, aligned right,
- *                extents equal or 1); all operands share one dtype except
- *                WHERE's cond (bool); LEAKY_RELU slope in num
- *   CAST         in[0] converted to dtype
+ *                each extent equal to the result's, or the constant 1, or
+ *                symbolic and equal by a TC_CHECK_EQ); all operands share
+ *                one dtype (the promoted one, see tensorc/promote.h) except
+ *                WHERE's cond (bool); CMP ops give bool; LOGICAL_* take
+ *                bool operands; DIV and the float functions (exp ...
+ *                hardswish, leaky_relu) take float operands; arithmetic on
+ *                bool is done in i64.  LEAKY_RELU slope in num
+ *   CAST         in[0] converted to dtype (never to its own dtype)
  *   SUM..ARGMIN  ints = reduced axes of in[0], ascending, nints of them;
- *                keepdim; SUM/PROD of integers or bool give I64, MEAN of
- *                integers is preceded by a cast to F32 (so MEAN is float)
- *   SOFTMAX LOG_SOFTMAX  axis (>= 0)
+ *                keepdim (reduced axes kept as extent 1).  The input
+ *                already has the accumulation dtype: SUM/PROD of integers
+ *                or bool read a cast to I64 (so their input and result are
+ *                both I64), MEAN of integers or bool reads a cast to F32;
+ *                MAX/MIN keep the dtype; ARGMAX/ARGMIN have exactly one
+ *                axis, any input dtype, an I64 result
+ *   SOFTMAX LOG_SOFTMAX  axis (>= 0); float (integer input cast to f32)
  *   LAYER_NORM   in = x [, gamma] [, beta]; ints = {n, has_gamma, has_beta};
- *                num = eps; normalizes the last n axes
- *   RMS_NORM     in = x [, gamma]; ints = {has_gamma}; num = eps; last axis
+ *                num = eps; normalizes the last n axes (1 <= n <= rank);
+ *                gamma and beta have the shape of those n axes
+ *   RMS_NORM     in = x [, gamma]; ints = {has_gamma}; num = eps; last axis;
+ *                gamma has shape [x.shape[-1]]
  *   BATCH_NORM   in = x, mean, var [, gamma] [, beta]; ints = {has_gamma,
- *                has_beta}; num = eps; channel axis 1
+ *                has_beta}; num = eps; channel axis 1 (x rank >= 2), the
+ *                others have shape [x.shape[1]]
+ *                (all norms: operands and result share one float dtype)
  *   RESHAPE      shape is the new shape (a TC_CHECK_EQ of element counts
- *                is recorded when they are not known equal)
+ *                is recorded when they are not known equal).  Proto: shape
+ *                may hold one NULL for the -1 entry; it becomes
+ *                total // product(others), with a TC_CHECK_DIVISIBLE
+ *                (total, product) unless the division is known exact
  *   PERMUTE      ints = perm: output axis d is input axis ints[d]
- *   EXPAND       in[0] broadcast to shape (as an elementwise operand)
+ *                (proto: negative axes allowed, normalized here)
+ *   EXPAND       in[0] broadcast to shape (as an elementwise operand).
+ *                Proto: rank and shape = the target; a NULL entry (the
+ *                DSL's -1) keeps the input's extent, not allowed for new
+ *                leading axes
  *   SLICE        axis; exts[0] = start (normalized: 0 <= start <= extent);
- *                ints = {step}; shape[axis] = the number of elements taken
- *   CONCAT       in = the parts; axis
+ *                ints = {step}; shape[axis] = the number of elements taken.
+ *                Proto: axis (may be negative); exts[0] = start and
+ *                exts[1] = stop, each an extent >= 0 or NULL for Python's
+ *                None; ints = {step [, start_negative, stop_negative]}: a
+ *                negative flag says the bound is -exts[i] (counts from the
+ *                end).  Clamped as Python does: a bound b >= 0 is
+ *                min(b, L), a negative -m is max(L - m, 0); the count is
+ *                max(0, (stop - start + step - 1) // step); step >= 1
+ *   CONCAT       in = the parts (same rank, equal extents outside axis,
+ *                one promoted dtype); axis; shape[axis] = the sum
  *   PAD          ints = {before0, after0, before1, ...} (>= 0); num/inum =
- *                the fill value in the node's dtype
+ *                the fill value in the node's dtype.  Proto: num = the
+ *                fill as a double, converted here with cast()'s rules
  *   MATMUL       in = a [..., M, K], b [..., K, N], both rank >= 2 (the
  *                front end unsqueezes 1-D operands and squeezes the
- *                result); batch dims broadcast; result [batch..., M, N]
- *   LINEAR       in = x [..., IN], w [OUT, IN] [, b [OUT]]; ints = {has_bias}
+ *                result); batch dims broadcast; result [batch..., M, N];
+ *                a, b and the result share one dtype (bool computes in i64)
+ *   LINEAR       in = x [..., IN], w [OUT, IN] [, b [OUT]]; ints = {has_bias};
+ *                result [..., OUT]; one dtype
  *   EINSUM       in = the operands; str = "bik,bkj->bij" (explicit form,
- *                normalized: no spaces)
- *   COMPUTE      body: the scalar expression; in = every node it LOADs
- *                (the LOADs' ref are node ids); shape = the given extents;
- *                the body's IVAR d ranges over 0..shape[d]-1
+ *                normalized: no spaces; letters a-z A-Z; one term per
+ *                operand, a letter per axis; equal letters have equal
+ *                extents; output letters unique and found in an input);
+ *                one dtype
+ *   COMPUTE      body: the scalar expression; in = every node it LOADs,
+ *                ascending and without repeats (the LOADs' ref are node
+ *                ids); shape = the given extents; the body's IVAR d ranges
+ *                over 0..shape[d]-1; every RVAR is bound by an enclosing
+ *                REDUCE of the body; dtype = the body's
+ *   `next` is unused by the constructors (0).
+ *
+ * Symbolic extents that must be equal are recorded once in k->checks
+ * (with the op's loc); a result extent is then taken from the constant
+ * side when there is one (the check makes them equal).
  */
 typedef struct tc_node {
   tc_op op;
@@ -180,7 +223,9 @@ int tc_kernel_count_role(const tc_kernel *k, tc_role role);
    (an extent negative or overflowing). */
 int tc_kernel_arg_shape(const tc_kernel *k, int a, const int64_t *dims,
                         int64_t *shape);
-/* Evaluate every tc_check and every argument's extents: TC_OK or TC_EINVAL. */
+/* TC_OK, or TC_EINVAL when a dim is negative, a tc_check fails, or an
+   extent of an argument, a node or an rvar is negative or overflows (or
+   an element count overflows int64). */
 int tc_kernel_check_dims(const tc_kernel *k, const int64_t *dims);
 
 /* The C prefix P of a kernel (spec/abi.md): `prefix` (or the module name)
@@ -190,7 +235,10 @@ char *tc_kernel_cname(const tc_module *m, const tc_kernel *k,
                       const char *prefix);
 
 /* ---- node constructors -------------------------------------------------
-   Each returns the new node's id, or -1 with an error in d (at loc).
+   Each returns the new node's id, or -1 with an error in d (at loc)
+   (tc_graph_output returns the new argument's index).  Operands given as
+   node ids must exist (asserted); user errors (shapes, axes, ranks) are
+   messages "FUNCTION: what is wrong" naming the operands' shapes.
    Constant operands are made with tc_graph_const first.  "Promote"
    means PyTorch's rule; Lua-number operands are weak (they take the
    other operand's dtype when that is of the same kind), which the front
@@ -198,9 +246,15 @@ char *tc_kernel_cname(const tc_module *m, const tc_kernel *k,
 
 int tc_graph_const(tc_kernel *k, tc_arena *ar, tc_dtype t, double num,
                    int64_t inum, tc_loc loc);
+/* An INPUT or WEIGHT argument and its node.  The front end has checked
+   the name (asserted unique here); errors: a bool dtype, rank >
+   TC_MAX_RANK, a negative constant extent, a weight extent that is not a
+   constant. */
 int tc_graph_arg(tc_kernel *k, tc_arena *ar, const char *name, tc_role role,
                  tc_dtype t, int rank, const tc_ext *const *shape, tc_loc loc,
                  tc_diag *d);
+/* An OUTPUT argument returning `node` (its dtype and shape); a bool node
+   is an error.  Returns the argument's index in k->args, or -1. */
 int tc_graph_output(tc_kernel *k, tc_arena *ar, const char *name, int node,
                     tc_loc loc, tc_diag *d);
 /* Elementwise (UNARY, BINARY, TERNARY, CMP) with broadcasting and
@@ -212,18 +266,27 @@ int tc_graph_cast(tc_kernel *k, tc_arena *ar, int x, tc_dtype t, tc_loc loc,
 /* axes: nax entries, possibly negative; nax < 0 means all axes. */
 int tc_graph_reduce(tc_kernel *k, tc_arena *ar, tc_op op, int x, int nax,
                     const int64_t *axes, int keepdim, tc_loc loc, tc_diag *d);
-/* A node of any other op, with attributes filled in `proto` (op, axis,
-   ints, num, str, exts, shape for RESHAPE/EXPAND, ...): validated and
-   completed (shape, dtype, casts) by the constructor. */
+/* A node of any other op, with attributes filled in `proto` (op, in,
+   nin, axis, ints, num, str, exts, rank and shape for RESHAPE/EXPAND/
+   COMPUTE, body; see "Proto:" above): validated and completed (shape,
+   dtype, casts) by the constructor.  The proto's arrays are copied, so
+   they may live on the caller's stack.  Elementwise ops, CAST (to
+   proto->dtype), reductions (axes in ints, nints < 0 for all; keepdim)
+   and CONST are accepted too and go to their own constructors. */
 int tc_graph_make(tc_kernel *k, tc_arena *ar, const tc_node *proto,
                   tc_loc loc, tc_diag *d);
-/* A COMPUTE node of the given shape and body. */
+/* A COMPUTE node of the given shape and body (see COMPUTE above).
+   Errors: an IVAR beyond the rank, an RVAR outside a reduction binding
+   it (reported at the sexpr's loc), a negative constant extent. */
 int tc_graph_compute(tc_kernel *k, tc_arena *ar, int rank,
                      const tc_ext *const *shape, const tc_sexpr *body,
                      tc_loc loc, tc_diag *d);
 
 /* ---- scalar expression constructors (compute bodies) ------------------ */
 
+/* Leaves: a constant of dtype t (num for floats, inum for integers and
+   bool); index variable `axis` of the enclosing compute and reduction
+   variable `rvar` (both i64); the i64 value of an extent. */
 const tc_sexpr *tc_sexpr_const(tc_arena *ar, tc_dtype t, double num,
                                int64_t inum, tc_loc loc);
 const tc_sexpr *tc_sexpr_ivar(tc_arena *ar, int axis, tc_loc loc);
@@ -239,9 +302,13 @@ const tc_sexpr *tc_sexpr_load(tc_kernel *k, tc_arena *ar, int node, int nidx,
 const tc_sexpr *tc_sexpr_elementwise(tc_arena *ar, tc_op op, int nargs,
                                      const tc_sexpr *const *args, double num,
                                      tc_loc loc, tc_diag *d);
+/* x converted to t: x itself when it is of dtype t, a new CONST when x
+   is a constant (converted with cast()'s rules), else a CAST. */
 const tc_sexpr *tc_sexpr_cast(tc_arena *ar, const tc_sexpr *x, tc_dtype t,
                               tc_loc loc);
-/* red over rvar (SUM MAX MIN PROD). */
+/* red over rvar (SUM MAX MIN PROD); rvar must exist in k->rvars.  SUM
+   and PROD of integers or bool give i64 (the body is cast).  Binding an
+   rvar inside a reduction over the same rvar is an error. */
 const tc_sexpr *tc_sexpr_reduce(tc_kernel *k, tc_arena *ar, tc_op red, int rvar,
                                 const tc_sexpr *body, tc_loc loc, tc_diag *d);
 
@@ -251,6 +318,12 @@ const tc_sexpr *tc_sexpr_reduce(tc_kernel *k, tc_arena *ar, tc_op red, int rvar,
    "  %3 = add(%1, %2) : f32[B, 768]   # mlp.lua:5" */
 void tc_graph_print(tc_buf *b, const tc_module *m);
 void tc_sexpr_print(tc_buf *b, const tc_sexpr *e, const tc_kernel *k);
+/* A shape as DSL text, "[B, 768]", with k's dim names (a NULL extent,
+   the -1 of a reshape, prints as -1). */
+void tc_shape_print(tc_buf *b, const tc_kernel *k, int rank,
+                    const tc_ext *const *shape);
+/* An extent as DSL text with k's dim names ("(W - 3)//2 + 1"). */
+void tc_kernel_ext_print(tc_buf *b, const tc_kernel *k, const tc_ext *e);
 /* Checks the invariants above; an internal error (a bug) is reported in d.
    Returns 0 when the graph is well formed. */
 int tc_graph_verify(const tc_module *m, tc_diag *d);

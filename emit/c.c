@@ -1,0 +1,1145 @@
+/*
+ * c.c: the shared C writer.  It writes what spec/abi.md specifies (the
+ * header, the context, the typed and generic entry points, the
+ * self-description and P_shape), the validation at the top of P_run, and
+ * the loop nests of a loop program; per-target files (emit/scalar.c)
+ * supply how single values are computed.
+ *
+ * Layout of a kernel's P_run:
+ *   1. ctx non-NULL, every dim >= 0;
+ *   2. every extent the program uses, evaluated once with overflow checks
+ *      (a negative extent is TC_EINVAL), then the kernel's runtime checks;
+ *   3. element counts of the arguments (overflow: TC_EINVAL) and the
+ *      pointer checks (a pointer to a non-empty array must not be NULL);
+ *   4. temporaries, malloc'd, freed on every path after this point;
+ *   5. one loop nest per stage, in order, with a comment naming the DSL
+ *      line it came from.
+ * Expressions are written one temporary per scalar-expression node
+ * ("const float v3 = v1 * v2;"): tcc overflows on deep expressions, and it
+ * reads well.  Shared subexpressions are computed once per scope.
+ */
+#include "cgen.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tcE_line(tcE_cg *g, const char *fmt, ...) {
+  for (int i = 0; i < g->indent; i++) tc_buf_puts(g->o, "  ");
+  va_list ap;
+  va_start(ap, fmt);
+  tc_buf_vprintf(g->o, fmt, ap);
+  va_end(ap);
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+/* The generated code's own identifiers must not collide with the user's
+   (dims and arguments are C identifiers of the user's choosing).  A family
+   of names is a base followed by digits ("v3"); a base is lengthened with
+   '_' until no user name belongs to its family. */
+typedef struct names {
+  const tc_kernel *k;
+  char i[16], r[16], v[16], t[16], e[16], n[16];
+  char rc[16], ctx[16], c[16];
+  char **arg, **dim; /* C names of the arguments and dims (malloc'd) */
+} names;
+
+/* Identifiers of libc, libm and the ABI that generated code uses: a user's
+   dim or argument of that name would hide them (or be replaced by a
+   macro), so it gets another C name. */
+static int reserved(const char *u, const char *P) {
+  static const char *const words[] = {
+      "free", "malloc", "calloc", "memcpy", "memset", "size_t", "NULL", "int8_t",
+      "uint8_t", "int16_t", "uint16_t", "int32_t", "uint32_t", "int64_t", "uint64_t",
+      "fabs", "exp", "exp2", "log", "log2", "log1p", "expm1", "sqrt", "sin", "cos",
+      "tanh", "erf", "floor", "ceil", "nearbyint", "trunc", "pow", "fmod", "fabsf",
+      "expf", "exp2f", "logf", "log2f", "log1pf", "expm1f", "sqrtf", "sinf", "cosf",
+      "tanhf", "erff", "floorf", "ceilf", "nearbyintf", "truncf", "powf", "fmodf",
+      "tc_arg_info", "tc_kernel_info", "done"};
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (!strcmp(u, words[i])) return 1;
+  size_t n = strlen(P);
+  return !strncmp(u, "TC_", 3) || !strncmp(u, "INT", 3) || !strncmp(u, "UINT", 4) ||
+         !strncmp(u, "SIZE_", 5) || !strncmp(u, "__", 2) ||
+         (!strncmp(u, P, n) && u[n] == '_');
+}
+
+static int user_name_taken(const tc_kernel *k, const char *s) {
+  for (int j = 0; j < k->args.len; j++)
+    if (!strcmp(k->args.data[j].name, s)) return 1;
+  for (int j = 0; j < k->dims.len; j++)
+    if (!strcmp(k->dims.data[j].name, s)) return 1;
+  return 0;
+}
+
+/* u itself, or when that is reserved, "u_" + u (or "w_" + u when P is
+   "u"), lengthened by '_' until no user name is the same. */
+static char *safe_name(const tc_kernel *k, const char *u, const char *P) {
+  if (!reserved(u, P)) return tc_xstrdup(u);
+  tc_buf b = {0};
+  tc_buf_printf(&b, "%s_%s", strcmp(P, "u") ? "u" : "w", u);
+  while (user_name_taken(k, b.data)) tc_buf_putc(&b, '_');
+  assert(!reserved(b.data, P));
+  return tc_buf_steal(&b);
+}
+
+static int user_name_matches(const tc_kernel *k, const char *base, int family) {
+  size_t n = strlen(base);
+  for (int pass = 0; pass < 2; pass++) {
+    int cnt = pass ? k->args.len : k->dims.len;
+    for (int j = 0; j < cnt; j++) {
+      const char *u = pass ? k->args.data[j].name : k->dims.data[j].name;
+      if (strncmp(u, base, n)) continue;
+      if (!family && u[n] == 0) return 1;
+      if (family && u[n] >= '0' && u[n] <= '9') {
+        const char *c = u + n;
+        while (*c >= '0' && *c <= '9') c++;
+        if (!*c) return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+static void pick(const tc_kernel *k, char out[16], const char *base, int family) {
+  snprintf(out, 16, "%s", base);
+  while (user_name_matches(k, out, family) && strlen(out) < 14) strcat(out, "_");
+}
+
+static void names_free(names *nm) {
+  for (int j = 0; j < nm->k->args.len; j++) free(nm->arg[j]);
+  for (int j = 0; j < nm->k->dims.len; j++) free(nm->dim[j]);
+  free(nm->arg);
+  free(nm->dim);
+}
+
+static void names_init(names *nm, const tc_kernel *k, const char *P) {
+  nm->k = k;
+  nm->arg = tc_xcalloc((size_t)k->args.len + 1, sizeof *nm->arg);
+  nm->dim = tc_xcalloc((size_t)k->dims.len + 1, sizeof *nm->dim);
+  for (int j = 0; j < k->args.len; j++) nm->arg[j] = safe_name(k, k->args.data[j].name, P);
+  for (int j = 0; j < k->dims.len; j++) nm->dim[j] = safe_name(k, k->dims.data[j].name, P);
+  pick(k, nm->i, "i", 1);
+  pick(k, nm->r, "r", 1);
+  pick(k, nm->v, "v", 1);
+  pick(k, nm->t, "t", 1);
+  pick(k, nm->e, "e", 1);
+  pick(k, nm->n, "n", 1);
+  pick(k, nm->rc, "rc", 0);
+  pick(k, nm->ctx, "ctx", 0);
+  pick(k, nm->c, "c", 0);
+}
+
+/* ---- per-kernel state ------------------------------------------------- */
+
+typedef struct ext_tab {
+  const tc_ext **ext;
+  char **name;
+  char *nonneg; /* a check that it is >= 0 was written (or not needed) */
+  int len, cap;
+  int dims_array; /* dims are named dims[i] (P_shape), not by their names */
+} ext_tab;
+
+typedef struct memo {
+  const tc_sexpr *e;
+  char *name;
+} memo;
+
+typedef struct kemit {
+  tcE_cg *g;
+  const tc_module *m;
+  const tc_kernel *k;
+  const tc_loop_prog *p;
+  const char *P;
+  names nm;
+  tc_arena ar;     /* strings of this kernel */
+  ext_tab ext;
+  int next_e;
+  char **count;    /* buffer id -> C expression of its element count */
+  char *read;      /* buffer id -> loaded somewhere */
+  int has_temps;
+  /* the stage being written */
+  const tc_stage *s;
+  int nv;          /* next v<N> */
+  TC_VEC(memo) memos;
+} kemit;
+
+static char *kstr(kemit *kx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static char *kstr(kemit *kx, const char *fmt, ...) {
+  tc_buf b = {0};
+  va_list ap;
+  va_start(ap, fmt);
+  tc_buf_vprintf(&b, fmt, ap);
+  va_end(ap);
+  char *s = tc_arena_strdup(&kx->ar, b.data ? b.data : "");
+  tc_buf_free(&b);
+  return s;
+}
+
+/* The statement that fails with code `code` from inside P_run. */
+static const char *fail(kemit *kx, const char *code) {
+  if (!kx->has_temps) return kstr(kx, "return %s;", code);
+  return kstr(kx, "{ %s = %s; goto done; }", kx->nm.rc, code);
+}
+
+/* ---- extents ----------------------------------------------------------- */
+
+static void ext_tab_free(ext_tab *t) {
+  free(t->ext);
+  free(t->name);
+  free(t->nonneg);
+  memset(t, 0, sizeof *t);
+}
+
+static int ext_find(const ext_tab *t, const tc_ext *e) {
+  for (int i = 0; i < t->len; i++)
+    if (tc_ext_equal(t->ext[i], e)) return i;
+  return -1;
+}
+
+/* 1 when e cannot be negative, the dims being >= 0. */
+static int ext_nonneg(const tc_ext *e) {
+  int64_t v;
+  switch (e->kind) {
+  case TC_EXT_CONST: return e->value >= 0;
+  case TC_EXT_DIM: return 1;
+  case TC_EXT_MAX:
+    return ext_nonneg(e->a) || ext_nonneg(e->b);
+  case TC_EXT_ADD:
+  case TC_EXT_MUL:
+  case TC_EXT_MIN:
+    return ext_nonneg(e->a) && ext_nonneg(e->b);
+  case TC_EXT_FLOORDIV:
+    return ext_nonneg(e->a) && tc_ext_is_const(e->b, &v) && v > 0;
+  default: return 0;
+  }
+}
+
+/* The C expression of extent e; statements computing it (with overflow
+   checks failing by `on_fail`) are written first when it is not known
+   yet.  `top`: e is used as an extent (not only inside another), so it
+   must be >= 0. */
+static const char *ext_get(kemit *kx, ext_tab *t, const tc_ext *e, int top,
+                           const char *on_fail) {
+  int i = ext_find(t, e);
+  if (i < 0) {
+    char *name;
+    int nonneg = 0;
+    int64_t v;
+    if (tc_ext_is_const(e, &v)) {
+      tc_buf b = {0};
+      tcE_scalar_literal(kx->g, &b, TC_DT_I64, 0, v);
+      name = tc_arena_strdup(&kx->ar, b.data);
+      tc_buf_free(&b);
+      nonneg = v >= 0;
+    } else if (e->kind == TC_EXT_DIM) {
+      name = t->dims_array ? kstr(kx, "dims[%d]", e->dim)
+                           : kstr(kx, "%s", kx->nm.dim[e->dim]);
+      nonneg = 1; /* dims are checked first */
+    } else {
+      const char *a = ext_get(kx, t, e->a, 0, on_fail);
+      const char *b = ext_get(kx, t, e->b, 0, on_fail);
+      name = kstr(kx, "%s%d", kx->nm.e, kx->next_e++);
+      nonneg = ext_nonneg(e);
+      switch (e->kind) {
+      case TC_EXT_ADD:
+      case TC_EXT_SUB:
+      case TC_EXT_MUL: {
+        tcE_helper h = e->kind == TC_EXT_ADD   ? TCE_H_EXT_ADD
+                       : e->kind == TC_EXT_SUB ? TCE_H_EXT_SUB
+                                               : TCE_H_EXT_MUL;
+        const char *fn = e->kind == TC_EXT_ADD   ? "tc_ext_add"
+                         : e->kind == TC_EXT_SUB ? "tc_ext_sub"
+                                                 : "tc_ext_mul";
+        tcE_use_helper(kx->g, h);
+        tcE_line(kx->g, "int64_t %s;\n", name);
+        tcE_line(kx->g, "if (%s(%s, %s, &%s)) %s\n", fn, a, b, name, on_fail);
+        break;
+      }
+      case TC_EXT_FLOORDIV:
+        tcE_use_helper(kx->g, TCE_H_EXT_FLOORDIV);
+        if (!tc_ext_is_const(e->b, &v) || v <= 0)
+          tcE_line(kx->g, "if (%s <= 0) %s\n", b, on_fail);
+        tcE_line(kx->g, "const int64_t %s = tc_ext_floordiv(%s, %s);\n", name, a, b);
+        break;
+      case TC_EXT_MAX:
+      case TC_EXT_MIN:
+        tcE_line(kx->g, "const int64_t %s = %s %s %s ? %s : %s;\n", name, a,
+                 e->kind == TC_EXT_MAX ? ">" : "<", b, a, b);
+        break;
+      default:
+        assert(!"extent kind");
+      }
+    }
+    if (t->len == t->cap) {
+      t->cap = t->cap ? 2 * t->cap : 16;
+      t->ext = tc_xrealloc(t->ext, (size_t)t->cap * sizeof *t->ext);
+      t->name = tc_xrealloc(t->name, (size_t)t->cap * sizeof *t->name);
+      t->nonneg = tc_xrealloc(t->nonneg, (size_t)t->cap);
+    }
+    t->ext[t->len] = e;
+    t->name[t->len] = name;
+    t->nonneg[t->len] = (char)nonneg;
+    i = t->len++;
+  }
+  if (top && !t->nonneg[i]) {
+    tcE_line(kx->g, "if (%s < 0) %s\n", t->name[i], on_fail);
+    t->nonneg[i] = 1;
+  }
+  return t->name[i];
+}
+
+/* An extent already evaluated by the prologue. */
+static const char *ext_name(kemit *kx, const tc_ext *e) {
+  int i = ext_find(&kx->ext, e);
+  assert(i >= 0 && "extent not evaluated in the prologue");
+  return kx->ext.name[i];
+}
+
+/* Extents in expressions are plain i64 values (N - 1 may be -1), while
+   the range of a reduction is an extent and must not be negative. */
+static void collect_sx_exts(kemit *kx, const tc_sexpr *e, const char *on_fail) {
+  if (e->op == TC_OP_EXTENT || e->op == TC_OP_REDUCE)
+    ext_get(kx, &kx->ext, e->ext, e->op == TC_OP_REDUCE, on_fail);
+  for (int i = 0; i < e->nargs; i++) collect_sx_exts(kx, e->args[i], on_fail);
+}
+
+/* ---- headers ----------------------------------------------------------- */
+
+static const char *abi_dtype(tc_dtype t) {
+  switch (t) {
+  case TC_DT_F32: return "TC_F32";
+  case TC_DT_F64: return "TC_F64";
+  case TC_DT_BF16: return "TC_BF16";
+  case TC_DT_I8: return "TC_I8";
+  case TC_DT_U8: return "TC_U8";
+  case TC_DT_I32: return "TC_I32";
+  case TC_DT_I64: return "TC_I64";
+  default: return "0";
+  }
+}
+
+static const char *abi_role(tc_role r) {
+  switch (r) {
+  case TC_ROLE_INPUT: return "TC_INPUT";
+  case TC_ROLE_WEIGHT: return "TC_WEIGHT";
+  case TC_ROLE_OUTPUT: return "TC_OUTPUT";
+  }
+  return "0";
+}
+
+static const char abi_block[] =
+    "#ifndef TENSORC_ABI_V1\n"
+    "#define TENSORC_ABI_V1\n"
+    "#define TC_OK 0\n"
+    "#define TC_EINVAL (-1)\n"
+    "#define TC_ENOMEM (-2)\n"
+    "#define TC_EINDEX (-3)\n"
+    "#define TC_DERIVED INT64_MIN\n"
+    "\n"
+    "enum tc_dtype { TC_F32 = 1, TC_F64, TC_BF16, TC_I8, TC_U8, TC_I32, TC_I64 };\n"
+    "enum tc_role  { TC_INPUT = 1, TC_WEIGHT, TC_OUTPUT };\n"
+    "enum tc_format { TC_DENSE = 0, TC_CSR_ROWPTR, TC_CSR_COL, TC_CSR_VAL };\n"
+    "\n"
+    "typedef struct tc_arg_info {\n"
+    "  const char *name;        /* \"x\"; for CSR parts \"A.rowptr\", \"A.col\", \"A.val\" */\n"
+    "  int role, dtype, format, rank;\n"
+    "  const int64_t *csr_shape; /* CSR parts: {rows, cols}, encoded as shape is;\n"
+    "                               NULL for dense arguments */\n"
+    "  const int64_t *shape;    /* shape[d] >= 0: a fixed extent;\n"
+    "                              shape[d] == TC_DERIVED: computed from the dims\n"
+    "                                (e.g. a conv output), ask P_shape;\n"
+    "                              other shape[d] < 0: the value of dims[-shape[d] - 1];\n"
+    "                              NULL for CSR col and val parts (rank 1), whose\n"
+    "                              length is rowptr[rows] */\n"
+    "} tc_arg_info;\n"
+    "\n"
+    "typedef struct tc_kernel_info {\n"
+    "  const char *name;        /* \"M_K\" */\n"
+    "  int ndims;  const char *const *dim_names;\n"
+    "  int nargs;  const tc_arg_info *args;   /* weights, inputs, outputs,\n"
+    "                                            each group in declaration order */\n"
+    "} tc_kernel_info;\n"
+    "#endif /* TENSORC_ABI_V1 */\n";
+
+/* "const float *x" / "float *y" */
+static void param(tc_buf *b, const tc_arg *a, const char *cname) {
+  tc_buf_printf(b, "%s%s *%s", a->role == TC_ROLE_OUTPUT ? "" : "const ",
+                tc_dtype_ctype(a->dtype), cname);
+}
+
+/* "int P_create(P_ctx **ctx, const float *w1, ...)" */
+static void create_signature(tc_buf *b, const tc_kernel *k, const char *P,
+                             const names *nm, int na, const int *abi) {
+  tc_buf_printf(b, "int %s_create(%s_ctx **%s", P, P, nm->ctx);
+  for (int j = 0; j < na; j++) {
+    const tc_arg *a = &k->args.data[abi[j]];
+    if (a->role != TC_ROLE_WEIGHT) continue;
+    tc_buf_puts(b, ", ");
+    param(b, a, nm->arg[abi[j]]);
+  }
+  tc_buf_puts(b, ")");
+}
+
+/* "int P_run(const P_ctx *ctx, int64_t B, const float *x, float *y)" */
+static void run_signature(tc_buf *b, const tc_kernel *k, const char *P,
+                          const names *nm, int na, const int *abi) {
+  tc_buf_printf(b, "int %s_run(const %s_ctx *%s", P, P, nm->ctx);
+  for (int d = 0; d < k->dims.len; d++) tc_buf_printf(b, ", int64_t %s", nm->dim[d]);
+  for (int j = 0; j < na; j++) {
+    const tc_arg *a = &k->args.data[abi[j]];
+    if (a->role == TC_ROLE_WEIGHT) continue;
+    tc_buf_puts(b, ", ");
+    param(b, a, nm->arg[abi[j]]);
+  }
+  tc_buf_puts(b, ")");
+}
+
+static void kernel_decls(tc_buf *b, const tc_module *m, const tc_kernel *k,
+                         const char *P) {
+  names nm;
+  names_init(&nm, k, P);
+  int *abi = tc_xmalloc(((size_t)k->args.len + 1) * sizeof(int));
+  int na = tc_kernel_abi_args(k, abi);
+  tc_buf_printf(b, "/* kernel %s (%s:%d) */\n", k->name,
+                k->loc.file ? k->loc.file : (m->file ? m->file : "?"), k->loc.line);
+  tc_buf_printf(b, "typedef struct %s_ctx %s_ctx;\n", P, P);
+  create_signature(b, k, P, &nm, na, abi);
+  tc_buf_printf(b, ";\nvoid %s_destroy(%s_ctx *%s);\n", P, P, nm.ctx);
+  run_signature(b, k, P, &nm, na, abi);
+  tc_buf_puts(b, ";\n");
+  free(abi);
+  tc_buf_printf(b, "const tc_kernel_info *%s_info(void);\n", P);
+  tc_buf_printf(b, "int %s_create_v(%s_ctx **ctx, const void *const *weights);\n", P, P);
+  tc_buf_printf(b,
+                "int %s_run_v(const %s_ctx *ctx, const int64_t *dims,\n"
+                "    const void *const *inputs, void *const *outputs);\n", P, P);
+  tc_buf_printf(b, "int %s_shape(int arg, const int64_t *dims, int64_t *shape);\n", P);
+  names_free(&nm);
+}
+
+static char *guard_of(const char *M) {
+  char *g = tc_xmalloc(strlen(M) + 16);
+  size_t n = 0;
+  for (const char *c = M; *c; c++)
+    g[n++] = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+  strcpy(g + n, "_TENSORC_H");
+  return g;
+}
+
+static const char *module_M(const tc_module *m, const tcE_options *opt) {
+  return opt && opt->module_name ? opt->module_name : m->name;
+}
+
+char *tcE_emit_header(const tc_module *m, const tcE_options *opt) {
+  tc_buf b = {0};
+  const char *M = module_M(m, opt);
+  char *guard = guard_of(M);
+  tc_buf_printf(&b, "/* %s.h: generated by tensorc from %s.  Do not edit. */\n", M,
+                m->file ? m->file : M);
+  tc_buf_printf(&b, "#ifndef %s\n#define %s\n\n#include <stdint.h>\n\n", guard, guard);
+  tc_buf_puts(&b, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+  tc_buf_puts(&b, abi_block);
+  for (int i = 0; i < m->kernels.len; i++) {
+    char *P = tc_kernel_cname(m, m->kernels.data[i], opt ? opt->prefix : NULL);
+    tc_buf_putc(&b, '\n');
+    kernel_decls(&b, m, m->kernels.data[i], P);
+    free(P);
+  }
+  tc_buf_puts(&b, "\n#ifdef __cplusplus\n}\n#endif\n\n");
+  tc_buf_printf(&b, "#endif /* %s */\n", guard);
+  free(guard);
+  return tc_buf_steal(&b);
+}
+
+/* ---- the self-description ---------------------------------------------- */
+
+static void emit_info(kemit *kx, tc_buf *b, int na, const int *abi) {
+  const tc_kernel *k = kx->k;
+  const char *P = kx->P;
+  for (int j = 0; j < na; j++) {
+    const tc_arg *a = &k->args.data[abi[j]];
+    if (a->rank == 0) continue;
+    tc_buf_printf(b, "static const int64_t %s_shape_%d[] = {", P, j);
+    for (int d = 0; d < a->rank; d++) {
+      int64_t v;
+      const tc_ext *e = a->shape[d];
+      if (d) tc_buf_puts(b, ", ");
+      if (tc_ext_is_const(e, &v)) tc_buf_printf(b, "%lld", (long long)v);
+      else if (e->kind == TC_EXT_DIM) tc_buf_printf(b, "-%d", e->dim + 1);
+      else tc_buf_puts(b, "TC_DERIVED");
+    }
+    tc_buf_puts(b, "};\n");
+  }
+  tc_buf_printf(b, "static const tc_arg_info %s_args[] = {\n", P);
+  for (int j = 0; j < na; j++) {
+    const tc_arg *a = &k->args.data[abi[j]];
+    tc_buf_printf(b, "    {\"%s\", %s, %s, TC_DENSE, %d, NULL, ", a->name, abi_role(a->role),
+                  abi_dtype(a->dtype), a->rank);
+    if (a->rank) tc_buf_printf(b, "%s_shape_%d},\n", P, j);
+    else tc_buf_puts(b, "NULL},\n");
+  }
+  tc_buf_puts(b, "};\n");
+  if (k->dims.len) {
+    tc_buf_printf(b, "static const char *const %s_dim_names[] = {", P);
+    for (int d = 0; d < k->dims.len; d++)
+      tc_buf_printf(b, "%s\"%s\"", d ? ", " : "", k->dims.data[d].name);
+    tc_buf_puts(b, "};\n");
+  }
+  tc_buf_printf(b, "static const tc_kernel_info %s_kernel_info = {\"%s\", %d, %s%s, %d, %s_args};\n\n",
+                P, P, k->dims.len, k->dims.len ? P : "NULL", k->dims.len ? "_dim_names" : "",
+                na, P);
+  tc_buf_printf(b, "const tc_kernel_info *%s_info(void) { return &%s_kernel_info; }\n", P, P);
+}
+
+/* P_shape: each argument's extents evaluated from dims[]. */
+static void emit_shape_fn(kemit *kx, int na, const int *abi) {
+  tcE_cg *g = kx->g;
+  const tc_kernel *k = kx->k;
+  tcE_line(g, "\nint %s_shape(int arg, const int64_t *dims, int64_t *shape) {\n", kx->P);
+  g->indent = 1;
+  if (k->dims.len) {
+    tcE_line(g, "if (!dims) return TC_EINVAL;\n");
+    for (int d = 0; d < k->dims.len; d++) tcE_line(g, "if (dims[%d] < 0) return TC_EINVAL;\n", d);
+  } else {
+    tcE_line(g, "(void)dims;\n");
+  }
+  tcE_line(g, "switch (arg) {\n");
+  for (int j = 0; j < na; j++) {
+    const tc_arg *a = &k->args.data[abi[j]];
+    tcE_line(g, "case %d: /* %s */\n", j, a->name);
+    g->indent = 2;
+    if (a->rank > 0) {
+      tcE_line(g, "if (!shape) return TC_EINVAL;\n");
+      ext_tab t = {0};
+      t.dims_array = 1;
+      int save_e = kx->next_e;
+      kx->next_e = 0;
+      int opened = 0;
+      for (int d = 0; d < a->rank; d++) {
+        int64_t v;
+        if (!tc_ext_is_const(a->shape[d], &v) && a->shape[d]->kind != TC_EXT_DIM && !opened) {
+          tcE_line(g, "{\n");
+          g->indent++;
+          opened = 1;
+        }
+        const char *s = ext_get(kx, &t, a->shape[d], 1, "return TC_EINVAL;");
+        tcE_line(g, "shape[%d] = %s;\n", d, s);
+      }
+      if (opened) {
+        g->indent--;
+        tcE_line(g, "}\n");
+      }
+      kx->next_e = save_e;
+      ext_tab_free(&t);
+    }
+    tcE_line(g, "return TC_OK;\n");
+    g->indent = 1;
+  }
+  tcE_line(g, "default:\n");
+  tcE_line(g, "  return TC_EINVAL;\n");
+  tcE_line(g, "}\n");
+  g->indent = 0;
+  tcE_line(g, "}\n");
+}
+
+/* ---- create, destroy, the generic entry points ------------------------ */
+
+static int64_t const_count(const tc_arg *a) {
+  int64_t n = 1, v;
+  for (int d = 0; d < a->rank; d++) {
+    int ok = tc_ext_is_const(a->shape[d], &v);
+    assert(ok && "weights have integer shapes");
+    (void)ok;
+    n *= v;
+  }
+  return n;
+}
+
+static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
+  tcE_cg *g = kx->g;
+  const tc_kernel *k = kx->k;
+  const char *P = kx->P, *ctx = kx->nm.ctx, *c = kx->nm.c;
+  int nw = 0;
+  tcE_line(g, "\nstruct %s_ctx {\n", P);
+  for (int j = 0; j < na; j++) {
+    const tc_arg *a = &k->args.data[abi[j]];
+    if (a->role != TC_ROLE_WEIGHT) continue;
+    tcE_line(g, "  %s *%s; /* a copy of the weight */\n", tc_dtype_ctype(a->dtype), kx->nm.arg[abi[j]]);
+    nw++;
+  }
+  if (!nw) tcE_line(g, "  char unused; /* C wants a member; the kernel has no weights */\n");
+  tcE_line(g, "};\n\n");
+
+  tcE_line(g, "void %s_destroy(%s_ctx *%s) {\n", P, P, ctx);
+  if (nw) {
+    tcE_line(g, "  if (!%s) return;\n", ctx);
+    for (int j = 0; j < na; j++) {
+      const tc_arg *a = &k->args.data[abi[j]];
+      if (a->role == TC_ROLE_WEIGHT) tcE_line(g, "  free(%s->%s);\n", ctx, kx->nm.arg[abi[j]]);
+    }
+  }
+  tcE_line(g, "  free(%s);\n}\n\n", ctx);
+
+  create_signature(g->o, k, P, &kx->nm, na, abi);
+  tc_buf_puts(g->o, " {\n");
+  g->indent = 1;
+  tcE_line(g, "%s_ctx *%s;\n", P, c);
+  tcE_line(g, "if (!%s) return TC_EINVAL;\n", ctx);
+  for (int j = 0; j < na; j++) {
+    const tc_arg *a = &k->args.data[abi[j]];
+    if (a->role == TC_ROLE_WEIGHT && const_count(a) > 0)
+      tcE_line(g, "if (!%s) return TC_EINVAL;\n", kx->nm.arg[abi[j]]);
+  }
+  tcE_line(g, "%s = (%s_ctx *)calloc(1, sizeof *%s);\n", c, P, c);
+  tcE_line(g, "if (!%s) return TC_ENOMEM;\n", c);
+  for (int j = 0; j < na; j++) {
+    const tc_arg *a = &k->args.data[abi[j]];
+    if (a->role != TC_ROLE_WEIGHT) continue;
+    int64_t n = const_count(a);
+    if (n == 0) continue; /* stays NULL: a pointer to nothing is never read */
+    const char *w = kx->nm.arg[abi[j]];
+    tcE_line(g, "%s->%s = (%s *)malloc(%lld * sizeof *%s->%s);\n", c, w,
+             tc_dtype_ctype(a->dtype), (long long)n, c, w);
+    tcE_line(g, "if (!%s->%s) {\n", c, w);
+    tcE_line(g, "  %s_destroy(%s);\n", P, c);
+    tcE_line(g, "  return TC_ENOMEM;\n");
+    tcE_line(g, "}\n");
+    tcE_line(g, "memcpy(%s->%s, %s, %lld * sizeof *%s->%s);\n", c, w, w, (long long)n, c, w);
+  }
+  tcE_line(g, "*%s = %s;\n", ctx, c);
+  tcE_line(g, "return TC_OK;\n");
+  g->indent = 0;
+  tcE_line(g, "}\n\n");
+
+  /* create_v */
+  tcE_line(g, "int %s_create_v(%s_ctx **ctx, const void *const *weights) {\n", P, P);
+  if (nw) {
+    tcE_line(g, "  if (!weights) return TC_EINVAL;\n");
+    tcE_line(g, "  return %s_create(ctx", P);
+    int w = 0;
+    for (int j = 0; j < na; j++) {
+      const tc_arg *a = &k->args.data[abi[j]];
+      if (a->role != TC_ROLE_WEIGHT) continue;
+      tc_buf_printf(g->o, ", (const %s *)weights[%d]", tc_dtype_ctype(a->dtype), w++);
+    }
+    tc_buf_puts(g->o, ");\n");
+  } else {
+    tcE_line(g, "  (void)weights;\n");
+    tcE_line(g, "  return %s_create(ctx);\n", P);
+  }
+  tcE_line(g, "}\n");
+}
+
+static void emit_run_v(kemit *kx, int na, const int *abi) {
+  tcE_cg *g = kx->g;
+  const tc_kernel *k = kx->k;
+  int nin = 0;
+  for (int j = 0; j < na; j++)
+    if (k->args.data[abi[j]].role == TC_ROLE_INPUT) nin++;
+  tcE_line(g, "\nint %s_run_v(const %s_ctx *ctx, const int64_t *dims,\n", kx->P, kx->P);
+  tcE_line(g, "    const void *const *inputs, void *const *outputs) {\n");
+  g->indent = 1;
+  tcE_line(g, "if (%s%s!outputs) return TC_EINVAL;\n", k->dims.len ? "!dims || " : "",
+           nin ? "!inputs || " : "");
+  if (!k->dims.len) tcE_line(g, "(void)dims;\n");
+  if (!nin) tcE_line(g, "(void)inputs;\n");
+  tcE_line(g, "return %s_run(ctx", kx->P);
+  for (int d = 0; d < k->dims.len; d++) tc_buf_printf(g->o, ", dims[%d]", d);
+  int i = 0, o = 0;
+  for (int j = 0; j < na; j++) {
+    const tc_arg *a = &k->args.data[abi[j]];
+    if (a->role == TC_ROLE_INPUT)
+      tc_buf_printf(g->o, ",\n      (const %s *)inputs[%d]", tc_dtype_ctype(a->dtype), i++);
+    else if (a->role == TC_ROLE_OUTPUT)
+      tc_buf_printf(g->o, ",\n      (%s *)outputs[%d]", tc_dtype_ctype(a->dtype), o++);
+  }
+  tc_buf_puts(g->o, ");\n");
+  g->indent = 0;
+  tcE_line(g, "}\n");
+}
+
+/* ---- stages ------------------------------------------------------------ */
+
+static char *new_v(kemit *kx) { return kstr(kx, "%s%d", kx->nm.v, kx->nv++); }
+
+/* Structural equality of scalar expressions: the DSL makes a new node for
+   every call, so `idx(i)` written twice is two equal trees. */
+static int sx_equal(const tc_sexpr *a, const tc_sexpr *b) {
+  if (a == b) return 1;
+  if (a->op != b->op || a->dtype != b->dtype || a->nargs != b->nargs || a->var != b->var ||
+      a->ref != b->ref || a->inum != b->inum)
+    return 0;
+  if (a->op == TC_OP_REDUCE && a->red != b->red) return 0;
+  if ((a->op == TC_OP_CONST || a->op == TC_OP_LEAKY_RELU) &&
+      memcmp(&a->num, &b->num, sizeof a->num))
+    return 0;
+  if ((a->ext || b->ext) && !(a->ext && b->ext && tc_ext_equal(a->ext, b->ext))) return 0;
+  for (int i = 0; i < a->nargs; i++)
+    if (!sx_equal(a->args[i], b->args[i])) return 0;
+  return 1;
+}
+
+/* The variable already holding e's value in this scope, or NULL. */
+static const char *memo_find(kemit *kx, const tc_sexpr *e) {
+  for (int i = kx->memos.len - 1; i >= 0; i--)
+    if (sx_equal(kx->memos.data[i].e, e)) return kx->memos.data[i].name;
+  return NULL;
+}
+
+static const char *memo_put(kemit *kx, const tc_sexpr *e, char *name) {
+  memo mm = {e, name};
+  TC_VEC_PUSH(kx->memos, mm);
+  return name;
+}
+
+/* The C name of buffer b, and (for an alias) the buffer that holds it. */
+static const char *buf_cname(kemit *kx, int b) {
+  const tc_lbuf *x = &kx->p->bufs.data[b];
+  if (x->kind == TC_LBUF_ALIAS) x = &kx->p->bufs.data[x->alias];
+  if (x->kind == TC_LBUF_ARG) return kx->nm.arg[x->arg];
+  return kstr(kx, "%s%d", kx->nm.t, x->node);
+}
+
+/* 1 when s is one parenthesized expression "(...)". */
+static int wrapped(const char *s) {
+  if (s[0] != '(') return 0;
+  int depth = 0;
+  for (const char *c = s; *c; c++) {
+    depth += (*c == '(') - (*c == ')');
+    if (depth == 0) return c[1] == 0;
+  }
+  return 0;
+}
+
+/* Row-major offset of idx[] in a buffer of this shape:
+   ((i0 * E1 + i1) * E2 + i2). */
+static char *linear(kemit *kx, const tc_lbuf *x, const char *const *idx) {
+  if (x->rank == 0) return kstr(kx, "0");
+  tc_buf b = {0};
+  tc_buf_puts(&b, idx[0]);
+  int is_zero = !strcmp(idx[0], "0");
+  for (int d = 1; d < x->rank; d++) {
+    const char *E = ext_name(kx, x->shape[d]);
+    if (is_zero) {
+      b.len = 0;
+      tc_buf_puts(&b, idx[d]);
+      is_zero = !strcmp(idx[d], "0");
+      continue;
+    }
+    char *prev = tc_buf_steal(&b);
+    if (!strcmp(E, "1")) {
+      tc_buf_puts(&b, prev);
+    } else {
+      int paren = strchr(prev, ' ') != NULL && !wrapped(prev);
+      tc_buf_printf(&b, "%s%s%s * %s", paren ? "(" : "", prev, paren ? ")" : "", E);
+    }
+    if (strcmp(idx[d], "0")) tc_buf_printf(&b, " + %s", idx[d]);
+    free(prev);
+  }
+  char *s = tc_arena_strdup(&kx->ar, b.data);
+  tc_buf_free(&b);
+  return s;
+}
+
+static const char *emit_sx(kemit *kx, const tc_sexpr *e, int in_index);
+
+static int is_index_arith(const tc_sexpr *e) {
+  return e->dtype == TC_DT_I64 &&
+         (e->op == TC_OP_ADD || e->op == TC_OP_SUB || e->op == TC_OP_MUL);
+}
+
+static const char *emit_load(kemit *kx, const tc_sexpr *e) {
+  const tc_lbuf *x = &kx->p->bufs.data[e->ref];
+  const char *idx[TC_MAX_RANK];
+  for (int d = 0; d < e->nargs; d++) {
+    idx[d] = emit_sx(kx, e->args[d], 1);
+    if (kx->s->checked &&
+        !tc_loop_index_in_range(kx->p, kx->s, e->args[d], x->shape[d], kx->s->body))
+      tcE_line(kx->g, "if ((uint64_t)%s >= (uint64_t)%s) %s\n", idx[d],
+               ext_name(kx, x->shape[d]), fail(kx, "TC_EINDEX"));
+  }
+  kx->read[x->kind == TC_LBUF_ALIAS ? x->alias : e->ref] = 1;
+  char *elem = kstr(kx, "%s[%s]", buf_cname(kx, e->ref), linear(kx, x, idx));
+  tc_buf v = {0};
+  tcE_scalar_load(kx->g, &v, e->dtype, elem);
+  char *name = new_v(kx);
+  tcE_line(kx->g, "const %s %s = %s;\n", tcE_value_ctype(e->dtype), name, v.data);
+  tc_buf_free(&v);
+  return name;
+}
+
+/* The condition of a WHERE as a C expression without statements, when it
+   compares leaves (or index arithmetic of leaves in an unchecked stage),
+   so that a chain of WHEREs (concat) reads "if ... else if ... else";
+   NULL otherwise. */
+static const char *inline_operand(kemit *kx, const tc_sexpr *e) {
+  switch (e->op) {
+  case TC_OP_CONST: case TC_OP_IVAR: case TC_OP_RVAR: case TC_OP_EXTENT:
+    return emit_sx(kx, e, 1);
+  default:
+    if (!kx->s->checked && is_index_arith(e) && inline_operand(kx, e->args[0]) &&
+        inline_operand(kx, e->args[1]))
+      return emit_sx(kx, e, 1);
+    return NULL;
+  }
+}
+
+static const char *inline_cond(kemit *kx, const tc_sexpr *c) {
+  if (tc_op_class_of(c->op) != TC_OPC_CMP || c->nargs != 2 ||
+      c->args[0]->dtype != TC_DT_I64)
+    return NULL;
+  const char *a = inline_operand(kx, c->args[0]), *b = a ? inline_operand(kx, c->args[1]) : NULL;
+  if (!b) return NULL;
+  tc_buf x = {0};
+  const char *ab[2] = {a, b};
+  tcE_scalar_op(kx->g, &x, c->op, c->dtype, c->args[0]->dtype, ab, 0);
+  char *s = tc_arena_strdup(&kx->ar, x.data);
+  tc_buf_free(&x);
+  return s;
+}
+
+/* Lazy: the branch not taken performs none of its reads. */
+static const char *emit_where(kemit *kx, const tc_sexpr *e) {
+  tcE_cg *g = kx->g;
+  const char *c = inline_cond(kx, e->args[0]);
+  if (!c) c = emit_sx(kx, e->args[0], 0);
+  char *name = new_v(kx);
+  tcE_line(g, "%s %s;\n", tcE_value_ctype(e->dtype), name);
+  tcE_line(g, "if (%s) {\n", c);
+  for (;;) {
+    g->indent++;
+    int save = kx->memos.len;
+    tcE_line(g, "%s = %s;\n", name, emit_sx(kx, e->args[1], 0));
+    kx->memos.len = save;
+    g->indent--;
+    const tc_sexpr *other = e->args[2];
+    const char *c2 = other->op == TC_OP_WHERE ? inline_cond(kx, other->args[0]) : NULL;
+    if (!c2) break;
+    tcE_line(g, "} else if (%s) {\n", c2);
+    e = other;
+  }
+  tcE_line(g, "} else {\n");
+  g->indent++;
+  int save = kx->memos.len;
+  tcE_line(g, "%s = %s;\n", name, emit_sx(kx, e->args[2], 0));
+  kx->memos.len = save;
+  g->indent--;
+  tcE_line(g, "}\n");
+  return name;
+}
+
+static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
+  tcE_cg *g = kx->g;
+  const tc_sexpr *body = e->args[0];
+  const char *E = ext_name(kx, e->ext);
+  const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
+  int arg = e->red == TC_OP_ARGMAX || e->red == TC_OP_ARGMIN;
+  int64_t v;
+  if ((e->red == TC_OP_MAX || e->red == TC_OP_MIN || arg) &&
+      !(tc_ext_is_const(e->ext, &v) && v > 0))
+    tcE_line(g, "if (%s == 0) %s /* %s of nothing */\n", E, fail(kx, "TC_EINVAL"),
+             tc_op_name(e->red));
+  char *acc = new_v(kx), *best = NULL;
+  tc_buf init = {0};
+  if (arg) {
+    best = new_v(kx);
+    tcE_scalar_reduce_init(g, &init, TC_OP_SUM, body->dtype);
+    tcE_line(g, "int64_t %s = 0;\n", acc);
+    tcE_line(g, "%s %s = %s;\n", tcE_value_ctype(body->dtype), best, init.data);
+  } else {
+    tcE_scalar_reduce_init(g, &init, e->red, e->dtype);
+    tcE_line(g, "%s %s = %s;\n", tcE_value_ctype(e->dtype), acc, init.data);
+  }
+  tc_buf_free(&init);
+  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", r, r, E, r);
+  g->indent++;
+  int save = kx->memos.len;
+  const char *x = emit_sx(kx, body, 0);
+  if (arg) {
+    const char *c = e->red == TC_OP_ARGMAX ? ">" : "<";
+    /* the first extreme wins; a NaN beats any number (the first NaN) */
+    if (tc_dtype_is_float(body->dtype))
+      tcE_line(g, "if (%s == 0 || %s %s %s || (%s != %s && %s == %s)) {\n", r, x, c, best,
+               x, x, best, best);
+    else
+      tcE_line(g, "if (%s == 0 || %s %s %s) {\n", r, x, c, best);
+    tcE_line(g, "  %s = %s;\n", best, x);
+    tcE_line(g, "  %s = %s;\n", acc, r);
+    tcE_line(g, "}\n");
+  } else {
+    tcE_scalar_reduce_step(g, e->red, e->dtype, acc, x);
+  }
+  kx->memos.len = save;
+  g->indent--;
+  tcE_line(g, "}\n");
+  return acc;
+}
+
+/* The C expression (a name or a literal) of e's value, after writing the
+   statements computing it.  in_index: e is (part of) an index of a load
+   in a stage whose indices are in range by construction, where i64
+   arithmetic cannot overflow and is written inline. */
+static const char *emit_sx(kemit *kx, const tc_sexpr *e, int in_index) {
+  tc_buf b = {0};
+  switch (e->op) {
+  case TC_OP_CONST:
+    tcE_scalar_literal(kx->g, &b, e->dtype, e->num, e->inum);
+    break;
+  case TC_OP_IVAR: return kstr(kx, "%s%d", kx->nm.i, e->var);
+  case TC_OP_RVAR: return kstr(kx, "%s%d", kx->nm.r, e->var);
+  case TC_OP_EXTENT: return ext_name(kx, e->ext);
+  default: break;
+  }
+  if (b.data) {
+    char *s = tc_arena_strdup(&kx->ar, b.data);
+    tc_buf_free(&b);
+    return s;
+  }
+  const char *known = memo_find(kx, e);
+  if (known) return known;
+  if (in_index && !kx->s->checked && is_index_arith(e)) {
+    const char *a = emit_sx(kx, e->args[0], 1), *c = emit_sx(kx, e->args[1], 1);
+    const char *o = e->op == TC_OP_ADD ? "+" : e->op == TC_OP_SUB ? "-" : "*";
+    return kstr(kx, "(%s %s %s)", a, o, c);
+  }
+  const char *name;
+  switch (e->op) {
+  case TC_OP_LOAD: name = emit_load(kx, e); break;
+  case TC_OP_WHERE: name = emit_where(kx, e); break;
+  case TC_OP_REDUCE: name = emit_reduce(kx, e); break;
+  default: {
+    const char *a[3] = {NULL, NULL, NULL};
+    assert(e->nargs <= 3);
+    for (int i = 0; i < e->nargs; i++) a[i] = emit_sx(kx, e->args[i], 0);
+    if ((e->op == TC_OP_FLOORDIV || e->op == TC_OP_MOD) && !tc_dtype_is_float(e->dtype)) {
+      const tc_sexpr *d = e->args[1];
+      if (!(d->op == TC_OP_CONST && d->inum != 0))
+        tcE_line(kx->g, "if (%s == 0) %s /* integer division by zero */\n", a[1],
+                 fail(kx, "TC_EINVAL"));
+    }
+    tcE_scalar_op(kx->g, &b, e->op, e->dtype, e->nargs ? e->args[0]->dtype : e->dtype, a,
+                  e->num);
+    if (!strcmp(b.data, a[0])) { /* a no-op, such as bf16 -> f32 */
+      tc_buf_free(&b);
+      name = a[0];
+      break;
+    }
+    char *v = new_v(kx);
+    tcE_line(kx->g, "const %s %s = %s;\n", tcE_value_ctype(e->dtype), v, b.data);
+    tc_buf_free(&b);
+    name = v;
+  }
+  }
+  return memo_put(kx, e, (char *)name);
+}
+
+static void emit_stage(kemit *kx, const tc_stage *s) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  kx->s = s;
+  kx->nv = 0;
+  kx->memos.len = 0;
+  tc_buf_putc(g->o, '\n');
+  tcE_line(g, "/* %s:%d: %s */\n", s->loc.file ? s->loc.file : "?", s->loc.line,
+           s->what ? s->what : "?");
+  int base = g->indent;
+  if (o->rank == 0) {
+    tcE_line(g, "{\n");
+    g->indent++;
+  }
+  const char *idx[TC_MAX_RANK];
+  for (int d = 0; d < o->rank; d++) {
+    idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d],
+             ext_name(kx, o->shape[d]), idx[d]);
+    g->indent++;
+  }
+  const char *v = emit_sx(kx, s->body, 0);
+  tc_buf st = {0};
+  tcE_scalar_store(g, &st, o->dtype, v);
+  tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, s->out), linear(kx, o, idx), st.data);
+  tc_buf_free(&st);
+  while (g->indent > base) {
+    g->indent--;
+    tcE_line(g, "}\n");
+  }
+}
+
+/* Marks the buffers the stages read (arguments never read get (void)). */
+static void mark_reads(kemit *kx, const tc_sexpr *e) {
+  if (e->op == TC_OP_LOAD) {
+    const tc_lbuf *x = &kx->p->bufs.data[e->ref];
+    kx->read[x->kind == TC_LBUF_ALIAS ? x->alias : e->ref] = 1;
+  }
+  for (int i = 0; i < e->nargs; i++) mark_reads(kx, e->args[i]);
+}
+
+static void emit_run(kemit *kx, int na, const int *abi) {
+  tcE_cg *g = kx->g;
+  const tc_kernel *k = kx->k;
+  const tc_loop_prog *p = kx->p;
+  const names *nm = &kx->nm;
+  tc_buf_putc(g->o, '\n');
+  run_signature(g->o, k, kx->P, nm, na, abi);
+  tc_buf_puts(g->o, " {\n");
+  g->indent = 1;
+  for (int b = 0; b < p->bufs.len; b++) {
+    const tc_lbuf *x = &p->bufs.data[b];
+    if (x->kind == TC_LBUF_TEMP) kx->has_temps = 1;
+  }
+  for (int s = 0; s < p->stages.len; s++) mark_reads(kx, p->stages.data[s].body);
+  if (kx->has_temps) tcE_line(g, "int %s = TC_OK;\n", nm->rc);
+  for (int b = 0; b < p->bufs.len; b++) {
+    const tc_lbuf *x = &p->bufs.data[b];
+    if (x->kind == TC_LBUF_TEMP)
+      tcE_line(g, "%s *%s = NULL;\n", tc_dtype_ctype(x->dtype), buf_cname(kx, b));
+  }
+  for (int b = 0; b < p->bufs.len; b++) {
+    const tc_lbuf *x = &p->bufs.data[b];
+    if (x->kind == TC_LBUF_ARG && k->args.data[x->arg].role == TC_ROLE_INPUT && !kx->read[b])
+      tcE_line(g, "(void)%s; /* never read */\n", nm->arg[x->arg]);
+  }
+  tcE_line(g, "if (!%s) return TC_EINVAL;\n", nm->ctx);
+  for (int b = 0; b < p->bufs.len; b++) {
+    const tc_lbuf *x = &p->bufs.data[b];
+    if (x->kind == TC_LBUF_ARG && k->args.data[x->arg].role == TC_ROLE_WEIGHT && kx->read[b])
+      tcE_line(g, "const %s *%s = %s->%s;\n", tc_dtype_ctype(x->dtype), nm->arg[x->arg], nm->ctx,
+               nm->arg[x->arg]);
+  }
+  for (int d = 0; d < k->dims.len; d++)
+    tcE_line(g, "if (%s < 0) return TC_EINVAL;\n", nm->dim[d]);
+  /* 2. extents and checks */
+  const char *ret = "return TC_EINVAL;";
+  for (int b = 0; b < p->bufs.len; b++)
+    for (int d = 0; d < p->bufs.data[b].rank; d++)
+      ext_get(kx, &kx->ext, p->bufs.data[b].shape[d], 1, ret);
+  for (int s = 0; s < p->stages.len; s++) collect_sx_exts(kx, p->stages.data[s].body, ret);
+  for (int c = 0; c < k->checks.len; c++) {
+    const tc_check *ck = &k->checks.data[c];
+    const char *a = ext_get(kx, &kx->ext, ck->a, 1, ret);
+    const char *b = ext_get(kx, &kx->ext, ck->b, 1, ret);
+    if (ck->kind == TC_CHECK_EQ)
+      tcE_line(g, "if (%s != %s) return TC_EINVAL; /* %s:%d */\n", a, b,
+               ck->loc.file ? ck->loc.file : "?", ck->loc.line);
+    else
+      tcE_line(g, "if (%s <= 0 || %s %% %s != 0) return TC_EINVAL; /* %s:%d */\n", b, a, b,
+               ck->loc.file ? ck->loc.file : "?", ck->loc.line);
+  }
+  /* 3. element counts and pointers */
+  for (int b = 0; b < p->bufs.len; b++) {
+    const tc_lbuf *x = &p->bufs.data[b];
+    if (x->kind == TC_LBUF_ALIAS) continue;
+    /* the product as an extent: equal counts are computed once, and
+       ext_get checks the multiplications for overflow */
+    const tc_ext *cnt = tc_ext_const(&kx->ar, 1);
+    for (int d = 0; d < x->rank; d++) cnt = tc_ext_binary(&kx->ar, TC_EXT_MUL, cnt, x->shape[d]);
+    int64_t cst;
+    int all_const = tc_ext_is_const(cnt, &cst);
+    kx->count[b] = (char *)ext_get(kx, &kx->ext, cnt, 1, ret);
+    if (x->kind == TC_LBUF_ARG && k->args.data[x->arg].role != TC_ROLE_WEIGHT) {
+      if (all_const && cst > 0) tcE_line(g, "if (!%s) return TC_EINVAL;\n", nm->arg[x->arg]);
+      else if (!all_const)
+        tcE_line(g, "if (%s > 0 && !%s) return TC_EINVAL;\n", kx->count[b], nm->arg[x->arg]);
+    }
+  }
+  /* 4. temporaries */
+  for (int b = 0; b < p->bufs.len; b++) {
+    const tc_lbuf *x = &p->bufs.data[b];
+    if (x->kind != TC_LBUF_TEMP) continue;
+    const char *t = buf_cname(kx, b), *n = kx->count[b];
+    int lit = n[0] >= '0' && n[0] <= '9';
+    if (!lit)
+      tcE_line(g, "if ((uint64_t)%s > SIZE_MAX / sizeof *%s) %s\n", n, t, fail(kx, "TC_ENOMEM"));
+    if (lit && strcmp(n, "0"))
+      tcE_line(g, "%s = (%s *)malloc(%s * sizeof *%s);\n", t, tc_dtype_ctype(x->dtype), n, t);
+    else if (lit)
+      tcE_line(g, "%s = (%s *)malloc(1);\n", t, tc_dtype_ctype(x->dtype));
+    else
+      tcE_line(g, "%s = (%s *)malloc(%s > 0 ? (size_t)%s * sizeof *%s : 1);\n", t,
+               tc_dtype_ctype(x->dtype), n, n, t);
+    tcE_line(g, "if (!%s) %s\n", t, fail(kx, "TC_ENOMEM"));
+  }
+  /* 5. stages */
+  for (int s = 0; s < p->stages.len; s++) emit_stage(kx, &p->stages.data[s]);
+  if (kx->has_temps) {
+    tc_buf_putc(g->o, '\n');
+    g->indent = 0;
+    tcE_line(g, "done:\n");
+    g->indent = 1;
+    for (int b = 0; b < p->bufs.len; b++)
+      if (p->bufs.data[b].kind == TC_LBUF_TEMP) tcE_line(g, "free(%s);\n", buf_cname(kx, b));
+    tcE_line(g, "return %s;\n", nm->rc);
+  } else {
+    tc_buf_putc(g->o, '\n');
+    tcE_line(g, "return TC_OK;\n");
+  }
+  g->indent = 0;
+  tcE_line(g, "}\n");
+}
+
+static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
+                        const tc_loop_prog *p, const tcE_options *opt) {
+  kemit kx = {0};
+  kx.g = g;
+  kx.m = m;
+  kx.k = k;
+  kx.p = p;
+  char *P = tc_kernel_cname(m, k, opt ? opt->prefix : NULL);
+  kx.P = P;
+  names_init(&kx.nm, k, P);
+  kx.count = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.count);
+  kx.read = tc_xcalloc((size_t)p->bufs.len + 1, 1);
+  int *abi = tc_xmalloc(((size_t)k->args.len + 1) * sizeof(int));
+  int na = tc_kernel_abi_args(k, abi);
+
+  tc_buf_printf(g->o, "\n/* ---- kernel %s ---- */\n\n", P);
+  emit_info(&kx, g->o, na, abi);
+  emit_ctx_fns(&kx, na, abi);
+  emit_run(&kx, na, abi);
+  emit_run_v(&kx, na, abi);
+  emit_shape_fn(&kx, na, abi);
+
+  free(abi);
+  names_free(&kx.nm);
+  free(kx.count);
+  free(kx.read);
+  TC_VEC_FREE(kx.memos);
+  ext_tab_free(&kx.ext);
+  tc_arena_free(&kx.ar);
+  free(P);
+}
+
+char *tcE_emit_source(const tc_module *m, const tc_loop_prog *const *progs,
+                      const tcE_options *opt, tc_diag *d) {
+  (void)d;
+  const char *M = module_M(m, opt);
+  tc_buf body = {0};
+  tcE_cg g = {0};
+  g.o = &body;
+  for (int i = 0; i < m->kernels.len; i++)
+    emit_kernel(&g, m, m->kernels.data[i], progs[i], opt);
+
+  tc_buf out = {0};
+  tc_buf_printf(&out, "/* %s.c: generated by tensorc from %s (target scalar).  Do not edit. */\n",
+                M, m->file ? m->file : M);
+  if (opt && opt->single_file) {
+    char *h = tcE_emit_header(m, opt);
+    tc_buf_puts(&out, h);
+    free(h);
+  } else {
+    tc_buf_printf(&out, "#include \"%s.h\"\n", M);
+  }
+  tc_buf_puts(&out, "\n#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n");
+  tcE_scalar_prelude(&g, &out);
+  tc_buf_puts(&out, body.data ? body.data : "");
+  tc_buf_free(&body);
+  TC_VEC_FREE(g.libm);
+  return tc_buf_steal(&out);
+}

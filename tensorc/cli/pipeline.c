@@ -1,0 +1,258 @@
+/*
+ * pipeline.c: the order of the passes, in one table.
+ *
+ *   parse      the DSL file, run in the sandbox, becomes the graph IR (lang/)
+ *   verify     the graph IR's invariants (tensorc/graph.h)
+ *   decompose  composite ops into primitive ones (passes/decompose.c)
+ *   lower      one loop program per kernel (passes/lower.c)
+ *   emit       the C text of spec/abi.md (emit/)
+ *
+ * `tensorc ir FILE --after PASS` prints the IR after any of them.  In debug
+ * builds (without NDEBUG) the verifiers also run after every pass that
+ * rewrites an IR, so a pass that breaks an invariant is caught where it
+ * did so.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef int (*cli_pass_fn)(cli_compile *c, tc_diag *d);
+
+static int pass_parse(cli_compile *c, tc_diag *d);
+static int pass_verify(cli_compile *c, tc_diag *d);
+static int pass_decompose(cli_compile *c, tc_diag *d);
+static int pass_lower(cli_compile *c, tc_diag *d);
+static int pass_emit(cli_compile *c, tc_diag *d);
+
+/* THE PIPELINE.  Each pass returns CLI_OK, CLI_EUSER or CLI_EINTERNAL. */
+static const struct cli_pass {
+  const char *name;
+  cli_ir_kind kind; /* what `ir --after` prints */
+  cli_pass_fn run;
+} passes[] = {
+    {"parse", CLI_IR_GRAPH, pass_parse},
+    {"verify", CLI_IR_GRAPH, pass_verify},
+    {"decompose", CLI_IR_GRAPH, pass_decompose},
+    {"lower", CLI_IR_LOOP, pass_lower},
+    {"emit", CLI_IR_C, pass_emit},
+};
+#define NPASSES ((int)(sizeof passes / sizeof passes[0]))
+
+int cli_pass_count(void) { return NPASSES; }
+const char *cli_pass_name(int i) { return i >= 0 && i < NPASSES ? passes[i].name : NULL; }
+int cli_pass_find(const char *name) {
+  for (int i = 0; i < NPASSES; i++)
+    if (strcmp(passes[i].name, name) == 0) return i;
+  return -1;
+}
+
+/* ---- the passes ----------------------------------------------------------- */
+
+static int pass_parse(cli_compile *c, tc_diag *d) {
+  if (c->preloaded) {
+    c->module = c->preloaded;
+    c->preloaded = NULL;
+  } else {
+    c->module = tcL_load_file(c->path, &c->lang, d);
+  }
+  if (!c->module) {
+    if (!d->set) cli_error(d, "%s: could not be loaded", c->path);
+    return CLI_EUSER;
+  }
+  return CLI_OK;
+}
+
+/* A failed graph verification is a bug of whatever built the graph. */
+static int verify_graph(const tc_module *m, const char *after, tc_diag *d) {
+  tc_diag vd = {0};
+  if (tc_graph_verify(m, &vd) == 0) return CLI_OK;
+  cli_error(d, "internal error: invalid graph IR after %s: %s",
+             after, vd.msg);
+  return CLI_EINTERNAL;
+}
+
+static int pass_verify(cli_compile *c, tc_diag *d) {
+  return verify_graph(c->module, "parse", d);
+}
+
+static int pass_decompose(cli_compile *c, tc_diag *d) {
+  if (tcP_decompose(c->module, d) != 0) return CLI_EUSER;
+#ifndef NDEBUG
+  return verify_graph(c->module, "decompose", d);
+#else
+  return CLI_OK;
+#endif
+}
+
+/* The module as lower and emit see it: whole, or (with c->kernel) a
+   shallow view holding only that kernel.  The view shares everything with
+   the module and is never freed; it is made after the graph passes, which
+   may allocate in the module's arena. */
+static int select_kernel(cli_compile *c, tc_diag *d) {
+  if (!c->kernel) {
+    c->selected = c->module;
+    return CLI_OK;
+  }
+  tc_kernel *k = tc_module_find_kernel(c->module, c->kernel);
+  if (!k) {
+    tc_buf names = {0};
+    for (int i = 0; i < c->module->kernels.len; i++)
+      tc_buf_printf(&names, "%s%s", i ? ", " : "",
+                    c->module->kernels.data[i]->name);
+    cli_error(d, "%s: no kernel named '%s' (kernels: %s)",
+               c->module->file ? c->module->file : "module", c->kernel,
+               names.data ? names.data : "none");
+    tc_buf_free(&names);
+    return CLI_EUSER;
+  }
+  c->view = *c->module;
+  c->view.kernels.data = &c->view_kernel;
+  c->view_kernel = k;
+  c->view.kernels.len = c->view.kernels.cap = 1;
+  c->selected = &c->view;
+  return CLI_OK;
+}
+
+static int pass_lower(cli_compile *c, tc_diag *d) {
+  int rc = select_kernel(c, d);
+  if (rc != CLI_OK) return rc;
+  int n = c->selected->kernels.len;
+  c->progs = tc_xcalloc((size_t)n + 1, sizeof *c->progs);
+  for (int i = 0; i < n; i++) {
+    c->progs[i] = tcP_lower(c->selected, c->selected->kernels.data[i], d);
+    if (!c->progs[i]) return CLI_EUSER;
+#ifndef NDEBUG
+    tc_diag vd = {0};
+    if (tc_loop_verify(c->progs[i], &vd) != 0) {
+      cli_error(d,
+                 "internal error: invalid loop IR after lower (kernel %s): %s",
+                 c->selected->kernels.data[i]->name, vd.msg);
+      return CLI_EINTERNAL;
+    }
+#endif
+  }
+  return CLI_OK;
+}
+
+static int pass_emit(cli_compile *c, tc_diag *d) {
+  c->emit.module_name = c->module->name;
+  if (!c->emit.single_file) c->header = tcE_emit_header(c->selected, &c->emit);
+  c->source = tcE_emit_source(c->selected,
+                              (const tc_loop_prog *const *)c->progs, &c->emit,
+                              d);
+  return c->source ? CLI_OK : CLI_EUSER;
+}
+
+/* ---- driving ---------------------------------------------------------- */
+
+static void dump_ir(const cli_compile *c, cli_ir_kind kind, tc_buf *b) {
+  switch (kind) {
+  case CLI_IR_GRAPH:
+    if (c->kernel) {
+      /* Graph passes run on the whole module; show only the kernel asked
+         for, through a view as in select_kernel. */
+      tc_kernel *k = tc_module_find_kernel(c->module, c->kernel);
+      if (k) {
+        tc_module view = *c->module;
+        view.kernels.data = &k;
+        view.kernels.len = view.kernels.cap = 1;
+        tc_graph_print(b, &view);
+        break;
+      }
+    }
+    tc_graph_print(b, c->module);
+    break;
+  case CLI_IR_LOOP:
+    for (int i = 0; i < c->selected->kernels.len; i++) tc_loop_print(b, c->progs[i]);
+    break;
+  case CLI_IR_C:
+    if (c->header) {
+      tc_buf_printf(b, "/* ---- %s.h ---- */\n", c->module->name);
+      tc_buf_puts(b, c->header);
+      tc_buf_printf(b, "/* ---- %s.c ---- */\n", c->module->name);
+    }
+    tc_buf_puts(b, c->source);
+    break;
+  }
+}
+
+int cli_compile_run(cli_compile *c, int last, int first_dump, int headers,
+                    tc_buf *dump, tc_diag *d) {
+  for (int i = 0; i <= last && i < NPASSES; i++) {
+    int rc = passes[i].run(c, d);
+    if (rc != CLI_OK) return rc;
+    if (dump && i >= first_dump) {
+      if (headers) tc_buf_printf(dump, "== after %s ==\n", passes[i].name);
+      dump_ir(c, passes[i].kind, dump);
+    }
+  }
+  return CLI_OK;
+}
+
+void cli_compile_free(cli_compile *c) {
+  if (c->progs) {
+    for (int i = 0; c->progs[i]; i++) tc_loop_free(c->progs[i]);
+    free(c->progs);
+  }
+  free(c->header);
+  free(c->source);
+  if (!c->borrowed) {
+    if (c->preloaded) tc_module_free(c->preloaded);
+    if (c->module) tc_module_free(c->module);
+  }
+  memset(c, 0, sizeof *c);
+}
+
+char *cli_compile_for_jit(tc_module *m, int borrowed, const char *kernel,
+                          tcE_target target, const char *prefix, int *status,
+                          tc_diag *d) {
+  cli_compile c = {0};
+  c.preloaded = m;
+  c.borrowed = borrowed;
+  c.kernel = kernel;
+  c.emit.target = target;
+  c.emit.prefix = prefix;
+  c.emit.single_file = 1;
+  *status = cli_compile_run(&c, NPASSES - 1, NPASSES, 0, NULL, d);
+  char *src = NULL;
+  if (*status == CLI_OK) {
+    src = c.source;
+    c.source = NULL;
+  }
+  cli_compile_free(&c);
+  return src;
+}
+
+/* ---- targets ---------------------------------------------------------- */
+
+/* ORDER TARGET: every name of spec/abi.md; `avail` 0 for those whose
+   emitter does not exist yet.  "native" is the best emitter this machine
+   can run, which is scalar until the SIMD emitters land. */
+static const struct {
+  const char *name;
+  int avail;
+  tcE_target target;
+} targets[] = {
+    {"scalar", 1, TCE_TARGET_SCALAR}, {"native", 1, TCE_TARGET_SCALAR},
+    {"avx2", 0, TCE_TARGET_SCALAR},   {"avx512", 0, TCE_TARGET_SCALAR},
+    {"x86-64", 0, TCE_TARGET_SCALAR},
+};
+
+int cli_target_parse(const char *name, tcE_target *t, tc_diag *d) {
+  for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+    if (strcmp(targets[i].name, name) != 0) continue;
+    if (!targets[i].avail) {
+      cli_error(d,
+                 "target '%s' is not available yet (available: scalar, native)",
+                 name);
+      return -1;
+    }
+    *t = targets[i].target;
+    return 0;
+  }
+  cli_error(d,
+             "unknown target '%s' (targets: scalar, native, avx2, avx512, x86-64)",
+             name);
+  return -1;
+}

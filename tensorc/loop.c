@@ -1,0 +1,515 @@
+/* loop.c: the loop IR (tensorc/loop.h): construction, printing, checking. */
+#include "loop.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+tc_loop_prog *tc_loop_new(const tc_module *m, const tc_kernel *k) {
+  tc_loop_prog *p = tc_xcalloc(1, sizeof *p);
+  p->module = m;
+  p->kernel = k;
+  /* Reduction variables of compute bodies keep their kernel ids, so the
+     ones lowering makes start after them. */
+  p->nrvars = k ? k->rvars.len : 0;
+  return p;
+}
+
+void tc_loop_free(tc_loop_prog *p) {
+  if (!p) return;
+  TC_VEC_FREE(p->bufs);
+  TC_VEC_FREE(p->stages);
+  tc_arena_free(&p->arena);
+  free(p);
+}
+
+int tc_loop_add_buf(tc_loop_prog *p, const tc_lbuf *b) {
+  TC_VEC_PUSH(p->bufs, *b);
+  return p->bufs.len - 1;
+}
+
+int tc_loop_add_stage(tc_loop_prog *p, const tc_stage *s) {
+  assert(s->out >= 0 && s->out < p->bufs.len);
+  assert(p->bufs.data[s->out].kind != TC_LBUF_ALIAS);
+  TC_VEC_PUSH(p->stages, *s);
+  return p->stages.len - 1;
+}
+
+/* ---- constructors ------------------------------------------------------ */
+
+static tc_sexpr *sx_new(tc_loop_prog *p, tc_op op, tc_dtype t, int nargs) {
+  tc_sexpr *e = tc_arena_alloc(&p->arena, sizeof *e);
+  e->op = op;
+  e->dtype = t;
+  e->nargs = nargs;
+  if (nargs > 0)
+    e->args = tc_arena_alloc(&p->arena, (size_t)nargs * sizeof *e->args);
+  e->ref = -1;
+  e->var = -1;
+  return e;
+}
+
+const tc_sexpr *tc_loop_sx(tc_loop_prog *p, tc_op op, tc_dtype t, int nargs,
+                           const tc_sexpr *const *args, tc_loc loc) {
+  tc_sexpr *e = sx_new(p, op, t, nargs);
+  for (int i = 0; i < nargs; i++) e->args[i] = args[i];
+  e->loc = loc;
+  return e;
+}
+
+const tc_sexpr *tc_loop_sx_const(tc_loop_prog *p, tc_dtype t, double num,
+                                 int64_t inum) {
+  tc_sexpr *e = sx_new(p, TC_OP_CONST, t, 0);
+  if (tc_dtype_is_float(t)) {
+    e->num = num;
+    e->inum = (int64_t)0;
+  } else {
+    e->inum = inum;
+    e->num = (double)inum;
+  }
+  return e;
+}
+
+const tc_sexpr *tc_loop_sx_int(tc_loop_prog *p, int64_t v) {
+  return tc_loop_sx_const(p, TC_DT_I64, 0, v);
+}
+
+const tc_sexpr *tc_loop_sx_ivar(tc_loop_prog *p, int axis) {
+  tc_sexpr *e = sx_new(p, TC_OP_IVAR, TC_DT_I64, 0);
+  e->var = axis;
+  return e;
+}
+
+const tc_sexpr *tc_loop_sx_rvar(tc_loop_prog *p, int rvar) {
+  tc_sexpr *e = sx_new(p, TC_OP_RVAR, TC_DT_I64, 0);
+  e->var = rvar;
+  return e;
+}
+
+const tc_sexpr *tc_loop_sx_extent(tc_loop_prog *p, const tc_ext *x) {
+  int64_t v;
+  if (tc_ext_is_const(x, &v)) return tc_loop_sx_int(p, v);
+  tc_sexpr *e = sx_new(p, TC_OP_EXTENT, TC_DT_I64, 0);
+  e->ext = x;
+  return e;
+}
+
+const tc_sexpr *tc_loop_sx_load(tc_loop_prog *p, int buf,
+                                const tc_sexpr *const *idx) {
+  assert(buf >= 0 && buf < p->bufs.len);
+  const tc_lbuf *b = &p->bufs.data[buf];
+  tc_sexpr *e = sx_new(p, TC_OP_LOAD, b->dtype, b->rank);
+  for (int i = 0; i < b->rank; i++) e->args[i] = idx[i];
+  e->ref = buf;
+  return e;
+}
+
+static int sx_is_int(const tc_sexpr *e, int64_t v) {
+  return e->op == TC_OP_CONST && e->inum == v;
+}
+
+const tc_sexpr *tc_loop_sx_iop(tc_loop_prog *p, tc_op op, const tc_sexpr *a,
+                               const tc_sexpr *b) {
+  assert(a->dtype == TC_DT_I64 && b->dtype == TC_DT_I64);
+  if (a->op == TC_OP_CONST && b->op == TC_OP_CONST) {
+    /* Folding in unsigned arithmetic wraps as the generated code does. */
+    uint64_t x = (uint64_t)a->inum, y = (uint64_t)b->inum;
+    if (op == TC_OP_ADD) return tc_loop_sx_int(p, (int64_t)(x + y));
+    if (op == TC_OP_SUB) return tc_loop_sx_int(p, (int64_t)(x - y));
+    if (op == TC_OP_MUL) return tc_loop_sx_int(p, (int64_t)(x * y));
+  }
+  switch (op) {
+  case TC_OP_ADD:
+    if (sx_is_int(a, 0)) return b;
+    if (sx_is_int(b, 0)) return a;
+    break;
+  case TC_OP_SUB:
+    if (sx_is_int(b, 0)) return a;
+    break;
+  case TC_OP_MUL:
+    if (sx_is_int(a, 1)) return b;
+    if (sx_is_int(b, 1)) return a;
+    if (sx_is_int(a, 0) || sx_is_int(b, 0)) return tc_loop_sx_int(p, 0);
+    break;
+  default:
+    break;
+  }
+  const tc_sexpr *args[2] = {a, b};
+  return tc_loop_sx(p, op, TC_DT_I64, 2, args, (tc_loc){0});
+}
+
+int tc_loop_new_rvar(tc_loop_prog *p) { return p->nrvars++; }
+
+const tc_sexpr *tc_loop_sx_reduce(tc_loop_prog *p, tc_op red, tc_dtype t,
+                                  int rvar, const tc_ext *x,
+                                  const tc_sexpr *body, tc_loc loc) {
+  tc_sexpr *e = sx_new(p, TC_OP_REDUCE, t, 1);
+  e->args[0] = body;
+  e->red = red;
+  e->var = rvar;
+  e->ext = x;
+  e->loc = loc;
+  return e;
+}
+
+const tc_sexpr *tc_loop_sx_cast(tc_loop_prog *p, const tc_sexpr *e,
+                                tc_dtype t) {
+  if (e->dtype == t) return e;
+  if (e->op == TC_OP_CONST) {
+    if (tc_dtype_is_float(t)) {
+      double v = tc_dtype_is_float(e->dtype) ? e->num : (double)e->inum;
+      return tc_loop_sx_const(p, t, v, 0);
+    }
+    if (!tc_dtype_is_float(e->dtype) && t == TC_DT_I64)
+      return tc_loop_sx_int(p, e->dtype == TC_DT_BOOL ? e->inum != 0 : e->inum);
+  }
+  return tc_loop_sx(p, TC_OP_CAST, t, 1, &e, e->loc);
+}
+
+/* ---- ranges ------------------------------------------------------------ */
+
+/* The REDUCE of `body` binding rvar `var`, or NULL. */
+static const tc_sexpr *find_reduce(const tc_sexpr *e, int var) {
+  if (e->op == TC_OP_REDUCE && e->var == var) return e;
+  for (int i = 0; i < e->nargs; i++) {
+    const tc_sexpr *r = find_reduce(e->args[i], var);
+    if (r) return r;
+  }
+  return NULL;
+}
+
+int tc_loop_index_in_range(const tc_loop_prog *p, const tc_stage *s,
+                           const tc_sexpr *idx, const tc_ext *extent,
+                           const tc_sexpr *body) {
+  int64_t n;
+  switch (idx->op) {
+  case TC_OP_IVAR: {
+    const tc_lbuf *o = &p->bufs.data[s->out];
+    return idx->var >= 0 && idx->var < o->rank &&
+           tc_ext_equal(o->shape[idx->var], extent);
+  }
+  case TC_OP_RVAR: {
+    const tc_sexpr *r = find_reduce(body, idx->var);
+    return r && tc_ext_equal(r->ext, extent);
+  }
+  case TC_OP_CONST:
+    return tc_ext_is_const(extent, &n) && idx->inum >= 0 && idx->inum < n;
+  default:
+    return 0;
+  }
+}
+
+/* ---- printing ---------------------------------------------------------- */
+
+typedef struct printer {
+  tc_buf *b;
+  const tc_loop_prog *p;
+  const char **dim_names;
+} printer;
+
+static void print_ext(printer *pr, const tc_ext *e) {
+  tc_ext_print(pr->b, e, pr->dim_names, 1);
+}
+
+static const char *infix_of(tc_op op) {
+  switch (op) {
+  case TC_OP_ADD: return "+";
+  case TC_OP_SUB: return "-";
+  case TC_OP_MUL: return "*";
+  case TC_OP_DIV: return "/";
+  case TC_OP_FLOORDIV: return "//";
+  case TC_OP_MOD: return "%";
+  default: return NULL;
+  }
+}
+
+static void print_sx(printer *pr, const tc_sexpr *e, int nested) {
+  tc_buf *b = pr->b;
+  const char *inf = infix_of(e->op);
+  if (inf && e->nargs == 2) {
+    if (nested) tc_buf_putc(b, '(');
+    print_sx(pr, e->args[0], 1);
+    tc_buf_printf(b, " %s ", inf);
+    print_sx(pr, e->args[1], 1);
+    if (nested) tc_buf_putc(b, ')');
+    return;
+  }
+  switch (e->op) {
+  case TC_OP_CONST:
+    if (tc_dtype_is_float(e->dtype)) {
+      char s[32];
+      tc_format_double(s, e->num);
+      tc_buf_puts(b, s);
+    } else if (e->dtype == TC_DT_BOOL) {
+      tc_buf_puts(b, e->inum ? "true" : "false");
+    } else {
+      tc_buf_printf(b, "%lld", (long long)e->inum);
+    }
+    if (e->dtype != TC_DT_I64 && e->dtype != TC_DT_F32 &&
+        e->dtype != TC_DT_BOOL)
+      tc_buf_printf(b, ":%s", tc_dtype_name(e->dtype));
+    return;
+  case TC_OP_IVAR: tc_buf_printf(b, "i%d", e->var); return;
+  case TC_OP_RVAR: tc_buf_printf(b, "r%d", e->var); return;
+  case TC_OP_EXTENT: print_ext(pr, e->ext); return;
+  case TC_OP_LOAD:
+    if (e->ref >= 0 && e->ref < pr->p->bufs.len)
+      tc_buf_puts(b, pr->p->bufs.data[e->ref].name);
+    else
+      tc_buf_printf(b, "?%d", e->ref);
+    tc_buf_putc(b, '[');
+    for (int i = 0; i < e->nargs; i++) {
+      if (i) tc_buf_puts(b, ", ");
+      print_sx(pr, e->args[i], 0);
+    }
+    tc_buf_putc(b, ']');
+    return;
+  case TC_OP_CAST:
+    tc_buf_printf(b, "%s(", tc_dtype_name(e->dtype));
+    print_sx(pr, e->args[0], 0);
+    tc_buf_putc(b, ')');
+    return;
+  case TC_OP_REDUCE:
+    tc_buf_printf(b, "%s(r%d in 0..", tc_op_name(e->red), e->var);
+    print_ext(pr, e->ext);
+    tc_buf_puts(b, ": ");
+    print_sx(pr, e->args[0], 0);
+    tc_buf_putc(b, ')');
+    return;
+  default:
+    tc_buf_printf(b, "%s(", tc_op_name(e->op));
+    for (int i = 0; i < e->nargs; i++) {
+      if (i) tc_buf_puts(b, ", ");
+      print_sx(pr, e->args[i], 0);
+    }
+    if (e->op == TC_OP_LEAKY_RELU) {
+      char s[32];
+      tc_format_double(s, e->num);
+      tc_buf_printf(b, ", %s", s);
+    }
+    tc_buf_putc(b, ')');
+    return;
+  }
+}
+
+static void printer_init(printer *pr, tc_buf *b, const tc_loop_prog *p) {
+  pr->b = b;
+  pr->p = p;
+  int n = p->kernel ? p->kernel->dims.len : 0;
+  pr->dim_names = tc_xcalloc((size_t)n + 1, sizeof *pr->dim_names);
+  for (int i = 0; i < n; i++) pr->dim_names[i] = p->kernel->dims.data[i].name;
+}
+
+void tc_loop_print_sexpr(tc_buf *b, const tc_loop_prog *p,
+                         const tc_sexpr *e) {
+  printer pr;
+  printer_init(&pr, b, p);
+  print_sx(&pr, e, 0);
+  free(pr.dim_names);
+}
+
+static void print_shape(printer *pr, const tc_lbuf *x) {
+  tc_buf_printf(pr->b, "%s[", tc_dtype_name(x->dtype));
+  for (int d = 0; d < x->rank; d++) {
+    if (d) tc_buf_puts(pr->b, ", ");
+    print_ext(pr, x->shape[d]);
+  }
+  tc_buf_putc(pr->b, ']');
+}
+
+static const char *role_name(tc_role r) {
+  switch (r) {
+  case TC_ROLE_INPUT: return "input";
+  case TC_ROLE_WEIGHT: return "weight";
+  case TC_ROLE_OUTPUT: return "output";
+  }
+  return "?";
+}
+
+void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
+  printer pr;
+  printer_init(&pr, b, p);
+  tc_buf_printf(b, "loop program %s:\n  buffers:\n",
+                p->kernel ? p->kernel->name : "?");
+  for (int i = 0; i < p->bufs.len; i++) {
+    const tc_lbuf *x = &p->bufs.data[i];
+    tc_buf_printf(b, "    %s: ", x->name);
+    print_shape(&pr, x);
+    switch (x->kind) {
+    case TC_LBUF_ARG:
+      tc_buf_printf(b, " %s #%d\n",
+                    p->kernel ? role_name(p->kernel->args.data[x->arg].role)
+                              : "arg",
+                    x->abi);
+      break;
+    case TC_LBUF_TEMP: tc_buf_puts(b, " temp\n"); break;
+    case TC_LBUF_ALIAS:
+      tc_buf_printf(b, " alias of %s\n", p->bufs.data[x->alias].name);
+      break;
+    }
+  }
+  tc_buf_puts(b, "  stages:\n");
+  for (int s = 0; s < p->stages.len; s++) {
+    const tc_stage *st = &p->stages.data[s];
+    const tc_lbuf *o = &p->bufs.data[st->out];
+    tc_buf_puts(b, "    ");
+    if (o->rank > 0) {
+      tc_buf_puts(b, "for ");
+      for (int d = 0; d < o->rank; d++) {
+        tc_buf_printf(b, "%si%d in 0..", d ? ", " : "", d);
+        print_ext(&pr, o->shape[d]);
+      }
+      tc_buf_puts(b, ":  ");
+    }
+    tc_buf_printf(b, "%s[", o->name);
+    for (int d = 0; d < o->rank; d++) tc_buf_printf(b, "%si%d", d ? ", " : "", d);
+    tc_buf_puts(b, "] = ");
+    print_sx(&pr, st->body, 0);
+    tc_buf_printf(b, "  # %s", st->what ? st->what : "?");
+    if (st->checked) tc_buf_puts(b, ", checked");
+    if (st->loc.file) tc_buf_printf(b, ", %s:%d", st->loc.file, st->loc.line);
+    tc_buf_putc(b, '\n');
+  }
+  free(pr.dim_names);
+}
+
+/* ---- verifying --------------------------------------------------------- */
+
+typedef struct verifier {
+  const tc_loop_prog *p;
+  const tc_stage *s;
+  int sidx;
+  tc_diag *d;
+  int *bound; /* rvar id -> how many enclosing REDUCEs bind it */
+} verifier;
+
+static int vfail(verifier *v, const tc_sexpr *e, const char *what) {
+  return tc_diag_at(v->d, v->s->loc, "internal error: loop IR of kernel %s, "
+                    "stage %d (%s): %s (op %s)",
+                    v->p->kernel ? v->p->kernel->name : "?", v->sidx,
+                    v->s->what ? v->s->what : "?", what, tc_op_name(e->op));
+}
+
+static int verify_sx(verifier *v, const tc_sexpr *e) {
+  const tc_loop_prog *p = v->p;
+  if ((unsigned)e->op >= TC_OP_COUNT) return vfail(v, e, "bad op");
+  int ar = tc_op_arity(e->op);
+  if (ar >= 0 && e->op != TC_OP_LOAD && e->nargs != ar)
+    return vfail(v, e, "wrong operand count");
+  switch (e->op) {
+  case TC_OP_IVAR:
+    if (e->var < 0 || e->var >= p->bufs.data[v->s->out].rank)
+      return vfail(v, e, "index variable beyond the stage's rank");
+    return 0;
+  case TC_OP_RVAR:
+    if (e->var < 0 || e->var >= p->nrvars || !v->bound[e->var])
+      return vfail(v, e, "reduction variable used outside its reduction");
+    return 0;
+  case TC_OP_EXTENT:
+    if (!e->ext) return vfail(v, e, "extent without value");
+    return 0;
+  case TC_OP_CONST:
+    return 0;
+  case TC_OP_LOAD: {
+    if (e->ref < 0 || e->ref >= p->bufs.len)
+      return vfail(v, e, "load of an unknown buffer");
+    const tc_lbuf *x = &p->bufs.data[e->ref];
+    if (e->nargs != x->rank) return vfail(v, e, "load with wrong index count");
+    if (e->dtype != x->dtype) return vfail(v, e, "load of the wrong dtype");
+    break;
+  }
+  case TC_OP_REDUCE:
+    if (e->var < 0 || e->var >= p->nrvars) return vfail(v, e, "bad rvar id");
+    if (v->bound[e->var]) return vfail(v, e, "rvar bound inside itself");
+    if (!e->ext) return vfail(v, e, "reduction without extent");
+    switch (e->red) {
+    case TC_OP_SUM: case TC_OP_PROD: case TC_OP_MAX: case TC_OP_MIN:
+      if (e->dtype != e->args[0]->dtype)
+        return vfail(v, e, "reduction of another dtype");
+      break;
+    case TC_OP_ARGMAX: case TC_OP_ARGMIN:
+      if (e->dtype != TC_DT_I64) return vfail(v, e, "argmax not i64");
+      break;
+    default:
+      return vfail(v, e, "unknown reduction");
+    }
+    v->bound[e->var]++;
+    if (verify_sx(v, e->args[0])) return -1;
+    v->bound[e->var]--;
+    return 0;
+  default:
+    break;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!e->args[i] || verify_sx(v, e->args[i])) return e->args[i] ? -1 : vfail(v, e, "null operand");
+  if (e->op == TC_OP_LOAD) {
+    for (int i = 0; i < e->nargs; i++)
+      if (e->args[i]->dtype != TC_DT_I64) return vfail(v, e, "index not i64");
+    return 0;
+  }
+  switch (tc_op_class_of(e->op)) {
+  case TC_OPC_BINARY:
+    if (e->args[0]->dtype != e->dtype || e->args[1]->dtype != e->dtype)
+      return vfail(v, e, "operand dtypes differ from the result's");
+    break;
+  case TC_OPC_UNARY:
+    if (e->op != TC_OP_CAST && e->args[0]->dtype != e->dtype)
+      return vfail(v, e, "operand dtype differs from the result's");
+    break;
+  case TC_OPC_CMP:
+    if (e->dtype != TC_DT_BOOL) return vfail(v, e, "comparison not bool");
+    if (e->nargs == 2 && e->args[0]->dtype != e->args[1]->dtype)
+      return vfail(v, e, "compared dtypes differ");
+    break;
+  case TC_OPC_TERNARY:
+    if (e->op == TC_OP_WHERE) {
+      if (e->args[0]->dtype != TC_DT_BOOL) return vfail(v, e, "where cond not bool");
+      if (e->args[1]->dtype != e->dtype || e->args[2]->dtype != e->dtype)
+        return vfail(v, e, "where branches of another dtype");
+    } else {
+      for (int i = 0; i < 3; i++)
+        if (e->args[i]->dtype != e->dtype) return vfail(v, e, "clamp dtypes differ");
+    }
+    break;
+  default:
+    return vfail(v, e, "op not allowed in a loop body");
+  }
+  return 0;
+}
+
+int tc_loop_verify(const tc_loop_prog *p, tc_diag *d) {
+  verifier v = {p, NULL, 0, d, tc_xcalloc((size_t)p->nrvars + 1, sizeof(int))};
+  int rc = 0;
+  tc_stage dummy = {0};
+  v.s = &dummy;
+  for (int i = 0; i < p->bufs.len && !rc; i++) {
+    const tc_lbuf *x = &p->bufs.data[i];
+    if (x->rank < 0 || x->rank > TC_MAX_RANK || (x->rank && !x->shape) ||
+        !x->name)
+      rc = tc_diag_at(d, (tc_loc){0}, "internal error: loop IR buffer %d malformed", i);
+    else if (x->kind == TC_LBUF_ALIAS &&
+             (x->alias < 0 || x->alias >= p->bufs.len ||
+              p->bufs.data[x->alias].kind == TC_LBUF_ALIAS ||
+              p->bufs.data[x->alias].dtype != x->dtype))
+      rc = tc_diag_at(d, (tc_loc){0}, "internal error: loop IR alias %s malformed", x->name);
+  }
+  for (int s = 0; s < p->stages.len && !rc; s++) {
+    v.s = &p->stages.data[s];
+    v.sidx = s;
+    const tc_stage *st = v.s;
+    if (st->out < 0 || st->out >= p->bufs.len ||
+        p->bufs.data[st->out].kind == TC_LBUF_ALIAS) {
+      rc = tc_diag_at(d, st->loc, "internal error: stage %d writes no buffer", s);
+      break;
+    }
+    if (!st->body) {
+      rc = tc_diag_at(d, st->loc, "internal error: stage %d has no body", s);
+      break;
+    }
+    if (verify_sx(&v, st->body)) { rc = -1; break; }
+    if (st->body->dtype != p->bufs.data[st->out].dtype)
+      rc = vfail(&v, st->body, "body dtype differs from its buffer's");
+  }
+  free(v.bound);
+  return rc ? -1 : 0;
+}

@@ -1,0 +1,133 @@
+/*
+ * loop.h: the loop IR, what lowering produces and the emitters print.
+ *
+ * A loop program (tc_loop_prog) belongs to one kernel.  It holds buffers
+ * and an ordered list of stages, in the style of TVM's compute stages:
+ *
+ *   stage s:  for i0 in 0..E0, ..., i(r-1) in 0..E(r-1):
+ *               out[i0, ..., i(r-1)] = body
+ *
+ * where E are the extents of the stage's output buffer (a stage always
+ * writes its whole buffer) and body is a scalar expression (tc_sexpr,
+ * graph.h) in which
+ *   - IVAR d is the loop index i<d> (i64);
+ *   - LOAD reads buffer `ref` (a buffer id of this program, not a node id)
+ *     at its i64 index operands, one per axis of the buffer;
+ *   - REDUCE reduces args[0] over the reduction variable `var` ranging
+ *     over 0..ext-1 with `red` one of SUM, PROD, MAX, MIN (NaN-propagating)
+ *     or, internal to the loop IR, ARGMAX/ARGMIN (result i64: the first
+ *     index of the largest/smallest value, a NaN counting as the largest
+ *     for ARGMAX and the smallest for ARGMIN, so the first NaN wins as in
+ *     PyTorch).  REDUCEs nest; rvar ids are unique within one program;
+ *   - WHERE is lazy: the branch not selected is not evaluated.
+ *
+ * Buffers are contiguous row-major.  An ALIAS buffer is another buffer
+ * seen with a different shape of the same element count (a free reshape).
+ *
+ * The printed form (tc_loop_print) is what `tensorc ir --after lower`
+ * shows and what tests compare.
+ */
+#ifndef TC_LOOP_H
+#define TC_LOOP_H
+
+#include "graph.h"
+
+typedef enum tc_lbuf_kind {
+  TC_LBUF_ARG,   /* a kernel argument (weight, input or output) */
+  TC_LBUF_TEMP,  /* an intermediate the kernel allocates while it runs */
+  TC_LBUF_ALIAS  /* buffer `alias` with this buffer's shape */
+} tc_lbuf_kind;
+
+typedef struct tc_lbuf {
+  const char *name;   /* arguments: their DSL name; others "t<node>" */
+  tc_lbuf_kind kind;
+  tc_dtype dtype;
+  int rank;
+  const tc_ext *const *shape;
+  int arg;    /* ARG: index into kernel->args */
+  int abi;    /* ARG: position in the ABI (tc_kernel_abi_args order) */
+  int alias;  /* ALIAS: the buffer seen; always a non-alias buffer */
+  int node;   /* the graph node whose value it holds, or -1 */
+} tc_lbuf;
+
+typedef struct tc_stage {
+  int out;               /* the buffer written, never an ALIAS */
+  const tc_sexpr *body;  /* of the buffer's dtype */
+  /* 1: the body's loads come from a user's compute body and must be
+     bounds checked (TC_EINDEX) unless provably in range
+     (tc_loop_index_in_range); 0: every index is in range by
+     construction (library ops). */
+  int checked;
+  const char *what;      /* the graph op it came from ("matmul", "copy") */
+  tc_loc loc;            /* the DSL line that made it */
+} tc_stage;
+
+typedef struct tc_loop_prog {
+  const tc_module *module;
+  const tc_kernel *kernel;
+  TC_VEC(tc_lbuf) bufs;
+  TC_VEC(tc_stage) stages;
+  int nrvars;     /* rvar ids used are < nrvars */
+  tc_arena arena; /* sexprs, shapes and names made for this program */
+} tc_loop_prog;
+
+/* An empty program for kernel k of module m (both must outlive it). */
+tc_loop_prog *tc_loop_new(const tc_module *m, const tc_kernel *k);
+void tc_loop_free(tc_loop_prog *p);
+
+/* Append a buffer / a stage; return its id. */
+int tc_loop_add_buf(tc_loop_prog *p, const tc_lbuf *b);
+int tc_loop_add_stage(tc_loop_prog *p, const tc_stage *s);
+
+/* Scalar expression constructors for the loop IR: no promotion and no
+   checks (lowering builds well-typed trees; tc_loop_verify checks them).
+   The result is allocated in p's arena. */
+const tc_sexpr *tc_loop_sx(tc_loop_prog *p, tc_op op, tc_dtype t, int nargs,
+                           const tc_sexpr *const *args, tc_loc loc);
+const tc_sexpr *tc_loop_sx_int(tc_loop_prog *p, int64_t v);           /* i64 */
+const tc_sexpr *tc_loop_sx_const(tc_loop_prog *p, tc_dtype t, double num,
+                                 int64_t inum);
+const tc_sexpr *tc_loop_sx_ivar(tc_loop_prog *p, int axis);
+const tc_sexpr *tc_loop_sx_rvar(tc_loop_prog *p, int rvar);
+const tc_sexpr *tc_loop_sx_extent(tc_loop_prog *p, const tc_ext *e);
+const tc_sexpr *tc_loop_sx_load(tc_loop_prog *p, int buf,
+                                const tc_sexpr *const *idx);
+/* a OP b on i64 index expressions, folding constants and 0/1. */
+const tc_sexpr *tc_loop_sx_iop(tc_loop_prog *p, tc_op op, const tc_sexpr *a,
+                               const tc_sexpr *b);
+/* A fresh rvar id, to be used in a body and then bound by
+   tc_loop_sx_reduce. */
+int tc_loop_new_rvar(tc_loop_prog *p);
+/* REDUCE (red: SUM PROD MAX MIN ARGMAX ARGMIN) of `body` over rvar `rvar`
+   ranging over 0..e-1; the result has dtype t. */
+const tc_sexpr *tc_loop_sx_reduce(tc_loop_prog *p, tc_op red, tc_dtype t,
+                                  int rvar, const tc_ext *e,
+                                  const tc_sexpr *body, tc_loc loc);
+/* `e` converted to dtype t (e itself when it has that dtype). */
+const tc_sexpr *tc_loop_sx_cast(tc_loop_prog *p, const tc_sexpr *e,
+                                tc_dtype t);
+
+/* 1 when index expression `idx` (of a load in stage s, whose rvars range
+   over their REDUCE's extents) is known to lie in 0..extent-1: a bare IVAR
+   of the stage over an extent equal to `extent`, a bare RVAR of such an
+   extent, or a constant below a constant extent. */
+int tc_loop_index_in_range(const tc_loop_prog *p, const tc_stage *s,
+                           const tc_sexpr *idx, const tc_ext *extent,
+                           const tc_sexpr *body);
+
+/* The program as text, one stage a line, deterministic:
+     buffers:
+       x: f32[B, 768] input #0
+       t3: f32[B, 768] temp
+     for i0 in 0..B, i1 in 0..768:  t3[i0, i1] = sum(r0 in 0..K: ...)  # mlp.lua:5 */
+void tc_loop_print(tc_buf *b, const tc_loop_prog *p);
+/* The body alone, in the same notation. */
+void tc_loop_print_sexpr(tc_buf *b, const tc_loop_prog *p,
+                         const tc_sexpr *e);
+
+/* Checks the invariants stated above (buffer ids, ranks of loads, index
+   dtypes, operand dtypes, rvars bound where used, stage dtypes); a failure
+   is a bug, reported in d.  Returns 0 when well formed. */
+int tc_loop_verify(const tc_loop_prog *p, tc_diag *d);
+
+#endif

@@ -1,0 +1,343 @@
+/*
+ * print.c: the graph IR as text, for `tensorc ir`, tests and messages.
+ * The output depends on nothing but the IR (no addresses, no hash
+ * order), so that it can be diffed against golden files.
+ *
+ *   module mlp   # mlp.lua
+ *   kernel mlp(dims B; weight w: f32[4, 3]; input x: f32[B, 3]; output y: f32[B, 4])   # mlp.lua:1
+ *     %0 = input(x) : f32[B, 3]   # mlp.lua:2
+ *     %2 = linear(%0, %1) : f32[B, 4]   # mlp.lua:4
+ *     %3 = sum(%2, axes=[1], keepdim) : f32[B, 1]   # mlp.lua:5
+ *     %4 = compute(%0) : f32[B] = sum(r0 in 0..3: x[i0, r0])   # mlp.lua:6
+ *     rvar r0 in 0..3   # mlp.lua:6
+ *     output y = %2
+ *     check B == 4   # mlp.lua:7
+ *   end
+ */
+#include "graph.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* k's dim names as an array for tc_ext_print (caller frees), or NULL. */
+static const char **dim_names(const tc_kernel *k) {
+  if (!k || k->dims.len == 0)
+    return NULL;
+  const char **names = tc_xmalloc((size_t)k->dims.len * sizeof *names);
+  for (int i = 0; i < k->dims.len; i++)
+    names[i] = k->dims.data[i].name;
+  return names;
+}
+
+void tc_kernel_ext_print(tc_buf *b, const tc_kernel *k, const tc_ext *e) {
+  const char **names = dim_names(k);
+  tc_ext_print(b, e, names, 1);
+  free(names);
+}
+
+void tc_shape_print(tc_buf *b, const tc_kernel *k, int rank,
+                    const tc_ext *const *shape) {
+  const char **names = dim_names(k);
+  tc_buf_putc(b, '[');
+  for (int i = 0; i < rank; i++) {
+    if (i)
+      tc_buf_puts(b, ", ");
+    if (shape[i])
+      tc_ext_print(b, shape[i], names, 1);
+    else
+      tc_buf_puts(b, "-1");
+  }
+  tc_buf_putc(b, ']');
+  free(names);
+}
+
+static void print_value(tc_buf *b, tc_dtype t, double num, int64_t inum) {
+  if (t == TC_DT_BOOL) {
+    tc_buf_puts(b, inum ? "true" : "false");
+  } else if (!tc_dtype_is_float(t)) {
+    tc_buf_printf(b, "%" PRId64, inum);
+  } else if (isnan(num)) {
+    tc_buf_puts(b, "nan");
+  } else if (isinf(num)) {
+    tc_buf_puts(b, num < 0 ? "-inf" : "inf");
+  } else {
+    char s[32];
+    tc_format_double(s, num);
+    tc_buf_puts(b, s);
+  }
+}
+
+static void print_loc(tc_buf *b, tc_loc loc) {
+  if (loc.file && loc.line > 0)
+    tc_buf_printf(b, "   # %s:%d", loc.file, loc.line);
+}
+
+static const char *infix(tc_op op) {
+  switch (op) {
+  case TC_OP_ADD: return " + ";
+  case TC_OP_SUB: return " - ";
+  case TC_OP_MUL: return " * ";
+  case TC_OP_DIV: return " / ";
+  case TC_OP_FLOORDIV: return " // ";
+  case TC_OP_MOD: return " % ";
+  default: return NULL;
+  }
+}
+
+static void sexpr_print(tc_buf *b, const tc_sexpr *e, const tc_kernel *k,
+                        const char *const *names, int top) {
+  const char *op = infix(e->op);
+  switch (e->op) {
+  case TC_OP_CONST:
+    print_value(b, e->dtype, e->num, e->inum);
+    return;
+  case TC_OP_IVAR:
+    tc_buf_printf(b, "i%d", e->var);
+    return;
+  case TC_OP_RVAR:
+    tc_buf_printf(b, "r%d", e->var);
+    return;
+  case TC_OP_EXTENT:
+    if (!top && e->ext->kind != TC_EXT_CONST && e->ext->kind != TC_EXT_DIM) {
+      tc_buf_putc(b, '(');
+      tc_ext_print(b, e->ext, names, 1);
+      tc_buf_putc(b, ')');
+    } else {
+      tc_ext_print(b, e->ext, names, 1);
+    }
+    return;
+  case TC_OP_LOAD: {
+    const tc_node *n = k && e->ref >= 0 && e->ref < k->nodes.len
+                           ? &k->nodes.data[e->ref]
+                           : NULL;
+    if (n && (n->op == TC_OP_INPUT || n->op == TC_OP_WEIGHT) && n->arg >= 0)
+      tc_buf_puts(b, k->args.data[n->arg].name);
+    else
+      tc_buf_printf(b, "%%%d", e->ref);
+    tc_buf_putc(b, '[');
+    for (int i = 0; i < e->nargs; i++) {
+      if (i)
+        tc_buf_puts(b, ", ");
+      sexpr_print(b, e->args[i], k, names, 1);
+    }
+    tc_buf_putc(b, ']');
+    return;
+  }
+  case TC_OP_REDUCE:
+    tc_buf_printf(b, "%s(r%d in 0..", tc_op_name(e->red), e->var);
+    tc_ext_print(b, e->ext, names, 1);
+    tc_buf_puts(b, ": ");
+    sexpr_print(b, e->args[0], k, names, 1);
+    tc_buf_putc(b, ')');
+    return;
+  case TC_OP_CAST:
+    tc_buf_puts(b, "cast(");
+    sexpr_print(b, e->args[0], k, names, 1);
+    tc_buf_printf(b, ", %s)", tc_dtype_name(e->dtype));
+    return;
+  default:
+    break;
+  }
+  if (op && e->nargs == 2) {
+    if (!top)
+      tc_buf_putc(b, '(');
+    sexpr_print(b, e->args[0], k, names, 0);
+    tc_buf_puts(b, op);
+    sexpr_print(b, e->args[1], k, names, 0);
+    if (!top)
+      tc_buf_putc(b, ')');
+    return;
+  }
+  tc_buf_printf(b, "%s(", tc_op_name(e->op));
+  for (int i = 0; i < e->nargs; i++) {
+    if (i)
+      tc_buf_puts(b, ", ");
+    sexpr_print(b, e->args[i], k, names, 1);
+  }
+  if (e->op == TC_OP_LEAKY_RELU) {
+    tc_buf_puts(b, ", ");
+    print_value(b, TC_DT_F64, e->num, 0);
+  }
+  tc_buf_putc(b, ')');
+}
+
+void tc_sexpr_print(tc_buf *b, const tc_sexpr *e, const tc_kernel *k) {
+  const char **names = dim_names(k);
+  sexpr_print(b, e, k, names, 1);
+  free(names);
+}
+
+static void print_ints(tc_buf *b, const char *name, int n, const int64_t *v) {
+  tc_buf_printf(b, ", %s=[", name);
+  for (int i = 0; i < n; i++)
+    tc_buf_printf(b, i ? ", %" PRId64 : "%" PRId64, v[i]);
+  tc_buf_putc(b, ']');
+}
+
+static void print_eps(tc_buf *b, double eps) {
+  tc_buf_puts(b, ", eps=");
+  print_value(b, TC_DT_F64, eps, 0);
+}
+
+/* The attributes of node n, each as ", name=value". */
+static void print_attrs(tc_buf *b, const tc_kernel *k, const tc_node *n) {
+  switch (n->op) {
+  case TC_OP_LEAKY_RELU:
+    tc_buf_puts(b, ", slope=");
+    print_value(b, TC_DT_F64, n->num, 0);
+    break;
+  case TC_OP_SUM: case TC_OP_MEAN: case TC_OP_MAX: case TC_OP_MIN:
+  case TC_OP_PROD: case TC_OP_ARGMAX: case TC_OP_ARGMIN:
+    print_ints(b, "axes", n->nints, n->ints);
+    if (n->keepdim)
+      tc_buf_puts(b, ", keepdim");
+    break;
+  case TC_OP_SOFTMAX:
+  case TC_OP_LOG_SOFTMAX:
+  case TC_OP_CONCAT:
+    tc_buf_printf(b, ", axis=%d", n->axis);
+    break;
+  case TC_OP_LAYER_NORM:
+    tc_buf_printf(b, ", n=%" PRId64 "%s%s", n->ints[0],
+                  n->ints[1] ? ", gamma" : "", n->ints[2] ? ", beta" : "");
+    print_eps(b, n->num);
+    break;
+  case TC_OP_RMS_NORM:
+    tc_buf_puts(b, n->ints[0] ? ", gamma" : "");
+    print_eps(b, n->num);
+    break;
+  case TC_OP_BATCH_NORM:
+    tc_buf_printf(b, "%s%s", n->ints[0] ? ", gamma" : "",
+                  n->ints[1] ? ", beta" : "");
+    print_eps(b, n->num);
+    break;
+  case TC_OP_PERMUTE:
+    print_ints(b, "perm", n->nints, n->ints);
+    break;
+  case TC_OP_SLICE:
+    tc_buf_printf(b, ", axis=%d, start=", n->axis);
+    tc_kernel_ext_print(b, k, n->exts[0]);
+    tc_buf_printf(b, ", step=%" PRId64, n->ints[0]);
+    break;
+  case TC_OP_PAD:
+    print_ints(b, "pads", n->nints, n->ints);
+    tc_buf_puts(b, ", value=");
+    print_value(b, n->dtype, n->num, n->inum);
+    break;
+  case TC_OP_LINEAR:
+    if (n->ints[0])
+      tc_buf_puts(b, ", bias");
+    break;
+  case TC_OP_EINSUM:
+    tc_buf_printf(b, ", \"%s\"", n->str);
+    break;
+  default:
+    break;
+  }
+}
+
+static void print_node(tc_buf *b, const tc_kernel *k, int id) {
+  const tc_node *n = &k->nodes.data[id];
+  tc_buf_printf(b, "  %%%d = %s(", id, tc_op_name(n->op));
+  if (n->op == TC_OP_CONST) {
+    print_value(b, n->dtype, n->num, n->inum);
+  } else if (n->op == TC_OP_INPUT || n->op == TC_OP_WEIGHT) {
+    tc_buf_puts(b, n->arg >= 0 && n->arg < k->args.len
+                       ? k->args.data[n->arg].name
+                       : "?");
+  } else {
+    for (int i = 0; i < n->nin; i++)
+      tc_buf_printf(b, i ? ", %%%d" : "%%%d", n->in[i]);
+    print_attrs(b, k, n);
+  }
+  tc_buf_printf(b, ") : %s", tc_dtype_name(n->dtype));
+  tc_shape_print(b, k, n->rank, n->shape);
+  if (n->op == TC_OP_COMPUTE && n->body) {
+    tc_buf_puts(b, " = ");
+    tc_sexpr_print(b, n->body, k);
+  }
+  print_loc(b, n->loc);
+  tc_buf_putc(b, '\n');
+}
+
+static void print_kernel(tc_buf *b, const tc_kernel *k) {
+  tc_buf_printf(b, "kernel %s(dims", k->name);
+  for (int i = 0; i < k->dims.len; i++)
+    tc_buf_printf(b, i ? ", %s" : " %s", k->dims.data[i].name);
+  int nabi = tc_kernel_abi_args(k, NULL);
+  int *idx = tc_xmalloc((size_t)(nabi + 1) * sizeof *idx);
+  tc_kernel_abi_args(k, idx);
+  static const char *const role_names[] = {"?", "input", "weight", "output"};
+  for (int i = 0; i < nabi; i++) {
+    const tc_arg *a = &k->args.data[idx[i]];
+    tc_buf_printf(b, "; %s %s: %s", role_names[a->role], a->name,
+                  tc_dtype_name(a->dtype));
+    tc_shape_print(b, k, a->rank, a->shape);
+  }
+  free(idx);
+  tc_buf_putc(b, ')');
+  print_loc(b, k->loc);
+  tc_buf_putc(b, '\n');
+  for (int i = 0; i < k->nodes.len; i++)
+    print_node(b, k, i);
+  for (int i = 0; i < k->rvars.len; i++) {
+    tc_buf_printf(b, "  rvar r%d in 0..", i);
+    tc_kernel_ext_print(b, k, k->rvars.data[i].ext);
+    print_loc(b, k->rvars.data[i].loc);
+    tc_buf_putc(b, '\n');
+  }
+  for (int i = 0; i < k->args.len; i++) {
+    const tc_arg *a = &k->args.data[i];
+    if (a->role == TC_ROLE_OUTPUT) {
+      tc_buf_printf(b, "  output %s = %%%d", a->name, a->node);
+      print_loc(b, a->loc);
+      tc_buf_putc(b, '\n');
+    }
+  }
+  for (int i = 0; i < k->checks.len; i++) {
+    const tc_check *c = &k->checks.data[i];
+    tc_buf_puts(b, "  check ");
+    if (c->kind == TC_CHECK_EQ) {
+      tc_kernel_ext_print(b, k, c->a);
+      tc_buf_puts(b, " == ");
+      tc_kernel_ext_print(b, k, c->b);
+    } else {
+      tc_buf_puts(b, "divisible(");
+      tc_kernel_ext_print(b, k, c->a);
+      tc_buf_puts(b, ", ");
+      tc_kernel_ext_print(b, k, c->b);
+      tc_buf_putc(b, ')');
+    }
+    print_loc(b, c->loc);
+    tc_buf_putc(b, '\n');
+  }
+  for (int i = 0; i < k->schedules.len; i++) {
+    const tc_schedule *s = &k->schedules.data[i];
+    tc_buf_printf(b, "  schedule %%%d", s->node);
+    if (s->ntile) {
+      tc_buf_puts(b, " tile=[");
+      for (int j = 0; j < s->ntile; j++)
+        tc_buf_printf(b, j ? ", %d" : "%d", s->tile[j]);
+      tc_buf_putc(b, ']');
+    }
+    if (s->vectorize)
+      tc_buf_printf(b, " vectorize=%d", s->vectorize);
+    if (s->parallel)
+      tc_buf_printf(b, " parallel=%d", s->parallel);
+    if (s->unroll)
+      tc_buf_printf(b, " unroll=%d", s->unroll);
+    print_loc(b, s->loc);
+    tc_buf_putc(b, '\n');
+  }
+  tc_buf_puts(b, "end\n");
+}
+
+void tc_graph_print(tc_buf *b, const tc_module *m) {
+  tc_buf_printf(b, "module %s", m->name);
+  if (m->file && *m->file)
+    tc_buf_printf(b, "   # %s", m->file);
+  tc_buf_putc(b, '\n');
+  for (int i = 0; i < m->kernels.len; i++)
+    print_kernel(b, m->kernels.data[i]);
+}

@@ -1,0 +1,624 @@
+/*
+ * cli_test.c: the `tensorc` command as a user meets it, run as a
+ * subprocess ($TENSORC, set by the Makefile to build/tensorc): exit
+ * statuses, messages, files written or not, the data interface of `run`,
+ * `ir --after` for every pass, and the REPL with piped input.
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char *tensorc(void) {
+  const char *t = getenv("TENSORC");
+  return t && t[0] ? t : "build/tensorc";
+}
+
+/* A scratch directory per test, removed at the end of the test. */
+static char scratch[256];
+
+static void setup(void) {
+  snprintf(scratch, sizeof scratch, "/tmp/tensorc-cli-test-XXXXXX");
+  ck_assert_msg(mkdtemp(scratch) != NULL, "mkdtemp failed");
+  /* cc's cache in the scratch directory: tests never touch ~/.cache. */
+  char cache[300];
+  snprintf(cache, sizeof cache, "%s/cache", scratch);
+  setenv("TENSORC_CACHE", cache, 1);
+}
+
+static void teardown(void) {
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+  if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", scratch);
+}
+
+/* scratch/name (static buffer rotation: up to 4 live at once). */
+static const char *in_scratch(const char *name) {
+  static char bufs[4][512];
+  static int next;
+  char *b = bufs[next++ % 4];
+  snprintf(b, 512, "%s/%s", scratch, name);
+  return b;
+}
+
+static void write_text(const char *name, const char *text) {
+  FILE *f = fopen(in_scratch(name), "w");
+  ck_assert_msg(f != NULL, "cannot write %s", name);
+  fputs(text, f);
+  fclose(f);
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return strdup("");
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *s = malloc((size_t)n + 1);
+  size_t got = fread(s, 1, (size_t)n, f);
+  s[got] = '\0';
+  fclose(f);
+  return s;
+}
+
+static int exists(const char *name) { return access(in_scratch(name), F_OK) == 0; }
+
+/* The result of one command. */
+typedef struct result {
+  int status;
+  char *out, *err;
+  char cmd[2048];
+} result;
+
+/* Runs `$TENSORC ARGS` (a shell fragment) in the scratch directory, with
+   `input` (or /dev/null) on stdin. */
+static result run(const char *input, const char *fmt, ...) {
+  result r = {0};
+  char args[1536];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  if (input) write_text("stdin.txt", input);
+  snprintf(r.cmd, sizeof r.cmd, "tensorc %s", args);
+  char sh[4096];
+  char abs_tensorc[1024];
+  if (tensorc()[0] == '/' || !realpath(tensorc(), abs_tensorc))
+    snprintf(abs_tensorc, sizeof abs_tensorc, "%s", tensorc());
+  snprintf(sh, sizeof sh, "cd '%s' && '%s' %s <%s >out.txt 2>err.txt", scratch,
+           abs_tensorc, args, input ? "stdin.txt" : "/dev/null");
+  int st = system(sh);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.out = slurp(in_scratch("out.txt"));
+  r.err = slurp(in_scratch("err.txt"));
+  return r;
+}
+
+static void result_free(result *r) {
+  free(r->out);
+  free(r->err);
+}
+
+#define EXPECT_STATUS(r, want)                                                  \
+  ck_assert_msg((r).status == (want),                                           \
+                "`%s` exited %d, expected %d\nstdout: %s\nstderr: %s", (r).cmd,   \
+                (r).status, (want), (r).out, (r).err)
+#define EXPECT_IN(r, stream, text)                                              \
+  ck_assert_msg(strstr((r).stream, (text)) != NULL,                             \
+                "`%s`: expected \"%s\" in " #stream "\nstdout: %s\nstderr: %s",  \
+                (r).cmd, (text), (r).out, (r).err)
+
+/* A .npy file of version 1.0 (descr such as "<f4", shape text such as
+   "(4,)"), with `nbytes` bytes of data. */
+static void write_npy(const char *name, const char *descr, const char *shape,
+                      const void *data, size_t nbytes) {
+  char dict[200];
+  int n = snprintf(dict, sizeof dict,
+                   "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
+  size_t total = (10 + (size_t)n + 1 + 63) / 64 * 64;
+  FILE *f = fopen(in_scratch(name), "wb");
+  ck_assert(f != NULL);
+  fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+  unsigned short hlen = (unsigned short)(total - 10);
+  fwrite(&hlen, 2, 1, f);
+  fwrite(dict, 1, (size_t)n, f);
+  for (size_t i = 10 + (size_t)n; i < total - 1; i++) fputc(' ', f);
+  fputc('\n', f);
+  fwrite(data, 1, nbytes, f);
+  fclose(f);
+}
+
+/* The DSL files the tests use. */
+static const char relu2_lua[] =
+    "local N = dim(\"N\")\n"
+    "local x = input(\"x\", f32, {N})\n"
+    "output(\"y\", relu(x) * 2)\n";
+
+static const char two_lua[] =
+    "kernel(\"scale\")\n"
+    "local N = dim(\"N\")\n"
+    "local x = input(\"x\", f32, {N})\n"
+    "local z = input(\"z\", f32, {N})\n"
+    "output(\"y\", x * 3 + z)\n"
+    "kernel(\"neg\")\n"
+    "local M = dim(\"M\")\n"
+    "local a = input(\"a\", f32, {M, 4})\n"
+    "output(\"b\", -a)\n";
+
+static const char gather_lua[] =
+    "local N = dim(\"N\")\n"
+    "local x = input(\"x\", f32, {5})\n"
+    "local idx = input(\"idx\", i64, {N})\n"
+    "output(\"y\", compute({N}, function(i) return x(idx(i)) end))\n";
+
+/* ---- basics ------------------------------------------------------------- */
+
+START_TEST(help_and_version) {
+  result r = run(NULL, "--help");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "usage: tensorc");
+  result_free(&r);
+  r = run(NULL, "--version");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "tensorc ");
+  result_free(&r);
+  const char *cmds[] = {"build", "run", "ir", "repl"};
+  for (int i = 0; i < 4; i++) {
+    r = run(NULL, "%s --help", cmds[i]);
+    EXPECT_STATUS(r, 0);
+    EXPECT_IN(r, out, "usage: tensorc");
+    result_free(&r);
+    r = run(NULL, "help %s", cmds[i]);
+    EXPECT_STATUS(r, 0);
+    EXPECT_IN(r, out, cmds[i]);
+    result_free(&r);
+  }
+}
+END_TEST
+
+START_TEST(usage_errors) {
+  result r = run(NULL, "frobnicate x.lua");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "unknown command 'frobnicate'");
+  result_free(&r);
+  r = run(NULL, "--frob");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "unknown option '--frob'");
+  result_free(&r);
+  write_text("relu2.lua", relu2_lua);
+  r = run(NULL, "run relu2.lua --frob");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "unknown option '--frob'");
+  result_free(&r);
+  r = run(NULL, "build relu2.lua -o out --target");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--target needs a value");
+  result_free(&r);
+  r = run(NULL, "build relu2.lua -o out --target avx9000");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "unknown target 'avx9000'");
+  result_free(&r);
+  r = run(NULL, "run relu2.lua --jit gcc");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--jit must be tcc or cc");
+  result_free(&r);
+  r = run(NULL, "run relu2.lua --dim N");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "NAME=VALUE");
+  result_free(&r);
+  r = run(NULL, "");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "usage");
+  result_free(&r);
+}
+END_TEST
+
+START_TEST(missing_file) {
+  result r = run(NULL, "run nowhere/missing.lua --dim N=3");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "missing.lua");
+  result_free(&r);
+  r = run(NULL, "build nowhere/missing.lua -o out");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "missing.lua");
+  ck_assert_msg(!exists("out/missing.c"), "build of a missing file wrote out/missing.c");
+  result_free(&r);
+}
+END_TEST
+
+START_TEST(syntax_error_names_the_line) {
+  write_text("bad.lua", "local N = dim(\"N\")\nlocal x = = 3\n");
+  result r = run(NULL, "build bad.lua -o out");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "bad.lua:2:");
+  ck_assert_msg(!exists("out/bad.c") && !exists("out/bad.h"),
+                "build of a DSL file with a syntax error wrote output files");
+  result_free(&r);
+  r = run(NULL, "run bad.lua");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "bad.lua:2:");
+  result_free(&r);
+  r = run(NULL, "ir bad.lua --after parse");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "bad.lua:2:");
+  result_free(&r);
+}
+END_TEST
+
+/* A DSL error found while the chunk runs (a shape mismatch): no files. */
+START_TEST(build_bad_dsl_writes_nothing) {
+  write_text("mismatch.lua",
+             "local x = input(\"x\", f32, {3})\n"
+             "local z = input(\"z\", f32, {4})\n"
+             "output(\"y\", x + z)\n");
+  result r = run(NULL, "build mismatch.lua -o out");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "mismatch.lua:3:");
+  ck_assert_msg(!exists("out/mismatch.c") && !exists("out/mismatch.h"),
+                "`%s` failed but wrote output files", r.cmd);
+  result_free(&r);
+}
+END_TEST
+
+/* A failed build leaves an earlier pair of the same name as it was. */
+START_TEST(failed_build_keeps_old_files) {
+  write_text("relu2.lua", relu2_lua);
+  result r = run(NULL, "build relu2.lua -o out");
+  EXPECT_STATUS(r, 0);
+  result_free(&r);
+  char *before = slurp(in_scratch("out/relu2.c"));
+  write_text("broken.lua", "output(\"y\", nosuch(1))\n");
+  r = run(NULL, "build broken.lua -o out --name relu2");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "broken.lua:1:");
+  result_free(&r);
+  char *after = slurp(in_scratch("out/relu2.c"));
+  ck_assert_msg(strcmp(before, after) == 0,
+                "a failed build --name relu2 changed out/relu2.c");
+  free(before);
+  free(after);
+}
+END_TEST
+
+START_TEST(kernels_lists_names_and_dims) {
+  write_text("two.lua", two_lua);
+  result r = run(NULL, "kernels two.lua");
+  EXPECT_STATUS(r, 0);
+  ck_assert_msg(strcmp(r.out, "scale N\nneg M\n") == 0,
+                "`%s` printed '%s', expected 'scale N\\nneg M\\n'", r.cmd, r.out);
+  result_free(&r);
+  r = run(NULL, "kernels nowhere.lua");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "nowhere.lua");
+  result_free(&r);
+}
+END_TEST
+
+/* ---- build -------------------------------------------------------------- */
+
+START_TEST(build_writes_a_compilable_pair) {
+  write_text("relu2.lua", relu2_lua);
+  result r = run(NULL, "build relu2.lua -o out/deep");
+  EXPECT_STATUS(r, 0);
+  result_free(&r);
+  ck_assert_msg(exists("out/deep/relu2.c") && exists("out/deep/relu2.h"),
+                "build relu2.lua -o out/deep did not write relu2.c and relu2.h");
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s/out/deep' && gcc -std=c99 -Wall -Wextra -pedantic -Werror -c relu2.c "
+           "-o relu2.o 2>&1", scratch);
+  ck_assert_msg(system(cmd) == 0, "the generated relu2.c does not compile with %s", cmd);
+  r = run(NULL, "build relu2.lua -o out --name other --prefix pre");
+  EXPECT_STATUS(r, 0);
+  result_free(&r);
+  ck_assert_msg(exists("out/other.c") && exists("out/other.h"),
+                "--name other did not write other.c/other.h");
+  char *h = slurp(in_scratch("out/other.h"));
+  ck_assert_msg(strstr(h, "pre_run") || strstr(h, "pre_relu2_run"),
+                "--prefix pre: no pre*_run in other.h");
+  free(h);
+}
+END_TEST
+
+/* ---- ir ----------------------------------------------------------------- */
+
+START_TEST(ir_after_every_pass) {
+  write_text("two.lua", two_lua);
+  const char *passes[] = {"parse", "verify", "decompose", "lower", "emit"};
+  for (int i = 0; i < 5; i++) {
+    result r = run(NULL, "ir two.lua --after %s", passes[i]);
+    EXPECT_STATUS(r, 0);
+    ck_assert_msg(strlen(r.out) > 10, "`%s` printed nothing", r.cmd);
+    EXPECT_IN(r, out, "neg");
+    result_free(&r);
+  }
+  result r = run(NULL, "ir two.lua --after emit --kernel scale");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "two_scale_run");
+  ck_assert_msg(strstr(r.out, "two_neg_run") == NULL,
+                "`%s` printed kernel neg too", r.cmd);
+  result_free(&r);
+  r = run(NULL, "ir two.lua");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "== after parse ==");
+  EXPECT_IN(r, out, "== after emit ==");
+  result_free(&r);
+  r = run(NULL, "ir two.lua --after nosuchpass");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "unknown pass 'nosuchpass'");
+  result_free(&r);
+  r = run(NULL, "ir two.lua --kernel nosuch --after lower");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "no kernel named 'nosuch'");
+  result_free(&r);
+}
+END_TEST
+
+/* ---- run ---------------------------------------------------------------- */
+
+START_TEST(run_checks_with_tcc_and_cc) {
+  write_text("two.lua", two_lua);
+  result r = run(NULL, "run two.lua --kernel scale --dim N=37 --check");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "check y:");
+  EXPECT_IN(r, out, ": ok");
+  EXPECT_IN(r, err, "generated");
+  result_free(&r);
+  r = run(NULL, "run two.lua --kernel neg --dim M=3 --check --jit cc --bench 5");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "check b:");
+  EXPECT_IN(r, out, "median");
+  result_free(&r);
+  r = run(NULL, "run two.lua --dim N=3");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--kernel");
+  result_free(&r);
+  r = run(NULL, "run two.lua --kernel scale");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "dim N");
+  result_free(&r);
+  r = run(NULL, "run two.lua --kernel scale --dim Q=3");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "no dim 'Q'");
+  result_free(&r);
+  r = run(NULL, "run two.lua --kernel scale --dim N=3 --jit tcc --target native");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--jit tcc implies --target scalar");
+  result_free(&r);
+}
+END_TEST
+
+START_TEST(run_data_reads_and_writes) {
+  write_text("relu2.lua", relu2_lua);
+  mkdir(in_scratch("d"), 0755);
+  float x[6] = {-1, 0.5f, 2, -3, 4, 0};
+  write_npy("d/x.npy", "<f4", "(6,)", x, sizeof x);
+  /* N is inferred from x.npy. */
+  result r = run(NULL, "run relu2.lua --data d --check");
+  EXPECT_STATUS(r, 0);
+  result_free(&r);
+  ck_assert_msg(exists("d/y.npy"), "run --data d did not write d/y.npy");
+  char *y = slurp(in_scratch("d/y.npy"));
+  /* The header's text starts after the magic, version and length. */
+  ck_assert_msg(y[0] != 0 && strstr(y + 10, "'shape': (6,)") != NULL,
+                "d/y.npy should have shape (6,)");
+  /* The data are the file's last bytes. */
+  float want[6] = {0, 1, 4, 0, 8, 0}, got[6];
+  FILE *f = fopen(in_scratch("d/y.npy"), "rb");
+  fseek(f, -(long)sizeof got, SEEK_END);
+  ck_assert(fread(got, sizeof got, 1, f) == 1);
+  fclose(f);
+  for (int i = 0; i < 6; i++)
+    ck_assert_msg(got[i] == want[i], "y[%d] = %g, expected relu(x)*2 = %g", i, got[i],
+                  want[i]);
+  free(y);
+}
+END_TEST
+
+/* Rank-0 arguments: a file of shape (), an output of shape (). */
+START_TEST(run_data_scalars) {
+  write_text("sc.lua",
+             "local s = input(\"s\", f32, {})\n"
+             "output(\"t\", s * 3)\n");
+  mkdir(in_scratch("d"), 0755);
+  float s = 2.5f;
+  write_npy("d/s.npy", "<f4", "()", &s, sizeof s);
+  result r = run(NULL, "run sc.lua --data d --check");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "t: f32[] = [7.5]");
+  result_free(&r);
+  char *t = slurp(in_scratch("d/t.npy"));
+  ck_assert_msg(t[0] != 0 && strstr(t + 10, "'shape': ()") != NULL,
+                "d/t.npy should have shape ()");
+  free(t);
+  float v[2] = {1, 2};
+  write_npy("d/s.npy", "<f4", "(2,)", v, sizeof v);
+  r = run(NULL, "run sc.lua --data d");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "d/s.npy: rank 1, expected rank 0");
+  result_free(&r);
+}
+END_TEST
+
+START_TEST(run_data_errors_name_the_file) {
+  write_text("relu2.lua", relu2_lua);
+  mkdir(in_scratch("d"), 0755);
+  double x64[4] = {1, 2, 3, 4};
+  write_npy("d/x.npy", "<f8", "(4,)", x64, sizeof x64);
+  result r = run(NULL, "run relu2.lua --data d");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "d/x.npy");
+  EXPECT_IN(r, err, "<f4");
+  ck_assert_msg(!exists("d/y.npy"), "a failed run wrote d/y.npy");
+  result_free(&r);
+
+  float x2[4] = {1, 2, 3, 4};
+  write_npy("d/x.npy", "<f4", "(2, 2)", x2, sizeof x2);
+  r = run(NULL, "run relu2.lua --data d");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "d/x.npy");
+  result_free(&r);
+
+  write_text("d/x.npy", "this is not a npy file at all");
+  r = run(NULL, "run relu2.lua --data d");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "d/x.npy");
+  ck_assert_msg(!exists("d/y.npy"), "a failed run wrote d/y.npy");
+  result_free(&r);
+
+  /* --dim against the file. */
+  write_npy("d/x.npy", "<f4", "(4,)", x2, sizeof x2);
+  r = run(NULL, "run relu2.lua --data d --dim N=5");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "d/x.npy");
+  EXPECT_IN(r, err, "N = 5");
+  result_free(&r);
+}
+END_TEST
+
+START_TEST(run_dims_conflict_between_files) {
+  write_text("two.lua", two_lua);
+  mkdir(in_scratch("d"), 0755);
+  float a[6] = {0}, b[7] = {0};
+  write_npy("d/x.npy", "<f4", "(6,)", a, sizeof a);
+  write_npy("d/z.npy", "<f4", "(7,)", b, sizeof b);
+  result r = run(NULL, "run two.lua --kernel scale --data d");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "d/z.npy");
+  EXPECT_IN(r, err, "d/x.npy");
+  result_free(&r);
+  write_npy("d/z.npy", "<f4", "(6,)", b, 6 * sizeof(float));
+  r = run(NULL, "run two.lua --kernel scale --data d --check");
+  EXPECT_STATUS(r, 0);
+  result_free(&r);
+}
+END_TEST
+
+/* Generated indices stay in range; an index file out of range makes the
+   kernel fail: exit 1, no output. */
+START_TEST(run_indices) {
+  write_text("gather.lua", gather_lua);
+  result r = run(NULL, "run gather.lua --dim N=50 --check --seed 7");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, ": ok");
+  result_free(&r);
+  mkdir(in_scratch("d"), 0755);
+  long long idx[3] = {0, 9, 1};
+  write_npy("d/idx.npy", "<i8", "(3,)", idx, sizeof idx);
+  r = run(NULL, "run gather.lua --data d --check");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "TC_EINDEX");
+  ck_assert_msg(!exists("d/y.npy"), "a kernel error still wrote d/y.npy");
+  result_free(&r);
+}
+END_TEST
+
+/* ---- repl --------------------------------------------------------------- */
+
+START_TEST(repl_piped) {
+  /* Each line is its own chunk, so locals do not survive a line: the
+     session uses globals. */
+  result r = run("kernel(\"k\")\n"
+                 "N = dim(\"N\")\n"
+                 "x = input(\"x\", f32, {N})\n"
+                 "output(\"y\", exp(x) + 1)\n"
+                 ":kernels\n"
+                 ":c k\n"
+                 ":check k N=9\n"
+                 ":run k N=3\n"
+                 ":quit\n",
+                 "repl");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "input  x: f32[N]");
+  EXPECT_IN(r, out, "_run(");
+  EXPECT_IN(r, out, "check y:");
+  EXPECT_IN(r, out, ": ok");
+  EXPECT_IN(r, out, "y: f32[3] = [");
+  ck_assert_msg(strstr(r.out, "tc>") == NULL, "piped repl printed a prompt:\n%s", r.out);
+  result_free(&r);
+
+  /* A bad line is reported and the session goes on; the status says so. */
+  r = run("local x = = 1\n"
+          "kernel(\"k\")\n"
+          "x = input(\"x\", f32, {3})\n"
+          "output(\"y\", x + nosuch)\n"
+          "output(\"y\", x * 2)\n"
+          ":ir k lower\n"
+          ":frob\n",
+          "repl");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "stdin:");
+  EXPECT_IN(r, err, "unknown command ':frob'");
+  ck_assert_msg(strlen(r.out) > 0, "`:ir k lower` printed nothing");
+  result_free(&r);
+
+  /* A kernel declared again replaces the old one; :bench and :ir. */
+  r = run("kernel(\"k\")\n"
+          "x = input(\"x\", f32, {3})\n"
+          "output(\"y\", x + 1)\n"
+          "kernel(\"k\")\n"
+          "x = input(\"x\", f32, {4})\n"
+          "output(\"y\", x * 2)\n"
+          ":run k\n"
+          ":bench k 3\n"
+          ":ir k\n",
+          "repl");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "y: f32[4] = [");
+  EXPECT_IN(r, out, "bench k: 3 runs");
+  EXPECT_IN(r, out, "== after parse ==");
+  EXPECT_IN(r, out, "== after emit ==");
+  result_free(&r);
+
+  /* A chunk over several lines. */
+  r = run("kernel(\"t\")\n"
+          "function f(v)\n"
+          "  return v * 2\n"
+          "end\n"
+          "output(\"y\", f(input(\"x\", f32, {4})))\n"
+          ":check t\n",
+          "repl");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, ": ok");
+  result_free(&r);
+}
+END_TEST
+
+static Suite *cli_suite(void) {
+  Suite *s = suite_create("cli");
+  TCase *tc = tcase_create("cli");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, help_and_version);
+  tcase_add_test(tc, usage_errors);
+  tcase_add_test(tc, missing_file);
+  tcase_add_test(tc, syntax_error_names_the_line);
+  tcase_add_test(tc, build_bad_dsl_writes_nothing);
+  tcase_add_test(tc, build_writes_a_compilable_pair);
+  tcase_add_test(tc, failed_build_keeps_old_files);
+  tcase_add_test(tc, kernels_lists_names_and_dims);
+  tcase_add_test(tc, ir_after_every_pass);
+  tcase_add_test(tc, run_checks_with_tcc_and_cc);
+  tcase_add_test(tc, run_data_reads_and_writes);
+  tcase_add_test(tc, run_data_scalars);
+  tcase_add_test(tc, run_data_errors_name_the_file);
+  tcase_add_test(tc, run_dims_conflict_between_files);
+  tcase_add_test(tc, run_indices);
+  tcase_add_test(tc, repl_piped);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(cli_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

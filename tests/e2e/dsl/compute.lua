@@ -1,0 +1,45 @@
+-- Index notation: a matmul written with a reduction variable, a lower
+-- triangle with le(j, i), nested reductions, a max reduction, a reduction
+-- variable bound again by a sibling, index arithmetic with // and %.
+-- e2e: M=1,7,17,33,100,0 K=1,3,16,5,2,4 N=1,2,5,17,3,6
+kernel("mm")
+local M, K, N = dim("M"), dim("K"), dim("N")
+local A = input("A", f32, {M, K})
+local B = input("B", f32, {K, N})
+local k = rvar(K)
+output("C", compute({M, N}, function(i, j)
+  return sum(k, A(i, k) * B(k, j))
+end))
+kernel("tri")
+local N = dim("N")
+local X = input("X", f32, {N, N})
+output("L", compute({N, N}, function(i, j)
+  return where(le(j, i), X(i, j), 0)
+end))
+output("cumsum", compute({N}, function(i)   -- a prefix sum over row 0
+  local r = rvar(N)
+  return sum(r, where(le(r, i), X(0, r), 0))
+end))
+kernel("nested")
+local M, K, N = dim("M"), dim("K"), dim("N")
+local T = input("T", f32, {M, K, N})
+local a, b = rvar(K), rvar(N)
+output("total", compute({M}, function(i)
+  return sum(a, sum(b, T(i, a, b) * T(i, a, b)))
+end))
+output("maxabs", compute({M}, function(i)
+  return max(a, max(b, abs(T(i, a, b))))
+end))
+output("sibling", compute({M}, function(i)  -- a bound twice, by siblings
+  return sum(a, T(i, a, 0)) - sum(a, T(i, a, N - 1))
+end))
+-- e2e[nested]: M=1,7,17,3 K=1,3,16,5 N=1,2,5,17
+kernel("idx")
+local N = dim("N")
+local x = input("x", f32, {N, 6})
+output("flip", compute({N, 6}, function(i, j) return x(N - 1 - i, 5 - j) end))
+output("fold", compute({N, 3}, function(i, j)
+  return x(i, (j * 2 + 1) % 6) + x(i, (j + 4) // 2)
+end))
+output("ivar", compute({N, 6}, function(i, j) return cast(i * 6 + j, f32) end))
+-- e2e[idx]: N=0,1,7,17,33,100

@@ -1,0 +1,513 @@
+/*
+ * emit_test.c: the C writer (emit/).  Golden files of generated C, the
+ * generated C compiled by gcc, clang and tcc without warnings for programs
+ * using every op, determinism, and a few kernels run against values worked
+ * out by hand (under ASan and UBSan).
+ *
+ * Golden files live in tests/emit/golden/NAME.{c,h}.  After a deliberate
+ * change of the generated code, regenerate them with
+ *     UPDATE_GOLDEN=1 build/test_emit
+ * (run from the repository's root) and review the diff.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emit/emit.h"
+#include "emit_tests.h"
+#include "lang/lang.h"
+#include "passes/passes.h"
+
+#define GOLDEN_DIR "tests/emit/golden"
+
+typedef struct generated {
+  char *h, *c;
+  char module[64];
+} generated;
+
+/* Compile DSL text `src` (file NAME.lua) through the pipeline to C. */
+static generated generate(const char *name, const char *src, int single_file) {
+  tc_diag d = {0};
+  tcL_options o = {0};
+  char file[128];
+  snprintf(file, sizeof file, "%s.lua", name);
+  tc_module *m = tcL_load_string(src, file, &o, &d);
+  ck_assert_msg(m != NULL, "loading %s failed: %s", file, d.msg);
+  ck_assert_msg(tcP_decompose(m, &d) == 0, "decompose of %s failed: %s", file, d.msg);
+  tc_loop_prog *progs[16];
+  ck_assert(m->kernels.len <= 16);
+  for (int i = 0; i < m->kernels.len; i++) {
+    progs[i] = tcP_lower(m, m->kernels.data[i], &d);
+    ck_assert_msg(progs[i] != NULL, "lowering %s failed: %s", file, d.msg);
+  }
+  tcE_options eo = {NULL, NULL, TCE_TARGET_SCALAR, single_file};
+  generated g;
+  g.h = tcE_emit_header(m, &eo);
+  g.c = tcE_emit_source(m, (const tc_loop_prog *const *)progs, &eo, &d);
+  ck_assert_msg(g.c != NULL, "emitting %s failed: %s", file, d.msg);
+  snprintf(g.module, sizeof g.module, "%s", m->name);
+  for (int i = 0; i < m->kernels.len; i++) tc_loop_free(progs[i]);
+  tc_module_free(m);
+  return g;
+}
+
+static void generated_free(generated *g) {
+  free(g->h);
+  free(g->c);
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  rewind(f);
+  char *s = malloc((size_t)n + 1);
+  size_t got = fread(s, 1, (size_t)n, f);
+  s[got] = 0;
+  fclose(f);
+  return s;
+}
+
+static void spit(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  ck_assert_msg(f != NULL, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* A fresh temporary directory (left behind on failure, for a look). */
+static char *tmpdir(void) {
+  char *t = strdup("/tmp/tc_emit_XXXXXX");
+  ck_assert_msg(mkdtemp(t) != NULL, "mkdtemp failed");
+  return t;
+}
+
+static void write_pair(const char *dir, const generated *g) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s.h", dir, g->module);
+  spit(path, g->h);
+  snprintf(path, sizeof path, "%s/%s.c", dir, g->module);
+  spit(path, g->c);
+}
+
+/* Run a shell command; its output is returned (malloc'd) in *out. */
+static int run(const char *cmd, char **out) {
+  char full[2048];
+  char *log = strdup("/tmp/tc_emit_log_XXXXXX");
+  int fd = mkstemp(log);
+  ck_assert(fd >= 0);
+  close(fd);
+  snprintf(full, sizeof full, "(%s) > %s 2>&1", cmd, log);
+  int rc = system(full);
+  *out = slurp(log);
+  unlink(log);
+  free(log);
+  return rc;
+}
+
+static int have(const char *tool) {
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "command -v %s > /dev/null 2>&1", tool);
+  return system(cmd) == 0;
+}
+
+/* ---- golden files ------------------------------------------------------ */
+
+static const emit_program golden[] = {
+    {"mlp",
+     "local B = dim('B')\n"
+     "local x = input('x', f32, {B, 4})\n"
+     "local w = weight('w', f32, {3, 4})\n"
+     "local b = weight('b', f32, {3})\n"
+     "output('y', softmax(relu(linear(x, w, b)), 1))\n"},
+    {"gather",
+     "local N = dim('N')\n"
+     "local M = dim('M')\n"
+     "local x = input('x', f32, {M})\n"
+     "local idx = input('idx', i32, {N})\n"
+     "output('y', compute({N}, function(i) return where(lt(idx(i), 0), 0, x(idx(i))) end))\n"
+     "output('s', sum(reshape(x, {1, M}), 1))\n"},
+    {"bf16",
+     "local x = input('x', bf16, {4})\n"
+     "local n = input('n', i64, {4})\n"
+     "output('y', cast(x * 2, f32) + 1)\n"
+     "output('a', argmax(x, 0))\n"
+     "output('q', n // 3)\n"},
+};
+
+static void check_golden(const char *name, const char *ext, const char *got) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s.%s", GOLDEN_DIR, name, ext);
+  if (getenv("UPDATE_GOLDEN")) {
+    mkdir(GOLDEN_DIR, 0777);
+    spit(path, got);
+    return;
+  }
+  char *want = slurp(path);
+  ck_assert_msg(want != NULL, "golden file %s is missing (run with UPDATE_GOLDEN=1 from the "
+                "repository root)", path);
+  if (strcmp(want, got)) {
+    /* show where they first differ */
+    size_t i = 0, line = 1;
+    while (want[i] && want[i] == got[i]) line += want[i++] == '\n';
+    ck_abort_msg("generated %s.%s differs from %s at line %zu:\nexpected: %.80s\ngot:      %.80s\n"
+                 "(UPDATE_GOLDEN=1 regenerates the golden files)",
+                 name, ext, path, line, want + i, got + i);
+  }
+  free(want);
+}
+
+START_TEST(test_golden) {
+  const emit_program *p = &golden[_i];
+  generated g = generate(p->name, p->src, 0);
+  check_golden(p->name, "h", g.h);
+  check_golden(p->name, "c", g.c);
+  generated_free(&g);
+}
+END_TEST
+
+/* ---- compilers --------------------------------------------------------- */
+
+static void compile_all(const char *cc, int single_file) {
+  char *dir = tmpdir();
+  for (const emit_program *p = emit_programs; p->name; p++) {
+    generated g = generate(p->name, p->src, single_file);
+    write_pair(dir, &g);
+    char cmd[1024], *out;
+    snprintf(cmd, sizeof cmd, "cd %s && %s -c %s.c -o %s.o", dir, cc, g.module, g.module);
+    int rc = run(cmd, &out);
+    ck_assert_msg(rc == 0, "`%s` on the C of program %s failed:\n%s\nsource:\n%s", cmd, p->name,
+                  out, p->src);
+    free(out);
+    generated_free(&g);
+  }
+  char cmd[600], *out;
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  run(cmd, &out);
+  free(out);
+  free(dir);
+}
+
+START_TEST(test_compile_gcc) {
+  compile_all("gcc -std=c99 -Wall -Wextra -pedantic -Werror", 0);
+}
+END_TEST
+
+START_TEST(test_compile_gcc_o2) {
+  /* some warnings (maybe-uninitialized, overflow) appear only when optimizing */
+  compile_all("gcc -std=c99 -O2 -Wall -Wextra -pedantic -Werror", 0);
+}
+END_TEST
+
+START_TEST(test_compile_clang) {
+  if (!have("clang")) return;
+  compile_all("clang -std=c99 -Wall -Wextra -pedantic -Werror", 0);
+}
+END_TEST
+
+START_TEST(test_compile_tcc) {
+  ck_assert_msg(have("tcc"), "tcc is not installed (PLATFORM.md: apt-get install tcc)");
+  compile_all("tcc -Werror", 0);
+}
+END_TEST
+
+START_TEST(test_compile_tcc_single_file) {
+  ck_assert_msg(have("tcc"), "tcc is not installed");
+  compile_all("tcc -Werror", 1);
+}
+END_TEST
+
+/* ---- determinism ------------------------------------------------------- */
+
+START_TEST(test_deterministic) {
+  for (const emit_program *p = emit_programs; p->name; p++) {
+    generated a = generate(p->name, p->src, 0), b = generate(p->name, p->src, 0);
+    ck_assert_msg(!strcmp(a.c, b.c) && !strcmp(a.h, b.h),
+                  "emitting program %s twice gave different text", p->name);
+    generated_free(&a);
+    generated_free(&b);
+  }
+}
+END_TEST
+
+START_TEST(test_exports_only_prefixed) {
+  /* M.c exports only P_* symbols: everything else is static. */
+  char *dir = tmpdir();
+  generated g = generate("mlp", golden[0].src, 0);
+  write_pair(dir, &g);
+  char cmd[1024], *out;
+  snprintf(cmd, sizeof cmd,
+           "cd %s && gcc -std=c99 -c mlp.c -o mlp.o && nm -g --defined-only mlp.o | "
+           "awk '{print $3}' | grep -v '^mlp_' || true",
+           dir);
+  int rc = run(cmd, &out);
+  ck_assert_msg(rc == 0 && out && out[0] == 0, "mlp.c exports symbols other than mlp_*:\n%s", out);
+  free(out);
+  generated_free(&g);
+  free(dir);
+}
+END_TEST
+
+/* ---- running generated code -------------------------------------------- */
+
+/* Build NAME.c with main_c under ASan+UBSan and run it; main_c returns 0
+   when every value is as expected and prints what differs otherwise. */
+static void build_and_run(const char *name, const char *src, const char *main_c) {
+  char *dir = tmpdir();
+  generated g = generate(name, src, 0);
+  write_pair(dir, &g);
+  char path[512];
+  snprintf(path, sizeof path, "%s/main.c", dir);
+  spit(path, main_c);
+  char cmd[1024], *out;
+  snprintf(cmd, sizeof cmd,
+           "cd %s && gcc -std=c99 -Wall -Wextra -pedantic -Werror -g "
+           "-fsanitize=address,undefined -fno-sanitize-recover=all %s.c main.c -lm -o run && ./run",
+           dir, g.module);
+  int rc = run(cmd, &out);
+  ck_assert_msg(rc == 0, "running program %s:\n%s\nwith main.c in %s failed:\n%s", name, src, dir,
+                out);
+  free(out);
+  generated_free(&g);
+  free(dir);
+}
+
+START_TEST(test_run_mlp) {
+  static const char main_c[] =
+      "#include \"mlp.h\"\n"
+      "#include <math.h>\n"
+      "#include <stdio.h>\n"
+      "int main(void) {\n"
+      "  float w[12], b[3], x[8], y[6], want[6];\n"
+      "  mlp_ctx *c;\n"
+      "  int i, r, o, k, bad = 0;\n"
+      "  for (i = 0; i < 12; i++) w[i] = (float)(i % 5) * 0.25f - 0.5f;\n"
+      "  for (i = 0; i < 3; i++) b[i] = 0.1f * (float)i;\n"
+      "  for (i = 0; i < 8; i++) x[i] = (float)(i % 3) - 1.0f + 0.5f * (float)i;\n"
+      "  if (mlp_create(&c, w, b)) return 1;\n"
+      "  w[0] = 100.0f; /* the ctx holds a copy */\n"
+      "  w[0] = -0.5f;\n"
+      "  if (mlp_run(c, 2, x, y)) { printf(\"run failed\\n\"); return 1; }\n"
+      "  for (r = 0; r < 2; r++) {\n"
+      "    float t[3], m = -1e30f, s = 0;\n"
+      "    for (o = 0; o < 3; o++) {\n"
+      "      float a = 0;\n"
+      "      for (k = 0; k < 4; k++) a += x[r * 4 + k] * w[o * 4 + k];\n"
+      "      a += b[o];\n"
+      "      t[o] = a < 0 ? 0 : a;\n"
+      "      if (t[o] > m) m = t[o];\n"
+      "    }\n"
+      "    for (o = 0; o < 3; o++) { t[o] = expf(t[o] - m); s += t[o]; }\n"
+      "    for (o = 0; o < 3; o++) want[r * 3 + o] = t[o] / s;\n"
+      "  }\n"
+      "  for (i = 0; i < 6; i++)\n"
+      "    if (fabsf(y[i] - want[i]) > 1e-6f) { printf(\"y[%d] = %g, want %g\\n\", i, y[i], want[i]); bad = 1; }\n"
+      "  if (mlp_run(c, 2, NULL, y) != TC_EINVAL) { printf(\"NULL x accepted\\n\"); bad = 1; }\n"
+      "  if (mlp_run(c, -1, x, y) != TC_EINVAL) { printf(\"B = -1 accepted\\n\"); bad = 1; }\n"
+      "  if (mlp_run(c, 0, NULL, NULL) != TC_OK) { printf(\"B = 0 with NULL refused\\n\"); bad = 1; }\n"
+      "  if (mlp_run(c, INT64_MAX / 2, x, y) != TC_EINVAL) { printf(\"overflowing B accepted\\n\"); bad = 1; }\n"
+      "  if (mlp_run(NULL, 2, x, y) != TC_EINVAL) { printf(\"NULL ctx accepted\\n\"); bad = 1; }\n"
+      "  {\n"
+      "    int64_t dims[1] = {7}, shape[2] = {0, 0};\n"
+      "    int rc = mlp_shape(3, dims, shape);\n"
+      "    if (rc || shape[0] != 7 || shape[1] != 3) { printf(\"mlp_shape(y) = %d {%lld, %lld}\\n\", rc, (long long)shape[0], (long long)shape[1]); bad = 1; }\n"
+      "    if (mlp_info()->nargs != 4 || mlp_info()->args[3].shape[0] != -1 || mlp_info()->args[0].role != TC_WEIGHT) { printf(\"mlp_info wrong\\n\"); bad = 1; }\n"
+      "  }\n"
+      "  mlp_destroy(c);\n"
+      "  return bad;\n"
+      "}\n";
+  build_and_run("mlp", golden[0].src, main_c);
+}
+END_TEST
+
+static const char sem_src[] =
+    "local N = dim('N')\n"
+    "local x = input('x', f32, {N})\n"
+    "local a = input('a', i64, {N})\n"
+    "local b = input('b', i64, {N})\n"
+    "local idx = input('idx', i64, {N})\n"
+    "output('am', argmax(x, 0))\n"
+    "output('rd', round(x))\n"
+    "output('ci', cast(x, i32))\n"
+    "output('cu', cast(x, u8))\n"
+    "output('mx', max(x, 0))\n"
+    "output('fd', a // b)\n"
+    "output('md', a % b)\n"
+    "output('g', compute({N}, function(i) return x(idx(i)) end))\n"
+    "output('bf', cast(x, bf16))\n"
+    "output('mn', mean(x))\n"
+    "output('mxm', maximum(x, 0))\n";
+
+START_TEST(test_run_semantics) {
+  static const char main_c[] =
+      "#include \"sem.h\"\n"
+      "#include <math.h>\n"
+      "#include <stdio.h>\n"
+      "#include <string.h>\n"
+      "#define N 8\n"
+      "static float bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }\n"
+      "int main(void) {\n"
+      "  float nan = bits(0x7fc00000u);\n"
+      "  float x[N] = {1.5f, 0, 2.5f, 0, -0.5f, 3e10f, -3e10f, 0.5f};\n"
+      "  int64_t a[N] = {7, -7, 7, -7, INT64_MIN, 5, 0, 1}, b[N] = {2, 2, -2, -2, -1, 1, 3, 1};\n"
+      "  int64_t idx[N] = {7, 6, 5, 4, 3, 2, 1, 0};\n"
+      "  int64_t am, fd[N], md[N];\n"
+      "  float rd[N], mx, g[N], mn, mxm[N];\n"
+      "  int32_t ci[N];\n"
+      "  uint8_t cu[N];\n"
+      "  uint16_t bf[N];\n"
+      "  int i, bad = 0, rc;\n"
+      "  const float want_rd[N] = {2, 0, 2, 0, -0.0f, 3e10f, -3e10f, 0};\n"
+      "  const int32_t want_ci[N] = {1, 0, 2, 0, 0, INT32_MAX, INT32_MIN, 0};\n"
+      "  const uint8_t want_cu[N] = {1, 0, 2, 0, 0, 255, 0, 0};\n"
+      "  const int64_t want_fd[N] = {3, -4, -4, 3, INT64_MIN, 5, 0, 1}, want_md[N] = {1, 1, -1, -1, 0, 0, 0, 0};\n"
+      "  sem_ctx *c;\n"
+      "  x[1] = nan; x[3] = nan;\n"
+      "  if (sem_create(&c)) return 1;\n"
+      "  rc = sem_run(c, N, x, a, b, idx, &am, rd, ci, cu, &mx, fd, md, g, bf, &mn, mxm);\n"
+      "  if (rc) { printf(\"run: %d\\n\", rc); return 1; }\n"
+      "  if (am != 1) { printf(\"argmax = %lld, want 1 (the first NaN)\\n\", (long long)am); bad = 1; }\n"
+      "  if (mx == mx) { printf(\"max = %g, want NaN\\n\", mx); bad = 1; }\n"
+      "  if (mn == mn) { printf(\"mean = %g, want NaN\\n\", mn); bad = 1; }\n"
+      "  for (i = 0; i < N; i++) {\n"
+      "    if (i != 1 && i != 3 && rd[i] != want_rd[i]) { printf(\"round(%g) = %g, want %g\\n\", x[i], rd[i], want_rd[i]); bad = 1; }\n"
+      "    if (ci[i] != want_ci[i]) { printf(\"i32(%g) = %d, want %d\\n\", x[i], ci[i], want_ci[i]); bad = 1; }\n"
+      "    if (cu[i] != want_cu[i]) { printf(\"u8(%g) = %d, want %d\\n\", x[i], cu[i], want_cu[i]); bad = 1; }\n"
+      "    if (fd[i] != want_fd[i]) { printf(\"%lld // %lld = %lld, want %lld\\n\", (long long)a[i], (long long)b[i], (long long)fd[i], (long long)want_fd[i]); bad = 1; }\n"
+      "    if (md[i] != want_md[i]) { printf(\"%lld %% %lld = %lld, want %lld\\n\", (long long)a[i], (long long)b[i], (long long)md[i], (long long)want_md[i]); bad = 1; }\n"
+      "    if (memcmp(&g[i], &x[N - 1 - i], 4)) { printf(\"g[%d] = %g, want %g\\n\", i, g[i], x[N - 1 - i]); bad = 1; }\n"
+      "    if ((i == 1 || i == 3) != (mxm[i] != mxm[i])) { printf(\"maximum(%g, 0) = %g\\n\", x[i], mxm[i]); bad = 1; }\n"
+      "  }\n"
+      "  if (bf[0] != 0x3fc0 || bf[1] != 0x7fc0) { printf(\"bf16 = %04x %04x\\n\", bf[0], bf[1]); bad = 1; }\n"
+      "  /* ties to even: 1 + 2^-8 -> 1.0; 1 + 3 * 2^-8 -> 1 + 2^-6 */\n"
+      "  x[0] = 1.00390625f; x[2] = 1.01171875f;\n"
+      "  rc = sem_run(c, N, x, a, b, idx, &am, rd, ci, cu, &mx, fd, md, g, bf, &mn, mxm);\n"
+      "  if (rc || bf[0] != 0x3f80 || bf[2] != 0x3f82) { printf(\"bf16 ties: %04x %04x\\n\", bf[0], bf[2]); bad = 1; }\n"
+      "  idx[3] = N;\n"
+      "  rc = sem_run(c, N, x, a, b, idx, &am, rd, ci, cu, &mx, fd, md, g, bf, &mn, mxm);\n"
+      "  if (rc != TC_EINDEX) { printf(\"index %d out of range gave %d, want TC_EINDEX\\n\", N, rc); bad = 1; }\n"
+      "  idx[3] = -1;\n"
+      "  rc = sem_run(c, N, x, a, b, idx, &am, rd, ci, cu, &mx, fd, md, g, bf, &mn, mxm);\n"
+      "  if (rc != TC_EINDEX) { printf(\"index -1 gave %d, want TC_EINDEX\\n\", rc); bad = 1; }\n"
+      "  idx[3] = 4; b[2] = 0;\n"
+      "  rc = sem_run(c, N, x, a, b, idx, &am, rd, ci, cu, &mx, fd, md, g, bf, &mn, mxm);\n"
+      "  if (rc != TC_EINVAL) { printf(\"division by zero gave %d, want TC_EINVAL\\n\", rc); bad = 1; }\n"
+      "  rc = sem_run(c, 0, NULL, NULL, NULL, NULL, &am, NULL, NULL, NULL, &mx, NULL, NULL, NULL, NULL, &mn, NULL);\n"
+      "  if (rc != TC_EINVAL) { printf(\"argmax of nothing gave %d, want TC_EINVAL\\n\", rc); bad = 1; }\n"
+      "  sem_destroy(c);\n"
+      "  return bad;\n"
+      "}\n";
+  build_and_run("sem", sem_src, main_c);
+}
+END_TEST
+
+START_TEST(test_run_where_is_lazy) {
+  /* the padding idiom: x(i - 1) is never read for i = 0 */
+  static const char src[] =
+      "local N = dim('N')\n"
+      "local x = input('x', f32, {N})\n"
+      "output('y', compute({N}, function(i) return where(lt(i - 1, 0), -1, x(i - 1)) end))\n";
+  static const char main_c[] =
+      "#include \"lazy.h\"\n"
+      "#include <stdio.h>\n"
+      "#include <stdlib.h>\n"
+      "int main(void) {\n"
+      "  float *x = malloc(3 * sizeof *x), *y = malloc(3 * sizeof *y);\n"
+      "  lazy_ctx *c;\n"
+      "  int rc, bad;\n"
+      "  x[0] = 1; x[1] = 2; x[2] = 3;\n"
+      "  if (lazy_create(&c)) return 1;\n"
+      "  rc = lazy_run(c, 3, x, y);\n"
+      "  bad = rc != 0 || y[0] != -1 || y[1] != 1 || y[2] != 2;\n"
+      "  if (bad) printf(\"rc %d, y = %g %g %g, want 0, -1 1 2\\n\", rc, y[0], y[1], y[2]);\n"
+      "  lazy_destroy(c);\n"
+      "  free(x); free(y);\n"
+      "  return bad;\n"
+      "}\n";
+  build_and_run("lazy", src, main_c);
+}
+END_TEST
+
+START_TEST(test_run_extents_and_checks) {
+  /* x + y needs N == M (a runtime check); slice gives an output of
+     extent N - 2 (TC_DERIVED in the info, evaluated by P_shape); the
+     generic entry points are used throughout. */
+  static const char src[] =
+      "local N = dim('N')\n"
+      "local M = dim('M')\n"
+      "local x = input('x', f32, {N})\n"
+      "local y = input('y', f32, {M})\n"
+      "output('s', x + y)\n"
+      "output('d', compute({N - 2}, function(i) return x(i + 2) * 2 end))\n";
+  static const char main_c[] =
+      "#include \"ext.h\"\n"
+      "#include <stdio.h>\n"
+      "int main(void) {\n"
+      "  const tc_kernel_info *ki = ext_info();\n"
+      "  float x[5] = {1, 2, 3, 4, 5}, y[5] = {10, 20, 30, 40, 50}, s[5], d[3];\n"
+      "  const void *in[2];\n"
+      "  void *out[2];\n"
+      "  int64_t dims[2] = {5, 5}, shape[1];\n"
+      "  ext_ctx *c;\n"
+      "  int rc, bad = 0;\n"
+      "  in[0] = x; in[1] = y; out[0] = s; out[1] = d;\n"
+      "  if (ki->ndims != 2 || ki->nargs != 4 || ki->args[2].shape[0] != -1 || ki->args[3].shape[0] != TC_DERIVED) {\n"
+      "    printf(\"info: ndims %d nargs %d shape(s) %lld shape(d) %lld\\n\", ki->ndims, ki->nargs, (long long)ki->args[2].shape[0], (long long)ki->args[3].shape[0]);\n"
+      "    bad = 1;\n"
+      "  }\n"
+      "  if (ext_shape(3, dims, shape) || shape[0] != 3) { printf(\"P_shape(d) for N = 5: %lld, want 3\\n\", (long long)shape[0]); bad = 1; }\n"
+      "  dims[0] = 1;\n"
+      "  if (ext_shape(3, dims, shape) != TC_EINVAL) { printf(\"P_shape(d) for N = 1 should be TC_EINVAL\\n\"); bad = 1; }\n"
+      "  if (ext_shape(4, dims, shape) != TC_EINVAL) { printf(\"P_shape of a 5th argument should be TC_EINVAL\\n\"); bad = 1; }\n"
+      "  if (ext_create_v(&c, NULL)) return 1;\n"
+      "  dims[0] = 5;\n"
+      "  rc = ext_run_v(c, dims, in, out);\n"
+      "  if (rc || s[4] != 55 || d[0] != 6 || d[2] != 10) { printf(\"rc %d s[4] %g d = %g %g\\n\", rc, s[4], d[0], d[2]); bad = 1; }\n"
+      "  dims[1] = 4;\n"
+      "  if ((rc = ext_run_v(c, dims, in, out)) != TC_EINVAL) { printf(\"N != M gave %d, want TC_EINVAL\\n\", rc); bad = 1; }\n"
+      "  dims[0] = dims[1] = 1;\n"
+      "  if ((rc = ext_run_v(c, dims, in, out)) != TC_EINVAL) { printf(\"N - 2 < 0 gave %d, want TC_EINVAL\\n\", rc); bad = 1; }\n"
+      "  dims[0] = dims[1] = 2;\n"
+      "  out[1] = NULL; /* d has 0 elements: NULL is fine */\n"
+      "  if ((rc = ext_run_v(c, dims, in, out)) != TC_OK) { printf(\"N = 2 with d NULL gave %d, want TC_OK\\n\", rc); bad = 1; }\n"
+      "  if ((rc = ext_run_v(c, NULL, in, out)) != TC_EINVAL) { printf(\"NULL dims gave %d\\n\", rc); bad = 1; }\n"
+      "  ext_destroy(c);\n"
+      "  ext_destroy(NULL);\n"
+      "  return bad;\n"
+      "}\n";
+  build_and_run("ext", src, main_c);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("emit");
+  TCase *tg = tcase_create("golden");
+  tcase_add_loop_test(tg, test_golden, 0, (int)(sizeof golden / sizeof golden[0]));
+  tcase_add_test(tg, test_deterministic);
+  suite_add_tcase(s, tg);
+  TCase *tc = tcase_create("compile");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_compile_gcc);
+  tcase_add_test(tc, test_compile_gcc_o2);
+  tcase_add_test(tc, test_compile_clang);
+  tcase_add_test(tc, test_compile_tcc);
+  tcase_add_test(tc, test_compile_tcc_single_file);
+  tcase_add_test(tc, test_exports_only_prefixed);
+  suite_add_tcase(s, tc);
+  TCase *tr = tcase_create("run");
+  tcase_set_timeout(tr, 120);
+  tcase_add_test(tr, test_run_mlp);
+  tcase_add_test(tr, test_run_semantics);
+  tcase_add_test(tr, test_run_where_is_lazy);
+  tcase_add_test(tr, test_run_extents_and_checks);
+  suite_add_tcase(s, tr);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,13 @@
+/* emit_tests.h: what the files of tests/emit share. */
+#ifndef TC_TESTS_EMIT_H
+#define TC_TESTS_EMIT_H
+
+typedef struct emit_program {
+  const char *name; /* the module name; the DSL file is NAME.lua */
+  const char *src;
+} emit_program;
+
+/* Programs covering every op; ends with {NULL, NULL}. */
+extern const emit_program emit_programs[];
+
+#endif
