@@ -32,7 +32,7 @@ static char *generate(const char *path) {
   tc_diag d = {0};
   tcL_options lo = {0};
   tc_module *m = tcL_load_file(path, &lo, &d);
-  if (!m || tcP_decompose(m, &d) != 0) {
+  if (!m || tcP_decompose(m, &d) != 0 || tcP_dce(m, &d) != 0) {
     fprintf(stderr, "%s\n", d.msg);
     return NULL;
   }
@@ -46,7 +46,7 @@ static char *generate(const char *path) {
   src = tcE_emit_source(m, (const tc_loop_prog *const *)progs, &eo, &d);
 done:
   if (!src) fprintf(stderr, "%s\n", d.msg);
-  for (int i = 0; i < nk; i++) tc_loop_prog_free(progs[i]);
+  for (int i = 0; i < nk; i++) tc_loop_free(progs[i]);
   free(progs);
   tc_module_free(m);
   return src;

@@ -4,6 +4,7 @@
  *   parse      the DSL file, run in the sandbox, becomes the graph IR (lang/)
  *   verify     the graph IR's invariants (tensorc/graph.h)
  *   decompose  composite ops into primitive ones (passes/decompose.c)
+ *   dce        nodes that reach no output are dropped (passes/dce.c)
  *   lower      one loop program per kernel (passes/lower.c)
  *   emit       the C text of spec/abi.md (emit/)
  *
@@ -22,6 +23,7 @@ typedef int (*cli_pass_fn)(cli_compile *c, tc_diag *d);
 static int pass_parse(cli_compile *c, tc_diag *d);
 static int pass_verify(cli_compile *c, tc_diag *d);
 static int pass_decompose(cli_compile *c, tc_diag *d);
+static int pass_dce(cli_compile *c, tc_diag *d);
 static int pass_lower(cli_compile *c, tc_diag *d);
 static int pass_emit(cli_compile *c, tc_diag *d);
 
@@ -34,6 +36,7 @@ static const struct cli_pass {
     {"parse", CLI_IR_GRAPH, pass_parse},
     {"verify", CLI_IR_GRAPH, pass_verify},
     {"decompose", CLI_IR_GRAPH, pass_decompose},
+    {"dce", CLI_IR_GRAPH, pass_dce},
     {"lower", CLI_IR_LOOP, pass_lower},
     {"emit", CLI_IR_C, pass_emit},
 };
@@ -80,6 +83,15 @@ static int pass_decompose(cli_compile *c, tc_diag *d) {
   if (tcP_decompose(c->module, d) != 0) return CLI_EUSER;
 #ifndef NDEBUG
   return verify_graph(c->module, "decompose", d);
+#else
+  return CLI_OK;
+#endif
+}
+
+static int pass_dce(cli_compile *c, tc_diag *d) {
+  if (tcP_dce(c->module, d) != 0) return CLI_EUSER;
+#ifndef NDEBUG
+  return verify_graph(c->module, "dce", d);
 #else
   return CLI_OK;
 #endif

@@ -22,6 +22,9 @@
  * Usage:
  *   harness --list
  *       one line per kernel: "P DIM..." (the dims in dim() order)
+ *   harness --inferable
+ *       the kernels whose every dim is an axis of an input or a weight
+ *       (so that their dims can be inferred from data files)
  *   harness --kernel P --data DIR [--out DIR2] [--seed S] [--ints LO:HI]
  *           [--expect RC] [NAME=VALUE...]
  *       reads every weight and input from DIR/NAME.npy, or generates it
@@ -157,6 +160,9 @@ static size_t dtype_size(int dt) {
   return d ? npy_descr_size(d) : 0;
 }
 
+/* The number of failed checks.  A harness is one short-lived process and
+   only its main thread reports, so a counter here is simpler than passing
+   one through every call. */
 static int failures;
 
 /* Report a failed check: what was run and what was expected. */
@@ -584,6 +590,24 @@ int main(int argc, char **argv) {
   uint64_t seed = 0;
   int64_t lo = -8, hi = 8, *dims;
   int want = TC_OK, hostile = 0, i, rc;
+  if (argc == 2 && strcmp(argv[1], "--inferable") == 0) {
+    /* The kernels whose every dim is an axis of some input or weight, so
+       that `tensorc run --data` can infer the dims from the files. */
+    for (i = 0; i < nkernels; i++) {
+      const tc_kernel_info *ki = kernels[i].info();
+      int d, a, k, all = 1;
+      for (d = 0; d < ki->ndims; d++) {
+        int found = 0;
+        for (a = 0; a < ki->nargs; a++)
+          for (k = 0; ki->args[a].role != TC_OUTPUT && ki->args[a].shape &&
+                      k < ki->args[a].rank; k++)
+            found |= ki->args[a].shape[k] == -(int64_t)d - 1;
+        all &= found;
+      }
+      if (all) printf("%s\n", kernels[i].prefix);
+    }
+    return 0;
+  }
   if (argc == 2 && strcmp(argv[1], "--list") == 0) {
     for (i = 0; i < nkernels; i++) {
       const tc_kernel_info *ki = kernels[i].info();
