@@ -31,6 +31,7 @@ typedef struct tcL_ctx {
   /* Limits. */
   size_t mem_used, mem_limit;
   int mem_exceeded;
+  int mem_line;          /* the user's line when the memory limit was hit, or 0 */
   int64_t insn_count, insn_limit;
   /* The kernel being declared, and a serial number that every value made
      in it carries, so that a value used in another kernel is caught (and

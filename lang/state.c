@@ -48,7 +48,12 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
        every instruction, so that a pcall cannot catch "not enough memory"
        and retry for ever (each retry may cost much C work and few VM
        instructions).  lua_sethook is safe to call at any point. */
-    if (c->L) lua_sethook(c->L, count_hook, LUA_MASKCOUNT, 1);
+    if (c->L) {
+      lua_sethook(c->L, count_hook, LUA_MASKCOUNT, 1);
+      /* Remember the user's line now: a memory error unwinds without a
+         message handler.  Walking the stack only reads, never allocates. */
+      if (!c->mem_line) c->mem_line = tcL_where(c->L).line;
+    }
     return NULL;
   }
   void *p = realloc(ptr, nsize);
@@ -62,6 +67,7 @@ void tcL_account(lua_State *L, size_t bytes) {
   c->mem_used += bytes;
   if (c->mem_used > c->mem_limit) {
     c->mem_exceeded = 1;
+    if (!c->mem_line) c->mem_line = tcL_where(L).line;
     lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
     tcL_error(L, "memory limit exceeded");
   }
@@ -227,7 +233,7 @@ int tcL_msgh(lua_State *L) {
 static void report(lua_State *L, int status, tc_diag *d) {
   tcL_ctx *c = tcL_ctx_of(L);
   if (c->mem_exceeded || status == LUA_ERRMEM) {
-    tc_diag_at(d, (tc_loc){c->file, 0}, "memory limit of %g MiB exceeded",
+    tc_diag_at(d, (tc_loc){c->file, c->mem_line}, "memory limit of %g MiB exceeded",
                (double)c->mem_limit / (1 << 20));
     return;
   }
@@ -267,6 +273,7 @@ static void reset_limits(lua_State *L) {
   tcL_ctx *c = tcL_ctx_of(L);
   c->insn_count = 0;
   c->mem_exceeded = 0;
+  c->mem_line = 0;
   lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
 }
 

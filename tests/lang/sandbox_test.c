@@ -117,7 +117,7 @@ START_TEST(test_table_bomb_hits_memory_limit) {
   tcL_options opt = {0};
   opt.memory_limit = 16 << 20;
   LT_EXPECT_ERROR("local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end\n",
-                  &opt, "t.lua: memory limit of 16 MiB exceeded");
+                  &opt, "t.lua:2: memory limit of 16 MiB exceeded");
 }
 END_TEST
 
@@ -125,7 +125,7 @@ START_TEST(test_string_bomb_hits_memory_limit) {
   tcL_options opt = {0};
   opt.memory_limit = 16 << 20;
   LT_EXPECT_ERROR("local s = string.rep('x', 1 << 30)\n", &opt,
-                  "t.lua: memory limit of 16 MiB exceeded");
+                  "t.lua:1: memory limit of 16 MiB exceeded");
 }
 END_TEST
 
@@ -134,7 +134,7 @@ START_TEST(test_node_bomb_hits_memory_limit) {
   tcL_options opt = {0};
   opt.memory_limit = 8 << 20;
   LT_EXPECT_ERROR("local x = input('x', f32, {4})\nfor i = 1, 1e9 do x = x + 1 end\n",
-                  &opt, "t.lua: memory limit of 8 MiB exceeded");
+                  &opt, "t.lua:2: memory limit of 8 MiB exceeded");
 }
 END_TEST
 
@@ -145,7 +145,7 @@ START_TEST(test_pcall_cannot_hide_memory_limit) {
   opt.instruction_limit = 10000000;
   LT_EXPECT_ERROR("local t = {}\n"
                   "while true do pcall(function() t[#t + 1] = string.rep('x', 1 << 20) end) end\n",
-                  &opt, "t.lua: memory limit of 16 MiB exceeded");
+                  &opt, "t.lua:2: memory limit of 16 MiB exceeded");
 }
 END_TEST
 

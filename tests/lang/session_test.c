@@ -76,7 +76,7 @@ START_TEST(test_session_errors_leave_it_usable) {
                     "stdin:1: compute: the function returned a whole tensor; return a scalar "
                     "expression, using x(i, ...) to read an element");
   expect_eval_error(s, "t = {} for i = 1, 1e9 do t[i] = string.rep('x', 4096) .. i end",
-                    "stdin: memory limit of 16 MiB exceeded");
+                    "stdin:1: memory limit of 16 MiB exceeded");
   expect_eval(s, "t = nil", 0, "");
   /* the instruction budget is per line, and compute works again */
   expect_eval(s, "for i = 1, 1000 do end", 0, "");
