@@ -44,6 +44,10 @@ typedef struct names {
   char i[16], r[16], v[16], t[16], e[16], n[16];
   char rc[16], ctx[16], c[16];
   char **arg, **dim; /* C names of the arguments and dims (malloc'd) */
+  /* csr arguments: part[a][f] is the C name of part f (tc_format ROWPTR,
+     COL, VAL) of argument a, part[a][0] its nnz variable; NULL for dense
+     arguments */
+  char *(*part)[4];
 } names;
 
 /* Identifiers of libc, libm and the ABI that generated code uses: a user's
@@ -109,6 +113,9 @@ static void pick(const tc_kernel *k, char out[16], const char *base, int family)
 }
 
 static void names_free(names *nm) {
+  for (int j = 0; j < nm->k->args.len; j++)
+    for (int f = 0; f < 4; f++) free(nm->part[j][f]);
+  free(nm->part);
   for (int j = 0; j < nm->k->args.len; j++) free(nm->arg[j]);
   for (int j = 0; j < nm->k->dims.len; j++) free(nm->dim[j]);
   free(nm->arg);
@@ -121,6 +128,19 @@ static void names_init(names *nm, const tc_kernel *k, const char *P) {
   nm->dim = tc_xcalloc((size_t)k->dims.len + 1, sizeof *nm->dim);
   for (int j = 0; j < k->args.len; j++) nm->arg[j] = safe_name(k, k->args.data[j].name, P);
   for (int j = 0; j < k->dims.len; j++) nm->dim[j] = safe_name(k, k->dims.data[j].name, P);
+  /* "A_rowptr", "A_col", "A_val" (spec/abi.md) and "A_nnz", lengthened
+     with '_' if the user named something so */
+  nm->part = tc_xcalloc((size_t)k->args.len + 1, sizeof *nm->part);
+  for (int j = 0; j < k->args.len; j++) {
+    if (!k->args.data[j].csr) continue;
+    static const char *const suffix[4] = {"nnz", "rowptr", "col", "val"};
+    for (int f = 0; f < 4; f++) {
+      tc_buf b = {0};
+      tc_buf_printf(&b, "%s_%s", nm->arg[j], suffix[f]);
+      while (user_name_taken(k, b.data)) tc_buf_putc(&b, '_');
+      nm->part[j][f] = tc_buf_steal(&b);
+    }
+  }
   pick(k, nm->i, "i", 1);
   pick(k, nm->r, "r", 1);
   pick(k, nm->v, "v", 1);
@@ -305,7 +325,7 @@ static const char *ext_name(kemit *kx, const tc_ext *e) {
 /* Extents in expressions are plain i64 values (N - 1 may be -1), while
    the range of a reduction is an extent and must not be negative. */
 static void collect_sx_exts(kemit *kx, const tc_sexpr *e, const char *on_fail) {
-  if (e->op == TC_OP_EXTENT || e->op == TC_OP_REDUCE)
+  if (e->op == TC_OP_EXTENT || (e->op == TC_OP_REDUCE && e->ext))
     ext_get(kx, &kx->ext, e->ext, e->op == TC_OP_REDUCE, on_fail);
   for (int i = 0; i < e->nargs; i++) collect_sx_exts(kx, e->args[i], on_fail);
 }
@@ -368,10 +388,23 @@ static const char abi_block[] =
     "} tc_kernel_info;\n"
     "#endif /* TENSORC_ABI_V1 */\n";
 
-/* "const float *x" / "float *y" */
+/* "const float *x" / "float *y"; for a csr argument its parts,
+   "const int64_t *A_rowptr, const int64_t *A_col, const float *A_val" */
 static void param(tc_buf *b, const tc_arg *a, const char *cname) {
   tc_buf_printf(b, "%s%s *%s", a->role == TC_ROLE_OUTPUT ? "" : "const ",
                 tc_dtype_ctype(a->dtype), cname);
+}
+
+static void params(tc_buf *b, const tc_arg *a, const names *nm, int j) {
+  if (!a->csr) {
+    param(b, a, nm->arg[j]);
+    return;
+  }
+  const char *it = tc_dtype_ctype(a->index_dtype);
+  tc_buf_printf(b, "const %s *%s, const %s *%s", it, nm->part[j][TC_FMT_CSR_ROWPTR], it,
+                nm->part[j][TC_FMT_CSR_COL]);
+  if (a->has_values)
+    tc_buf_printf(b, ", const %s *%s", tc_dtype_ctype(a->dtype), nm->part[j][TC_FMT_CSR_VAL]);
 }
 
 /* "int P_create(P_ctx **ctx, const float *w1, ...)" */
@@ -396,7 +429,7 @@ static void run_signature(tc_buf *b, const tc_kernel *k, const char *P,
     const tc_arg *a = &k->args.data[abi[j]];
     if (a->role == TC_ROLE_WEIGHT) continue;
     tc_buf_puts(b, ", ");
-    param(b, a, nm->arg[abi[j]]);
+    params(b, a, nm, abi[j]);
   }
   tc_buf_puts(b, ")");
 }
@@ -461,6 +494,8 @@ static const char tcc_libc[] =
     "#define INT64_MIN (-9223372036854775807L - 1)\n"
     "#define INT64_MAX 9223372036854775807L\n"
     "#define SIZE_MAX 18446744073709551615UL\n"
+    "#define INT64_C(c) c##L\n"
+    "#define UINT64_C(c) c##UL\n"
     "#define NULL ((void *)0)\n"
     "void *malloc(size_t);\n"
     "void *calloc(size_t, size_t);\n"
@@ -503,32 +538,67 @@ char *tcE_emit_header(const tc_module *m, const tcE_options *opt) {
 
 /* ---- the self-description ---------------------------------------------- */
 
-static void emit_info(kemit *kx, tc_buf *b, int na, const int *abi) {
+/* An extent as tc_arg_info encodes it. */
+static void info_extent(tc_buf *b, const tc_ext *e) {
+  int64_t v;
+  if (tc_ext_is_const(e, &v)) tc_buf_printf(b, "%lld", (long long)v);
+  else if (e->kind == TC_EXT_DIM) tc_buf_printf(b, "-%d", e->dim + 1);
+  else tc_buf_puts(b, "TC_DERIVED");
+}
+
+static const char *abi_format(tc_format f) {
+  switch (f) {
+  case TC_FMT_CSR_ROWPTR: return "TC_CSR_ROWPTR";
+  case TC_FMT_CSR_COL: return "TC_CSR_COL";
+  case TC_FMT_CSR_VAL: return "TC_CSR_VAL";
+  default: return "TC_DENSE";
+  }
+}
+
+/* The ABI's arrays (tc_kernel_abi_parts): malloc'd, count in *n. */
+static tc_abi_part *abi_parts(const tc_kernel *k, int *n) {
+  *n = tc_kernel_abi_parts(k, NULL);
+  tc_abi_part *parts = tc_xcalloc((size_t)*n + 1, sizeof *parts);
+  tc_kernel_abi_parts(k, parts);
+  return parts;
+}
+
+/* P_info: one tc_arg_info per array of the ABI (a csr argument's parts
+   each get one). */
+static void emit_info(kemit *kx, tc_buf *b) {
   const tc_kernel *k = kx->k;
   const char *P = kx->P;
-  for (int j = 0; j < na; j++) {
-    const tc_arg *a = &k->args.data[abi[j]];
-    if (a->rank == 0) continue;
+  int np;
+  tc_abi_part *parts = abi_parts(k, &np);
+  for (int j = 0; j < np; j++) {
+    const tc_abi_part *a = &parts[j];
+    if (a->rows) {
+      tc_buf_printf(b, "static const int64_t %s_csr_%d[] = {", P, j);
+      info_extent(b, a->rows);
+      tc_buf_puts(b, ", ");
+      info_extent(b, a->cols);
+      tc_buf_puts(b, "};\n");
+    }
+    if (a->rank == 0 || !a->shape) continue;
     tc_buf_printf(b, "static const int64_t %s_shape_%d[] = {", P, j);
     for (int d = 0; d < a->rank; d++) {
-      int64_t v;
-      const tc_ext *e = a->shape[d];
       if (d) tc_buf_puts(b, ", ");
-      if (tc_ext_is_const(e, &v)) tc_buf_printf(b, "%lld", (long long)v);
-      else if (e->kind == TC_EXT_DIM) tc_buf_printf(b, "-%d", e->dim + 1);
-      else tc_buf_puts(b, "TC_DERIVED");
+      info_extent(b, a->shape[d]);
     }
     tc_buf_puts(b, "};\n");
   }
   tc_buf_printf(b, "static const tc_arg_info %s_args[] = {\n", P);
-  for (int j = 0; j < na; j++) {
-    const tc_arg *a = &k->args.data[abi[j]];
-    tc_buf_printf(b, "    {\"%s\", %s, %s, TC_DENSE, %d, NULL, ", a->name, abi_role(a->role),
-                  abi_dtype(a->dtype), a->rank);
-    if (a->rank) tc_buf_printf(b, "%s_shape_%d},\n", P, j);
+  for (int j = 0; j < np; j++) {
+    const tc_abi_part *a = &parts[j];
+    tc_buf_printf(b, "    {\"%s\", %s, %s, %s, %d, ", a->name, abi_role(a->role),
+                  abi_dtype(a->dtype), abi_format(a->format), a->rank);
+    if (a->rows) tc_buf_printf(b, "%s_csr_%d, ", P, j);
+    else tc_buf_puts(b, "NULL, ");
+    if (a->rank && a->shape) tc_buf_printf(b, "%s_shape_%d},\n", P, j);
     else tc_buf_puts(b, "NULL},\n");
   }
   tc_buf_puts(b, "};\n");
+  free(parts);
   if (k->dims.len) {
     tc_buf_printf(b, "static const char *const %s_dim_names[] = {", P);
     for (int d = 0; d < k->dims.len; d++)
@@ -537,12 +607,12 @@ static void emit_info(kemit *kx, tc_buf *b, int na, const int *abi) {
   }
   tc_buf_printf(b, "static const tc_kernel_info %s_kernel_info = {\"%s\", %d, %s%s, %d, %s_args};\n\n",
                 P, P, k->dims.len, k->dims.len ? P : "NULL", k->dims.len ? "_dim_names" : "",
-                na, P);
+                np, P);
   tc_buf_printf(b, "const tc_kernel_info *%s_info(void) { return &%s_kernel_info; }\n", P, P);
 }
 
 /* P_shape: each argument's extents evaluated from dims[]. */
-static void emit_shape_fn(kemit *kx, int na, const int *abi) {
+static void emit_shape_fn(kemit *kx) {
   tcE_cg *g = kx->g;
   const tc_kernel *k = kx->k;
   tcE_line(g, "\nint %s_shape(int arg, const int64_t *dims, int64_t *shape) {\n", kx->P);
@@ -554,10 +624,18 @@ static void emit_shape_fn(kemit *kx, int na, const int *abi) {
     tcE_line(g, "(void)dims;\n");
   }
   tcE_line(g, "switch (arg) {\n");
-  for (int j = 0; j < na; j++) {
-    const tc_arg *a = &k->args.data[abi[j]];
+  int np;
+  tc_abi_part *parts = abi_parts(k, &np);
+  for (int j = 0; j < np; j++) {
+    const tc_abi_part *a = &parts[j];
     tcE_line(g, "case %d: /* %s */\n", j, a->name);
     g->indent = 2;
+    if (a->format == TC_FMT_CSR_COL || a->format == TC_FMT_CSR_VAL) {
+      /* their length is rowptr[rows] */
+      tcE_line(g, "return TC_EINVAL;\n");
+      g->indent = 1;
+      continue;
+    }
     if (a->rank > 0) {
       tcE_line(g, "if (!shape) return TC_EINVAL;\n");
       ext_tab t = {0};
@@ -585,6 +663,7 @@ static void emit_shape_fn(kemit *kx, int na, const int *abi) {
     tcE_line(g, "return TC_OK;\n");
     g->indent = 1;
   }
+  free(parts);
   tcE_line(g, "default:\n");
   tcE_line(g, "  return TC_EINVAL;\n");
   tcE_line(g, "}\n");
@@ -698,7 +777,14 @@ static void emit_run_v(kemit *kx, int na, const int *abi) {
   int i = 0, o = 0;
   for (int j = 0; j < na; j++) {
     const tc_arg *a = &k->args.data[abi[j]];
-    if (a->role == TC_ROLE_INPUT)
+    if (a->role == TC_ROLE_INPUT && a->csr) {
+      const char *it = tc_dtype_ctype(a->index_dtype);
+      tc_buf_printf(g->o, ",\n      (const %s *)inputs[%d], (const %s *)inputs[%d]", it, i,
+                    it, i + 1);
+      i += 2;
+      if (a->has_values)
+        tc_buf_printf(g->o, ", (const %s *)inputs[%d]", tc_dtype_ctype(a->dtype), i++);
+    } else if (a->role == TC_ROLE_INPUT)
       tc_buf_printf(g->o, ",\n      (const %s *)inputs[%d]", tc_dtype_ctype(a->dtype), i++);
     else if (a->role == TC_ROLE_OUTPUT)
       tc_buf_printf(g->o, ",\n      (%s *)outputs[%d]", tc_dtype_ctype(a->dtype), o++);
@@ -745,9 +831,16 @@ static const char *memo_put(kemit *kx, const tc_sexpr *e, char *name) {
 /* The C name of buffer b, and (for an alias) the buffer that holds it. */
 static const char *buf_cname(kemit *kx, int b) {
   const tc_lbuf *x = &kx->p->bufs.data[b];
-  if (x->kind == TC_LBUF_ALIAS) x = &kx->p->bufs.data[x->alias];
+  if (x->kind == TC_LBUF_ALIAS) {
+    b = x->alias;
+    x = &kx->p->bufs.data[b];
+  }
+  if (x->kind == TC_LBUF_ARG && x->format != TC_FMT_DENSE)
+    return kx->nm.part[x->arg][x->format];
   if (x->kind == TC_LBUF_ARG) return kx->nm.arg[x->arg];
-  return kstr(kx, "%s%d", kx->nm.t, x->node);
+  /* temporaries and constants are t<node>; the extra temporaries of a
+     node (scatter's) are numbered after every node */
+  return kstr(kx, "%s%d", kx->nm.t, x->node >= 0 ? x->node : kx->k->nodes.len + b);
 }
 
 /* 1 when s is one parenthesized expression "(...)". */
@@ -803,7 +896,7 @@ static const char *emit_load(kemit *kx, const tc_sexpr *e) {
   const char *idx[TC_MAX_RANK];
   for (int d = 0; d < e->nargs; d++) {
     idx[d] = emit_sx(kx, e->args[d], 1);
-    if (kx->s->checked &&
+    if (kx->s->checked && x->shape &&
         !tc_loop_index_in_range(kx->p, kx->s, e->args[d], x->shape[d], kx->s->body))
       tcE_line(kx->g, "if ((uint64_t)%s >= (uint64_t)%s) %s\n", idx[d],
                ext_name(kx, x->shape[d]), fail(kx, "TC_EINDEX"));
@@ -881,11 +974,18 @@ static const char *emit_where(kemit *kx, const tc_sexpr *e) {
 static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
   tcE_cg *g = kx->g;
   const tc_sexpr *body = e->args[0];
-  const char *E = ext_name(kx, e->ext);
+  const char *E = NULL, *lo = "0";
+  if (e->nargs == 3) {
+    /* a data-dependent range: its identity when empty (loop.h) */
+    lo = emit_sx(kx, e->args[1], 0);
+    E = emit_sx(kx, e->args[2], 0);
+  } else {
+    E = ext_name(kx, e->ext);
+  }
   const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
   int arg = e->red == TC_OP_ARGMAX || e->red == TC_OP_ARGMIN;
   int64_t v;
-  if ((e->red == TC_OP_MAX || e->red == TC_OP_MIN || arg) &&
+  if ((e->red == TC_OP_MAX || e->red == TC_OP_MIN || arg) && e->nargs != 3 &&
       !(tc_ext_is_const(e->ext, &v) && v > 0))
     tcE_line(g, "if (%s == 0) %s /* %s of nothing */\n", E, fail(kx, "TC_EINVAL"),
              tc_op_name(e->red));
@@ -901,7 +1001,7 @@ static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
     tcE_line(g, "%s %s = %s;\n", tcE_value_ctype(e->dtype), acc, init.data);
   }
   tc_buf_free(&init);
-  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", r, r, E, r);
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, lo, r, E, r);
   g->indent++;
   int save = kx->memos.len;
   const char *x = emit_sx(kx, body, 0);
@@ -983,11 +1083,80 @@ static const char *emit_sx(kemit *kx, const tc_sexpr *e, int in_index) {
   return memo_put(kx, e, (char *)name);
 }
 
+/* The largest index variable e uses, or -1. */
+static int max_ivar(const tc_sexpr *e) {
+  int m = e->op == TC_OP_IVAR ? e->var : -1;
+  for (int i = 0; i < e->nargs; i++) {
+    int x = max_ivar(e->args[i]);
+    if (x > m) m = x;
+  }
+  return m;
+}
+
+/* An accumulating stage (loop.h): out = init, then over the domain
+   out[idx] red= body.  Each index is computed, and checked against out's
+   extent, in the outermost loop where all its variables are known. */
+static void emit_accum_stage(kemit *kx, const tc_stage *s) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  const char *out = buf_cname(kx, s->out);
+  int base = g->indent;
+  tc_buf lit = {0}, st = {0};
+  tcE_scalar_literal(g, &lit, o->dtype, s->init->num, s->init->inum);
+  tcE_scalar_store(g, &st, o->dtype, lit.data);
+  const char *i0 = kstr(kx, "%s0", kx->nm.i);
+  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) %s[%s] = %s;\n", i0, i0,
+           kx->count[s->out], i0, out, i0, st.data);
+  tc_buf_free(&lit);
+  tc_buf_free(&st);
+  const char *idx[TC_MAX_RANK];
+  int done[TC_MAX_RANK] = {0};
+  for (int depth = 0; depth <= s->dom_rank; depth++) {
+    if (depth > 0) {
+      const char *iv = kstr(kx, "%s%d", kx->nm.i, depth - 1);
+      tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", iv, iv,
+               ext_name(kx, s->dom[depth - 1]), iv);
+      g->indent++;
+    }
+    for (int d = 0; d < o->rank; d++) {
+      if (done[d] || max_ivar(s->idx[d]) >= depth) continue;
+      done[d] = 1;
+      idx[d] = emit_sx(kx, s->idx[d], 0);
+      if (!tc_loop_index_in_range(kx->p, s, s->idx[d], o->shape[d], s->body))
+        tcE_line(g, "if ((uint64_t)%s >= (uint64_t)%s) %s\n", idx[d],
+                 ext_name(kx, o->shape[d]), fail(kx, "TC_EINDEX"));
+    }
+  }
+  const char *v = emit_sx(kx, s->body, 0);
+  const char *off = linear(kx, o, idx);
+  char *acc = new_v(kx);
+  tc_buf ld = {0};
+  tcE_scalar_load(g, &ld, o->dtype, kstr(kx, "%s[%s]", out, off));
+  tcE_line(g, "%s %s = %s;\n", tcE_value_ctype(o->dtype), acc, ld.data);
+  tc_buf_free(&ld);
+  tcE_scalar_reduce_step(g, s->red, o->dtype, acc, v);
+  tcE_scalar_store(g, &st, o->dtype, acc);
+  tcE_line(g, "%s[%s] = %s;\n", out, off, st.data);
+  tc_buf_free(&st);
+  while (g->indent > base) {
+    g->indent--;
+    tcE_line(g, "}\n");
+  }
+}
+
 static void emit_stage(kemit *kx, const tc_stage *s) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   kx->s = s;
   kx->nv = 0;
+  if (s->kind == TC_STAGE_ACCUM) {
+    kx->memos.len = 0;
+    tc_buf_putc(g->o, '\n');
+    tcE_line(g, "/* %s:%d: %s */\n", s->loc.file ? s->loc.file : "?", s->loc.line,
+             s->what ? s->what : "?");
+    emit_accum_stage(kx, s);
+    return;
+  }
   kx->memos.len = 0;
   tc_buf_putc(g->o, '\n');
   tcE_line(g, "/* %s:%d: %s */\n", s->loc.file ? s->loc.file : "?", s->loc.line,
@@ -1024,6 +1193,43 @@ static void mark_reads(kemit *kx, const tc_sexpr *e) {
   for (int i = 0; i < e->nargs; i++) mark_reads(kx, e->args[i]);
 }
 
+static void mark_stage_reads(kemit *kx, const tc_stage *s) {
+  mark_reads(kx, s->body);
+  if (s->kind == TC_STAGE_ACCUM)
+    for (int d = 0; d < kx->p->bufs.data[s->out].rank; d++) mark_reads(kx, s->idx[d]);
+}
+
+/* A constant table, declared at the top of P_run.  Finite values make a
+   static table; a table holding an infinity or a NaN is initialized when
+   P_run starts (those are not constant expressions without <math.h>). */
+static void emit_const_table(kemit *kx, int b) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *x = &kx->p->bufs.data[b];
+  int64_t n = 0;
+  int ok = tc_ext_is_const(x->shape[0], &n);
+  assert(ok);
+  (void)ok;
+  int finite = 1;
+  if (x->fvals)
+    for (int64_t i = 0; i < n; i++)
+      if (!(x->fvals[i] - x->fvals[i] == 0)) finite = 0;
+  tcE_line(g, "%sconst %s %s[%lld] = {", finite ? "static " : "", tc_dtype_ctype(x->dtype),
+           buf_cname(kx, b), (long long)(n ? n : 1));
+  for (int64_t i = 0; i < (n ? n : 1); i++) {
+    tc_buf_puts(g->o, i ? (i % 8 ? ", " : ",\n      ") : "");
+    if (!n) {
+      tc_buf_puts(g->o, "0");
+    } else if (x->dtype == TC_DT_BF16) {
+      tc_buf_printf(g->o, "0x%04x", (unsigned)tc_bf16_from_f32((float)x->fvals[i]));
+    } else if (x->fvals) {
+      tcE_scalar_literal(g, g->o, x->dtype, x->fvals[i], 0);
+    } else {
+      tcE_scalar_literal(g, g->o, x->dtype, 0, x->ivals[i]);
+    }
+  }
+  tc_buf_puts(g->o, "};\n");
+}
+
 static void emit_run(kemit *kx, int na, const int *abi) {
   tcE_cg *g = kx->g;
   const tc_kernel *k = kx->k;
@@ -1037,17 +1243,21 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     const tc_lbuf *x = &p->bufs.data[b];
     if (x->kind == TC_LBUF_TEMP) kx->has_temps = 1;
   }
-  for (int s = 0; s < p->stages.len; s++) mark_reads(kx, p->stages.data[s].body);
+  for (int s = 0; s < p->stages.len; s++) mark_stage_reads(kx, &p->stages.data[s]);
   if (kx->has_temps) tcE_line(g, "int %s = TC_OK;\n", nm->rc);
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
     if (x->kind == TC_LBUF_TEMP)
       tcE_line(g, "%s *%s = NULL;\n", tc_dtype_ctype(x->dtype), buf_cname(kx, b));
   }
+  for (int b = 0; b < p->bufs.len; b++)
+    if (p->bufs.data[b].kind == TC_LBUF_CONST) emit_const_table(kx, b);
+  /* csr rowptr and col are always read: by the validation below */
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind == TC_LBUF_ARG && k->args.data[x->arg].role == TC_ROLE_INPUT && !kx->read[b])
-      tcE_line(g, "(void)%s; /* never read */\n", nm->arg[x->arg]);
+    if (x->kind == TC_LBUF_ARG && k->args.data[x->arg].role == TC_ROLE_INPUT && !kx->read[b] &&
+        x->format != TC_FMT_CSR_ROWPTR && x->format != TC_FMT_CSR_COL)
+      tcE_line(g, "(void)%s; /* never read */\n", buf_cname(kx, b));
   }
   tcE_line(g, "if (!%s) return TC_EINVAL;\n", nm->ctx);
   for (int b = 0; b < p->bufs.len; b++) {
@@ -1061,11 +1271,26 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   /* 2. extents and checks */
   const char *ret = "return TC_EINVAL;";
   for (int b = 0; b < p->bufs.len; b++)
-    for (int d = 0; d < p->bufs.data[b].rank; d++)
+    for (int d = 0; p->bufs.data[b].shape && d < p->bufs.data[b].rank; d++)
       ext_get(kx, &kx->ext, p->bufs.data[b].shape[d], 1, ret);
-  for (int s = 0; s < p->stages.len; s++) collect_sx_exts(kx, p->stages.data[s].body, ret);
+  for (int s = 0; s < p->stages.len; s++) {
+    const tc_stage *st = &p->stages.data[s];
+    collect_sx_exts(kx, st->body, ret);
+    if (st->kind != TC_STAGE_ACCUM) continue;
+    for (int d = 0; d < st->dom_rank; d++) ext_get(kx, &kx->ext, st->dom[d], 1, ret);
+    for (int d = 0; d < p->bufs.data[st->out].rank; d++) collect_sx_exts(kx, st->idx[d], ret);
+  }
+  for (int a = 0; a < k->args.len; a++)
+    if (k->args.data[a].csr)
+      for (int d = 0; d < 2; d++) ext_get(kx, &kx->ext, k->args.data[a].shape[d], 1, ret);
   for (int c = 0; c < k->checks.len; c++) {
     const tc_check *ck = &k->checks.data[c];
+    /* a check the extents' simplification made trivial (max(W, 0) == W
+       of a window that fits): evaluating the extents checked them */
+    if (ck->kind == TC_CHECK_EQ && tc_ext_equal(ck->a, ck->b)) {
+      ext_get(kx, &kx->ext, ck->a, 1, ret);
+      continue;
+    }
     const char *a = ext_get(kx, &kx->ext, ck->a, 1, ret);
     const char *b = ext_get(kx, &kx->ext, ck->b, 1, ret);
     if (ck->kind == TC_CHECK_EQ)
@@ -1079,6 +1304,10 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
     if (x->kind == TC_LBUF_ALIAS) continue;
+    if (x->format == TC_FMT_CSR_COL || x->format == TC_FMT_CSR_VAL) { /* validated below */
+      kx->count[b] = (char *)nm->part[x->arg][0];
+      continue;
+    }
     /* the product as an extent: equal counts are computed once, and
        ext_get checks the multiplications for overflow */
     const tc_ext *cnt = tc_ext_const(&kx->ar, 1);
@@ -1087,10 +1316,32 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     int all_const = tc_ext_is_const(cnt, &cst);
     kx->count[b] = (char *)ext_get(kx, &kx->ext, cnt, 1, ret);
     if (x->kind == TC_LBUF_ARG && k->args.data[x->arg].role != TC_ROLE_WEIGHT) {
-      if (all_const && cst > 0) tcE_line(g, "if (!%s) return TC_EINVAL;\n", nm->arg[x->arg]);
+      if (all_const && cst > 0) tcE_line(g, "if (!%s) return TC_EINVAL;\n", buf_cname(kx, b));
       else if (!all_const)
-        tcE_line(g, "if (%s > 0 && !%s) return TC_EINVAL;\n", kx->count[b], nm->arg[x->arg]);
+        tcE_line(g, "if (%s > 0 && !%s) return TC_EINVAL;\n", kx->count[b], buf_cname(kx, b));
     }
+  }
+  /* csr arguments: rowptr starts at 0 and never decreases, nnz is
+     rowptr[rows], and every col is in [0, cols) (spec/abi.md) */
+  for (int a = 0; a < k->args.len; a++) {
+    const tc_arg *x = &k->args.data[a];
+    if (!x->csr) continue;
+    const char *rows = ext_name(kx, x->shape[0]), *cols = ext_name(kx, x->shape[1]);
+    const char *rp = nm->part[a][TC_FMT_CSR_ROWPTR], *col = nm->part[a][TC_FMT_CSR_COL];
+    const char *nnz = nm->part[a][0], *n = kstr(kx, "%s0", nm->n);
+    tcE_line(g, "/* %s: rowptr starts at 0 and never decreases; every col is in [0, %s) */\n",
+             x->name, cols);
+    tcE_line(g, "if (%s[0] != 0) return TC_EINDEX;\n", rp);
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++)\n", n, n, rows, n);
+    tcE_line(g, "  if (%s[%s + 1] < %s[%s]) return TC_EINDEX;\n", rp, n, rp, n);
+    tcE_line(g, "const int64_t %s = %s[%s];\n", nnz, rp, rows);
+    if (x->has_values)
+      tcE_line(g, "if (%s > 0 && (!%s || !%s)) return TC_EINVAL;\n", nnz, col,
+               nm->part[a][TC_FMT_CSR_VAL]);
+    else
+      tcE_line(g, "if (%s > 0 && !%s) return TC_EINVAL;\n", nnz, col);
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++)\n", n, n, nnz, n);
+    tcE_line(g, "  if ((uint64_t)%s[%s] >= (uint64_t)%s) return TC_EINDEX;\n", col, n, cols);
   }
   /* 4. temporaries */
   for (int b = 0; b < p->bufs.len; b++) {
@@ -1143,11 +1394,11 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   int na = tc_kernel_abi_args(k, abi);
 
   tc_buf_printf(g->o, "\n/* ---- kernel %s ---- */\n\n", P);
-  emit_info(&kx, g->o, na, abi);
+  emit_info(&kx, g->o);
   emit_ctx_fns(&kx, na, abi);
   emit_run(&kx, na, abi);
   emit_run_v(&kx, na, abi);
-  emit_shape_fn(&kx, na, abi);
+  emit_shape_fn(&kx);
 
   free(abi);
   names_free(&kx.nm);

@@ -97,10 +97,6 @@ static int make(lua_State *L, tc_node *proto) {
   return 1;
 }
 
-static int not_supported(lua_State *L) {
-  return tcL_error(L, "%s is not supported yet", lua_tostring(L, lua_upvalueindex(1)));
-}
-
 /* ---- names ------------------------------------------------------------- */
 
 static const char *const c_keywords[] = {
@@ -696,6 +692,345 @@ static int b_einsum(lua_State *L) {
   return make(L, &p);
 }
 
+/* ---- options tables ---------------------------------------------------------- */
+
+/* opts at idx must be nil or a table whose keys are all in `allowed`
+   (NULL-terminated); an unknown key is an error naming the allowed ones. */
+static void check_opts(lua_State *L, int idx, const char *fn,
+                       const char *const *allowed) {
+  if (lua_isnoneornil(L, idx)) return;
+  if (!lua_istable(L, idx) || tcL_test_value(L, idx))
+    tcL_error(L, "%s: expected a table of options, got %s", fn, tcL_describe(L, idx));
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    int ok = 0;
+    if (lua_type(L, -1) == LUA_TSTRING)
+      for (int i = 0; allowed[i] && !ok; i++) ok = strcmp(lua_tostring(L, -1), allowed[i]) == 0;
+    if (!ok) {
+      char names[256] = "";
+      for (int i = 0; allowed[i]; i++) {
+        strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);
+        strncat(names, allowed[i], sizeof names - strlen(names) - 1);
+      }
+      tcL_error(L, "%s: unknown option %s%s%s (options: %s)", fn,
+                lua_type(L, -1) == LUA_TSTRING ? "'" : "",
+                lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : tcL_describe(L, -1),
+                lua_type(L, -1) == LUA_TSTRING ? "'" : "", names);
+    }
+  }
+}
+
+/* Push opts[key] (nil when opts is nil). */
+static int get_opt(lua_State *L, int idx, const char *key) {
+  if (lua_isnoneornil(L, idx)) {
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
+  return lua_getfield(L, idx, key);
+}
+
+/* The value on top (popped) as a pair of integers: a number means both;
+   nil gives dflt for both. */
+static void pop_pair(lua_State *L, const char *fn, const char *what, int64_t dflt,
+                     int64_t out[2]) {
+  if (lua_isnil(L, -1)) {
+    out[0] = out[1] = dflt;
+  } else if (lua_type(L, -1) == LUA_TNUMBER) {
+    out[0] = out[1] = check_int(L, -1, fn, what);
+  } else if (lua_istable(L, -1) && !tcL_test_value(L, -1) && lua_rawlen(L, -1) == 2) {
+    for (int i = 0; i < 2; i++) {
+      lua_rawgeti(L, -1, i + 1);
+      out[i] = check_int(L, -1, fn, what);
+      lua_pop(L, 1);
+    }
+  } else {
+    tcL_error(L, "%s: %s must be an integer or a pair {h, w}, got %s", fn, what,
+              tcL_describe(L, -1));
+  }
+  lua_pop(L, 1);
+}
+
+/* A reduction name: "sum", "mean", "max" or "min". */
+static int64_t check_reduce_name(lua_State *L, int idx, const char *fn) {
+  const char *r = check_string(L, idx, fn, "a reduction (\"sum\", \"mean\", \"max\" or \"min\")");
+  static const struct { const char *name; tc_op op; } table[] = {
+      {"sum", TC_OP_SUM}, {"mean", TC_OP_MEAN}, {"max", TC_OP_MAX}, {"min", TC_OP_MIN}};
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (strcmp(r, table[i].name) == 0) return table[i].op;
+  tcL_error(L, "%s: unknown reduction '%s' (expected sum, mean, max or min)", fn, r);
+}
+
+/* ---- convolution and pooling ------------------------------------------------- */
+
+static int b_conv2d(lua_State *L) {
+  static const char *const allowed[] = {"stride", "padding", "dilation", "groups",
+                                        "layout", NULL};
+  check_nargs(L, "conv2d", 2, 4);
+  int *in = arena_ids(L, 3), nin = 0;
+  in[nin++] = check_tensor(L, 1, "conv2d");
+  in[nin++] = check_tensor(L, 2, "conv2d");
+  int has_bias = opt_tensor(L, 3, "conv2d", in, &nin);
+  check_opts(L, 4, "conv2d", allowed);
+  int64_t *ints = arena_ints(L, 9);
+  get_opt(L, 4, "stride");
+  pop_pair(L, "conv2d", "stride", 1, ints + 0);
+  get_opt(L, 4, "padding");
+  pop_pair(L, "conv2d", "padding", 0, ints + 2);
+  get_opt(L, 4, "dilation");
+  pop_pair(L, "conv2d", "dilation", 1, ints + 4);
+  get_opt(L, 4, "groups");
+  ints[6] = lua_isnil(L, -1) ? 1 : check_int(L, -1, "conv2d", "groups");
+  lua_pop(L, 1);
+  get_opt(L, 4, "layout");
+  ints[7] = 0;
+  if (!lua_isnil(L, -1)) {
+    const char *lay = check_string(L, -1, "conv2d", "the layout (\"NCHW\" or \"NHWC\")");
+    if (strcmp(lay, "NHWC") == 0)
+      ints[7] = 1;
+    else if (strcmp(lay, "NCHW") != 0)
+      tcL_error(L, "conv2d: unknown layout '%s' (expected \"NCHW\" or \"NHWC\")", lay);
+  }
+  lua_pop(L, 1);
+  ints[8] = has_bias;
+  tc_node p = {0};
+  p.op = TC_OP_CONV2D;
+  p.in = in;
+  p.nin = nin;
+  p.ints = ints;
+  p.nints = 9;
+  return make(L, &p);
+}
+
+static int pool(lua_State *L, tc_op op) {
+  static const char *const allowed[] = {"stride", "padding", NULL};
+  const char *fn = tc_op_name(op);
+  check_nargs(L, fn, 2, 3);
+  int x = check_tensor(L, 1, fn);
+  check_opts(L, 3, fn, allowed);
+  int64_t *ints = arena_ints(L, 6);
+  lua_pushvalue(L, 2);
+  if (lua_isnil(L, -1)) tcL_error(L, "%s: give the kernel size", fn);
+  pop_pair(L, fn, "the kernel size", 1, ints + 0);
+  get_opt(L, 3, "stride");
+  if (lua_isnil(L, -1)) { /* the stride defaults to the kernel */
+    lua_pop(L, 1);
+    ints[2] = ints[0];
+    ints[3] = ints[1];
+  } else {
+    pop_pair(L, fn, "stride", 1, ints + 2);
+  }
+  get_opt(L, 3, "padding");
+  pop_pair(L, fn, "padding", 0, ints + 4);
+  tc_node p = {0};
+  p.op = op;
+  int *in = arena_ids(L, 1);
+  in[0] = x;
+  p.in = in;
+  p.nin = 1;
+  p.ints = ints;
+  p.nints = 6;
+  return make(L, &p);
+}
+
+static int b_max_pool2d(lua_State *L) { return pool(L, TC_OP_MAX_POOL2D); }
+static int b_avg_pool2d(lua_State *L) { return pool(L, TC_OP_AVG_POOL2D); }
+
+/* global_avg_pool2d(x): mean over H and W, keeping them (as
+   adaptive_avg_pool2d(x, 1)): a MEAN node, nothing new for the passes. */
+static int b_global_avg_pool2d(lua_State *L) {
+  tcL_ctx *c = tcL_ctx_of(L);
+  check_nargs(L, "global_avg_pool2d", 1, 1);
+  int x = check_tensor(L, 1, "global_avg_pool2d");
+  const tc_node *n = tcL_node(L, x);
+  if (n->rank != 4)
+    tcL_error(L, "global_avg_pool2d: x must have rank 4 (NCHW), got rank %d", n->rank);
+  int64_t axes[2] = {2, 3};
+  tcL_push_node(L, tc_graph_reduce(c->k, arena(L), TC_OP_MEAN, x, 2, axes, 1,
+                                   tcL_where(L), &c->diag));
+  return 1;
+}
+
+/* ---- sparse and indexing ------------------------------------------------------ */
+
+static int b_csr(lua_State *L) {
+  static const char *const allowed[] = {"index", "values", NULL};
+  tcL_ctx *c = tcL_ctx_of(L);
+  check_nargs(L, "csr", 3, 4);
+  const char *name = check_string(L, 1, "csr", "a name");
+  tc_kernel *k = tcL_kernel(L);
+  check_new_name(L, k, "csr", name);
+  tc_dtype t = check_dtype(L, 2, "csr", 0);
+  const tc_ext *shape[TC_MAX_RANK];
+  int rank = tcL_to_shape(L, 3, shape, 0, "csr");
+  if (rank != 2) tcL_error(L, "csr: a csr matrix has a shape {rows, cols}, got rank %d", rank);
+  check_opts(L, 4, "csr", allowed);
+  tc_dtype index = TC_DT_I64;
+  if (get_opt(L, 4, "index") != LUA_TNIL) {
+    index = check_dtype(L, -1, "csr", 0);
+    if (index != TC_DT_I32 && index != TC_DT_I64)
+      tcL_error(L, "csr: index must be i32 or i64, got %s", tc_dtype_name(index));
+  }
+  lua_pop(L, 1);
+  get_opt(L, 4, "values");
+  int has_values = 1;
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TBOOLEAN)
+      tcL_error(L, "csr: values must be true or false, got %s", tcL_describe(L, -1));
+    has_values = lua_toboolean(L, -1);
+  }
+  lua_pop(L, 1);
+  tcL_push_node(L, tc_graph_csr(k, arena(L), name, t, index, has_values, shape[0], shape[1],
+                                tcL_where(L), &c->diag));
+  return 1;
+}
+
+static int b_spmm(lua_State *L) {
+  check_nargs(L, "spmm", 3, 3);
+  int *in = arena_ids(L, 2);
+  in[0] = check_tensor(L, 1, "spmm");
+  in[1] = check_tensor(L, 2, "spmm");
+  if (tcL_node(L, in[0])->op != TC_OP_CSR)
+    tcL_error(L, "spmm: a must be a csr argument (declared with csr(name, dtype, shape)), "
+                 "got a dense tensor");
+  int64_t *ints = arena_ints(L, 1);
+  ints[0] = check_reduce_name(L, 3, "spmm");
+  tc_node p = {0};
+  p.op = TC_OP_SPMM;
+  p.in = in;
+  p.nin = 2;
+  p.ints = ints;
+  p.nints = 1;
+  return make(L, &p);
+}
+
+/* gather(x, axis, index) and index_select(x, axis, index). */
+static int gather_like(lua_State *L, tc_op op) {
+  const char *fn = tc_op_name(op);
+  check_nargs(L, fn, 3, 3);
+  int *in = arena_ids(L, 2);
+  in[0] = check_tensor(L, 1, fn);
+  tc_node p = {0};
+  p.op = op;
+  p.axis = (int)check_axis(L, 2, fn);
+  in[1] = check_tensor(L, 3, fn);
+  p.in = in;
+  p.nin = 2;
+  return make(L, &p);
+}
+
+static int b_gather(lua_State *L) { return gather_like(L, TC_OP_GATHER); }
+static int b_index_select(lua_State *L) { return gather_like(L, TC_OP_INDEX_SELECT); }
+
+/* scatter(src, index, axis, size, reduce). */
+static int b_scatter(lua_State *L) {
+  check_nargs(L, "scatter", 5, 5);
+  int *in = arena_ids(L, 2);
+  in[0] = check_tensor(L, 1, "scatter");
+  in[1] = check_tensor(L, 2, "scatter");
+  tc_node p = {0};
+  p.op = TC_OP_SCATTER;
+  p.axis = (int)check_axis(L, 3, "scatter");
+  const tc_ext **exts = tc_arena_alloc(arena(L), sizeof *exts);
+  exts[0] = tcL_to_ext(L, 4, 0, "scatter: size");
+  int64_t *ints = arena_ints(L, 1);
+  ints[0] = check_reduce_name(L, 5, "scatter");
+  p.exts = exts;
+  p.ints = ints;
+  p.nints = 1;
+  p.in = in;
+  p.nin = 2;
+  return make(L, &p);
+}
+
+/* ---- quantization --------------------------------------------------------------- */
+
+/* A quantization dtype: u8 or i8. */
+static tc_dtype check_qdtype(lua_State *L, int idx, const char *fn) {
+  tc_dtype t = check_dtype(L, idx, fn, 0);
+  if (t != TC_DT_U8 && t != TC_DT_I8)
+    tcL_error(L, "%s: the quantized dtype must be u8 or i8, got %s", fn, tc_dtype_name(t));
+  return t;
+}
+
+/* quantize(x, scale, zero_point, dtype) and dequantize(q, scale, zero_point). */
+static int quant(lua_State *L, tc_op op) {
+  const char *fn = tc_op_name(op);
+  int q = op == TC_OP_QUANTIZE;
+  check_nargs(L, fn, q ? 4 : 3, q ? 4 : 3);
+  tc_node p = {0};
+  p.op = op;
+  int *in = arena_ids(L, 1);
+  in[0] = check_tensor(L, 1, fn);
+  if (lua_type(L, 2) != LUA_TNUMBER)
+    tcL_error(L, "%s: expected the scale (a number), got %s", fn, tcL_describe(L, 2));
+  p.num = lua_tonumber(L, 2);
+  p.inum = check_int(L, 3, fn, "the zero point");
+  if (q) p.dtype = check_qdtype(L, 4, fn);
+  p.in = in;
+  p.nin = 1;
+  return make(L, &p);
+}
+
+static int b_quantize(lua_State *L) { return quant(L, TC_OP_QUANTIZE); }
+static int b_dequantize(lua_State *L) { return quant(L, TC_OP_DEQUANTIZE); }
+
+/* Per-channel parameters: a tensor, or a Lua array of numbers made into a
+   literal of dtype t (integers only when t is an integer dtype). */
+static int channel_param(lua_State *L, int idx, const char *fn, const char *what, tc_dtype t) {
+  tcL_ctx *c = tcL_ctx_of(L);
+  if (tcL_test_value(L, idx)) return check_tensor(L, idx, fn);
+  if (!lua_istable(L, idx))
+    tcL_error(L, "%s: %s must be a tensor or a list of numbers, got %s", fn, what,
+              tcL_describe(L, idx));
+  lua_Unsigned n = lua_rawlen(L, idx);
+  if (n < 1 || n > 1 << 20)
+    tcL_error(L, "%s: %s must have 1 to 1048576 entries, got %llu", fn, what,
+              (unsigned long long)n);
+  /* a userdata, so that an error (which longjmps) leaks nothing */
+  double *v = lua_newuserdatauv(L, (size_t)n * sizeof *v, 0);
+  for (int i = 0; i < (int)n; i++) {
+    lua_rawgeti(L, idx, i + 1);
+    if (lua_type(L, -1) != LUA_TNUMBER || !(tc_dtype_is_float(t) || lua_isinteger(L, -1)))
+      tcL_error(L, "%s: entry %d of %s must be %s, got %s", fn, i + 1, what,
+                tc_dtype_is_float(t) ? "a number" : "an integer", tcL_describe(L, -1));
+    v[i] = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  int id = tc_graph_literal(c->k, arena(L), t, (int)n, v, tcL_where(L), &c->diag);
+  lua_pop(L, 1);
+  if (id < 0) tcL_raise_diag(L);
+  tcL_account(L, (size_t)n * 8 + sizeof(tc_node));
+  return id;
+}
+
+/* quantize_per_channel(x, scales, zero_points, axis, dtype) and
+   dequantize_per_channel(q, scales, zero_points, axis). */
+static int quant_per_channel(lua_State *L, tc_op op) {
+  const char *fn = tc_op_name(op);
+  int q = op == TC_OP_QUANTIZE_PER_CHANNEL;
+  check_nargs(L, fn, q ? 5 : 4, q ? 5 : 4);
+  int *in = arena_ids(L, 3);
+  in[0] = check_tensor(L, 1, fn);
+  tc_node p = {0};
+  p.op = op;
+  p.axis = (int)check_axis(L, 4, fn);
+  if (q) p.dtype = check_qdtype(L, 5, fn);
+  tcL_kernel(L);
+  in[1] = channel_param(L, 2, fn, "scales", TC_DT_F32);
+  in[2] = channel_param(L, 3, fn, "zero_points", TC_DT_I64);
+  p.in = in;
+  p.nin = 3;
+  return make(L, &p);
+}
+
+static int b_quantize_per_channel(lua_State *L) {
+  return quant_per_channel(L, TC_OP_QUANTIZE_PER_CHANNEL);
+}
+static int b_dequantize_per_channel(lua_State *L) {
+  return quant_per_channel(L, TC_OP_DEQUANTIZE_PER_CHANNEL);
+}
+
 /* ---- index notation ------------------------------------------------------- */
 
 static int b_rvar(lua_State *L) {
@@ -842,17 +1177,13 @@ static int b_schedule(lua_State *L) {
 
 /* ---- registration ----------------------------------------------------------- */
 
-/* Names of the later issues: calling one is a clear error. */
-static const char *const not_yet[] = {
-    "csr", "spmm", "gather", "index_select", "scatter", "quantize", "dequantize",
-    "quantize_per_channel", "dequantize_per_channel", "conv2d", "max_pool2d",
-    "avg_pool2d", "global_avg_pool2d", NULL};
-
 /* The C functions that take a tensor first are methods too (x:f(...)). */
 static const char *const method_names[] = {
     "leaky_relu", "clamp", "cast", "softmax", "log_softmax", "layer_norm",
     "rms_norm", "batch_norm", "reshape", "expand", "permute", "slice", "pad",
-    "matmul", "linear", "schedule", NULL};
+    "matmul", "linear", "schedule", "conv2d", "max_pool2d", "avg_pool2d",
+    "global_avg_pool2d", "spmm", "gather", "index_select", "scatter", "quantize",
+    "dequantize", "quantize_per_channel", "dequantize_per_channel", NULL};
 
 void tcL_open_builtins(lua_State *L, int methods) {
   methods = lua_absindex(L, methods);
@@ -869,7 +1200,16 @@ void tcL_open_builtins(lua_State *L, int methods) {
       {"pad", b_pad},               {"matmul", b_matmul},
       {"linear", b_linear},         {"einsum", b_einsum},
       {"rvar", b_rvar},             {"compute", b_compute},
-      {"schedule", b_schedule},     {NULL, NULL}};
+      {"schedule", b_schedule},     {"conv2d", b_conv2d},
+      {"max_pool2d", b_max_pool2d}, {"avg_pool2d", b_avg_pool2d},
+      {"global_avg_pool2d", b_global_avg_pool2d},
+      {"csr", b_csr},               {"spmm", b_spmm},
+      {"gather", b_gather},         {"index_select", b_index_select},
+      {"scatter", b_scatter},       {"quantize", b_quantize},
+      {"dequantize", b_dequantize},
+      {"quantize_per_channel", b_quantize_per_channel},
+      {"dequantize_per_channel", b_dequantize_per_channel},
+      {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
   /* Elementwise functions and reductions, by their names in ops.h. */
   for (int op = 0; op < TC_OP_COUNT; op++) {
@@ -891,11 +1231,6 @@ void tcL_open_builtins(lua_State *L, int methods) {
   for (int i = 0; method_names[i]; i++) {
     lua_getfield(L, -1, method_names[i]);
     lua_setfield(L, methods, method_names[i]);
-  }
-  for (int i = 0; not_yet[i]; i++) {
-    lua_pushstring(L, not_yet[i]);
-    lua_pushcclosure(L, not_supported, 1);
-    lua_setfield(L, -2, not_yet[i]);
   }
   /* dtypes are globals whose value is their name */
   for (int t = TC_DT_NONE + 1; t < TC_DT_COUNT; t++) {

@@ -24,6 +24,53 @@ int tcP_decompose(tc_module *m, tc_diag *d);
    Returns 0. */
 int tcP_dce(tc_module *m, tc_diag *d);
 
+/* passes/quant.c: recognizes, in every kernel,
+
+     quantize(E(op(dequantize(qx), dequantize[_per_channel](qw) [, b])))
+
+   where op is matmul (w of rank 2), linear or conv2d, and E is an
+   epilogue of elementwise f32 steps matching [add] [activation] [add]
+   (an add's other operand broadcasts to op's result; an activation is
+   one of relu relu6 sigmoid tanh silu gelu gelu_tanh hardswish softplus
+   leaky_relu), and replaces the quantize with one QUANTIZED node (below)
+   computed in integers.  qx and qw are u8 or i8, dequantized per tensor
+   (qw also per output channel: axis 0 of linear's and NCHW conv's w, the
+   last axis of matmul's and NHWC conv's), the quantize is per tensor.
+   Not recognized: any float intermediate (op's result, each epilogue
+   step) with another consumer or that is an output, other dtypes than f32,
+   other epilogue shapes.  The dequantize nodes may have other consumers:
+   they stay for them.  Nodes the rewrite leaves without consumers are
+   dropped (as tcP_dce).  The reference interpreter never sees QUANTIZED:
+   it runs the graph before this pass.  Returns 0.
+
+   QUANTIZED node: dtype = the quantize's (U8 or I8), shape = op's result's;
+     in  = qx, qw [, w_scales (F32 [C]), w_zero_points (int [C])]
+           [, b (op's own bias)] [, pre-add operand] [, post-add operand]
+     ints[TCP_Q_*] below, then for conv2d its 9 ints (graph.h CONV2D)
+     vals = {sx, sw (per tensor), so, activation slope}
+   Arithmetic (docs/quantization.md):
+     acc = sum over the reduction of (qx - zx) * (qw - zw[c])  in the
+           accumulator dtype: I32 when K * max|qx - zx| * max|qw - zw|
+           fits (K a constant), else I64, so it never overflows;
+     y   = f32(acc) * (sx * sw[c]) [+ b[c]] [+ pre] [act] [+ post]   in f32;
+     q   = sat(round_half_even(y / so) + zo), NaN giving zo. */
+enum {
+  TCP_Q_OP,          /* MATMUL, LINEAR or CONV2D */
+  TCP_Q_PER_CHANNEL, /* 1: w_scales and w_zero_points operands */
+  TCP_Q_HAS_BIAS,    /* op's own bias operand */
+  TCP_Q_PRE_ADD,     /* an add before the activation */
+  TCP_Q_ACT,         /* the activation's op, or -1 */
+  TCP_Q_POST_ADD,    /* an add after the activation */
+  TCP_Q_ACC,         /* the accumulator's dtype: I32 or I64 */
+  TCP_Q_ZX,          /* the zero points of x, w (per tensor) and the output */
+  TCP_Q_ZW,
+  TCP_Q_ZO,
+  TCP_Q_CONV,        /* conv2d: its 9 ints start here */
+  TCP_Q_NINTS = TCP_Q_CONV + 9
+};
+enum { TCP_Q_SX, TCP_Q_SW, TCP_Q_SO, TCP_Q_SLOPE, TCP_Q_NVALS };
+int tcP_quant(tc_module *m, tc_diag *d);
+
 /* passes/lower.c: the loop program of kernel k of module m (decomposed
    first): one stage per live graph node except inputs, weights, constants
    (inlined where read) and reshapes (aliases); nodes that reach no output

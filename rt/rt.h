@@ -32,11 +32,17 @@ void tcR_array_free(tcR_array *a);
    (f64 for floats, i64 for integers), rounding to each node's dtype when a
    value is stored.  Arguments as in the ABI's generic form: dims in dim()
    order, weights and inputs in declaration order within their role,
-   outputs in output() order, each a contiguous buffer of its dtype.
+   outputs in output() order, each a contiguous buffer of its dtype; a csr
+   input takes consecutive slots, rowptr, col [, val], as the arrays of
+   tc_kernel_abi_parts do (nnz is rowptr[rows]).
    Returns TC_OK, TC_EINVAL (negative dim, a failed tc_check, integer
-   division by zero, empty max/min/argmax/argmin), TC_EINDEX (a read out of
-   bounds in a compute body) or TC_ENOMEM.  Shares no code with passes/ or
-   emit/. */
+   division by zero, empty max/min/argmax/argmin, a NULL pointer to a
+   non-empty array), TC_EINDEX (a read out of bounds in a compute body; a
+   gather, index_select or scatter index outside [0, extent); a csr rowptr
+   that does not start at 0 or decreases, or a col outside [0, cols)) or
+   TC_ENOMEM.  Nodes no output depends on are not evaluated (lowering
+   drops them too), so they report no errors.  Shares no code with
+   passes/ or emit/. */
 int tcR_ref_run(const tc_kernel *k, const int64_t *dims,
                 const void *const *weights, const void *const *inputs,
                 void *const *outputs);

@@ -620,9 +620,6 @@ output('y', softmax(linear(h, w2, b2), -1))
 
 # ---- convolution, pooling, indexing, quantization ----------------------------
 
-PENDING = "conv2d, pooling, gather/scatter and quantization are not in the front end yet"
-
-
 def conv2d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """NCHW x, [Cout, Cin/groups, kh, kw] w, as torch.nn.functional.conv2d."""
     N, C, H, W = x.shape
@@ -695,7 +692,7 @@ output('avgpool_pad', avg_pool2d(px, 3, {stride = 2, padding = 1}))
 output('gap', global_avg_pool2d(px))
 """
     case("conv_pool", dsl, [("x1", x1), ("w1", w1), ("b1", b1), ("x2", x2), ("w2", w2),
-                            ("xh", xh), ("wh", wh), ("px", px)], outs, pending=PENDING)
+                            ("xh", xh), ("wh", wh), ("px", px)], outs)
 
 
 def index_case(rng):
@@ -743,7 +740,7 @@ output('scatter_max', scatter(src, si, 0, 4, 'max'))
 output('scatter_min', scatter(src, si, 0, 4, 'min'))
 """
     case("indexing", dsl, [("x", x), ("g1", g1), ("g0", g0), ("s0", s0), ("s1", s1),
-                           ("src", src), ("si", si)], outs, pending=PENDING)
+                           ("src", src), ("si", si)], outs)
 
 
 def quant_case(rng):
@@ -777,7 +774,270 @@ local pcq = quantize_per_channel(pc, {0.1, 0.05, 0.2}, {0, 1, -1}, 0, i8)
 output('pcq', pcq)
 output('pcd', dequantize_per_channel(pcq, {0.1, 0.05, 0.2}, {0, 1, -1}, 0))
 """
-    case("quantize", dsl, [("x", x), ("q", q), ("pc", pc)], outs, pending=PENDING)
+    case("quantize", dsl, [("x", x), ("q", q), ("pc", pc)], outs)
+
+
+def conv_more_case(rng):
+    """Depthwise and grouped convolutions with pairs of strides, paddings and
+    dilations, in both layouts, a symbolic batch, and pools without padding."""
+    xd, wd, bd = rand(rng, (2, 3, 7, 6)), rand(rng, (3, 1, 3, 2)), rand(rng, (3,))
+    xg, wg = rand(rng, (1, 4, 6, 7)), rand(rng, (2, 2, 2, 3))
+    xn, wn = rand(rng, (2, 6, 5, 4)), rand(rng, (3, 2, 2, 4))  # NHWC, groups 2
+    pi = rand(rng, (2, 3, 6, 7))
+    pi[0, 0, 0, 0] = NAN  # a NaN wins max pooling
+    XD, WD, BD, XG, WG, XN, WN, PI = (t.astype(F64) for t in (xd, wd, bd, xg, wg, xn, wn, pi))
+
+    def conv_pairs(x, w, b, stride, padding, dilation, groups):
+        """conv2d with (h, w) pairs, by the definition."""
+        N, C, H, W = x.shape
+        Co, Cg, kh, kw = w.shape
+        (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+        Ho = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+        Wo = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        out = np.zeros((N, Co, Ho, Wo))
+        per = Co // groups
+        for co in range(Co):
+            g = co // per
+            for i in range(Ho):
+                for j in range(Wo):
+                    patch = xp[:, g * Cg:(g + 1) * Cg, i * sh:i * sh + dh * (kh - 1) + 1:dh,
+                               j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                    out[:, co, i, j] = (patch * w[co]).sum(axis=(1, 2, 3))
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        return out
+
+    nhwc = conv_pairs(XN.transpose(0, 3, 1, 2), WN.transpose(3, 2, 0, 1), None, (2, 1), (1, 0),
+                      (1, 2), 2).transpose(0, 2, 3, 1)
+    with np.errstate(invalid="ignore"):
+        mp = pool_ref(PI, 3, 2, 0, "max")
+    outs = [
+        ("depthwise", conv_pairs(XD, WD, BD, (2, 1), (1, 1), (1, 1), 3)),
+        ("grouped", conv_pairs(XG, WG, None, (1, 2), (0, 1), (2, 1), 2)),
+        ("nhwc", nhwc),
+        ("maxpool", mp),
+        ("avgpool", pool_ref(PI, 2, 2, 0, "avg")),
+        ("relu_conv", np.maximum(conv_pairs(XD, WD, BD, (1, 1), (0, 0), (1, 1), 3), 0)),
+    ]
+    outs = [(n, np.array(v, order="C").astype(F32)) for n, v in outs]
+    dsl = """
+local B = dim('B')
+local xd = input('xd', f32, {B, 3, 7, 6})
+local wd = weight('wd', f32, {3, 1, 3, 2})
+local bd = weight('bd', f32, {3})
+local xg = input('xg', f32, {1, 4, 6, 7})
+local wg = weight('wg', f32, {2, 2, 2, 3})
+local xn = input('xn', f32, {B, 6, 5, 4})
+local wn = weight('wn', f32, {3, 2, 2, 4})
+local pi = input('pi', f32, {B, 3, 6, 7})
+output('depthwise', conv2d(xd, wd, bd, {stride = {2, 1}, padding = 1, groups = 3}))
+output('grouped', conv2d(xg, wg, nil, {stride = {1, 2}, padding = {0, 1}, dilation = {2, 1}, groups = 2}))
+output('nhwc', conv2d(xn, wn, nil, {stride = {2, 1}, padding = {1, 0}, dilation = {1, 2}, groups = 2, layout = 'NHWC'}))
+output('maxpool', max_pool2d(pi, 3, {stride = 2}))
+output('avgpool', pi:avg_pool2d(2))
+output('relu_conv', relu(conv2d(xd, wd, bd, {groups = 3})))
+"""
+    case("conv_more", dsl, [("xd", xd), ("wd", wd), ("bd", bd), ("xg", xg), ("wg", wg),
+                            ("xn", xn), ("wn", wn), ("pi", pi)], outs, {"B": 2})
+
+
+def csr_arrays(dense_mask, rng, index_dt, dt=F32):
+    """rowptr, col, val of the matrix whose nonzeros are where dense_mask is."""
+    rows, cols = dense_mask.shape
+    rowptr, col = [0], []
+    for r in range(rows):
+        c = [j for j in range(cols) if dense_mask[r, j]]
+        col += c
+        rowptr.append(len(col))
+    val = rand(rng, (len(col),), -2, 2, dt)
+    return (np.array(rowptr, dtype=index_dt), np.array(col, dtype=index_dt), val)
+
+
+def sparse_case(rng):
+    """spmm with every reduction, rows without entries, i32 and i64 indices,
+    a pattern-only matrix, and a GCN-like layer A (X W)."""
+    mask = rng.uniform(size=(6, 5)) < 0.4
+    mask[1, :] = False  # empty rows
+    mask[4, :] = False
+    mask[0, :] = True   # a full row
+    ra, ca, va = csr_arrays(mask, rng, I64)
+    rb, cb, _ = csr_arrays(mask.T, rng, I32)  # pattern-only, 5 x 6
+    x = rand(rng, (5, 3))
+    y = rand(rng, (6, 2))
+    w = rand(rng, (3, 4))
+    X, Y, W = x.astype(F64), y.astype(F64), w.astype(F64)
+
+    def spmm(rowptr, col, val, dense, reduce):
+        rows = len(rowptr) - 1
+        out = np.zeros((rows, dense.shape[1]))
+        for r in range(rows):
+            lo, hi = rowptr[r], rowptr[r + 1]
+            if hi == lo:
+                continue
+            prods = np.array([(val[p] if val is not None else 1.0) * dense[col[p]]
+                              for p in range(lo, hi)])
+            # products are rounded to f32 before the reduction (the op's dtype)
+            prods = prods.astype(F32).astype(F64)
+            out[r] = {"sum": prods.sum(0), "mean": prods.mean(0), "max": prods.max(0),
+                      "min": prods.min(0)}[reduce]
+        return out
+
+    VA = va.astype(F64)
+    xw = (X @ W).astype(F32).astype(F64)
+    outs = [("s_" + r, spmm(ra, ca, VA, X, r)) for r in ("sum", "mean", "max", "min")]
+    outs += [("p_sum", spmm(rb, cb, None, Y, "sum")), ("p_max", spmm(rb, cb, None, Y, "max")),
+             ("gcn", np.maximum(spmm(ra, ca, VA, xw, "sum"), 0))]
+    outs = [(n, np.array(v, order="C").astype(F32)) for n, v in outs]
+    dsl = """
+local N, M = dim('N'), dim('M')
+local A = csr('A', f32, {N, M})
+local P = csr('P', f32, {M, N}, {index = i32, values = false})
+local x = input('x', f32, {M, 3})
+local y = input('y', f32, {N, 2})
+local w = weight('w', f32, {3, 4})
+output('s_sum', spmm(A, x, 'sum'))
+output('s_mean', spmm(A, x, 'mean'))
+output('s_max', spmm(A, x, 'max'))
+output('s_min', spmm(A, x, 'min'))
+output('p_sum', spmm(P, y, 'sum'))
+output('p_max', spmm(P, y, 'max'))
+output('gcn', relu(spmm(A, matmul(x, w), 'sum')))
+"""
+    case("sparse", dsl, [("A.rowptr", ra), ("A.col", ca), ("A.val", va), ("P.rowptr", rb),
+                         ("P.col", cb), ("x", x), ("y", y), ("w", w)], outs, {"N": 6, "M": 5})
+
+
+def index_more_case(rng):
+    """i32 indices, scatter along an inner axis with duplicates and an
+    untouched entry, scatter of integers, gather along the last axis."""
+    x = rand(rng, (2, 5, 3))
+    X = x.astype(F64)
+    gi = rng.integers(0, 5, size=(2, 4, 3)).astype(I32)
+    si = np.array([4, 0, 4, 4, 1], dtype=I32)  # 2 and 3 untouched
+    xi = rng.integers(-50, 50, size=(2, 5, 3)).astype(I32)
+
+    def scatter1(src, idx, size, reduce):
+        out = np.zeros((src.shape[0], size, src.shape[2]))
+        for j in range(size):
+            sl = src[:, idx == j, :]
+            if sl.shape[1]:
+                out[:, j, :] = {"sum": sl.sum(1), "mean": sl.mean(1), "max": sl.max(1),
+                                "min": sl.min(1)}[reduce]
+        return out
+
+    outs = [
+        ("g", np.take_along_axis(X, gi.astype(np.int64), axis=1).astype(F32)),
+        ("isel", np.take(X, si, axis=1).astype(F32)),
+        ("sc_sum", scatter1(X, si, 6, "sum").astype(F32)),
+        ("sc_max", scatter1(X, si, 6, "max").astype(F32)),
+        ("sc_mean", scatter1(X, si, 6, "mean").astype(F32)),
+        ("sci_sum", scatter1(xi.astype(np.int64), si, 6, "sum").astype(I64)),
+        ("sci_min", scatter1(xi.astype(np.int64), si, 6, "min").astype(I32)),
+        ("sci_mean", scatter1(xi.astype(F64), si, 6, "mean").astype(F32)),
+    ]
+    dsl = """
+local S = dim('S')
+local x = input('x', f32, {2, 5, 3})
+local gi = input('gi', i32, {2, 4, 3})
+local si = input('si', i32, {5})
+local xi = input('xi', i32, {2, 5, 3})
+output('g', gather(x, 1, gi))
+output('isel', x:index_select(-2, si))
+output('sc_sum', scatter(x, si, 1, S, 'sum'))
+output('sc_max', scatter(x, si, 1, S, 'max'))
+output('sc_mean', scatter(x, si, 1, S, 'mean'))
+output('sci_sum', scatter(xi, si, 1, S, 'sum'))
+output('sci_min', scatter(xi, si, 1, S, 'min'))
+output('sci_mean', scatter(xi, si, 1, S, 'mean'))
+"""
+    case("indexing_more", dsl, [("x", x), ("gi", gi), ("si", si), ("xi", xi)], outs, {"S": 6})
+
+
+def quant_more_case(rng):
+    """Ties (round half to even), saturation, NaN and infinities, per-channel
+    parameters given as weights, and the dequantize -> linear -> quantize
+    chain of PT2E."""
+    scale = 0.5
+    # x / 0.5 = 2.5, 3.5, -2.5, -3.5, 0.5, -0.5, 1.5: ties go to even
+    x = np.array([1.25, 1.75, -1.25, -1.75, 0.25, -0.25, 0.75, 1000.0, -1000.0,
+                  NAN, INF, -INF], dtype=F32)
+
+    def quant(v, scale, zp, dt):
+        info = np.iinfo(dt)
+        out = []
+        for a in np.asarray(v, dtype=F32).ravel():
+            q = np.float32(a) / np.float32(scale)
+            if math.isnan(q):
+                r = zp
+            elif math.isinf(q):
+                r = info.max if q > 0 else info.min
+            else:
+                r = float(np.round(np.float64(q))) + zp
+            out.append(min(max(r, info.min), info.max))
+        return np.array(out, dtype=dt).reshape(np.shape(v))
+
+    pc = rand(rng, (2, 3, 4), -3, 3)
+    sc = np.array([0.02, 0.05, 0.1], dtype=F32)
+    zp = np.array([3, -4, 0], dtype=I32)
+    pcq = np.stack([quant(pc[:, c, :], sc[c], zp[c], I8) for c in range(3)], axis=1)
+    pcd = np.stack([(pcq[:, c, :].astype(F64) - zp[c]) * np.float64(sc[c]) for c in range(3)],
+                   axis=1)
+    # int8 linear as PT2E writes it
+    xq = rng.integers(0, 256, size=(3, 4)).astype(U8)
+    wq = rng.integers(-127, 128, size=(5, 4)).astype(I8)
+    b = rand(rng, (5,))
+    xd = ((xq.astype(F64) - 128) * np.float32(0.02)).astype(F32).astype(F64)
+    wd = (wq.astype(F64) * np.float32(0.01)).astype(F32).astype(F64)
+    lin = (xd @ wd.T + b.astype(F64)).astype(F32)
+    outs = [
+        ("ties", quant(x, scale, 0, I8)),
+        ("ties_u8", quant(x, scale, 10, U8)),
+        ("pcq", pcq),
+        ("pcd", pcd.astype(F32)),
+        ("qlin", quant(lin, 0.05, 64, U8)),
+    ]
+    dsl = """
+local x = input('x', f32, {12})
+local pc = input('pc', f32, {2, 3, 4})
+local sc = weight('sc', f32, {3})
+local zp = weight('zp', i32, {3})
+local xq = input('xq', u8, {3, 4})
+local wq = weight('wq', i8, {5, 4})
+local b = weight('b', f32, {5})
+output('ties', quantize(x, 0.5, 0, i8))
+output('ties_u8', quantize(x, 0.5, 10, u8))
+local pcq = quantize_per_channel(pc, sc, zp, 1, i8)
+output('pcq', pcq)
+output('pcd', dequantize_per_channel(pcq, sc, zp, -2))
+local lin = linear(dequantize(xq, 0.02, 128), dequantize(wq, 0.01, 0), b)
+output('qlin', quantize(lin, 0.05, 64, u8))
+"""
+    case("quantize_more", dsl, [("x", x), ("pc", pc), ("sc", sc), ("zp", zp), ("xq", xq),
+                                ("wq", wq), ("b", b)], outs)
+
+
+def bf16_matmul_case(rng):
+    """matmul and linear on bf16 inputs: products accumulated in (at least)
+    f32, the result rounded to bf16 once, when stored."""
+    a = bf16_from_f32(rand(rng, (3, 5), -2, 2))
+    b = bf16_from_f32(rand(rng, (5, 4), -2, 2))
+    w = bf16_from_f32(rand(rng, (2, 5), -2, 2))
+    A, B, W = bf16_to_f64(a), bf16_to_f64(b), bf16_to_f64(w)
+    outs = [
+        ("mm", bf16_from_f32((A @ B).astype(F32))),
+        ("lin", bf16_from_f32((A @ W.T).astype(F32))),
+        ("relu_mm", bf16_from_f32(np.maximum(bf16_to_f64(bf16_from_f32((A @ B).astype(F32))), 0).astype(F32))),
+    ]
+    dsl = """
+local a = input('a', bf16, {3, 5})
+local b = input('b', bf16, {5, 4})
+local w = weight('w', bf16, {2, 5})
+output('mm', matmul(a, b))
+output('lin', linear(a, w))
+output('relu_mm', relu(matmul(a, b)))
+"""
+    case("bf16_matmul", dsl, [("a", a), ("b", b), ("w", w)], outs)
 
 
 def main():
@@ -797,6 +1057,11 @@ def main():
     conv_case(rng)
     index_case(rng)
     quant_case(rng)
+    conv_more_case(rng)
+    sparse_case(rng)
+    index_more_case(rng)
+    quant_more_case(rng)
+    bf16_matmul_case(rng)
     if os.path.isdir(ROOT):
         for d in os.listdir(ROOT):
             p = os.path.join(ROOT, d)

@@ -17,6 +17,8 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +85,55 @@ int tc_kernel_count_role(const tc_kernel *k, tc_role role) {
   for (int i = 0; i < k->args.len; i++)
     n += k->args.data[i].role == role;
   return n;
+}
+
+int tc_kernel_abi_parts(const tc_kernel *k, tc_abi_part *parts) {
+  static const tc_role order[] = {TC_ROLE_WEIGHT, TC_ROLE_INPUT,
+                                  TC_ROLE_OUTPUT};
+  static const char *const suffix[] = {"", "rowptr", "col", "val"};
+  int n = 0;
+  for (int r = 0; r < 3; r++)
+    for (int i = 0; i < k->args.len; i++) {
+      const tc_arg *a = &k->args.data[i];
+      if (a->role != order[r])
+        continue;
+      int nparts = a->csr ? 2 + (a->has_values != 0) : 1;
+      for (int j = 0; j < nparts; j++, n++) {
+        if (!parts)
+          continue;
+        tc_abi_part *p = &parts[n];
+        memset(p, 0, sizeof *p);
+        p->arg = i;
+        p->role = a->role;
+        if (!a->csr) {
+          p->format = TC_FMT_DENSE;
+          p->dtype = a->dtype;
+          p->rank = a->rank;
+          p->shape = a->shape;
+          snprintf(p->name, sizeof p->name, "%s", a->name);
+          continue;
+        }
+        p->format = (tc_format)(TC_FMT_CSR_ROWPTR + j);
+        p->dtype = p->format == TC_FMT_CSR_VAL ? a->dtype : a->index_dtype;
+        p->rank = 1;
+        p->shape = p->format == TC_FMT_CSR_ROWPTR ? &a->rowptr_len : NULL;
+        p->rows = a->shape[0];
+        p->cols = a->shape[1];
+        snprintf(p->name, sizeof p->name, "%s.%s", a->name, suffix[p->format]);
+      }
+    }
+  return n;
+}
+
+int tc_kernel_part_shape(const tc_kernel *k, const tc_abi_part *part,
+                         const int64_t *dims, int64_t *shape) {
+  (void)k;
+  if (!part->shape)
+    return TC_EINVAL; /* csr col and val: rowptr[rows] elements */
+  for (int d = 0; d < part->rank; d++)
+    if (tc_ext_eval(part->shape[d], dims, &shape[d]) != TC_OK)
+      return TC_EINVAL;
+  return TC_OK;
 }
 
 int tc_kernel_arg_shape(const tc_kernel *k, int a, const int64_t *dims,
@@ -293,6 +344,19 @@ static int check_rank(const char *what, int rank, tc_loc loc, tc_diag *d) {
   return 0;
 }
 
+/* A csr matrix is read only by spmm: any other use of one is an error
+   naming the argument. */
+static int reject_csr(const tc_kernel *k, const char *what, int n,
+                      const int *ids, tc_loc loc, tc_diag *d) {
+  for (int i = 0; i < n; i++) {
+    const tc_node *x = node_at(k, ids[i]);
+    if (x->op == TC_OP_CSR)
+      return tc_diag_at(d, loc, "%s: %s is a csr matrix, which only spmm "
+                        "reads", what, k->args.data[x->arg].name);
+  }
+  return 0;
+}
+
 /* Casts the nodes ids[0..n-1] in place to their common dtype, made float
    (f32) when float_only, or i64 when it is bool and !keep_bool.  Returns
    the dtype. */
@@ -381,6 +445,10 @@ int tc_graph_output(tc_kernel *k, tc_arena *ar, const char *name, int node,
   if (x->dtype == TC_DT_BOOL)
     return tc_diag_at(d, loc, "output %s: cast a bool result before output "
                       "(bool is not an argument dtype)", name);
+  if (x->op == TC_OP_CSR)
+    return tc_diag_at(d, loc, "output %s: %s is a csr matrix, which cannot be "
+                      "an output (only spmm reads it)", name,
+                      k->args.data[x->arg].name);
   tc_arg a = {0};
   a.name = tc_arena_strdup(ar, name);
   a.role = TC_ROLE_OUTPUT;
@@ -398,6 +466,8 @@ int tc_graph_output(tc_kernel *k, tc_arena *ar, const char *name, int node,
 int tc_graph_cast(tc_kernel *k, tc_arena *ar, int x, tc_dtype t, tc_loc loc,
                   tc_diag *d) {
   assert(t > TC_DT_NONE && t < TC_DT_COUNT);
+  if (reject_csr(k, "cast", 1, &x, loc, d) < 0)
+    return -1;
   const tc_node *xn = node_at(k, x);
   if (xn->dtype == t)
     return x;
@@ -419,6 +489,8 @@ int tc_graph_elementwise(tc_kernel *k, tc_arena *ar, tc_op op, int nin,
   assert(nin == tc_op_arity(op) && nin <= 3);
   const tc_ext *shape[TC_MAX_RANK];
   int rank;
+  if (reject_csr(k, tc_op_name(op), nin, in, loc, d) < 0)
+    return -1;
   if (broadcast(k, tc_op_name(op), nin, in, shape, &rank, loc, d) < 0)
     return -1;
   tc_dtype have[3], want[3];
@@ -452,6 +524,8 @@ int tc_graph_reduce(tc_kernel *k, tc_arena *ar, tc_op op, int x, int nax,
   int red[TC_MAX_RANK] = {0}; /* red[a]: axis a is reduced */
   int64_t list[TC_MAX_RANK];
   int nlist = 0;
+  if (reject_csr(k, what, 1, &x, loc, d) < 0)
+    return -1;
   if (arg && nax != 1)
     return tc_diag_at(d, loc, "%s: takes exactly one axis, got %s", what,
                       nax < 0 ? "all axes" : nax == 0 ? "none" : "several");
@@ -1108,11 +1182,571 @@ done:
   return ret;
 }
 
+/* ---- convolution and pooling ------------------------------------------- */
+
+/* The output extent of a sliding window over an input extent `in`:
+   (in + 2 pad - dil (kext - 1) - 1) // stride + 1.  The window must fit in
+   the padded input: an error when that is known to fail, else a run-time
+   check that the spanned part is >= 0.  NULL with an error naming `what`
+   and `axis_name`. */
+static const tc_ext *window_extent(tc_kernel *k, tc_arena *ar, const char *what,
+                                   const char *axis_name, const tc_ext *in,
+                                   const tc_ext *kext, int64_t stride,
+                                   int64_t pad, int64_t dil, tc_loc loc,
+                                   tc_diag *d) {
+  const tc_ext *one = tc_ext_const(ar, 1);
+  const tc_ext *km1 = tc_ext_binary(ar, TC_EXT_SUB, kext, one);
+  int64_t kv;
+  if (tc_ext_is_const(kext, &kv)) {
+    if (kv < 1) {
+      tc_diag_at(d, loc, "%s: the kernel's extent along %s must be >= 1, got %"
+                 PRId64, what, axis_name, kv);
+      return NULL;
+    }
+  } else {
+    /* a kernel of extent 0 has no window: k - 1 >= 0 at run time */
+    add_check(k, TC_CHECK_EQ,
+              tc_ext_binary(ar, TC_EXT_MAX, km1, tc_ext_const(ar, 0)), km1, loc);
+  }
+  const tc_ext *span = tc_ext_binary(
+      ar, TC_EXT_MUL, tc_ext_const(ar, dil),
+      tc_ext_binary(ar, TC_EXT_SUB, kext, one)); /* dil (k - 1) */
+  const tc_ext *room = tc_ext_binary(ar, TC_EXT_ADD, in,
+                                     tc_ext_const(ar, 2 * pad));
+  room = tc_ext_binary(ar, TC_EXT_SUB, room, span);
+  room = tc_ext_binary(ar, TC_EXT_SUB, room, one);
+  int64_t v;
+  if (tc_ext_is_const(room, &v)) {
+    if (v < 0) {
+      tc_buf b1 = {0}, b2 = {0};
+      char dtext[48] = "";
+      if (dil != 1)
+        snprintf(dtext, sizeof dtext, " (dilation %" PRId64 ")", dil);
+      tc_diag_at(d, loc, "%s: the kernel spans %s along %s%s, more than the "
+                 "padded input's %s + %" PRId64, what,
+                 ext_text(&b1, k, tc_ext_binary(ar, TC_EXT_ADD, span, one)),
+                 axis_name, dtext, ext_text(&b2, k, in), 2 * pad);
+      tc_buf_free(&b1);
+      tc_buf_free(&b2);
+      return NULL;
+    }
+  } else {
+    /* evaluating `room` fails when it is negative: see tc_check_kind */
+    add_check(k, TC_CHECK_EQ,
+              tc_ext_binary(ar, TC_EXT_MAX, room, tc_ext_const(ar, 0)), room,
+              loc);
+  }
+  return tc_ext_binary(
+      ar, TC_EXT_ADD,
+      tc_ext_binary(ar, TC_EXT_FLOORDIV, room, tc_ext_const(ar, stride)), one);
+}
+
+static int make_conv2d(tc_kernel *k, tc_arena *ar, const tc_node *p,
+                       tc_loc loc, tc_diag *d) {
+  assert(p->nints == 9 && p->nin == 2 + (p->ints[8] != 0));
+  int ids[3], nin = p->nin;
+  memcpy(ids, p->in, (size_t)nin * sizeof *ids);
+  int64_t ints[9];
+  memcpy(ints, p->ints, sizeof ints);
+  int64_t groups = ints[6];
+  int nhwc = ints[7] != 0;
+  static const char *const names[] = {"stride", "stride", "padding", "padding",
+                                      "dilation", "dilation"};
+  for (int i = 0; i < 6; i++) {
+    int64_t lo = i >= 2 && i < 4 ? 0 : 1;
+    if (ints[i] < lo)
+      return tc_diag_at(d, loc, "conv2d: %s must be >= %" PRId64 ", got %"
+                        PRId64, names[i], lo, ints[i]);
+  }
+  if (groups < 1)
+    return tc_diag_at(d, loc, "conv2d: groups must be >= 1, got %" PRId64,
+                      groups);
+  for (int i = 0; i < 7; i++)
+    if (ints[i] > INT32_MAX)
+      return tc_diag_at(d, loc, "conv2d: %s %" PRId64 " is too large", i < 6
+                        ? names[i] : "groups", ints[i]);
+  const tc_node *x = node_at(k, ids[0]), *w = node_at(k, ids[1]);
+  tc_buf b1 = {0}, b2 = {0};
+  int ret = -1;
+  if (x->rank != 4) {
+    tc_diag_at(d, loc, "conv2d: x must have rank 4 (%s), got shape %s",
+               nhwc ? "NHWC" : "NCHW", node_shape_text(&b1, k, ids[0]));
+    goto done;
+  }
+  if (w->rank != 4) {
+    tc_diag_at(d, loc, "conv2d: w must have rank 4 (%s), got shape %s",
+               nhwc ? "[kh, kw, Cin/groups, Cout] for NHWC"
+                    : "[Cout, Cin/groups, kh, kw]",
+               node_shape_text(&b1, k, ids[1]));
+    goto done;
+  }
+  const tc_ext *N = x->shape[0];
+  const tc_ext *C = x->shape[nhwc ? 3 : 1], *H = x->shape[nhwc ? 1 : 2],
+               *W = x->shape[nhwc ? 2 : 3];
+  const tc_ext *Cout = w->shape[nhwc ? 3 : 0], *Cg = w->shape[nhwc ? 2 : 1],
+               *kh = w->shape[nhwc ? 0 : 2], *kw = w->shape[nhwc ? 1 : 3];
+  const tc_ext *G = tc_ext_const(ar, groups), *u;
+  int64_t v;
+  const tc_ext *const divisible[2] = {C, Cout};
+  static const char *const dnames[2] = {"input channels of x",
+                                        "output channels of w"};
+  for (int i = 0; i < 2; i++) {
+    if (groups == 1)
+      break;
+    if (tc_ext_is_const(divisible[i], &v)) {
+      if (v % groups != 0) {
+        tc_diag_at(d, loc, "conv2d: groups = %" PRId64 " does not divide the %"
+                   PRId64 " %s", groups, v, dnames[i]);
+        goto done;
+      }
+    } else {
+      add_check(k, TC_CHECK_DIVISIBLE, divisible[i], G, loc);
+    }
+  }
+  const tc_ext *per_group = tc_ext_binary(ar, TC_EXT_FLOORDIV, C, G);
+  if (unify(k, Cg, per_group, &u, loc) < 0) {
+    tc_buf b3 = {0}, b4 = {0}, b5 = {0};
+    tc_diag_at(d, loc, "conv2d: x %s has %s input channels and groups = %"
+               PRId64 ", so w %s needs %s input channels per group at axis "
+               "%d, got %s", node_shape_text(&b1, k, ids[0]),
+               ext_text(&b2, k, C), groups, node_shape_text(&b3, k, ids[1]),
+               ext_text(&b4, k, per_group), nhwc ? 2 : 1,
+               ext_text(&b5, k, Cg));
+    tc_buf_free(&b3);
+    tc_buf_free(&b4);
+    tc_buf_free(&b5);
+    goto done;
+  }
+  if (nin == 3) {
+    const tc_node *b = node_at(k, ids[2]);
+    if (b->rank != 1 || unify(k, b->shape[0], Cout, &u, loc) < 0) {
+      tc_buf_free(&b1);
+      tc_diag_at(d, loc, "conv2d: the bias must have shape [%s] (the output "
+                 "channels), got %s", ext_text(&b1, k, Cout),
+                 node_shape_text(&b2, k, ids[2]));
+      goto done;
+    }
+  }
+  const tc_ext *Ho = window_extent(k, ar, "conv2d", "the height", H, kh,
+                                   ints[0], ints[2], ints[4], loc, d);
+  if (!Ho)
+    goto done;
+  const tc_ext *Wo = window_extent(k, ar, "conv2d", "the width", W, kw,
+                                   ints[1], ints[3], ints[5], loc, d);
+  if (!Wo)
+    goto done;
+  const tc_ext *shape[4] = {N, nhwc ? Ho : Cout, nhwc ? Wo : Ho,
+                            nhwc ? Cout : Wo};
+  tc_node n = {0};
+  n.op = TC_OP_CONV2D;
+  n.dtype = promote_ids(k, ar, nin, ids, 0, loc, d);
+  n.nints = 9;
+  ints[8] = nin == 3;
+  n.ints = copy_ints(ar, 9, ints);
+  ret = finish(k, ar, &n, nin, ids, 4, shape, loc);
+done:
+  tc_buf_free(&b1);
+  tc_buf_free(&b2);
+  return ret;
+}
+
+static int make_pool(tc_kernel *k, tc_arena *ar, const tc_node *p, tc_loc loc,
+                     tc_diag *d) {
+  const char *what = tc_op_name(p->op);
+  assert(p->nin == 1 && p->nints == 6);
+  int x = p->in[0];
+  int64_t ints[6];
+  memcpy(ints, p->ints, sizeof ints);
+  for (int i = 0; i < 4; i++)
+    if (ints[i] < 1 || ints[i] > INT32_MAX)
+      return tc_diag_at(d, loc, "%s: the %s must be >= 1 and < 2^31, got %"
+                        PRId64, what, i < 2 ? "kernel size" : "stride",
+                        ints[i]);
+  for (int i = 4; i < 6; i++) {
+    if (ints[i] < 0)
+      return tc_diag_at(d, loc, "%s: padding must be >= 0, got %" PRId64,
+                        what, ints[i]);
+    if (ints[i] > ints[i - 4] / 2)
+      return tc_diag_at(d, loc, "%s: padding %" PRId64 " is more than half "
+                        "the kernel size %" PRId64 " (as PyTorch requires)",
+                        what, ints[i], ints[i - 4]);
+  }
+  const tc_node *xn = node_at(k, x);
+  if (xn->rank != 4) {
+    tc_buf b = {0};
+    tc_diag_at(d, loc, "%s: x must have rank 4 (NCHW), got shape %s", what,
+               node_shape_text(&b, k, x));
+    tc_buf_free(&b);
+    return -1;
+  }
+  const tc_ext *N = xn->shape[0], *C = xn->shape[1], *H = xn->shape[2],
+               *W = xn->shape[3];
+  const tc_ext *Ho = window_extent(k, ar, what, "the height", H,
+                                   tc_ext_const(ar, ints[0]), ints[2],
+                                   ints[4], 1, loc, d);
+  if (!Ho)
+    return -1;
+  const tc_ext *Wo = window_extent(k, ar, what, "the width", W,
+                                   tc_ext_const(ar, ints[1]), ints[3],
+                                   ints[5], 1, loc, d);
+  if (!Wo)
+    return -1;
+  tc_dtype t = xn->dtype;
+  if (p->op == TC_OP_AVG_POOL2D && !tc_dtype_is_float(t))
+    t = TC_DT_F32;
+  else if (t == TC_DT_BOOL)
+    t = TC_DT_I64;
+  x = tc_graph_cast(k, ar, x, t, loc, d);
+  const tc_ext *shape[4] = {N, C, Ho, Wo};
+  tc_node n = {0};
+  n.op = p->op;
+  n.dtype = t;
+  n.nints = 6;
+  n.ints = copy_ints(ar, 6, ints);
+  return finish(k, ar, &n, 1, &x, 4, shape, loc);
+}
+
+/* ---- sparse and indexing ------------------------------------------------- */
+
+static int is_reduce_kind(int64_t r) {
+  return r == TC_OP_SUM || r == TC_OP_MEAN || r == TC_OP_MAX ||
+         r == TC_OP_MIN;
+}
+
+int tc_graph_csr(tc_kernel *k, tc_arena *ar, const char *name, tc_dtype t,
+                 tc_dtype index, int has_values, const tc_ext *rows,
+                 const tc_ext *cols, tc_loc loc, tc_diag *d) {
+  assert(t > TC_DT_NONE && t < TC_DT_COUNT);
+  for (int i = 0; i < k->args.len; i++)
+    assert(strcmp(k->args.data[i].name, name) != 0 && "duplicate argument");
+  if (t == TC_DT_BOOL)
+    return tc_diag_at(d, loc, "csr %s: bool is not an argument dtype", name);
+  if (index != TC_DT_I32 && index != TC_DT_I64)
+    return tc_diag_at(d, loc, "csr %s: the index dtype must be i32 or i64, "
+                      "got %s", name, tc_dtype_name(index));
+  const tc_ext *shape[2] = {rows, cols};
+  for (int i = 0; i < 2; i++) {
+    int64_t v;
+    if (tc_ext_is_const(shape[i], &v) && v < 0)
+      return tc_diag_at(d, loc, "csr %s: extent %" PRId64 " at axis %d is "
+                        "negative", name, v, i);
+  }
+  tc_arg a = {0};
+  a.name = tc_arena_strdup(ar, name);
+  a.role = TC_ROLE_INPUT;
+  a.dtype = t;
+  a.rank = 2;
+  a.shape = copy_shape(ar, 2, shape);
+  a.node = k->nodes.len;
+  a.loc = loc;
+  a.csr = 1;
+  a.index_dtype = index;
+  a.has_values = has_values != 0;
+  a.rowptr_len = tc_ext_binary(ar, TC_EXT_ADD, rows, tc_ext_const(ar, 1));
+  TC_VEC_PUSH(k->args, a);
+  tc_node n = {0};
+  n.op = TC_OP_CSR;
+  n.dtype = t;
+  n.rank = 2;
+  n.shape = a.shape;
+  n.arg = k->args.len - 1;
+  n.loc = loc;
+  return push_node(k, &n);
+}
+
+int tc_graph_literal(tc_kernel *k, tc_arena *ar, tc_dtype t, int n,
+                     const double *v, tc_loc loc, tc_diag *d) {
+  assert(t > TC_DT_NONE && t < TC_DT_COUNT && n >= 0);
+  if (t == TC_DT_BOOL)
+    return tc_diag_at(d, loc, "a constant tensor cannot be bool");
+  tc_node nd = {0};
+  nd.op = TC_OP_LITERAL;
+  nd.dtype = t;
+  const tc_ext *len = tc_ext_const(ar, n);
+  nd.rank = 1;
+  nd.shape = copy_shape(ar, 1, &len);
+  if (tc_dtype_is_float(t)) {
+    double *vals = tc_arena_alloc(ar, (size_t)(n ? n : 1) * sizeof *vals);
+    for (int i = 0; i < n; i++) {
+      int64_t dummy;
+      tc_value_convert(TC_DT_F64, v[i], 0, t, &vals[i], &dummy);
+    }
+    nd.vals = vals;
+  } else {
+    int64_t *ints = tc_arena_alloc(ar, (size_t)(n ? n : 1) * sizeof *ints);
+    for (int i = 0; i < n; i++) {
+      double dummy;
+      tc_value_convert(TC_DT_F64, v[i], 0, t, &dummy, &ints[i]);
+    }
+    nd.ints = ints;
+    nd.nints = n;
+  }
+  nd.arg = -1;
+  nd.loc = loc;
+  return push_node(k, &nd);
+}
+
+static int make_spmm(tc_kernel *k, tc_arena *ar, const tc_node *p, tc_loc loc,
+                     tc_diag *d) {
+  assert(p->nin == 2 && p->nints == 1);
+  int a = p->in[0], x = p->in[1];
+  int64_t red = p->ints[0];
+  if (!is_reduce_kind(red))
+    return tc_diag_at(d, loc, "spmm: reduce must be \"sum\", \"mean\", \"max\" "
+                      "or \"min\"");
+  const tc_node *an = node_at(k, a), *xn = node_at(k, x);
+  if (an->op != TC_OP_CSR)
+    return tc_diag_at(d, loc, "spmm: a must be a csr argument (declared with "
+                      "csr(name, dtype, shape))");
+  if (reject_csr(k, "spmm", 1, &x, loc, d) < 0)
+    return -1;
+  tc_buf b1 = {0}, b2 = {0};
+  const tc_ext *u;
+  if (xn->rank != 2 || unify(k, an->shape[1], xn->shape[0], &u, loc) < 0) {
+    tc_buf b3 = {0};
+    tc_diag_at(d, loc, "spmm: a is %s, so x must have shape [%s, F], got %s",
+               node_shape_text(&b1, k, a), ext_text(&b2, k, an->shape[1]),
+               node_shape_text(&b3, k, x));
+    tc_buf_free(&b1);
+    tc_buf_free(&b2);
+    tc_buf_free(&b3);
+    return -1;
+  }
+  tc_dtype t = tc_dtype_promote(an->dtype, xn->dtype);
+  if (red == TC_OP_MEAN && !tc_dtype_is_float(t))
+    t = TC_DT_F32;
+  else if (t == TC_DT_BOOL)
+    t = TC_DT_I64;
+  const tc_ext *shape[2] = {an->shape[0], xn->shape[1]};
+  x = tc_graph_cast(k, ar, x, t, loc, d);
+  int ids[2] = {a, x};
+  tc_node n = {0};
+  n.op = TC_OP_SPMM;
+  n.dtype = t;
+  n.nints = 1;
+  n.ints = copy_ints(ar, 1, &red);
+  return finish(k, ar, &n, 2, ids, 2, shape, loc);
+}
+
+/* The index operand of gather, index_select and scatter: i32 or i64. */
+static int check_index(tc_kernel *k, const char *what, int id, tc_loc loc,
+                       tc_diag *d) {
+  tc_dtype t = node_at(k, id)->dtype;
+  if (t != TC_DT_I32 && t != TC_DT_I64)
+    return tc_diag_at(d, loc, "%s: index must be i32 or i64, got %s (cast it)",
+                      what, tc_dtype_name(t));
+  return 0;
+}
+
+static int make_gather(tc_kernel *k, tc_arena *ar, const tc_node *p,
+                       tc_loc loc, tc_diag *d) {
+  const char *what = tc_op_name(p->op);
+  assert(p->nin == 2);
+  int x = p->in[0], idx = p->in[1], axis;
+  const tc_node *xn = node_at(k, x), *in = node_at(k, idx);
+  tc_buf b1 = {0}, b2 = {0};
+  int ret = -1;
+  if (check_index(k, what, idx, loc, d) < 0)
+    return -1;
+  if (xn->rank < 1)
+    return tc_diag_at(d, loc, "%s: x must have rank >= 1, got a scalar", what);
+  if (norm_axis(what, p->axis, xn->rank, &axis, loc, d) < 0)
+    return -1;
+  const tc_ext *shape[TC_MAX_RANK];
+  int rank = xn->rank;
+  if (p->op == TC_OP_INDEX_SELECT) {
+    if (in->rank != 1) {
+      tc_diag_at(d, loc, "index_select: index must have rank 1, got shape %s",
+                 node_shape_text(&b1, k, idx));
+      goto done;
+    }
+    for (int i = 0; i < rank; i++)
+      shape[i] = i == axis ? in->shape[0] : xn->shape[i];
+  } else {
+    if (in->rank != rank) {
+      tc_diag_at(d, loc, "gather: index must have the rank of x (%s), got "
+                 "shape %s", node_shape_text(&b1, k, x),
+                 node_shape_text(&b2, k, idx));
+      goto done;
+    }
+    for (int i = 0; i < rank; i++) {
+      int64_t vi, vx;
+      shape[i] = in->shape[i];
+      if (i == axis)
+        continue;
+      int ok = tc_ext_is_const(in->shape[i], &vi) &&
+                       tc_ext_is_const(xn->shape[i], &vx)
+                   ? vi <= vx
+                   : unify(k, in->shape[i], xn->shape[i], &shape[i], loc) == 0;
+      if (!ok) {
+        tc_diag_at(d, loc, "gather: index %s is larger than x %s at axis %d "
+                   "(only the gathered axis %d may be)",
+                   node_shape_text(&b2, k, idx), node_shape_text(&b1, k, x), i,
+                   axis);
+        goto done;
+      }
+    }
+  }
+  tc_node n = {0};
+  n.op = p->op;
+  n.dtype = xn->dtype;
+  n.axis = axis;
+  int ids[2] = {x, idx};
+  ret = finish(k, ar, &n, 2, ids, rank, shape, loc);
+done:
+  tc_buf_free(&b1);
+  tc_buf_free(&b2);
+  return ret;
+}
+
+static int make_scatter(tc_kernel *k, tc_arena *ar, const tc_node *p,
+                        tc_loc loc, tc_diag *d) {
+  assert(p->nin == 2 && p->nints == 1 && p->exts && p->exts[0]);
+  int src = p->in[0], idx = p->in[1], axis;
+  int64_t red = p->ints[0], v;
+  if (!is_reduce_kind(red))
+    return tc_diag_at(d, loc, "scatter: reduce must be \"sum\", \"mean\", "
+                      "\"max\" or \"min\"");
+  if (check_index(k, "scatter", idx, loc, d) < 0)
+    return -1;
+  const tc_node *sn = node_at(k, src), *in = node_at(k, idx);
+  if (sn->rank < 1)
+    return tc_diag_at(d, loc, "scatter: src must have rank >= 1, got a scalar");
+  if (norm_axis("scatter", p->axis, sn->rank, &axis, loc, d) < 0)
+    return -1;
+  if (tc_ext_is_const(p->exts[0], &v) && v < 0)
+    return tc_diag_at(d, loc, "scatter: size must be >= 0, got %" PRId64, v);
+  const tc_ext *u;
+  if (in->rank != 1 || unify(k, in->shape[0], sn->shape[axis], &u, loc) < 0) {
+    tc_buf b1 = {0}, b2 = {0}, b3 = {0};
+    tc_diag_at(d, loc, "scatter: index must have shape [%s] (one entry per "
+               "slice of src %s along axis %d), got %s",
+               ext_text(&b1, k, sn->shape[axis]),
+               node_shape_text(&b2, k, src), axis,
+               node_shape_text(&b3, k, idx));
+    tc_buf_free(&b1);
+    tc_buf_free(&b2);
+    tc_buf_free(&b3);
+    return -1;
+  }
+  const tc_ext *shape[TC_MAX_RANK];
+  int rank = sn->rank;
+  for (int i = 0; i < rank; i++)
+    shape[i] = i == axis ? p->exts[0] : sn->shape[i];
+  tc_dtype t = sn->dtype;
+  int is_int = !tc_dtype_is_float(t);
+  if (red == TC_OP_SUM && is_int)
+    t = TC_DT_I64;
+  else if (red == TC_OP_MEAN && is_int)
+    t = TC_DT_F32;
+  else if (t == TC_DT_BOOL)
+    t = TC_DT_I64;
+  src = tc_graph_cast(k, ar, src, t, loc, d);
+  const tc_ext **exts = tc_arena_alloc(ar, sizeof *exts);
+  exts[0] = p->exts[0];
+  tc_node n = {0};
+  n.op = TC_OP_SCATTER;
+  n.dtype = t;
+  n.axis = axis;
+  n.exts = exts;
+  n.nints = 1;
+  n.ints = copy_ints(ar, 1, &red);
+  int ids[2] = {src, idx};
+  return finish(k, ar, &n, 2, ids, rank, shape, loc);
+}
+
+/* ---- quantization ---------------------------------------------------------- */
+
+static void int_range(tc_dtype t, int64_t *lo, int64_t *hi) {
+  switch (t) {
+  case TC_DT_I8: *lo = INT8_MIN, *hi = INT8_MAX; break;
+  case TC_DT_U8: *lo = 0, *hi = UINT8_MAX; break;
+  case TC_DT_I32: *lo = INT32_MIN, *hi = INT32_MAX; break;
+  default: *lo = INT64_MIN, *hi = INT64_MAX; break;
+  }
+}
+
+static int make_quant(tc_kernel *k, tc_arena *ar, const tc_node *p,
+                      tc_loc loc, tc_diag *d) {
+  const char *what = tc_op_name(p->op);
+  int quant = p->op == TC_OP_QUANTIZE || p->op == TC_OP_QUANTIZE_PER_CHANNEL;
+  int per_channel = p->op == TC_OP_QUANTIZE_PER_CHANNEL ||
+                    p->op == TC_OP_DEQUANTIZE_PER_CHANNEL;
+  assert(p->nin == (per_channel ? 3 : 1));
+  int ids[3];
+  memcpy(ids, p->in, (size_t)p->nin * sizeof *ids);
+  const tc_node *xn = node_at(k, ids[0]);
+  tc_dtype qt = quant ? p->dtype : xn->dtype; /* the quantized dtype */
+  if (quant && qt != TC_DT_U8 && qt != TC_DT_I8)
+    return tc_diag_at(d, loc, "%s: dtype must be u8 or i8, got %s", what,
+                      tc_dtype_name(qt));
+  if (!quant && !tc_dtype_is_int(qt))
+    return tc_diag_at(d, loc, "%s: q must be a quantized integer tensor (u8, "
+                      "i8 or i32), got %s", what, tc_dtype_name(qt));
+  tc_node n = {0};
+  n.op = p->op;
+  n.dtype = quant ? qt : TC_DT_F32;
+  if (quant) {
+    tc_dtype xt = tc_dtype_is_float(xn->dtype) ? xn->dtype : TC_DT_F32;
+    ids[0] = tc_graph_cast(k, ar, ids[0], xt, loc, d);
+    xn = node_at(k, ids[0]); /* the cast may have moved the nodes */
+  }
+  if (!per_channel) {
+    int64_t lo, hi;
+    float scale = (float)p->num;
+    if (!(scale > 0) || isinf(scale))
+      return tc_diag_at(d, loc, "%s: scale must be a positive finite f32 "
+                        "number, got %g", what, p->num);
+    int_range(qt, &lo, &hi);
+    if (p->inum < lo || p->inum > hi)
+      return tc_diag_at(d, loc, "%s: zero_point %" PRId64 " is outside the "
+                        "range of %s (%" PRId64 " to %" PRId64 ")", what,
+                        p->inum, tc_dtype_name(qt), lo, hi);
+    n.num = scale;
+    n.inum = p->inum;
+    return finish(k, ar, &n, 1, ids, xn->rank, xn->shape, loc);
+  }
+  int axis;
+  if (norm_axis(what, p->axis, xn->rank, &axis, loc, d) < 0)
+    return -1;
+  static const char *const pnames[] = {"", "scales", "zero_points"};
+  for (int i = 1; i < 3; i++) {
+    const tc_node *pn = node_at(k, ids[i]);
+    const tc_ext *u;
+    if (pn->rank != 1 || unify(k, pn->shape[0], xn->shape[axis], &u, loc) < 0) {
+      tc_buf b1 = {0}, b2 = {0}, b3 = {0};
+      tc_diag_at(d, loc, "%s: %s must have shape [%s] (the extent of axis %d "
+                 "of %s), got %s", what, pnames[i],
+                 ext_text(&b1, k, xn->shape[axis]), axis,
+                 node_shape_text(&b2, k, ids[0]),
+                 node_shape_text(&b3, k, ids[i]));
+      tc_buf_free(&b1);
+      tc_buf_free(&b2);
+      tc_buf_free(&b3);
+      return -1;
+    }
+  }
+  if (!tc_dtype_is_int(node_at(k, ids[2])->dtype))
+    return tc_diag_at(d, loc, "%s: zero_points must be integers, got %s", what,
+                      tc_dtype_name(node_at(k, ids[2])->dtype));
+  if (node_at(k, ids[1])->dtype == TC_DT_BOOL)
+    return tc_diag_at(d, loc, "%s: scales must be f32, got bool", what);
+  ids[1] = tc_graph_cast(k, ar, ids[1], TC_DT_F32, loc, d);
+  n.axis = axis;
+  xn = node_at(k, ids[0]);
+  return finish(k, ar, &n, 3, ids, xn->rank, xn->shape, loc);
+}
+
 int tc_graph_make(tc_kernel *k, tc_arena *ar, const tc_node *proto,
                   tc_loc loc, tc_diag *d) {
   tc_op op = proto->op;
   for (int i = 0; i < proto->nin; i++)
     assert(proto->in[i] >= 0 && proto->in[i] < k->nodes.len);
+  /* spmm reads its csr operand; no other op may (the elementwise ops,
+     casts and reductions check in their own constructors) */
+  if (op != TC_OP_SPMM &&
+      reject_csr(k, tc_op_name(op), proto->nin, proto->in, loc, d) < 0)
+    return -1;
   if (op == TC_OP_CAST)
     return tc_graph_cast(k, ar, proto->in[0], proto->dtype, loc, d);
   if (tc_op_is_elementwise(op))
@@ -1152,6 +1786,23 @@ int tc_graph_make(tc_kernel *k, tc_arena *ar, const tc_node *proto,
   case TC_OP_COMPUTE:
     return tc_graph_compute(k, ar, proto->rank, proto->shape, proto->body, loc,
                             d);
+  case TC_OP_CONV2D:
+    return make_conv2d(k, ar, proto, loc, d);
+  case TC_OP_MAX_POOL2D:
+  case TC_OP_AVG_POOL2D:
+    return make_pool(k, ar, proto, loc, d);
+  case TC_OP_SPMM:
+    return make_spmm(k, ar, proto, loc, d);
+  case TC_OP_GATHER:
+  case TC_OP_INDEX_SELECT:
+    return make_gather(k, ar, proto, loc, d);
+  case TC_OP_SCATTER:
+    return make_scatter(k, ar, proto, loc, d);
+  case TC_OP_QUANTIZE:
+  case TC_OP_DEQUANTIZE:
+  case TC_OP_QUANTIZE_PER_CHANNEL:
+  case TC_OP_DEQUANTIZE_PER_CHANNEL:
+    return make_quant(k, ar, proto, loc, d);
   default:
     assert(!"tc_graph_make: not a graph op (INPUT/WEIGHT: tc_graph_arg)");
     return -1;

@@ -42,16 +42,21 @@ struct tc_sexpr {
 /* Roles of an argument (ORDER ROLE: equal to spec/abi.md's tc_role). */
 typedef enum tc_role { TC_ROLE_INPUT = 1, TC_ROLE_WEIGHT, TC_ROLE_OUTPUT } tc_role;
 
-/* A kernel argument as the ABI sees it (a csr argument is one tc_arg here
-   and 2 or 3 parts in the ABI; issue 3). */
+/* A kernel argument.  A csr argument (spec/dsl.md `csr`) is one tc_arg
+   here, with csr set, and 2 or 3 arrays in the ABI (tc_kernel_abi_parts). */
 typedef struct tc_arg {
   const char *name;
   tc_role role;
-  tc_dtype dtype;
+  tc_dtype dtype; /* csr: the dtype of its values (also when pattern-only) */
   int rank;
-  const tc_ext **shape;
-  int node;  /* INPUT/WEIGHT: its node; OUTPUT: the node it returns */
+  const tc_ext **shape; /* csr: {rows, cols} */
+  int node;  /* INPUT/WEIGHT/csr: its node; OUTPUT: the node it returns */
   tc_loc loc;
+  /* csr arguments only (role INPUT, rank 2): */
+  int csr;
+  tc_dtype index_dtype;      /* of rowptr and col: I32 or I64 */
+  int has_values;            /* 0: pattern-only, every value is 1, no val array */
+  const tc_ext *rowptr_len;  /* rows + 1 */
 } tc_arg;
 
 typedef struct tc_dim {
@@ -66,7 +71,9 @@ typedef struct tc_rvar {
 
 /* A condition on extents that can be decided only when the kernel runs;
    the generated code and the interpreter both return TC_EINVAL when it
-   fails. */
+   fails.  (An extent that must merely be >= 0, such as the part of a
+   padded input a convolution's window spans, is recorded as the EQ check
+   max(e, 0) == e: evaluating e fails when it is negative.) */
 typedef enum tc_check_kind {
   TC_CHECK_EQ,        /* a == b */
   TC_CHECK_DIVISIBLE  /* b > 0 and a % b == 0 (reshape with -1) */
@@ -154,6 +161,61 @@ typedef struct tc_schedule {
  *                operand, a letter per axis; equal letters have equal
  *                extents; output letters unique and found in an input);
  *                one dtype
+ *   CONV2D       in = x, w [, b]; ints = {stride_h, stride_w, pad_h, pad_w,
+ *                dilation_h, dilation_w, groups, nhwc, has_bias} (strides
+ *                and dilations >= 1, pads >= 0, groups >= 1).  nhwc = 0: x
+ *                [N, C, H, W], w [Cout, C/groups, kh, kw], result [N, Cout,
+ *                Ho, Wo]; nhwc = 1: x [N, H, W, C], w [kh, kw, C/groups,
+ *                Cout], result [N, Ho, Wo, Cout]; b [Cout].  Ho = (H + 2 pad_h
+ *                - dilation_h (kh - 1) - 1) // stride_h + 1 (Wo alike), the
+ *                window must fit in the padded input (checked at run time
+ *                when symbolic); zero padding.  Output channel o reads the
+ *                input channels of group o // (Cout/groups).  One dtype
+ *   MAX_POOL2D AVG_POOL2D  in = x [N, C, H, W]; ints = {kh, kw, stride_h,
+ *                stride_w, pad_h, pad_w} (kernel and strides >= 1, 0 <= pad
+ *                <= kernel/2, as PyTorch requires); result [N, C, Ho, Wo] as
+ *                CONV2D with dilation 1.  Max ignores the padding (NaN
+ *                propagates); avg divides by kh*kw, padding counted as
+ *                zeros (PyTorch's count_include_pad=True).  AVG of
+ *                integers reads a cast to F32; MAX keeps the dtype
+ *   CSR          a csr argument (arg; k->args[arg].csr): rank 2 [rows,
+ *                cols], dtype of its values.  Only SPMM reads it (no
+ *                elementwise use, no LOAD, not an output)
+ *   SPMM         in = a (a CSR node), x [M, F]; ints = {reduce}: SUM, MEAN,
+ *                MAX or MIN; result [rows, F] = for each row i the reduction
+ *                over its entries p of val[p] * x[col[p], :] (val[p] = 1 for
+ *                a pattern-only matrix, converted to the result's dtype); a
+ *                row without entries gives 0.  x and the result share one
+ *                dtype: the promotion of a's and x's, F32 for MEAN of
+ *                integers
+ *   GATHER       in = x, index (I32 or I64, the rank of x); axis; result
+ *                shape = index's, dtype = x's: out[i...] = x[i... with the
+ *                axis coordinate replaced by index[i...]]; off the axis,
+ *                index's extents are <= x's (equal when symbolic)
+ *   INDEX_SELECT in = x, index (I32 or I64, rank 1); axis; result = x's
+ *                shape with extent len(index) on axis
+ *   SCATTER      in = src, index (I32 or I64, rank 1, src.shape[axis]
+ *                entries); axis; exts[0] = size; ints = {reduce}: SUM, MEAN,
+ *                MAX or MIN; result = src's shape with `size` on axis: entry
+ *                j reduces the slices s of src (along axis) with index[s] ==
+ *                j; entries no index names are 0.  src already has the
+ *                accumulation dtype (as SUM..MIN above: SUM of integers is
+ *                I64, MEAN F32, MAX/MIN keep it)
+ *   QUANTIZE     in = x (float); num = scale (an f32 value, finite, > 0);
+ *                inum = zero_point (within dtype's range); dtype U8 or I8:
+ *                q = clamp(round_half_even(x / scale) + zero_point), the
+ *                division done in x's dtype (f32 for bf16); NaN gives
+ *                zero_point, +inf the dtype's maximum, -inf its minimum
+ *   DEQUANTIZE   in = q (an integer dtype); num = scale; inum = zero_point;
+ *                result F32: (q - zero_point) * scale, in f32
+ *   QUANTIZE_PER_CHANNEL DEQUANTIZE_PER_CHANNEL  in = x or q, scales (F32,
+ *                [C]), zero_points (an integer dtype, [C]); axis with
+ *                x.shape[axis] = C; channel c uses scales[c] and
+ *                zero_points[c] as above.  Proto: dtype = U8 or I8 for
+ *                QUANTIZE_PER_CHANNEL
+ *   LITERAL      a constant tensor of rank 1 made from a Lua array: vals
+ *                (float dtypes) or ints (integer dtypes; nints = the count)
+ *                hold shape[0] values
  *   COMPUTE      body: the scalar expression; in = every node it LOADs,
  *                ascending and without repeats (the LOADs' ref are node
  *                ids); shape = the given extents; the body's IVAR d ranges
@@ -184,6 +246,7 @@ typedef struct tc_node {
   const tc_sexpr *body;
   int arg;
   tc_loc loc;
+  const double *vals; /* LITERAL of a float dtype: shape[0] values */
 } tc_node;
 
 typedef struct tc_kernel {
@@ -215,9 +278,45 @@ tc_kernel *tc_module_find_kernel(const tc_module *m, const char *name);
 
 /* Arguments in ABI order: weights, then inputs, then outputs, each group
    in declaration order.  Returns the count; fills idx[] (indices into
-   k->args) when idx is not NULL. */
+   k->args) when idx is not NULL.  A csr argument appears once here; see
+   tc_kernel_abi_parts for the arrays the ABI passes. */
 int tc_kernel_abi_args(const tc_kernel *k, int *idx);
 int tc_kernel_count_role(const tc_kernel *k, tc_role role);
+
+/* The formats of ABI arrays (ORDER FORMAT: equal to spec/abi.md's enum
+   tc_format). */
+typedef enum tc_format {
+  TC_FMT_DENSE = 0,
+  TC_FMT_CSR_ROWPTR,
+  TC_FMT_CSR_COL,
+  TC_FMT_CSR_VAL
+} tc_format;
+
+#define TC_ABI_NAME_MAX 256
+
+/* One array of the ABI: a dense argument, or one part of a csr argument. */
+typedef struct tc_abi_part {
+  int arg;          /* index into k->args */
+  tc_format format;
+  tc_role role;
+  tc_dtype dtype;   /* of the elements: the index dtype for rowptr and col */
+  int rank;         /* dense: the argument's; csr parts: 1 */
+  const tc_ext *const *shape; /* dense: the argument's; rowptr: {rows + 1};
+                                 col and val: NULL (their length is
+                                 rowptr[rows], known only at run time) */
+  const tc_ext *rows, *cols;  /* csr parts: the matrix's shape; else NULL */
+  char name[TC_ABI_NAME_MAX]; /* "x"; "A.rowptr", "A.col", "A.val" */
+} tc_abi_part;
+
+/* The ABI's flat list of arrays (spec/abi.md): weights, inputs, outputs,
+   each in declaration order, a csr argument as rowptr, col [, val] in
+   consecutive slots.  Returns the count; fills parts[] when not NULL. */
+int tc_kernel_abi_parts(const tc_kernel *k, tc_abi_part *parts);
+/* The concrete shape of an ABI array for these dims: TC_OK, or TC_EINVAL
+   for an extent negative or overflowing, and for csr col and val parts
+   (their length is rowptr[rows]). */
+int tc_kernel_part_shape(const tc_kernel *k, const tc_abi_part *part,
+                         const int64_t *dims, int64_t *shape);
 
 /* The concrete shape of argument a for these dims.  TC_OK or TC_EINVAL
    (an extent negative or overflowing). */
@@ -253,8 +352,21 @@ int tc_graph_const(tc_kernel *k, tc_arena *ar, tc_dtype t, double num,
 int tc_graph_arg(tc_kernel *k, tc_arena *ar, const char *name, tc_role role,
                  tc_dtype t, int rank, const tc_ext *const *shape, tc_loc loc,
                  tc_diag *d);
+/* A csr input `name` (spec/dsl.md) of shape [rows, cols] with values of
+   dtype t (also for a pattern-only matrix, has_values = 0, whose values
+   are 1), indices of dtype `index` (I32 or I64), and its CSR node.  The
+   front end has checked the name.  Errors: a bool dtype, another index
+   dtype, a negative constant extent. */
+int tc_graph_csr(tc_kernel *k, tc_arena *ar, const char *name, tc_dtype t,
+                 tc_dtype index, int has_values, const tc_ext *rows,
+                 const tc_ext *cols, tc_loc loc, tc_diag *d);
+/* A LITERAL node of dtype t (not bool) holding the n values v (converted
+   to t with cast()'s rules). */
+int tc_graph_literal(tc_kernel *k, tc_arena *ar, tc_dtype t, int n,
+                     const double *v, tc_loc loc, tc_diag *d);
 /* An OUTPUT argument returning `node` (its dtype and shape); a bool node
-   is an error.  Returns the argument's index in k->args, or -1. */
+   or a csr matrix is an error.  Returns the argument's index in k->args,
+   or -1. */
 int tc_graph_output(tc_kernel *k, tc_arena *ar, const char *name, int node,
                     tc_loc loc, tc_diag *d);
 /* Elementwise (UNARY, BINARY, TERNARY, CMP) with broadcasting and

@@ -152,6 +152,20 @@ const tc_sexpr *tc_loop_sx_reduce(tc_loop_prog *p, tc_op red, tc_dtype t,
   return e;
 }
 
+const tc_sexpr *tc_loop_sx_reduce_range(tc_loop_prog *p, tc_op red, tc_dtype t,
+                                        int rvar, const tc_sexpr *lo,
+                                        const tc_sexpr *hi,
+                                        const tc_sexpr *body, tc_loc loc) {
+  tc_sexpr *e = sx_new(p, TC_OP_REDUCE, t, 3);
+  e->args[0] = body;
+  e->args[1] = lo;
+  e->args[2] = hi;
+  e->red = red;
+  e->var = rvar;
+  e->loc = loc;
+  return e;
+}
+
 const tc_sexpr *tc_loop_sx_cast(tc_loop_prog *p, const tc_sexpr *e,
                                 tc_dtype t) {
   if (e->dtype == t) return e;
@@ -162,6 +176,10 @@ const tc_sexpr *tc_loop_sx_cast(tc_loop_prog *p, const tc_sexpr *e,
     }
     if (!tc_dtype_is_float(e->dtype) && t == TC_DT_I64)
       return tc_loop_sx_int(p, e->dtype == TC_DT_BOOL ? e->inum != 0 : e->inum);
+    /* an integer constant that the narrower dtype holds as it is */
+    if (tc_dtype_is_int(e->dtype) && tc_dtype_is_int(t) && e->inum >= -128 && e->inum <= 127 &&
+        (t != TC_DT_U8 || e->inum >= 0))
+      return tc_loop_sx_const(p, t, 0, e->inum);
   }
   return tc_loop_sx(p, TC_OP_CAST, t, 1, &e, e->loc);
 }
@@ -184,16 +202,28 @@ int tc_loop_index_in_range(const tc_loop_prog *p, const tc_stage *s,
   int64_t n;
   switch (idx->op) {
   case TC_OP_IVAR: {
-    const tc_lbuf *o = &p->bufs.data[s->out];
-    return idx->var >= 0 && idx->var < o->rank &&
-           tc_ext_equal(o->shape[idx->var], extent);
+    /* the loops of a MAP stage run over its output; an ACCUM stage's over
+       its domain */
+    int64_t m;
+    const tc_ext *range;
+    if (s->kind == TC_STAGE_ACCUM) {
+      if (idx->var < 0 || idx->var >= s->dom_rank) return 0;
+      range = s->dom[idx->var];
+    } else {
+      const tc_lbuf *o = &p->bufs.data[s->out];
+      if (idx->var < 0 || idx->var >= o->rank) return 0;
+      range = o->shape[idx->var];
+    }
+    if (!extent) return 0;
+    return tc_ext_equal(range, extent) ||
+           (tc_ext_is_const(range, &m) && tc_ext_is_const(extent, &n) && m <= n);
   }
   case TC_OP_RVAR: {
     const tc_sexpr *r = find_reduce(body, idx->var);
-    return r && tc_ext_equal(r->ext, extent);
+    return r && r->ext && extent && tc_ext_equal(r->ext, extent);
   }
   case TC_OP_CONST:
-    return tc_ext_is_const(extent, &n) && idx->inum >= 0 && idx->inum < n;
+    return extent && tc_ext_is_const(extent, &n) && idx->inum >= 0 && idx->inum < n;
   default:
     return 0;
   }
@@ -270,8 +300,15 @@ static void print_sx(printer *pr, const tc_sexpr *e, int nested) {
     tc_buf_putc(b, ')');
     return;
   case TC_OP_REDUCE:
-    tc_buf_printf(b, "%s(r%d in 0..", tc_op_name(e->red), e->var);
-    print_ext(pr, e->ext);
+    if (e->nargs == 3) {
+      tc_buf_printf(b, "%s(r%d in ", tc_op_name(e->red), e->var);
+      print_sx(pr, e->args[1], 1);
+      tc_buf_puts(b, "..");
+      print_sx(pr, e->args[2], 1);
+    } else {
+      tc_buf_printf(b, "%s(r%d in 0..", tc_op_name(e->red), e->var);
+      print_ext(pr, e->ext);
+    }
     tc_buf_puts(b, ": ");
     print_sx(pr, e->args[0], 0);
     tc_buf_putc(b, ')');
@@ -312,7 +349,8 @@ static void print_shape(printer *pr, const tc_lbuf *x) {
   tc_buf_printf(pr->b, "%s[", tc_dtype_name(x->dtype));
   for (int d = 0; d < x->rank; d++) {
     if (d) tc_buf_puts(pr->b, ", ");
-    print_ext(pr, x->shape[d]);
+    if (x->shape) print_ext(pr, x->shape[d]);
+    else tc_buf_puts(pr->b, "nnz");
   }
   tc_buf_putc(pr->b, ']');
 }
@@ -346,6 +384,7 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
     case TC_LBUF_ALIAS:
       tc_buf_printf(b, " alias of %s\n", p->bufs.data[x->alias].name);
       break;
+    case TC_LBUF_CONST: tc_buf_puts(b, " constant\n"); break;
     }
   }
   tc_buf_puts(b, "  stages:\n");
@@ -353,6 +392,31 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
     const tc_stage *st = &p->stages.data[s];
     const tc_lbuf *o = &p->bufs.data[st->out];
     tc_buf_puts(b, "    ");
+    if (st->kind == TC_STAGE_ACCUM) {
+      /* "t3 = 0; for i0 in 0..L:  t3[x[i0]] sum= body" */
+      tc_buf_printf(b, "%s = ", o->name);
+      print_sx(&pr, st->init, 0);
+      tc_buf_puts(b, "; ");
+      if (st->dom_rank > 0) {
+        tc_buf_puts(b, "for ");
+        for (int d = 0; d < st->dom_rank; d++) {
+          tc_buf_printf(b, "%si%d in 0..", d ? ", " : "", d);
+          print_ext(&pr, st->dom[d]);
+        }
+        tc_buf_puts(b, ":  ");
+      }
+      tc_buf_printf(b, "%s[", o->name);
+      for (int d = 0; d < o->rank; d++) {
+        if (d) tc_buf_puts(b, ", ");
+        print_sx(&pr, st->idx[d], 0);
+      }
+      tc_buf_printf(b, "] %s= ", tc_op_name(st->red));
+      print_sx(&pr, st->body, 0);
+      tc_buf_printf(b, "  # %s, checked", st->what ? st->what : "?");
+      if (st->loc.file) tc_buf_printf(b, ", %s:%d", st->loc.file, st->loc.line);
+      tc_buf_putc(b, '\n');
+      continue;
+    }
     if (o->rank > 0) {
       tc_buf_puts(b, "for ");
       for (int d = 0; d < o->rank; d++) {
@@ -394,13 +458,17 @@ static int verify_sx(verifier *v, const tc_sexpr *e) {
   const tc_loop_prog *p = v->p;
   if ((unsigned)e->op >= TC_OP_COUNT) return vfail(v, e, "bad op");
   int ar = tc_op_arity(e->op);
-  if (ar >= 0 && e->op != TC_OP_LOAD && e->nargs != ar)
+  if (ar >= 0 && e->op != TC_OP_LOAD && e->nargs != ar &&
+      !(e->op == TC_OP_REDUCE && e->nargs == 3))
     return vfail(v, e, "wrong operand count");
   switch (e->op) {
-  case TC_OP_IVAR:
-    if (e->var < 0 || e->var >= p->bufs.data[v->s->out].rank)
+  case TC_OP_IVAR: {
+    int rank = v->s->kind == TC_STAGE_ACCUM ? v->s->dom_rank
+                                            : p->bufs.data[v->s->out].rank;
+    if (e->var < 0 || e->var >= rank)
       return vfail(v, e, "index variable beyond the stage's rank");
     return 0;
+  }
   case TC_OP_RVAR:
     if (e->var < 0 || e->var >= p->nrvars || !v->bound[e->var])
       return vfail(v, e, "reduction variable used outside its reduction");
@@ -421,7 +489,17 @@ static int verify_sx(verifier *v, const tc_sexpr *e) {
   case TC_OP_REDUCE:
     if (e->var < 0 || e->var >= p->nrvars) return vfail(v, e, "bad rvar id");
     if (v->bound[e->var]) return vfail(v, e, "rvar bound inside itself");
-    if (!e->ext) return vfail(v, e, "reduction without extent");
+    if (e->nargs == 3) {
+      /* the bounds are evaluated outside the loop: they may not use the
+         rvar, and are i64 */
+      for (int i = 1; i < 3; i++) {
+        if (!e->args[i] || e->args[i]->dtype != TC_DT_I64)
+          return vfail(v, e, "reduction bound missing or not i64");
+        if (verify_sx(v, e->args[i])) return -1;
+      }
+    } else if (!e->ext) {
+      return vfail(v, e, "reduction without extent");
+    }
     switch (e->red) {
     case TC_OP_SUM: case TC_OP_PROD: case TC_OP_MAX: case TC_OP_MIN:
       if (e->dtype != e->args[0]->dtype)
@@ -484,9 +562,15 @@ int tc_loop_verify(const tc_loop_prog *p, tc_diag *d) {
   v.s = &dummy;
   for (int i = 0; i < p->bufs.len && !rc; i++) {
     const tc_lbuf *x = &p->bufs.data[i];
-    if (x->rank < 0 || x->rank > TC_MAX_RANK || (x->rank && !x->shape) ||
-        !x->name)
+    if (x->rank < 0 || x->rank > TC_MAX_RANK || !x->name)
       rc = tc_diag_at(d, (tc_loc){0}, "internal error: loop IR buffer %d malformed", i);
+    else if (!x->shape && x->rank &&
+             !(x->kind == TC_LBUF_ARG &&
+               (x->format == TC_FMT_CSR_COL || x->format == TC_FMT_CSR_VAL)))
+      rc = tc_diag_at(d, (tc_loc){0}, "internal error: loop IR buffer %s has no shape", x->name);
+    else if (x->kind == TC_LBUF_CONST &&
+             (x->rank != 1 || (tc_dtype_is_float(x->dtype) ? !x->fvals : !x->ivals)))
+      rc = tc_diag_at(d, (tc_loc){0}, "internal error: loop IR constant %s malformed", x->name);
     else if (x->kind == TC_LBUF_ALIAS &&
              (x->alias < 0 || x->alias >= p->bufs.len ||
               p->bufs.data[x->alias].kind == TC_LBUF_ALIAS ||
@@ -498,7 +582,9 @@ int tc_loop_verify(const tc_loop_prog *p, tc_diag *d) {
     v.sidx = s;
     const tc_stage *st = v.s;
     if (st->out < 0 || st->out >= p->bufs.len ||
-        p->bufs.data[st->out].kind == TC_LBUF_ALIAS) {
+        p->bufs.data[st->out].kind == TC_LBUF_ALIAS ||
+        p->bufs.data[st->out].kind == TC_LBUF_CONST ||
+        (!p->bufs.data[st->out].shape && p->bufs.data[st->out].rank > 0)) {
       rc = tc_diag_at(d, st->loc, "internal error: stage %d writes no buffer", s);
       break;
     }
@@ -507,6 +593,23 @@ int tc_loop_verify(const tc_loop_prog *p, tc_diag *d) {
       break;
     }
     if (verify_sx(&v, st->body)) { rc = -1; break; }
+    if (st->kind == TC_STAGE_ACCUM) {
+      const tc_lbuf *o = &p->bufs.data[st->out];
+      if (!(st->red == TC_OP_SUM || st->red == TC_OP_MAX || st->red == TC_OP_MIN) ||
+          !st->init || st->init->op != TC_OP_CONST || st->init->dtype != o->dtype ||
+          st->dom_rank < 0 || st->dom_rank > TC_MAX_RANK || (st->dom_rank && !st->dom) ||
+          !st->idx) {
+        rc = tc_diag_at(d, st->loc, "internal error: accumulate stage %d malformed", s);
+        break;
+      }
+      for (int i = 0; i < o->rank && !rc; i++) {
+        if (!st->idx[i] || st->idx[i]->dtype != TC_DT_I64)
+          rc = tc_diag_at(d, st->loc, "internal error: stage %d index %d not i64", s, i);
+        else if (verify_sx(&v, st->idx[i]))
+          rc = -1;
+      }
+      if (rc) break;
+    }
     if (st->body->dtype != p->bufs.data[st->out].dtype)
       rc = vfail(&v, st->body, "body dtype differs from its buffer's");
   }

@@ -21,8 +21,34 @@
  *     PyTorch).  REDUCEs nest; rvar ids are unique within one program;
  *   - WHERE is lazy: the branch not selected is not evaluated.
  *
+ * A REDUCE may instead carry a data-dependent range (tc_loop_sx_reduce_range):
+ * nargs 3, args[1] = lo and args[2] = hi (i64, evaluated once, before the
+ * loop), ext NULL; the rvar ranges over lo..hi-1, and an empty range gives
+ * the reduction's identity (0, 1, -inf or the dtype's minimum for MAX, ...)
+ * rather than an error: the sparse ops guard empty rows themselves.
+ *
+ * A second kind of stage accumulates (TC_STAGE_ACCUM), for scatter:
+ *
+ *   stage s:  out[...] = init                       (every element)
+ *             for i0 in 0..D0, ..., i(n-1) in 0..D(n-1):
+ *               out[idx0, ..., idx(r-1)] red= body
+ *
+ * where D are the stage's own domain extents (dom), idx one i64 index
+ * expression per axis of out (they may read buffers: the scattered
+ * indices), red one of SUM, MAX, MIN (NaN-propagating), and IVAR d is i<d>
+ * of the domain.  Every idx is checked against out's extent (TC_EINDEX),
+ * as soon as the loops it uses are open: with the scattered axis as the
+ * outermost domain axis every index value is validated even when the
+ * other extents are 0.
+ *
  * Buffers are contiguous row-major.  An ALIAS buffer is another buffer
  * seen with a different shape of the same element count (a free reshape).
+ * A CONST buffer is a rank-1 table of values known at compile time (a
+ * LITERAL node).  A csr argument is up to three ARG buffers, one per ABI
+ * part (format ROWPTR, COL, VAL: rank 1, index dtype for rowptr and col);
+ * the col and val parts have no shape (shape NULL): their length, nnz, is
+ * rowptr[rows], which the kernel validates before any stage runs
+ * (rowptr[0] == 0, never decreasing, every col in [0, cols): TC_EINDEX).
  *
  * The printed form (tc_loop_print) is what `tensorc ir --after lower`
  * shows and what tests compare.
@@ -35,20 +61,30 @@
 typedef enum tc_lbuf_kind {
   TC_LBUF_ARG,   /* a kernel argument (weight, input or output) */
   TC_LBUF_TEMP,  /* an intermediate the kernel allocates while it runs */
-  TC_LBUF_ALIAS  /* buffer `alias` with this buffer's shape */
+  TC_LBUF_ALIAS, /* buffer `alias` with this buffer's shape */
+  TC_LBUF_CONST  /* a rank-1 table of constants: fvals or ivals */
 } tc_lbuf_kind;
 
 typedef struct tc_lbuf {
-  const char *name;   /* arguments: their DSL name; others "t<node>" */
+  const char *name;   /* arguments: their DSL name ("A.col" for a csr
+                         part); others "t<node>" */
   tc_lbuf_kind kind;
   tc_dtype dtype;
   int rank;
-  const tc_ext *const *shape;
+  const tc_ext *const *shape; /* NULL for csr col and val parts */
   int arg;    /* ARG: index into kernel->args */
   int abi;    /* ARG: position in the ABI (tc_kernel_abi_args order) */
   int alias;  /* ALIAS: the buffer seen; always a non-alias buffer */
   int node;   /* the graph node whose value it holds, or -1 */
+  tc_format format; /* ARG: DENSE, or the csr part it is */
+  const double *fvals;  /* CONST of a float dtype: shape[0] values */
+  const int64_t *ivals; /* CONST of an integer dtype */
 } tc_lbuf;
+
+typedef enum tc_stage_kind {
+  TC_STAGE_MAP = 0, /* out[i...] = body over all of out */
+  TC_STAGE_ACCUM    /* out = init; over dom: out[idx...] red= body */
+} tc_stage_kind;
 
 typedef struct tc_stage {
   int out;               /* the buffer written, never an ALIAS */
@@ -60,6 +96,13 @@ typedef struct tc_stage {
   int checked;
   const char *what;      /* the graph op it came from ("matmul", "copy") */
   tc_loc loc;            /* the DSL line that made it */
+  /* TC_STAGE_ACCUM only (zero for MAP stages): */
+  tc_stage_kind kind;
+  tc_op red;             /* SUM, MAX or MIN */
+  const tc_sexpr *init;  /* a CONST of out's dtype */
+  int dom_rank;
+  const tc_ext *const *dom;     /* the domain's extents */
+  const tc_sexpr *const *idx;   /* out->rank i64 index expressions */
 } tc_stage;
 
 typedef struct tc_loop_prog {
@@ -103,6 +146,12 @@ int tc_loop_new_rvar(tc_loop_prog *p);
 const tc_sexpr *tc_loop_sx_reduce(tc_loop_prog *p, tc_op red, tc_dtype t,
                                   int rvar, const tc_ext *e,
                                   const tc_sexpr *body, tc_loc loc);
+/* REDUCE over a data-dependent range lo..hi-1 (i64 expressions; see
+   above); the result has dtype t. */
+const tc_sexpr *tc_loop_sx_reduce_range(tc_loop_prog *p, tc_op red, tc_dtype t,
+                                        int rvar, const tc_sexpr *lo,
+                                        const tc_sexpr *hi,
+                                        const tc_sexpr *body, tc_loc loc);
 /* `e` converted to dtype t (e itself when it has that dtype). */
 const tc_sexpr *tc_loop_sx_cast(tc_loop_prog *p, const tc_sexpr *e,
                                 tc_dtype t);

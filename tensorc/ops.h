@@ -116,7 +116,27 @@
   X(LINEAR, "linear", OTHER, -1)                                         \
   X(EINSUM, "einsum", OTHER, -1)                                         \
   /* index notation */                                                   \
-  X(COMPUTE, "compute", OTHER, -1)
+  X(COMPUTE, "compute", OTHER, -1)                                       \
+  /* convolution and pooling (issue 3) */                                \
+  X(CONV2D, "conv2d", OTHER, -1) /* x, w [, b] */                        \
+  X(MAX_POOL2D, "max_pool2d", OTHER, 1)                                  \
+  X(AVG_POOL2D, "avg_pool2d", OTHER, 1)                                  \
+  /* sparse and indexing */                                              \
+  X(CSR, "csr", LEAF, 0)       /* graph: a csr input; arg */             \
+  X(SPMM, "spmm", OTHER, 2)    /* a (CSR node), x */                     \
+  X(GATHER, "gather", OTHER, 2)             /* x, index */               \
+  X(INDEX_SELECT, "index_select", OTHER, 2) /* x, index */               \
+  X(SCATTER, "scatter", OTHER, 2)           /* src, index */             \
+  /* quantization */                                                     \
+  X(QUANTIZE, "quantize", OTHER, 1)                                      \
+  X(DEQUANTIZE, "dequantize", OTHER, 1)                                  \
+  X(QUANTIZE_PER_CHANNEL, "quantize_per_channel", OTHER, 3)              \
+  X(DEQUANTIZE_PER_CHANNEL, "dequantize_per_channel", OTHER, 3)          \
+  /* graph: a constant 1-D tensor written as a Lua array */              \
+  X(LITERAL, "literal", LEAF, 0)                                          \
+  /* graph: a quantized matmul/linear/conv2d with its epilogue, made by */ \
+  /* passes/quant.c (never by the front end; see passes/passes.h) */      \
+  X(QUANTIZED, "quantized", OTHER, -1)
 
 typedef enum tc_op {
 #define X(e, n, c, a) TC_OP_##e,

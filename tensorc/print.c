@@ -232,6 +232,56 @@ static void print_attrs(tc_buf *b, const tc_kernel *k, const tc_node *n) {
   case TC_OP_EINSUM:
     tc_buf_printf(b, ", \"%s\"", n->str);
     break;
+  case TC_OP_CONV2D:
+    tc_buf_printf(b, ", stride=[%" PRId64 ", %" PRId64 "], padding=[%" PRId64
+                  ", %" PRId64 "], dilation=[%" PRId64 ", %" PRId64
+                  "], groups=%" PRId64 "%s%s", n->ints[0], n->ints[1],
+                  n->ints[2], n->ints[3], n->ints[4], n->ints[5], n->ints[6],
+                  n->ints[7] ? ", NHWC" : "", n->ints[8] ? ", bias" : "");
+    break;
+  case TC_OP_MAX_POOL2D:
+  case TC_OP_AVG_POOL2D:
+    tc_buf_printf(b, ", kernel=[%" PRId64 ", %" PRId64 "], stride=[%" PRId64
+                  ", %" PRId64 "], padding=[%" PRId64 ", %" PRId64 "]",
+                  n->ints[0], n->ints[1], n->ints[2], n->ints[3], n->ints[4],
+                  n->ints[5]);
+    break;
+  case TC_OP_SPMM:
+    tc_buf_printf(b, ", %s", tc_op_name((tc_op)n->ints[0]));
+    break;
+  case TC_OP_GATHER:
+  case TC_OP_INDEX_SELECT:
+  case TC_OP_QUANTIZE_PER_CHANNEL:
+  case TC_OP_DEQUANTIZE_PER_CHANNEL:
+    tc_buf_printf(b, ", axis=%d", n->axis);
+    break;
+  case TC_OP_SCATTER:
+    tc_buf_printf(b, ", axis=%d, size=", n->axis);
+    tc_kernel_ext_print(b, k, n->exts[0]);
+    tc_buf_printf(b, ", %s", tc_op_name((tc_op)n->ints[0]));
+    break;
+  case TC_OP_QUANTIZED: /* passes/passes.h: TCP_Q_* */
+    tc_buf_printf(b, ", %s%s%s%s%s%s%s, acc=%s, zero_points=[%" PRId64 ", %" PRId64
+                  ", %" PRId64 "], scales=[",
+                  tc_op_name((tc_op)n->ints[0]), n->ints[1] ? ", per_channel" : "",
+                  n->ints[2] ? ", bias" : "", n->ints[3] ? ", add" : "",
+                  n->ints[4] >= 0 ? ", " : "",
+                  n->ints[4] >= 0 ? tc_op_name((tc_op)n->ints[4]) : "",
+                  n->ints[5] ? ", add" : "", tc_dtype_name((tc_dtype)n->ints[6]),
+                  n->ints[7], n->ints[8], n->ints[9]);
+    for (int i = 0; i < 3; i++) {
+      if (i)
+        tc_buf_puts(b, ", ");
+      print_value(b, TC_DT_F64, n->vals[i], 0);
+    }
+    tc_buf_putc(b, ']');
+    break;
+  case TC_OP_QUANTIZE:
+  case TC_OP_DEQUANTIZE:
+    tc_buf_puts(b, ", scale=");
+    print_value(b, TC_DT_F64, n->num, 0);
+    tc_buf_printf(b, ", zero_point=%" PRId64, n->inum);
+    break;
   default:
     break;
   }
@@ -242,7 +292,20 @@ static void print_node(tc_buf *b, const tc_kernel *k, int id) {
   tc_buf_printf(b, "  %%%d = %s(", id, tc_op_name(n->op));
   if (n->op == TC_OP_CONST) {
     print_value(b, n->dtype, n->num, n->inum);
-  } else if (n->op == TC_OP_INPUT || n->op == TC_OP_WEIGHT) {
+  } else if (n->op == TC_OP_LITERAL) {
+    tc_buf_putc(b, '[');
+    for (int64_t i = 0; i < (n->vals ? 0 : n->nints); i++)
+      tc_buf_printf(b, i ? ", %" PRId64 : "%" PRId64, n->ints[i]);
+    int64_t len = 0;
+    if (n->vals && tc_ext_is_const(n->shape[0], &len))
+      for (int64_t i = 0; i < len; i++) {
+        if (i)
+          tc_buf_puts(b, ", ");
+        print_value(b, n->dtype, n->vals[i], 0);
+      }
+    tc_buf_putc(b, ']');
+  } else if (n->op == TC_OP_INPUT || n->op == TC_OP_WEIGHT ||
+             n->op == TC_OP_CSR) {
     tc_buf_puts(b, n->arg >= 0 && n->arg < k->args.len
                        ? k->args.data[n->arg].name
                        : "?");
@@ -271,9 +334,12 @@ static void print_kernel(tc_buf *b, const tc_kernel *k) {
   static const char *const role_names[] = {"?", "input", "weight", "output"};
   for (int i = 0; i < nabi; i++) {
     const tc_arg *a = &k->args.data[idx[i]];
-    tc_buf_printf(b, "; %s %s: %s", role_names[a->role], a->name,
-                  tc_dtype_name(a->dtype));
+    tc_buf_printf(b, "; %s %s: %s%s", role_names[a->role], a->name,
+                  a->csr ? "csr " : "", tc_dtype_name(a->dtype));
     tc_shape_print(b, k, a->rank, a->shape);
+    if (a->csr)
+      tc_buf_printf(b, " index %s%s", tc_dtype_name(a->index_dtype),
+                    a->has_values ? "" : " pattern");
   }
   free(idx);
   tc_buf_putc(b, ')');

@@ -85,6 +85,12 @@ const tc_sexpr *tc_sexpr_load(tc_kernel *k, tc_arena *ar, int node, int nidx,
   assert(node >= 0 && node < k->nodes.len);
   const tc_node *n = &k->nodes.data[node];
   tc_buf b = {0};
+  if (n->op == TC_OP_CSR) {
+    tc_diag_at(d, loc, "%s is a csr matrix, which only spmm reads (its "
+               "elements cannot be read in a compute body)",
+               k->args.data[n->arg].name);
+    return NULL;
+  }
   if (nidx != n->rank) {
     tensor_name(&b, k, node);
     tc_diag_at(d, loc, "%s has rank %d but is read with %d %s", b.data,

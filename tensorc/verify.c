@@ -7,6 +7,7 @@
  */
 #include "graph.h"
 
+#include <math.h>
 #include <stdarg.h>
 
 #include "promote.h"
@@ -181,6 +182,10 @@ static int verify_node(vctx *v, int id) {
     return bad(v, id, "%d operands, expected %d", n->nin, arity);
   if (n->nints < 0 || (n->nints > 0 && !n->ints))
     return bad(v, id, "ints missing");
+  for (int i = 0; i < n->nin; i++)
+    if (k->nodes.data[n->in[i]].op == TC_OP_CSR &&
+        !(n->op == TC_OP_SPMM && i == 0))
+      return bad(v, id, "operand %d is a csr matrix, which only spmm reads", i);
   const tc_node *x = n->nin > 0 ? &k->nodes.data[n->in[0]] : NULL;
 
   switch (n->op) {
@@ -196,6 +201,26 @@ static int verify_node(vctx *v, int id) {
       return bad(v, id, "argument %s does not point back at it", a->name);
     if (a->dtype != n->dtype || a->rank != n->rank)
       return bad(v, id, "dtype or rank differ from argument %s", a->name);
+    return 0;
+  }
+  case TC_OP_CSR: {
+    if (n->arg < 0 || n->arg >= k->args.len)
+      return bad(v, id, "argument %d does not exist", n->arg);
+    const tc_arg *a = &k->args.data[n->arg];
+    if (a->node != id || !a->csr || a->role != TC_ROLE_INPUT || n->rank != 2 ||
+        a->dtype != n->dtype || a->rank != 2 || !a->rowptr_len ||
+        (a->index_dtype != TC_DT_I32 && a->index_dtype != TC_DT_I64))
+      return bad(v, id, "csr argument %s is malformed or does not point back",
+                 a->name);
+    return 0;
+  }
+  case TC_OP_LITERAL: {
+    int64_t len;
+    if (n->rank != 1 || !tc_ext_is_const(n->shape[0], &len) ||
+        n->dtype == TC_DT_BOOL)
+      return bad(v, id, "a literal must be 1-D of a constant extent");
+    if (tc_dtype_is_float(n->dtype) ? !n->vals && len > 0 : n->nints != len)
+      return bad(v, id, "a literal without its %lld values", (long long)len);
     return 0;
   }
   case TC_OP_IVAR:
@@ -348,6 +373,84 @@ static int verify_node(vctx *v, int id) {
     for (int i = 0; i < n->nin; i++)
       if (k->nodes.data[n->in[i]].dtype != n->dtype)
         return bad(v, id, "operand %d has another dtype", i);
+    return 0;
+  case TC_OP_CONV2D: {
+    if (n->nints != 9 || n->nin != 2 + !!n->ints[8] || n->rank != 4 ||
+        x->rank != 4 || k->nodes.data[n->in[1]].rank != 4)
+      return bad(v, id, "attributes, operands or ranks wrong");
+    for (int i = 0; i < 6; i++)
+      if (n->ints[i] < (i >= 2 && i < 4 ? 0 : 1))
+        return bad(v, id, "stride, padding or dilation out of range");
+    if (n->ints[6] < 1)
+      return bad(v, id, "groups < 1");
+    for (int i = 0; i < n->nin; i++)
+      if (k->nodes.data[n->in[i]].dtype != n->dtype)
+        return bad(v, id, "operand %d has another dtype", i);
+    return 0;
+  }
+  case TC_OP_MAX_POOL2D:
+  case TC_OP_AVG_POOL2D:
+    if (n->nints != 6 || n->rank != 4 || x->rank != 4 ||
+        x->dtype != n->dtype ||
+        (n->op == TC_OP_AVG_POOL2D && !tc_dtype_is_float(n->dtype)))
+      return bad(v, id, "attributes, rank or dtype wrong");
+    for (int i = 0; i < 6; i++)
+      if (n->ints[i] < (i >= 4 ? 0 : 1) || (i >= 4 && n->ints[i] > n->ints[i - 4] / 2))
+        return bad(v, id, "kernel, stride or padding out of range");
+    return 0;
+  case TC_OP_SPMM: {
+    const tc_node *b = &k->nodes.data[n->in[1]];
+    if (x->op != TC_OP_CSR || b->rank != 2 || n->rank != 2 ||
+        b->dtype != n->dtype || n->nints != 1 ||
+        (n->ints[0] != TC_OP_SUM && n->ints[0] != TC_OP_MEAN &&
+         n->ints[0] != TC_OP_MAX && n->ints[0] != TC_OP_MIN))
+      return bad(v, id, "operands, reduce or dtype wrong");
+    return 0;
+  }
+  case TC_OP_GATHER:
+  case TC_OP_INDEX_SELECT:
+  case TC_OP_SCATTER: {
+    const tc_node *ix = &k->nodes.data[n->in[1]];
+    if (ix->dtype != TC_DT_I32 && ix->dtype != TC_DT_I64)
+      return bad(v, id, "index is %s", tc_dtype_name(ix->dtype));
+    if (n->axis < 0 || n->axis >= x->rank || n->rank != x->rank ||
+        n->dtype != x->dtype)
+      return bad(v, id, "axis, rank or dtype wrong");
+    if (n->op == TC_OP_GATHER ? ix->rank != x->rank : ix->rank != 1)
+      return bad(v, id, "index of rank %d", ix->rank);
+    if (n->op == TC_OP_SCATTER &&
+        (n->nints != 1 || !n->exts || !n->exts[0] ||
+         (n->ints[0] != TC_OP_SUM && n->ints[0] != TC_OP_MEAN &&
+          n->ints[0] != TC_OP_MAX && n->ints[0] != TC_OP_MIN)))
+      return bad(v, id, "size or reduce missing");
+    return 0;
+  }
+  case TC_OP_QUANTIZE:
+  case TC_OP_QUANTIZE_PER_CHANNEL:
+  case TC_OP_DEQUANTIZE:
+  case TC_OP_DEQUANTIZE_PER_CHANNEL: {
+    int quant = n->op == TC_OP_QUANTIZE || n->op == TC_OP_QUANTIZE_PER_CHANNEL;
+    if (quant ? (n->dtype != TC_DT_U8 && n->dtype != TC_DT_I8) ||
+                    !tc_dtype_is_float(x->dtype)
+              : n->dtype != TC_DT_F32 || !tc_dtype_is_int(x->dtype))
+      return bad(v, id, "dtypes wrong");
+    if (!same_shape(n, x))
+      return bad(v, id, "shape differs from the operand's");
+    if (n->nin == 3) {
+      const tc_node *sc = &k->nodes.data[n->in[1]], *zp = &k->nodes.data[n->in[2]];
+      if (n->axis < 0 || n->axis >= x->rank || sc->dtype != TC_DT_F32 ||
+          !tc_dtype_is_int(zp->dtype) || sc->rank != 1 || zp->rank != 1)
+        return bad(v, id, "axis, scales or zero_points wrong");
+    } else if (!(n->num > 0) || isinf(n->num)) {
+      return bad(v, id, "scale %g", n->num);
+    }
+    return 0;
+  }
+  case TC_OP_QUANTIZED: /* made by passes/quant.c; passes/passes.h has the
+                           layout of its ints and vals */
+    if (n->nin < 2 || n->nints < 19 || !n->vals || !x || !tc_dtype_is_int(x->dtype) ||
+        (n->dtype != TC_DT_U8 && n->dtype != TC_DT_I8))
+      return bad(v, id, "quantized op malformed");
     return 0;
   case TC_OP_COMPUTE:
     if (!n->body)

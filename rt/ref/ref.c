@@ -23,6 +23,11 @@ typedef struct ref_val {
   int64_t n;
   double *f;
   int64_t *i;
+  /* a csr argument: rowptr in i (rows + 1 entries), and nnz columns and
+     values (n is 0: the value is not dense) */
+  int64_t nnz;
+  int64_t *col;
+  tcR_scalar *cval;
 } ref_val;
 
 typedef struct ref_ctx {
@@ -38,8 +43,12 @@ typedef struct ref_ctx {
 static void val_free(ref_val *v) {
   free(v->f);
   free(v->i);
+  free(v->col);
+  free(v->cval);
   v->f = NULL;
   v->i = NULL;
+  v->col = NULL;
+  v->cval = NULL;
 }
 
 /* Give v dtype t and the shape, and allocate its elements.  TC_EINVAL when
@@ -775,11 +784,14 @@ static int eval_compute(ref_ctx *c, const tc_node *nd, ref_val *out) {
 
 /* ---- arguments ------------------------------------------------------------------ */
 
-/* The position of argument a among the arguments of its role. */
-static int role_position(const tc_kernel *k, int a) {
+/* The first slot of argument a in the generic array of its role: a csr
+   argument takes 2 or 3 consecutive slots (rowptr, col [, val]). */
+static int arg_slot(const tc_kernel *k, int a) {
   int pos = 0;
-  for (int j = 0; j < a; j++)
-    if (k->args.data[j].role == k->args.data[a].role) pos++;
+  for (int j = 0; j < a; j++) {
+    const tc_arg *x = &k->args.data[j];
+    if (x->role == k->args.data[a].role) pos += x->csr ? 2 + (x->has_values != 0) : 1;
+  }
   return pos;
 }
 
@@ -819,7 +831,7 @@ static int eval_arg(ref_ctx *c, const tc_node *nd, ref_val *out,
                     const void *const *weights, const void *const *inputs) {
   assert(nd->arg >= 0 && nd->arg < c->k->args.len);
   const tc_arg *a = &c->k->args.data[nd->arg];
-  int pos = role_position(c->k, nd->arg);
+  int pos = arg_slot(c->k, nd->arg);
   const void *p = a->role == TC_ROLE_WEIGHT ? (weights ? weights[pos] : NULL)
                                             : (inputs ? inputs[pos] : NULL);
   if (out->n > 0 && !p) return TC_EINVAL;
@@ -828,10 +840,364 @@ static int eval_arg(ref_ctx *c, const tc_node *nd, ref_val *out,
   return TC_OK;
 }
 
+/* ---- convolution and pooling ------------------------------------------------ */
+
+/* conv2d, NCHW or NHWC (graph.h's CONV2D), by the definition: every output
+   element sums its window over the input channels of its group. */
+static int eval_conv2d(ref_ctx *c, const tc_node *nd, ref_val *out) {
+  const ref_val *x = &c->vals[nd->in[0]], *w = &c->vals[nd->in[1]];
+  const int64_t *a = nd->ints;
+  assert(nd->nints == 9 && x->rank == 4 && w->rank == 4 && out->rank == 4);
+  const ref_val *b = a[8] ? &c->vals[nd->in[2]] : NULL;
+  int nhwc = a[7] != 0;
+  int64_t sh = a[0], sw = a[1], ph = a[2], pw = a[3], dh = a[4], dw = a[5], groups = a[6];
+  int64_t N = x->shape[0], C = x->shape[nhwc ? 3 : 1], H = x->shape[nhwc ? 1 : 2],
+          W = x->shape[nhwc ? 2 : 3];
+  int64_t Co = w->shape[nhwc ? 3 : 0], Cg = w->shape[nhwc ? 2 : 1],
+          KH = w->shape[nhwc ? 0 : 2], KW = w->shape[nhwc ? 1 : 3];
+  int64_t Ho = out->shape[nhwc ? 1 : 2], Wo = out->shape[nhwc ? 2 : 3];
+  if (groups < 1 || C % groups || Co % groups || Cg * groups != C ||
+      out->shape[nhwc ? 3 : 1] != Co || out->shape[0] != N || (b && b->n != Co))
+    return TC_EINVAL; /* the constructor's checks make these impossible */
+  int isf = out->f != NULL;
+  int64_t per = Co / groups;
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t co = 0; co < Co; co++)
+      for (int64_t oh = 0; oh < Ho; oh++)
+        for (int64_t ow = 0; ow < Wo; ow++) {
+          double facc = 0;
+          uint64_t iacc = 0;
+          int64_t g = co / per;
+          for (int64_t ci = 0; ci < Cg; ci++)
+            for (int64_t kh = 0; kh < KH; kh++) {
+              int64_t ih = oh * sh - ph + kh * dh;
+              if (ih < 0 || ih >= H) continue; /* zero padding */
+              for (int64_t kw = 0; kw < KW; kw++) {
+                int64_t iw = ow * sw - pw + kw * dw;
+                if (iw < 0 || iw >= W) continue;
+                int64_t cin = g * Cg + ci;
+                int64_t xo = nhwc ? ((n * H + ih) * W + iw) * C + cin
+                                  : ((n * C + cin) * H + ih) * W + iw;
+                int64_t wo = nhwc ? ((kh * KW + kw) * Cg + ci) * Co + co
+                                  : ((co * Cg + ci) * KH + kh) * KW + kw;
+                tcR_scalar u = val_get(x, xo), v = val_get(w, wo);
+                if (isf) facc += u.f * v.f;
+                else iacc += (uint64_t)u.i * (uint64_t)v.i;
+              }
+            }
+          if (b) {
+            tcR_scalar v = val_get(b, co);
+            if (isf) facc += v.f;
+            else iacc += (uint64_t)v.i;
+          }
+          int64_t oo = nhwc ? ((n * Ho + oh) * Wo + ow) * Co + co
+                            : ((n * Co + co) * Ho + oh) * Wo + ow;
+          tcR_scalar r = {facc, (int64_t)iacc};
+          val_set(out, oo, tcR_ref_convert(isf ? TC_DT_F64 : TC_DT_I64, r, out->dtype));
+        }
+  return TC_OK;
+}
+
+/* max_pool2d and avg_pool2d, NCHW: max over the window's elements inside
+   the input (padding never wins; NaN does), avg = the window's sum over
+   kh*kw (padding counted as zeros). */
+static int eval_pool(ref_ctx *c, const tc_node *nd, ref_val *out) {
+  const ref_val *x = &c->vals[nd->in[0]];
+  const int64_t *a = nd->ints;
+  assert(nd->nints == 6 && x->rank == 4 && out->rank == 4);
+  int64_t KH = a[0], KW = a[1], sh = a[2], sw = a[3], ph = a[4], pw = a[5];
+  int64_t NC = x->shape[0] * x->shape[1], H = x->shape[2], W = x->shape[3];
+  int64_t Ho = out->shape[2], Wo = out->shape[3];
+  int isf = x->f != NULL, is_max = nd->op == TC_OP_MAX_POOL2D;
+  for (int64_t p = 0; p < NC; p++)
+    for (int64_t oh = 0; oh < Ho; oh++)
+      for (int64_t ow = 0; ow < Wo; ow++) {
+        double sum = 0;
+        tcR_scalar best = {0, 0};
+        int any = 0;
+        for (int64_t kh = 0; kh < KH; kh++) {
+          int64_t ih = oh * sh - ph + kh;
+          if (ih < 0 || ih >= H) continue;
+          for (int64_t kw = 0; kw < KW; kw++) {
+            int64_t iw = ow * sw - pw + kw;
+            if (iw < 0 || iw >= W) continue;
+            tcR_scalar v = val_get(x, (p * H + ih) * W + iw);
+            if (!is_max) {
+              sum += isf ? v.f : (double)v.i;
+            } else if (!any) {
+              best = v;
+            } else if (isf) {
+              if (!isnan(best.f) && (isnan(v.f) || v.f > best.f)) best = v;
+            } else if (v.i > best.i) {
+              best = v;
+            }
+            any = 1;
+          }
+        }
+        int64_t oo = (p * Ho + oh) * Wo + ow;
+        if (is_max) {
+          if (!any) return TC_EINVAL; /* a window of padding only: excluded by
+                                         the constructor (pad <= kernel/2) */
+          val_set(out, oo, best);
+        } else {
+          val_setf(out, oo, sum / (double)(KH * KW));
+        }
+      }
+  return TC_OK;
+}
+
+/* ---- sparse ------------------------------------------------------------------ */
+
+/* A csr argument: rowptr (validated: rowptr[0] == 0, never decreasing),
+   col (every one in [0, cols)) and val (1 for a pattern-only matrix),
+   copied wide.  rowptr goes in out->i, col in out->col, val in out->cval;
+   nnz is rowptr[rows]. */
+static int eval_csr(ref_ctx *c, const tc_node *nd, ref_val *out,
+                    const void *const *inputs) {
+  const tc_arg *a = &c->k->args.data[nd->arg];
+  assert(a->csr);
+  int slot = arg_slot(c->k, nd->arg);
+  int64_t rows, cols;
+  if (tc_ext_eval(nd->shape[0], c->dims, &rows) != TC_OK ||
+      tc_ext_eval(nd->shape[1], c->dims, &cols) != TC_OK)
+    return TC_EINVAL;
+  const void *rp = inputs ? inputs[slot] : NULL;
+  const void *cp = inputs ? inputs[slot + 1] : NULL;
+  const void *vp = inputs && a->has_values ? inputs[slot + 2] : NULL;
+  if (!rp) return TC_EINVAL; /* rowptr has rows + 1 >= 1 entries */
+  out->dtype = nd->dtype;
+  out->rank = 2;
+  out->shape[0] = rows;
+  out->shape[1] = cols;
+  out->n = 0;
+  if ((uint64_t)rows >= SIZE_MAX / 8) return TC_ENOMEM;
+  out->i = malloc((size_t)(rows + 1) * sizeof *out->i);
+  if (!out->i) return TC_ENOMEM;
+  for (int64_t r = 0; r <= rows; r++) {
+    out->i[r] = buf_get(rp, a->index_dtype, r).i;
+    if (r == 0 ? out->i[0] != 0 : out->i[r] < out->i[r - 1]) return TC_EINDEX;
+  }
+  int64_t nnz = out->i[rows];
+  out->nnz = nnz;
+  if (nnz > 0 && (!cp || (a->has_values && !vp))) return TC_EINVAL;
+  if ((uint64_t)nnz >= SIZE_MAX / sizeof(tcR_scalar)) return TC_ENOMEM;
+  out->col = malloc((size_t)(nnz ? nnz : 1) * sizeof *out->col);
+  out->cval = malloc((size_t)(nnz ? nnz : 1) * sizeof *out->cval);
+  if (!out->col || !out->cval) return TC_ENOMEM;
+  tcR_scalar one = {1, 1};
+  for (int64_t p = 0; p < nnz; p++) {
+    out->col[p] = buf_get(cp, a->index_dtype, p).i;
+    if (out->col[p] < 0 || out->col[p] >= cols) return TC_EINDEX;
+    out->cval[p] = vp ? buf_get(vp, a->dtype, p) : tcR_ref_convert(TC_DT_I64, one, a->dtype);
+  }
+  return TC_OK;
+}
+
+/* spmm: for each row, the reduction over its entries of val * x[col, :];
+   a row without entries gives 0. */
+static int eval_spmm(ref_ctx *c, const tc_node *nd, ref_val *out) {
+  const ref_val *a = &c->vals[nd->in[0]], *x = &c->vals[nd->in[1]];
+  assert(a->col && a->cval && x->rank == 2 && nd->nints == 1);
+  tc_op red = (tc_op)nd->ints[0];
+  int64_t rows = a->shape[0], F = x->shape[1];
+  if (x->shape[0] != a->shape[1] || out->shape[0] != rows || out->shape[1] != F)
+    return TC_EINVAL;
+  int isf = out->f != NULL;
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t f = 0; f < F; f++) {
+      int64_t lo = a->i[r], hi = a->i[r + 1];
+      double facc = 0;
+      uint64_t iacc = 0;
+      tcR_scalar best = {0, 0};
+      for (int64_t p = lo; p < hi; p++) {
+        tcR_scalar av = tcR_ref_convert(a->dtype, a->cval[p], out->dtype);
+        tcR_scalar xv = val_get(x, a->col[p] * F + f), v = {0, 0};
+        if (isf) v.f = tcR_ref_round(out->dtype, av.f * xv.f);
+        else v.i = tcR_ref_wrap(out->dtype, (int64_t)((uint64_t)av.i * (uint64_t)xv.i));
+        if (red == TC_OP_SUM || red == TC_OP_MEAN) {
+          if (isf) facc += v.f;
+          else iacc += (uint64_t)v.i;
+        } else if (p == lo) {
+          best = v;
+        } else if (isf) {
+          if (!isnan(best.f) && (isnan(v.f) || (red == TC_OP_MAX ? v.f > best.f : v.f < best.f)))
+            best = v;
+        } else if (red == TC_OP_MAX ? v.i > best.i : v.i < best.i) {
+          best = v;
+        }
+      }
+      tcR_scalar res = {0, 0};
+      if (hi == lo) {
+        /* no entries: 0 */
+      } else if (red == TC_OP_SUM) {
+        res.f = facc;
+        res.i = (int64_t)iacc;
+        res = tcR_ref_convert(isf ? TC_DT_F64 : TC_DT_I64, res, out->dtype);
+      } else if (red == TC_OP_MEAN) {
+        assert(isf);
+        res.f = tcR_ref_round(out->dtype, facc / (double)(hi - lo));
+      } else {
+        res = best;
+      }
+      val_set(out, r * F + f, res);
+    }
+  return TC_OK;
+}
+
+/* ---- indexing ------------------------------------------------------------------ */
+
+/* gather (torch.gather) and index_select: an index outside [0, extent) is
+   TC_EINDEX. */
+static int eval_gather(ref_ctx *c, const tc_node *nd, ref_val *out) {
+  const ref_val *x = &c->vals[nd->in[0]], *ix = &c->vals[nd->in[1]];
+  int ax = nd->axis;
+  assert(ax >= 0 && ax < x->rank && out->rank == x->rank);
+  int64_t xst[TC_MAX_RANK];
+  row_major_strides(x->rank, x->shape, xst);
+  for (int d = 0; d < x->rank; d++)
+    if (d != ax && out->shape[d] > x->shape[d]) return TC_EINVAL;
+  odo o;
+  odo_init(&o, out->rank, out->shape, 0);
+  for (int64_t e = 0; e < out->n; e++, odo_next(&o)) {
+    int64_t j = nd->op == TC_OP_GATHER ? ix->i[e] : ix->i[o.idx[ax]];
+    if (j < 0 || j >= x->shape[ax]) return TC_EINDEX;
+    int64_t off = 0;
+    for (int d = 0; d < x->rank; d++) off += (d == ax ? j : o.idx[d]) * xst[d];
+    val_set(out, e, val_get(x, off));
+  }
+  return TC_OK;
+}
+
+/* scatter: out[.., j, ..] reduces the slices src[.., s, ..] with index[s]
+   == j; entries no index names are 0. */
+static int eval_scatter(ref_ctx *c, const tc_node *nd, ref_val *out) {
+  const ref_val *src = &c->vals[nd->in[0]], *ix = &c->vals[nd->in[1]];
+  int ax = nd->axis;
+  tc_op red = (tc_op)nd->ints[0];
+  assert(ax >= 0 && ax < src->rank && out->rank == src->rank);
+  int64_t L = src->shape[ax], S = out->shape[ax];
+  if (ix->n != L) return TC_EINVAL;
+  int64_t outer = prod(src->shape, 0, ax), inner = prod(src->shape, ax + 1, src->rank);
+  for (int64_t s = 0; s < L; s++)
+    if (ix->i[s] < 0 || ix->i[s] >= S) return TC_EINDEX;
+  int isf = out->f != NULL;
+  int64_t *count = calloc((size_t)(S ? S : 1), sizeof *count);
+  double *facc = calloc((size_t)(out->n ? out->n : 1), sizeof *facc);
+  uint64_t *iacc = calloc((size_t)(out->n ? out->n : 1), sizeof *iacc);
+  if (!count || !facc || !iacc) {
+    free(count);
+    free(facc);
+    free(iacc);
+    return TC_ENOMEM;
+  }
+  for (int64_t s = 0; s < L; s++) count[ix->i[s]]++;
+  for (int64_t e = 0; e < out->n; e++) val_set(out, e, (tcR_scalar){0, 0});
+  /* first[j]: slice j has not been reduced into yet (max and min start
+     from the first value, as the reduction over the named slices does) */
+  char *first = calloc((size_t)(S ? S : 1), 1);
+  if (!first) {
+    free(count);
+    free(facc);
+    free(iacc);
+    return TC_ENOMEM;
+  }
+  memset(first, 1, (size_t)S);
+  for (int64_t s = 0; s < L; s++) {
+    int64_t j = ix->i[s];
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t i = 0; i < inner; i++) {
+        int64_t so = (o * L + s) * inner + i, oo = (o * S + j) * inner + i;
+        tcR_scalar v = val_get(src, so);
+        if (red == TC_OP_SUM || red == TC_OP_MEAN) {
+          if (isf) facc[oo] += v.f;
+          else iacc[oo] += (uint64_t)v.i;
+          continue;
+        }
+        tcR_scalar best = val_get(out, oo);
+        int take;
+        if (first[j]) take = 1;
+        else if (isf) take = !isnan(best.f) && (isnan(v.f) || (red == TC_OP_MAX ? v.f > best.f : v.f < best.f));
+        else take = red == TC_OP_MAX ? v.i > best.i : v.i < best.i;
+        if (take) val_set(out, oo, v);
+      }
+    first[j] = 0;
+  }
+  if (red == TC_OP_SUM || red == TC_OP_MEAN)
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t j = 0; j < S; j++)
+        for (int64_t i = 0; i < inner; i++) {
+          int64_t oo = (o * S + j) * inner + i;
+          tcR_scalar r = {facc[oo], (int64_t)iacc[oo]};
+          if (red == TC_OP_MEAN) {
+            assert(isf);
+            r.f = count[j] ? facc[oo] / (double)count[j] : 0;
+          }
+          val_set(out, oo, tcR_ref_convert(isf ? TC_DT_F64 : TC_DT_I64, r, out->dtype));
+        }
+  free(first);
+  free(count);
+  free(facc);
+  free(iacc);
+  return TC_OK;
+}
+
+/* ---- quantization ----------------------------------------------------------------- */
+
+static void qrange(tc_dtype t, int64_t *lo, int64_t *hi) {
+  *lo = t == TC_DT_I8 ? INT8_MIN : 0;
+  *hi = t == TC_DT_I8 ? INT8_MAX : UINT8_MAX;
+}
+
+/* clamp(round_half_even(x / scale) + zp) to t's range, the division in
+   x's dtype (f32 for f32 and bf16); NaN gives zp. */
+static int64_t quantize_one(double x, tc_dtype xt, double scale, int64_t zp, tc_dtype t) {
+  int64_t lo, hi;
+  qrange(t, &lo, &hi);
+  double q = xt == TC_DT_F64 ? x / scale : (double)((float)x / (float)scale);
+  if (isnan(q)) q = 0;
+  q = nearbyint(q) + (double)zp; /* the default rounding mode: half to even */
+  if (q < (double)lo) return lo;
+  if (q > (double)hi) return hi;
+  return (int64_t)q;
+}
+
+/* (q - zp) * scale in f32.  The difference is taken in double: exact for
+   every q and zp a quantized tensor has, and never an int64 overflow for
+   a hostile zero point. */
+static double dequantize_one(int64_t q, double scale, int64_t zp) {
+  return (double)((float)((double)q - (double)zp) * (float)scale);
+}
+
+static int eval_quant(ref_ctx *c, const tc_node *nd, ref_val *out) {
+  const ref_val *x = &c->vals[nd->in[0]];
+  int quant = nd->op == TC_OP_QUANTIZE || nd->op == TC_OP_QUANTIZE_PER_CHANNEL;
+  const ref_val *sc = nd->nin == 3 ? &c->vals[nd->in[1]] : NULL;
+  const ref_val *zp = nd->nin == 3 ? &c->vals[nd->in[2]] : NULL;
+  int64_t C = 1, inner = 1;
+  if (sc) {
+    assert(nd->axis >= 0 && nd->axis < x->rank);
+    C = x->shape[nd->axis];
+    inner = prod(x->shape, nd->axis + 1, x->rank);
+    if (sc->n != C || zp->n != C) return TC_EINVAL;
+  }
+  for (int64_t e = 0; e < x->n; e++) {
+    int64_t ch = sc ? (e / inner) % C : 0;
+    double scale = sc ? sc->f[ch] : nd->num;
+    int64_t z = zp ? zp->i[ch] : nd->inum;
+    if (quant) {
+      out->i[e] = quantize_one(x->f[e], x->dtype, scale, z, out->dtype);
+    } else {
+      out->f[e] = dequantize_one(x->i[e], scale, z);
+    }
+  }
+  return TC_OK;
+}
+
 static int eval_node(ref_ctx *c, int id, const void *const *weights,
                      const void *const *inputs) {
   const tc_node *nd = &c->k->nodes.data[id];
   ref_val *out = &c->vals[id];
+  if (nd->op == TC_OP_CSR) return eval_csr(c, nd, out, inputs);
   int64_t shape[TC_MAX_RANK];
   int rc = node_shape(c, nd, shape);
   if (rc == TC_OK) rc = val_alloc(out, nd->dtype, nd->rank, shape);
@@ -874,6 +1240,25 @@ static int eval_node(ref_ctx *c, int id, const void *const *weights,
     return eval_einsum(c, nd, out);
   case TC_OP_COMPUTE:
     return eval_compute(c, nd, out);
+  case TC_OP_LITERAL:
+    for (int64_t e = 0; e < out->n; e++) {
+      if (out->f) out->f[e] = nd->vals[e];
+      else out->i[e] = nd->ints[e];
+    }
+    return TC_OK;
+  case TC_OP_CONV2D:
+    return eval_conv2d(c, nd, out);
+  case TC_OP_MAX_POOL2D: case TC_OP_AVG_POOL2D:
+    return eval_pool(c, nd, out);
+  case TC_OP_SPMM:
+    return eval_spmm(c, nd, out);
+  case TC_OP_GATHER: case TC_OP_INDEX_SELECT:
+    return eval_gather(c, nd, out);
+  case TC_OP_SCATTER:
+    return eval_scatter(c, nd, out);
+  case TC_OP_QUANTIZE: case TC_OP_DEQUANTIZE:
+  case TC_OP_QUANTIZE_PER_CHANNEL: case TC_OP_DEQUANTIZE_PER_CHANNEL:
+    return eval_quant(c, nd, out);
   default:
     if (tc_op_is_elementwise(nd->op)) return eval_elementwise(c, nd, out);
     assert(!"tcR_ref_run: an op the interpreter does not know");
@@ -894,23 +1279,34 @@ int tcR_ref_run(const tc_kernel *k, const int64_t *dims,
   c.vals = calloc((size_t)(nn ? nn : 1), sizeof *c.vals);
   c.rvals = calloc((size_t)(k->rvars.len ? k->rvars.len : 1), sizeof *c.rvals);
   int *last_use = malloc((size_t)(nn ? nn : 1) * sizeof *last_use);
-  if (!c.vals || !c.rvals || !last_use) {
+  char *live = calloc((size_t)(nn ? nn : 1), 1);
+  if (!c.vals || !c.rvals || !last_use || !live) {
     free(c.vals);
     free(c.rvals);
     free(last_use);
+    free(live);
     return TC_ENOMEM;
   }
+  /* Only what an output depends on is evaluated, as lowering keeps only
+     that: a node nothing reads (an unused csr argument, a dead division
+     by zero) cannot make the kernel and its oracle disagree. */
+  for (int a = 0; a < k->args.len; a++)
+    if (k->args.data[a].role == TC_ROLE_OUTPUT) live[k->args.data[a].node] = 1;
+  for (int id = nn - 1; id >= 0; id--)
+    if (live[id])
+      for (int j = 0; j < k->nodes.data[id].nin; j++) live[k->nodes.data[id].in[j]] = 1;
   /* A value is freed after the last node reading it; outputs stay. */
   for (int id = 0; id < nn; id++) {
     last_use[id] = id;
     const tc_node *nd = &k->nodes.data[id];
-    for (int j = 0; j < nd->nin; j++)
+    for (int j = 0; live[id] && j < nd->nin; j++)
       if (nd->in[j] >= 0 && nd->in[j] < id) last_use[nd->in[j]] = id;
   }
   for (int a = 0; a < k->args.len; a++)
     if (k->args.data[a].role == TC_ROLE_OUTPUT) last_use[k->args.data[a].node] = nn;
   int rc = TC_OK;
   for (int id = 0; id < nn && rc == TC_OK; id++) {
+    if (!live[id]) continue;
     rc = eval_node(&c, id, weights, inputs);
     const tc_node *nd = &k->nodes.data[id];
     for (int j = 0; j < nd->nin; j++)
@@ -936,5 +1332,6 @@ int tcR_ref_run(const tc_kernel *k, const int64_t *dims,
   free(c.vals);
   free(c.rvals);
   free(last_use);
+  free(live);
   return rc;
 }

@@ -393,7 +393,7 @@ static const ewise_entry ewise_table[] = {
     [TC_OP_LOGICAL_NOT] = {f_not, i_not},
     [TC_OP_WHERE] = {NULL, i_where}, /* special-cased: the cond is bool */
     [TC_OP_CLAMP] = {f_clamp, i_clamp},
-    [TC_OP_COMPUTE] = {NULL, NULL}, /* the last op: sizes the table */
+    [TC_OP_COUNT - 1] = {NULL, NULL}, /* the last op: sizes the table */
 };
 static_assert(sizeof ewise_table / sizeof ewise_table[0] == TC_OP_COUNT,
               "ORDER OP: ewise_table must have one entry per op");

@@ -5,6 +5,8 @@
  *   verify     the graph IR's invariants (tensorc/graph.h)
  *   decompose  composite ops into primitive ones (passes/decompose.c)
  *   dce        nodes that reach no output are dropped (passes/dce.c)
+ *   quant      dequantize -> matmul|linear|conv2d -> epilogue -> quantize
+ *              becomes one integer QUANTIZED node (passes/quant.c)
  *   lower      one loop program per kernel (passes/lower.c)
  *   emit       the C text of spec/abi.md (emit/)
  *
@@ -24,6 +26,7 @@ static int pass_parse(cli_compile *c, tc_diag *d);
 static int pass_verify(cli_compile *c, tc_diag *d);
 static int pass_decompose(cli_compile *c, tc_diag *d);
 static int pass_dce(cli_compile *c, tc_diag *d);
+static int pass_quant(cli_compile *c, tc_diag *d);
 static int pass_lower(cli_compile *c, tc_diag *d);
 static int pass_emit(cli_compile *c, tc_diag *d);
 
@@ -37,6 +40,7 @@ static const struct cli_pass {
     {"verify", CLI_IR_GRAPH, pass_verify},
     {"decompose", CLI_IR_GRAPH, pass_decompose},
     {"dce", CLI_IR_GRAPH, pass_dce},
+    {"quant", CLI_IR_GRAPH, pass_quant},
     {"lower", CLI_IR_LOOP, pass_lower},
     {"emit", CLI_IR_C, pass_emit},
 };
@@ -92,6 +96,15 @@ static int pass_dce(cli_compile *c, tc_diag *d) {
   if (tcP_dce(c->module, d) != 0) return CLI_EUSER;
 #ifndef NDEBUG
   return verify_graph(c->module, "dce", d);
+#else
+  return CLI_OK;
+#endif
+}
+
+static int pass_quant(cli_compile *c, tc_diag *d) {
+  if (tcP_quant(c->module, d) != 0) return CLI_EUSER;
+#ifndef NDEBUG
+  return verify_graph(c->module, "quant", d);
 #else
   return CLI_OK;
 #endif

@@ -16,6 +16,7 @@ Suite *core_ext_suite(void);    /* ext_test.c: extents */
 Suite *core_graph_suite(void);  /* graph_test.c: broadcasting, promotion, reductions */
 Suite *core_ops_suite(void);    /* ops_test.c: every OTHER op's shape inference */
 Suite *core_misc_suite(void);   /* misc_test.c: sexprs, compute, print, verify, ABI */
+Suite *core_ops3_suite(void);   /* ops3_test.c: conv, pools, csr and the ABI parts, indexing, quantization */
 
 /* A module "t" (file t.lua) with one kernel "t", and a diag. */
 typedef struct tfx {

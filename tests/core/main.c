@@ -12,6 +12,7 @@ int main(void) {
   srunner_add_suite(sr, core_graph_suite());
   srunner_add_suite(sr, core_ops_suite());
   srunner_add_suite(sr, core_misc_suite());
+  srunner_add_suite(sr, core_ops3_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

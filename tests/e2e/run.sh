@@ -59,6 +59,9 @@
 #       return (default 0; with a nonzero code, `tensorc run --data` must
 #       exit 1 instead of producing outputs to compare).  Without san lines,
 #       every e2e case is a sanitizer case with the default range.
+#       csr=MODE makes the harness generate csr arguments of that kind
+#       (valid by default; empty, decreasing, rowptr0, colrange, colneg:
+#       see tools/harness.c).
 #   -- san[K]: ...          the same, for kernel K only.
 #   -- tol: rtol=1e-3 atol=1e-4
 #       the tolerance npycmp allows between the harness's outputs and
@@ -140,7 +143,7 @@ expand() {
 }
 
 # Keys of a san case that are not dims.
-is_option() { case $1 in ints | rc) return 0 ;; esac; return 1; }
+is_option() { case $1 in ints | rc | csr) return 0 ;; esac; return 1; }
 
 # for_kernel "DIMS" CASE: the case restricted to the kernel's dims, as
 # "N=7 M=3" (options kept); fails with a message when a dim has no value.
@@ -177,7 +180,7 @@ cases_for() {
 
 test_module() {
   local file=$1 stem M mdir out kernels P dims K kflag c dimargs tok
-  local ints rc sdir name tol_r tol_a n
+  local ints rc csr sdir name tol_r tol_a n
   # Absolute, since every command runs in the module's folder.
   file=$(cd "$(dirname "$file")" && pwd)/$(basename "$file")
   stem=$(basename "$file" .lua)
@@ -308,11 +311,12 @@ test_module() {
     local hostile_done=0 si=0 hargs par_sdir="" par_c="" par_hargs=()
     while IFS= read -r c; do
       [ -n "$c" ] || continue
-      ints="" rc=0 dimargs=() hargs=()
+      ints="" rc=0 csr="" dimargs=() hargs=()
       for tok in $c; do
         case ${tok%%=*} in
         ints) ints=${tok#ints=} ;;
         rc) rc=${tok#rc=} ;;
+        csr) csr=${tok#csr=} ;;
         *) dimargs+=(--dim "$tok") hargs+=("$tok") ;;
         esac
       done
@@ -321,7 +325,7 @@ test_module() {
       mkdir -p "$sdir/harness"
       check "$M/$K [${c# }] harness (ASan+UBSan)" 0 ./harness --kernel "$P" \
         --data "$sdir" --out "$sdir/harness" --expect "$rc" \
-        ${ints:+--ints "$ints"} "${hargs[@]}" || continue
+        ${ints:+--ints "$ints"} ${csr:+--csr "$csr"} "${hargs[@]}" || continue
       if [ "$rc" != 0 ]; then
         check "$M/$K [$c] tensorc run --data on the same data must fail" 1 \
           "$TENSORC" run "$file" "${kflag[@]}" "${dimargs[@]}" --jit tcc --data "$sdir"

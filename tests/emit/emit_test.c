@@ -37,6 +37,7 @@ static generated generate(const char *name, const char *src, int single_file) {
   tc_module *m = tcL_load_string(src, file, &o, &d);
   ck_assert_msg(m != NULL, "loading %s failed: %s", file, d.msg);
   ck_assert_msg(tcP_decompose(m, &d) == 0, "decompose of %s failed: %s", file, d.msg);
+  ck_assert_msg(tcP_quant(m, &d) == 0, "quant of %s failed: %s", file, d.msg);
   tc_loop_prog *progs[16];
   ck_assert(m->kernels.len <= 16);
   for (int i = 0; i < m->kernels.len; i++) {
@@ -137,6 +138,18 @@ static const emit_program golden[] = {
      "output('y', cast(x * 2, f32) + 1)\n"
      "output('a', argmax(x, 0))\n"
      "output('q', n // 3)\n"},
+    {"spmm",
+     "local N, M = dim('N'), dim('M')\n"
+     "local A = csr('A', f32, {N, M}, {index = i32})\n"
+     "local x = input('x', f32, {M, 4})\n"
+     "output('y', spmm(A, x, 'mean'))\n"},
+    {"qlinear",
+     "local B = dim('B')\n"
+     "local qx = input('qx', u8, {B, 8})\n"
+     "local qw = weight('qw', i8, {4, 8})\n"
+     "local b = weight('b', f32, {4})\n"
+     "local y = relu(linear(dequantize(qx, 0.05, 128), dequantize(qw, 0.02, 0), b))\n"
+     "output('q', quantize(y, 0.04, 10, u8))\n"},
 };
 
 static void check_golden(const char *name, const char *ext, const char *got) {
@@ -405,6 +418,79 @@ START_TEST(test_run_semantics) {
 }
 END_TEST
 
+/* spmm, scatter and quantize on values worked out by hand, and the
+   hostile csr matrices of spec/abi.md, under ASan+UBSan. */
+static const char ops3_src[] =
+    "local N, M = dim('N'), dim('M')\n"
+    "local A = csr('A', f32, {N, M}, {index = i32})\n"
+    "local x = input('x', f32, {M, 2})\n"
+    "local src = input('src', f32, {4})\n"
+    "local idx = input('idx', i64, {4})\n"
+    "local v = input('v', f32, {6})\n"
+    "output('s', spmm(A, x, 'sum'))\n"
+    "output('mn', spmm(A, x, 'mean'))\n"
+    "output('mx', spmm(A, x, 'max'))\n"
+    "output('sc', scatter(src, idx, 0, 3, 'max'))\n"
+    "output('sm', scatter(src, idx, 0, 3, 'mean'))\n"
+    "output('q', quantize(v, 0.5, 10, u8))\n";
+
+START_TEST(test_run_ops3) {
+  static const char main_c[] =
+      "#include \"ops3.h\"\n"
+      "#include <stdio.h>\n"
+      "#include <string.h>\n"
+      "static float bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }\n"
+      "int main(void) {\n"
+      "  /* A = [[2, 0, 1], [0, 0, 0], [0, -1, 0]]: row 1 is empty */\n"
+      "  int32_t rowptr[4] = {0, 2, 2, 3}, col[3] = {0, 2, 1};\n"
+      "  float val[3] = {2, 1, -1}, x[6] = {1, 2, 3, 4, 5, 6};\n"
+      "  float src[4] = {1, 5, -2, 7}, v[6];\n"
+      "  int64_t idx[4] = {2, 0, 2, 0};\n"
+      "  float s[6], mn[6], mx[6], sc[3], sm[3];\n"
+      "  uint8_t q[6];\n"
+      "  const float ws[6] = {7, 10, 0, 0, -3, -4}, wmn[6] = {3.5f, 5, 0, 0, -3, -4};\n"
+      "  const float wmx[6] = {5, 6, 0, 0, -3, -4}, wsc[3] = {7, 0, 1}, wsm[3] = {6, 0, -0.5f};\n"
+      "  const uint8_t wq[6] = {12, 10, 10, 255, 0, 12};\n"
+      "  ops3_ctx *c;\n"
+      "  int i, rc, bad = 0;\n"
+      "  /* / 0.5: 2.5, 0.5 and 1.5 round half to even to 2, 0 and 2; NaN gives the\n"
+      "     zero point, +-inf saturate */\n"
+      "  v[0] = 1.25f; v[1] = 0.25f; v[5] = 0.75f;\n"
+      "  v[2] = bits(0x7fc00000u); v[3] = bits(0x7f800000u); v[4] = -bits(0x7f800000u);\n"
+      "  if (ops3_create(&c)) return 1;\n"
+      "  rc = ops3_run(c, 3, 3, rowptr, col, val, x, src, idx, v, s, mn, mx, sc, sm, q);\n"
+      "  if (rc) { printf(\"run: %d\\n\", rc); return 1; }\n"
+      "  for (i = 0; i < 6; i++) {\n"
+      "    if (s[i] != ws[i]) { printf(\"spmm sum [%d] = %g, want %g\\n\", i, s[i], ws[i]); bad = 1; }\n"
+      "    if (mn[i] != wmn[i]) { printf(\"spmm mean [%d] = %g, want %g\\n\", i, mn[i], wmn[i]); bad = 1; }\n"
+      "    if (mx[i] != wmx[i]) { printf(\"spmm max [%d] = %g, want %g\\n\", i, mx[i], wmx[i]); bad = 1; }\n"
+      "    if (q[i] != wq[i]) { printf(\"quantize(%g) = %d, want %d\\n\", v[i], q[i], wq[i]); bad = 1; }\n"
+      "  }\n"
+      "  for (i = 0; i < 3; i++) {\n"
+      "    if (sc[i] != wsc[i]) { printf(\"scatter max [%d] = %g, want %g\\n\", i, sc[i], wsc[i]); bad = 1; }\n"
+      "    if (sm[i] != wsm[i]) { printf(\"scatter mean [%d] = %g, want %g\\n\", i, sm[i], wsm[i]); bad = 1; }\n"
+      "  }\n"
+      "  rowptr[0] = 1;\n"
+      "  if ((rc = ops3_run(c, 3, 3, rowptr, col, val, x, src, idx, v, s, mn, mx, sc, sm, q)) != TC_EINDEX) { printf(\"rowptr[0] = 1 gave %d\\n\", rc); bad = 1; }\n"
+      "  rowptr[0] = 0; rowptr[2] = 1;\n"
+      "  if ((rc = ops3_run(c, 3, 3, rowptr, col, val, x, src, idx, v, s, mn, mx, sc, sm, q)) != TC_EINDEX) { printf(\"decreasing rowptr gave %d\\n\", rc); bad = 1; }\n"
+      "  rowptr[2] = 2; col[2] = 3;\n"
+      "  if ((rc = ops3_run(c, 3, 3, rowptr, col, val, x, src, idx, v, s, mn, mx, sc, sm, q)) != TC_EINDEX) { printf(\"col = cols gave %d\\n\", rc); bad = 1; }\n"
+      "  col[2] = -1;\n"
+      "  if ((rc = ops3_run(c, 3, 3, rowptr, col, val, x, src, idx, v, s, mn, mx, sc, sm, q)) != TC_EINDEX) { printf(\"col = -1 gave %d\\n\", rc); bad = 1; }\n"
+      "  col[2] = 1; idx[3] = 3;\n"
+      "  if ((rc = ops3_run(c, 3, 3, rowptr, col, val, x, src, idx, v, s, mn, mx, sc, sm, q)) != TC_EINDEX) { printf(\"scatter index 3 of 3 gave %d\\n\", rc); bad = 1; }\n"
+      "  idx[3] = 0;\n"
+      "  if ((rc = ops3_run(c, 3, 3, rowptr, NULL, val, x, src, idx, v, s, mn, mx, sc, sm, q)) != TC_EINVAL) { printf(\"NULL col gave %d\\n\", rc); bad = 1; }\n"
+      "  if (ops3_shape(1, (const int64_t[]){3, 3}, (int64_t[1]){0}) != TC_EINVAL) { printf(\"P_shape(A.col) is not TC_EINVAL\\n\"); bad = 1; }\n"
+      "  if (ops3_info()->args[2].format != TC_CSR_VAL || ops3_info()->args[0].csr_shape[0] != -1 || strcmp(ops3_info()->args[1].name, \"A.col\")) { printf(\"P_info of the csr parts is wrong\\n\"); bad = 1; }\n"
+      "  ops3_destroy(c);\n"
+      "  return bad;\n"
+      "}\n";
+  build_and_run("ops3", ops3_src, main_c);
+}
+END_TEST
+
 START_TEST(test_run_where_is_lazy) {
   /* the padding idiom: x(i - 1) is never read for i = 0 */
   static const char src[] =
@@ -502,6 +588,7 @@ int main(void) {
   tcase_set_timeout(tr, 120);
   tcase_add_test(tr, test_run_mlp);
   tcase_add_test(tr, test_run_semantics);
+  tcase_add_test(tr, test_run_ops3);
   tcase_add_test(tr, test_run_where_is_lazy);
   tcase_add_test(tr, test_run_extents_and_checks);
   suite_add_tcase(s, tr);

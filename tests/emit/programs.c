@@ -126,5 +126,58 @@ const emit_program emit_programs[] = {
      "local k = rvar(2)\n"
      "output(\"names_run\", exp(done * expf) + reshape(INT64_MAX, {free, 1}))\n"
      "output(\"i0\", compute({free}, function(i) return sum(k, done(i, k)) end))\n"},
+    /* issue 3: convolution, pooling, sparse, indexing, quantization */
+    {"conv",
+     "local N, H, W = dim(\"N\"), dim(\"H\"), dim(\"W\")\n"
+     "local x = input(\"x\", f32, {N, 4, H, W})\n"
+     "local w = weight(\"w\", f32, {6, 2, 3, 3})\n"
+     "local b = weight(\"b\", f32, {6})\n"
+     "local xh = input(\"xh\", bf16, {N, H, W, 3})\n"
+     "local wh = weight(\"wh\", bf16, {2, 2, 1, 3})\n"
+     "output(\"y\", conv2d(x, w, b, {stride = 2, padding = 1, dilation = {1, 2}, groups = 2}))\n"
+     "output(\"z\", conv2d(xh, wh, nil, {groups = 3, layout = \"NHWC\"}))\n"
+     "output(\"m\", max_pool2d(x, 3, {stride = 2, padding = 1}))\n"
+     "output(\"a\", avg_pool2d(x, 2))\n"
+     "output(\"g\", global_avg_pool2d(x))\n"},
+    {"sparse",
+     "local N, M, F = dim(\"N\"), dim(\"M\"), dim(\"F\")\n"
+     "local A = csr(\"A\", f32, {N, M})\n"
+     "local P = csr(\"P\", bf16, {N, M}, {index = i32, values = false})\n"
+     "local U = csr(\"U\", f32, {N, M})\n"
+     "local x = input(\"x\", f32, {M, F})\n"
+     "output(\"s\", spmm(A, x, \"sum\"))\n"
+     "output(\"m\", spmm(A, x, \"mean\"))\n"
+     "output(\"hi\", spmm(P, x, \"max\"))\n"
+     "output(\"lo\", spmm(P, x, \"min\"))\n"},
+    {"indexing",
+     "local N, M = dim(\"N\"), dim(\"M\")\n"
+     "local x = input(\"x\", f32, {M, 3})\n"
+     "local i = input(\"i\", i64, {N})\n"
+     "local j = input(\"j\", i32, {N, 3})\n"
+     "local b = input(\"b\", bf16, {N, 2})\n"
+     "local k = input(\"k\", i64, {M})\n"
+     "output(\"g\", gather(x, 0, j))\n"
+     "output(\"s\", index_select(x, 0, i))\n"
+     "output(\"ssum\", scatter(x, k, 0, N, \"sum\"))\n"
+     "output(\"smean\", scatter(b, i, 0, M, \"mean\"))\n"
+     "output(\"smax\", scatter(cast(b, i32), i, 0, M, \"max\"))\n"
+     "output(\"smin\", scatter(b, i, 0, 5, \"min\"))\n"},
+    {"quant",
+     "local N = dim(\"N\")\n"
+     "local x = input(\"x\", f32, {N, 3})\n"
+     "local q = input(\"q\", u8, {N, 3})\n"
+     "output(\"a\", quantize(x, 0.1, 3, i8))\n"
+     "output(\"b\", dequantize(q, 0.5, 128))\n"
+     "output(\"c\", quantize_per_channel(x, {0.1, 0.2, 1e30}, {0, 1, 2}, 1, u8))\n"
+     "output(\"d\", dequantize_per_channel(q, {0.5, 0.25, 2}, {1, 2, 3}, 1))\n"
+     "output(\"e\", x * cast(reshape(dequantize_per_channel(q, {1, 2, 3}, {0, 0, 0}, 1), {N, 3}), f32))\n"},
+    {"qconv",
+     "local N, H = dim(\"N\"), dim(\"H\")\n"
+     "local qx = input(\"qx\", u8, {N, 2, H, 5})\n"
+     "local qw = weight(\"qw\", i8, {4, 2, 3, 3})\n"
+     "local r = input(\"r\", f32, {N, 4, H, 5})\n"
+     "local w = dequantize_per_channel(qw, {0.1, 0.2, 0.3, 0.4}, {0, 0, 0, 0}, 0)\n"
+     "local y = relu(conv2d(dequantize(qx, 0.05, 128), w, nil, {padding = 1}))\n"
+     "output(\"q\", quantize(y + r, 0.1, 0, i8))\n"},
     {NULL, NULL},
 };

@@ -132,6 +132,41 @@ static const type_case types[] = {
     /* numbers and extents as outputs */
     {"3", "i64[]"},
     {"B", "i64[]"},
+    /* convolution and pooling (issue 3) */
+    {"conv2d(input('x4', f32, {B, 3, 8, 8}), weight('k4', f32, {6, 3, 3, 3}), nil, "
+     "{padding = 1})", "f32[B, 6, 8, 8]"},
+    {"input('x4', f32, {1, 8, 9, 3}):conv2d(weight('k4', f32, {3, 2, 1, 6}), nil, "
+     "{stride = {2, 1}, dilation = 2, groups = 3, layout = 'NHWC'})", "f32[1, 2, 7, 6]"},
+    {"conv2d(input('x4', i8, {1, 2, 5, 5}), weight('k4', i8, {4, 2, 3, 3}), "
+     "weight('b4', i8, {4}), {stride = 2})", "i8[1, 4, 2, 2]"},
+    {"conv2d(input('x4', f32, {1, 2, N, 5}), weight('k4', f32, {4, 2, 3, 3}))",
+     "f32[1, 4, N - 2, 3]"},
+    {"max_pool2d(input('x4', f32, {1, 2, 7, 7}), 2)", "f32[1, 2, 3, 3]"},
+    {"max_pool2d(input('x4', u8, {1, 2, 7, 7}), {3, 2}, {stride = 1, padding = {1, 0}})",
+     "u8[1, 2, 7, 6]"},
+    {"avg_pool2d(input('x4', i32, {1, 2, 7, 7}), 3, {stride = 2, padding = 1})",
+     "f32[1, 2, 4, 4]"},
+    {"global_avg_pool2d(input('x4', f32, {B, 2, 7, 7}))", "f32[B, 2, 1, 1]"},
+    /* sparse and indexing */
+    {"spmm(csr('A', f32, {N, 4}), xf:transpose(0, 1), 'sum')", "f32[N, B]"},
+    {"spmm(csr('A', f64, {N, 4}, {index = i32, values = false}), m:transpose(0, 1), 'max')",
+     "f64[N, 3]"},
+    {"spmm(csr('A', i32, {3, 4}), input('xx', i32, {4, 2}), 'mean')", "f32[3, 2]"},
+    {"gather(xf, 1, input('gi', i32, {B, 2}))", "f32[B, 2]"},
+    {"xf:index_select(0, idx)", "f32[N, 4]"},
+    {"index_select(m, -1, idx)", "f32[3, N]"},
+    {"scatter(m, input('si', i64, {3}), 0, N, 'sum')", "f32[N, 4]"},
+    {"scatter(xi, input('si', i32, {4}), 1, 7, 'sum')", "i64[B, 7]"},
+    {"scatter(xi, input('si', i32, {4}), -1, 7, 'max')", "i32[B, 7]"},
+    /* quantization */
+    {"quantize(xf, 0.1, 128, u8)", "u8[B, 4]"},
+    {"xi:quantize(0.5, -3, i8)", "i8[B, 4]"},
+    {"dequantize(xu, 0.1, 3)", "f32[4]"},
+    {"quantize_per_channel(m, {0.1, 0.2, 0.3}, {0, 1, 2}, 0, i8)", "i8[3, 4]"},
+    {"dequantize_per_channel(quantize_per_channel(xf, weight('s', f32, {4}), "
+     "weight('z', i32, {4}), 1, u8), weight('s2', f32, {4}), {1, 2, 3, 4}, -1)",
+     "f32[B, 4]"},
+    {"matmul(xb, reshape(xb, {4, 1}))", "bf16[1]"},
 };
 
 START_TEST(test_output_type) {

@@ -10,6 +10,7 @@
 
 #include "lang/lang.h"
 #include "passes/passes.h"
+#include "passes_tests.h"
 
 /* The module of DSL text `src` (named t.lua), decomposed. */
 static tc_module *load(const char *src) {
@@ -378,7 +379,7 @@ START_TEST(test_verify_rejects_bad_load) {
   const tc_sexpr *idx[2] = {tc_loop_sx_ivar(p, 0), tc_loop_sx_ivar(p, 0)};
   tc_sexpr *ld = (tc_sexpr *)tc_loop_sx_load(p, 0, idx);
   ld->nargs = 2;
-  tc_stage s = {1, ld, 0, "bad", {0}};
+  tc_stage s = {1, ld, 0, "bad", {0}, 0, 0, NULL, 0, NULL, NULL};
   tc_loop_add_stage(p, &s);
   tc_diag d = {0};
   ck_assert_msg(tc_loop_verify(p, &d) != 0, "a load with 2 indices of a rank-1 buffer verified");
@@ -393,7 +394,7 @@ START_TEST(test_verify_rejects_free_rvar) {
   tc_loop_prog *p = lower(m, 0);
   int r = tc_loop_new_rvar(p);
   const tc_sexpr *idx[1] = {tc_loop_sx_rvar(p, r)};
-  tc_stage s = {1, tc_loop_sx_load(p, 0, idx), 0, "bad", {0}};
+  tc_stage s = {1, tc_loop_sx_load(p, 0, idx), 0, "bad", {0}, 0, 0, NULL, 0, NULL, NULL};
   tc_loop_add_stage(p, &s);
   tc_diag d = {0};
   ck_assert_msg(tc_loop_verify(p, &d) != 0, "an rvar outside its reduction verified");
@@ -448,6 +449,7 @@ int main(void) {
   tcase_add_test(tv, test_verify_rejects_free_rvar);
   tcase_add_test(tv, test_print_deterministic);
   suite_add_tcase(s, tv);
+  add_ops3_tests(s);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

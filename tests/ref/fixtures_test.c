@@ -135,7 +135,7 @@ START_TEST(fixture_matches_numpy) {
   struct dirent **names = list_fixtures(&n);
   ck_assert_msg(_i < n, "fixture %d of %d vanished", _i, n);
   const char *name = names[_i]->d_name;
-  char dir[1024], p[1200];
+  char dir[1024], p[1400];
   snprintf(dir, sizeof dir, "%s/%s", fixtures_dir(), name);
   snprintf(p, sizeof p, "%s/case.lua", dir);
   tc_diag d = {0};
@@ -157,14 +157,31 @@ START_TEST(fixture_matches_numpy) {
   read_dims(dir, k, dims);
 
   int na = k->args.len;
-  tcR_array *arrs = calloc((size_t)na, sizeof *arrs);
-  const void **weights = calloc((size_t)na + 1, sizeof *weights);
-  const void **inputs = calloc((size_t)na + 1, sizeof *inputs);
+  /* csr arguments take up to 3 slots (A.rowptr, A.col, A.val): their
+     parts are read into arrs[na + ...] */
+  tcR_array *arrs = calloc((size_t)na * 4 + 1, sizeof *arrs);
+  const void **weights = calloc((size_t)na * 3 + 1, sizeof *weights);
+  const void **inputs = calloc((size_t)na * 3 + 1, sizeof *inputs);
   void **outputs = calloc((size_t)na + 1, sizeof *outputs);
-  int nw = 0, ni = 0, no = 0;
+  int nw = 0, ni = 0, no = 0, nparts = 0;
   char err[1024];
+  tc_abi_part *parts = calloc((size_t)tc_kernel_abi_parts(k, NULL) + 1, sizeof *parts);
+  int npart = tc_kernel_abi_parts(k, parts);
   for (int a = 0; a < na; a++) {
     const tc_arg *arg = &k->args.data[a];
+    if (arg->csr) {
+      for (int j = 0; j < npart; j++) {
+        if (parts[j].arg != a) continue;
+        tcR_array *x = &arrs[na + nparts++];
+        snprintf(p, sizeof p, "%s/%s.npy", dir, parts[j].name);
+        ck_assert_msg(tcR_npy_read(p, x, err, sizeof err) == 0, "fixture %s: %s", name, err);
+        ck_assert_msg(x->dtype == parts[j].dtype && x->rank == 1,
+                      "fixture %s: %s is %s of rank %d, the kernel wants %s of rank 1", name,
+                      p, tc_dtype_name(x->dtype), x->rank, tc_dtype_name(parts[j].dtype));
+        inputs[ni++] = x->data;
+      }
+      continue;
+    }
     int64_t shape[TC_MAX_RANK];
     ck_assert_msg(tc_kernel_arg_shape(k, a, dims, shape) == TC_OK,
                   "fixture %s: the shape of %s is invalid for case.txt's dims", name, arg->name);
@@ -223,8 +240,9 @@ START_TEST(fixture_matches_numpy) {
     tcR_array_free(&want);
   }
   ck_assert_msg(nbad == 0, "fixture %s: %d outputs differ from NumPy:%s", name, nbad, failures);
-  for (int a = 0; a < na; a++) tcR_array_free(&arrs[a]);
+  for (int a = 0; a < na + nparts; a++) tcR_array_free(&arrs[a]);
   free(arrs);
+  free(parts);
   free(weights);
   free(inputs);
   free(outputs);

@@ -11,6 +11,7 @@ int main(void) {
   SRunner *sr = srunner_create(ref_npy_suite());
   srunner_add_suite(sr, ref_interp_suite());
   srunner_add_suite(sr, ref_fixtures_suite());
+  srunner_add_suite(sr, ref_ops3_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -8,5 +8,6 @@
 Suite *ref_npy_suite(void);      /* npy_test.c: .npy round trips, hostile files; rng */
 Suite *ref_interp_suite(void);   /* interp_test.c: graphs built in C, error codes */
 Suite *ref_fixtures_suite(void); /* fixtures_test.c: tests/fixtures vs NumPy */
+Suite *ref_ops3_suite(void);     /* ops3_test.c: conv/pool vs explicit loops; hostile data */
 
 #endif

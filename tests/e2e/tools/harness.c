@@ -33,6 +33,13 @@
  *       twice (the results must be identical), checks that P_run_v returned
  *       RC (default 0), and on success writes each output to DIR2/NAME.npy
  *       (DIR2 defaults to DIR).
+ *       A csr argument's parts are read from DIR/A.rowptr.npy, A.col.npy
+ *       and A.val.npy, or generated as a valid matrix (0 to 3 entries a
+ *       row, some rows empty, columns uniform in [0, cols)), or, with
+ *       --csr MODE, as a hostile one: "empty" (every row empty),
+ *       "decreasing" (rowptr decreases at its end), "rowptr0" (rowptr[0]
+ *       is 1), "colrange" (a col equal to cols), "colneg" (a col of -1);
+ *       the col and val arrays have exactly max(rowptr[rows], 0) entries.
  *   harness --kernel P --hostile [NAME=VALUE...]
  *       hands the kernel null pointers, negative dims and dims whose
  *       element counts overflow, and checks each call returns TC_EINVAL
@@ -160,6 +167,9 @@ static size_t dtype_size(int dt) {
   return d ? npy_descr_size(d) : 0;
 }
 
+/* The kind of csr matrices generated (--csr): one process, one setting. */
+static const char *csr_mode = "valid";
+
 /* The number of failed checks.  A harness is one short-lived process and
    only its main thread reports, so a counter here is simpler than passing
    one through every call. */
@@ -183,7 +193,13 @@ static void expect_rc(const entry *e, const char *what, int got, int want) {
 static int arg_count(const entry *e, int a, const int64_t *dims,
                      int64_t *shape, int64_t *count) {
   const tc_arg_info *ai = &e->info()->args[a];
-  int d, rc = e->shape(a, dims, shape);
+  int d, rc;
+  if (ai->format == TC_CSR_COL || ai->format == TC_CSR_VAL) {
+    /* P_shape refuses these: their length is rowptr[rows] */
+    *count = 0;
+    return e->shape(a, dims, shape) == TC_EINVAL ? TC_OK : TC_EINVAL;
+  }
+  rc = e->shape(a, dims, shape);
   if (rc != TC_OK) return rc;
   *count = 1;
   for (d = 0; d < ai->rank; d++) {
@@ -259,6 +275,48 @@ static void buffers_free(buffers *b) {
   memset(b, 0, sizeof *b);
 }
 
+static int64_t get_index(const void *p, int dt, int64_t i) {
+  return dt == TC_I32 ? ((const int32_t *)p)[i] : ((const int64_t *)p)[i];
+}
+
+static void set_index(void *p, int dt, int64_t i, int64_t v) {
+  if (dt == TC_I32) ((int32_t *)p)[i] = (int32_t)v;
+  else ((int64_t *)p)[i] = v;
+}
+
+/* The extent of a csr_shape entry for these dims. */
+static int64_t csr_extent(int64_t s, const int64_t *dims) {
+  return s >= 0 ? s : dims[-s - 1];
+}
+
+/* rowptr of a csr matrix with `rows` rows (rows + 1 entries at p) as
+   csr_mode asks. */
+static void make_rowptr(void *p, int dt, int64_t rows, uint64_t *seed) {
+  int64_t r, nnz = 0;
+  int empty = strcmp(csr_mode, "empty") == 0;
+  int need_one = strcmp(csr_mode, "colrange") == 0 || strcmp(csr_mode, "colneg") == 0;
+  for (r = 0; r < rows; r++) {
+    set_index(p, dt, r, nnz);
+    if (!empty) nnz += (int64_t)(splitmix64(seed) % 4);
+    if (need_one && r == 0 && nnz == 0) nnz = 1; /* a col to spoil */
+  }
+  set_index(p, dt, rows, nnz);
+  if (strcmp(csr_mode, "rowptr0") == 0)
+    for (r = 0; r <= rows; r++) set_index(p, dt, r, get_index(p, dt, r) + 1);
+  if (strcmp(csr_mode, "decreasing") == 0)
+    set_index(p, dt, rows, rows > 0 ? get_index(p, dt, rows - 1) - 1 : -1);
+}
+
+/* col of a csr matrix: nnz columns in [0, cols), one spoiled as csr_mode
+   asks. */
+static void make_col(void *p, int dt, int64_t nnz, int64_t cols, uint64_t *seed) {
+  int64_t q;
+  for (q = 0; q < nnz; q++)
+    set_index(p, dt, q, cols > 0 ? (int64_t)(splitmix64(seed) % (uint64_t)cols) : 0);
+  if (nnz > 0 && strcmp(csr_mode, "colrange") == 0) set_index(p, dt, nnz - 1, cols);
+  if (nnz > 0 && strcmp(csr_mode, "colneg") == 0) set_index(p, dt, 0, -1);
+}
+
 /* Allocate every argument with exactly its byte count.  Weights and inputs
    come from DIR/NAME.npy or are generated (and then written there); outputs
    are filled with a pattern so that an element never written shows. */
@@ -282,13 +340,28 @@ static int buffers_make(const entry *e, const int64_t *dims, const char *dir,
   for (a = 0; a < ki->nargs; a++) {
     const tc_arg_info *ai = &ki->args[a];
     size_t sz = dtype_size(ai->dtype), nbytes;
-    if (ai->format != TC_DENSE || ai->rank > 8 || !sz) {
+    if ((ai->format != TC_DENSE && ai->rank != 1) || ai->rank > 8 || !sz) {
       fprintf(stderr, "harness: %s: argument %s is not a dense tensor of a "
               "known dtype (not supported by the harness)\n", e->prefix,
               ai->name);
       return -1;
     }
     rc = arg_count(e, a, dims, b->shape[a], &b->count[a]);
+    if (rc == TC_OK && (ai->format == TC_CSR_COL || ai->format == TC_CSR_VAL)) {
+      /* nnz: the length of the part's file, or rowptr[rows] (at least 0) */
+      int r = a;
+      npy_array arr;
+      while (r > 0 && ki->args[r].format != TC_CSR_ROWPTR) r--;
+      snprintf(path, sizeof path, "%s/%s.npy", dir, ai->name);
+      if (access(path, F_OK) == 0 && npy_read(path, &arr, err, sizeof err) == 0) {
+        b->count[a] = arr.rank == 1 ? arr.shape[0] : 0;
+        free(arr.data);
+      } else if (b->count[r] > 0) {
+        b->count[a] = get_index(b->ptr[r], ki->args[r].dtype, b->count[r] - 1);
+        if (b->count[a] < 0) b->count[a] = 0;
+      }
+      b->shape[a][0] = b->count[a];
+    }
     if (rc != TC_OK) {
       /* Dims for which this argument cannot exist (an extent comes out
          negative): the caller decides whether that was expected.  The
@@ -342,7 +415,12 @@ static int buffers_make(const entry *e, const int64_t *dims, const char *dir,
         /* One stream per argument, so that adding an argument does not
            change the others' data. */
         uint64_t s = seed * 1000003u + (uint64_t)a * 7919u + 1;
-        fill_random(b->ptr[a], ai->dtype, b->count[a], &s, lo, hi);
+        if (ai->format == TC_CSR_ROWPTR)
+          make_rowptr(b->ptr[a], ai->dtype, b->count[a] - 1, &s);
+        else if (ai->format == TC_CSR_COL)
+          make_col(b->ptr[a], ai->dtype, b->count[a], csr_extent(ai->csr_shape[1], dims), &s);
+        else
+          fill_random(b->ptr[a], ai->dtype, b->count[a], &s, lo, hi);
         if (npy_write(path, dtype_descr(ai->dtype), ai->rank, b->shape[a],
                       b->ptr[a], b->count[a], sz, err, sizeof err) != 0) {
           fprintf(stderr, "harness: %s\n", err);
@@ -640,6 +718,7 @@ int main(int argc, char **argv) {
     else if (strcmp(o, "--out") == 0) outdir = argv[++i];
     else if (strcmp(o, "--seed") == 0) seed = strtoull(argv[++i], NULL, 10);
     else if (strcmp(o, "--expect") == 0) want = atoi(argv[++i]);
+    else if (strcmp(o, "--csr") == 0) csr_mode = argv[++i];
     else if (strcmp(o, "--ints") == 0) {
       char *end;
       lo = strtoll(argv[++i], &end, 10);
@@ -652,7 +731,7 @@ int main(int argc, char **argv) {
   }
   if (!e || (!hostile && !dir) || i > argc) {
     fprintf(stderr, "usage: harness --list | --kernel P (--data DIR [--out DIR]"
-            " [--seed S] [--ints LO:HI] [--expect RC] | --hostile) "
+            " [--seed S] [--ints LO:HI] [--csr MODE] [--expect RC] | --hostile) "
             "[NAME=VALUE...]\n");
     return 2;
   }

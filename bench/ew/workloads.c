@@ -1,0 +1,315 @@
+/*
+ * workloads.c: the workloads of issue 4's benchmarks (bench.h), each a DSL
+ * file of bench/dsl/ built offline by `tensorc build` (its generated
+ * header is included below) with its data and its peers (peers.h).
+ *
+ * To add a workload: write bench/dsl/NAME.lua, add NAME to WORKLOADS in
+ * bench/Makefile, write its peers in hand.c and unfused.c, and add an entry
+ * to the table at the end of this file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "peers.h"
+
+#include "chain.h"
+#include "chain_exp.h"
+#include "colsum.h"
+#include "layer_norm.h"
+#include "softmax.h"
+#include "sumexp.h"
+
+/* The sizes of the issue; the DSL files say the same (static shapes). */
+enum { CHAIN_N = 16 * 1024 * 1024, ROWS = 4096, COLS = 1024 };
+static const float LN_EPS = 1e-5f; /* layer_norm.lua's eps */
+
+/* ---- data ---- */
+
+/* splitmix64: a small generator with a state the caller owns, so that
+   every workload's data depends only on its seed. */
+static uint64_t rng_next(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+/* n floats uniform in [lo, hi), or NULL. */
+static float *uniform(int64_t n, float lo, float hi, uint64_t *s) {
+  float *p = malloc((size_t)n * sizeof *p);
+  if (!p) return NULL;
+  for (int64_t i = 0; i < n; i++)
+    p[i] = lo + (hi - lo) * (float)(rng_next(s) >> 40) * 0x1p-24f;
+  return p;
+}
+
+/* The output buffer, written once so that its pages are mapped before the
+   first timed run (no variant pays for the first touch). */
+static float *output(bench_data *d, int64_t n) {
+  d->nout = n;
+  d->out = malloc((size_t)n * sizeof *d->out);
+  if (d->out) memset(d->out, 0, (size_t)n * sizeof *d->out);
+  return d->out;
+}
+
+/* 0 if tensorc's kernel k takes n arguments of exactly these element
+   counts, in P_info()'s order (weights, inputs, outputs), else -1 with a
+   message.  The DSL file and this file state the sizes twice; a mismatch
+   would make the kernel overrun the buffers allocated here. */
+static int sizes_match(const tc_kernel_info *k, int n, const int64_t *count) {
+  int ok = k->nargs == n;
+  for (int i = 0; ok && i < n; i++) {
+    const tc_arg_info *a = &k->args[i];
+    int64_t c = 1;
+    ok = a->shape != NULL;
+    for (int j = 0; ok && j < a->rank; j++) {
+      ok = a->shape[j] >= 0; /* static: no dims in the bench's DSL files */
+      c *= a->shape[j];
+    }
+    ok = ok && c == count[i];
+  }
+  if (!ok)
+    fprintf(stderr, "ew: %s: the kernel's arguments are not the sizes "
+                    "workloads.c allocates (change both)\n", k->name);
+  return ok ? 0 : -1;
+}
+
+static void free_data(bench_data *d) {
+  for (int i = 0; i < 4; i++) free(d->in[i]);
+  for (int i = 0; i < 2; i++) free(d->w[i]);
+  free(d->out);
+}
+
+/* ---- chain: maximum(a*b + c, 0) * d over 16M ---- */
+
+static int chain_setup(bench_data *d) {
+  static const int64_t sizes[] = {CHAIN_N, CHAIN_N, CHAIN_N, CHAIN_N, CHAIN_N};
+  if (sizes_match(chain_info(), 5, sizes) != 0) return -1;
+  uint64_t s = 1;
+  d->rows = 1;
+  d->cols = CHAIN_N;
+  for (int i = 0; i < 4; i++)
+    if (!(d->in[i] = uniform(CHAIN_N, -1.0f, 1.0f, &s))) return -1;
+  if (!output(d, CHAIN_N)) return -1;
+  chain_ctx *c = NULL;
+  int rc = chain_create(&c);
+  d->ctx = c;
+  return rc;
+}
+static void chain_teardown(bench_data *d) {
+  if (d->ctx) chain_destroy(d->ctx);
+  free_data(d);
+}
+static int chain_tensorc(bench_data *d) {
+  return chain_run(d->ctx, d->in[0], d->in[1], d->in[2], d->in[3], d->out);
+}
+static int chain_hand(bench_data *d) {
+  hand_chain(d->cols, d->in[0], d->in[1], d->in[2], d->in[3], d->out);
+  return 0;
+}
+static int chain_unfused(bench_data *d) {
+  return unfused_chain(d->cols, d->in[0], d->in[1], d->in[2], d->in[3],
+                       d->out);
+}
+
+/* ---- chain_exp: exp(tanh(maximum(a*b + c, 0) * d)) over 16M ---- */
+
+static int chain_exp_setup(bench_data *d) {
+  static const int64_t sizes[] = {CHAIN_N, CHAIN_N, CHAIN_N, CHAIN_N, CHAIN_N};
+  if (sizes_match(chain_exp_info(), 5, sizes) != 0) return -1;
+  uint64_t s = 2;
+  d->rows = 1;
+  d->cols = CHAIN_N;
+  for (int i = 0; i < 4; i++)
+    if (!(d->in[i] = uniform(CHAIN_N, -1.0f, 1.0f, &s))) return -1;
+  if (!output(d, CHAIN_N)) return -1;
+  chain_exp_ctx *c = NULL;
+  int rc = chain_exp_create(&c);
+  d->ctx = c;
+  return rc;
+}
+static void chain_exp_teardown(bench_data *d) {
+  if (d->ctx) chain_exp_destroy(d->ctx);
+  free_data(d);
+}
+static int chain_exp_tensorc(bench_data *d) {
+  return chain_exp_run(d->ctx, d->in[0], d->in[1], d->in[2], d->in[3],
+                       d->out);
+}
+static int chain_exp_hand(bench_data *d) {
+  hand_chain_exp(d->cols, d->in[0], d->in[1], d->in[2], d->in[3], d->out);
+  return 0;
+}
+static int chain_exp_unfused(bench_data *d) {
+  return unfused_chain_exp(d->cols, d->in[0], d->in[1], d->in[2], d->in[3],
+                           d->out);
+}
+
+/* ---- softmax(x, -1) over 4096 x 1024 ---- */
+
+static int softmax_setup(bench_data *d) {
+  static const int64_t sizes[] = {ROWS * COLS, ROWS * COLS};
+  if (sizes_match(softmax_info(), 2, sizes) != 0) return -1;
+  uint64_t s = 3;
+  d->rows = ROWS;
+  d->cols = COLS;
+  /* A spread of 8 makes the exponentials span e^8: the max shift matters. */
+  if (!(d->in[0] = uniform(ROWS * COLS, -4.0f, 4.0f, &s))) return -1;
+  if (!output(d, ROWS * COLS)) return -1;
+  softmax_ctx *c = NULL;
+  int rc = softmax_create(&c);
+  d->ctx = c;
+  return rc;
+}
+static void softmax_teardown(bench_data *d) {
+  if (d->ctx) softmax_destroy(d->ctx);
+  free_data(d);
+}
+static int softmax_tensorc(bench_data *d) {
+  return softmax_run(d->ctx, d->in[0], d->out);
+}
+static int softmax_hand(bench_data *d) {
+  hand_softmax(d->rows, d->cols, d->in[0], d->out);
+  return 0;
+}
+static int softmax_unfused(bench_data *d) {
+  return unfused_softmax(d->rows, d->cols, d->in[0], d->out);
+}
+
+/* ---- layer_norm(x, 1, gamma, beta, 1e-5) over 4096 x 1024 ---- */
+
+static int layer_norm_setup(bench_data *d) {
+  static const int64_t sizes[] = {COLS, COLS, ROWS * COLS, ROWS * COLS};
+  if (sizes_match(layer_norm_info(), 4, sizes) != 0) return -1;
+  uint64_t s = 4;
+  d->rows = ROWS;
+  d->cols = COLS;
+  /* Rows with a nonzero mean, so that centring them is not a no-op. */
+  if (!(d->in[0] = uniform(ROWS * COLS, 0.0f, 3.0f, &s)) ||
+      !(d->w[0] = uniform(COLS, 0.5f, 1.5f, &s)) ||
+      !(d->w[1] = uniform(COLS, -0.5f, 0.5f, &s)))
+    return -1;
+  if (!output(d, ROWS * COLS)) return -1;
+  layer_norm_ctx *c = NULL;
+  int rc = layer_norm_create(&c, d->w[0], d->w[1]);
+  d->ctx = c;
+  return rc;
+}
+static void layer_norm_teardown(bench_data *d) {
+  if (d->ctx) layer_norm_destroy(d->ctx);
+  free_data(d);
+}
+static int layer_norm_tensorc(bench_data *d) {
+  return layer_norm_run(d->ctx, d->in[0], d->out);
+}
+static int layer_norm_hand(bench_data *d) {
+  hand_layer_norm(d->rows, d->cols, d->in[0], d->w[0], d->w[1], LN_EPS,
+                  d->out);
+  return 0;
+}
+static int layer_norm_unfused(bench_data *d) {
+  return unfused_layer_norm(d->rows, d->cols, d->in[0], d->w[0], d->w[1],
+                            LN_EPS, d->out);
+}
+
+/* ---- sum(exp(x - max(x, -1, true)), -1) over 4096 x 1024 ---- */
+
+static int sumexp_setup(bench_data *d) {
+  static const int64_t sizes[] = {ROWS * COLS, ROWS};
+  if (sizes_match(sumexp_info(), 2, sizes) != 0) return -1;
+  uint64_t s = 5;
+  d->rows = ROWS;
+  d->cols = COLS;
+  if (!(d->in[0] = uniform(ROWS * COLS, -4.0f, 4.0f, &s))) return -1;
+  if (!output(d, ROWS)) return -1;
+  sumexp_ctx *c = NULL;
+  int rc = sumexp_create(&c);
+  d->ctx = c;
+  return rc;
+}
+static void sumexp_teardown(bench_data *d) {
+  if (d->ctx) sumexp_destroy(d->ctx);
+  free_data(d);
+}
+static int sumexp_tensorc(bench_data *d) {
+  return sumexp_run(d->ctx, d->in[0], d->out);
+}
+static int sumexp_hand(bench_data *d) {
+  hand_sumexp(d->rows, d->cols, d->in[0], d->out);
+  return 0;
+}
+static int sumexp_unfused(bench_data *d) {
+  return unfused_sumexp(d->rows, d->cols, d->in[0], d->out);
+}
+
+/* ---- sum(x * scale + bias, 0) over 4096 x 1024 ---- */
+
+static int colsum_setup(bench_data *d) {
+  static const int64_t sizes[] = {ROWS * COLS, COLS, COLS, COLS};
+  if (sizes_match(colsum_info(), 4, sizes) != 0) return -1;
+  uint64_t s = 6;
+  d->rows = ROWS;
+  d->cols = COLS;
+  /* Positive terms: a column's sum is then far from 0 and its relative
+     error measures the summation, not cancellation. */
+  if (!(d->in[0] = uniform(ROWS * COLS, 0.0f, 1.0f, &s)) ||
+      !(d->in[1] = uniform(COLS, 0.5f, 1.5f, &s)) ||
+      !(d->in[2] = uniform(COLS, 0.0f, 1.0f, &s)))
+    return -1;
+  if (!output(d, COLS)) return -1;
+  colsum_ctx *c = NULL;
+  int rc = colsum_create(&c);
+  d->ctx = c;
+  return rc;
+}
+static void colsum_teardown(bench_data *d) {
+  if (d->ctx) colsum_destroy(d->ctx);
+  free_data(d);
+}
+static int colsum_tensorc(bench_data *d) {
+  return colsum_run(d->ctx, d->in[0], d->in[1], d->in[2], d->out);
+}
+static int colsum_hand(bench_data *d) {
+  return hand_colsum(d->rows, d->cols, d->in[0], d->in[1], d->in[2], d->out);
+}
+static int colsum_unfused(bench_data *d) {
+  return unfused_colsum(d->rows, d->cols, d->in[0], d->in[1], d->in[2],
+                        d->out);
+}
+
+/* ---- the table ---- */
+
+#define F32 ((double)sizeof(float))
+#define VARIANTS(w)                                                     \
+  3, {{"hand", BENCH_PEER, w##_hand}, {"unfused", BENCH_PEER, w##_unfused}, \
+      {"tensorc", BENCH_TENSORC, w##_tensorc}}
+
+static const bench_workload workloads[] = {
+    {"chain", "maximum(a*b + c, 0) * d, 16M f32", 1e-4, 1e-3, chain_setup,
+     chain_teardown, 5.0 * CHAIN_N * F32, VARIANTS(chain)},
+    {"chain_exp", "exp(tanh(maximum(a*b + c, 0) * d)), 16M f32", 1e-4, 1e-3,
+     chain_exp_setup, chain_exp_teardown, 5.0 * CHAIN_N * F32,
+     VARIANTS(chain_exp)},
+    {"softmax", "softmax(x, -1), 4096 x 1024 f32", 1e-4, 1e-3, softmax_setup,
+     softmax_teardown, 2.0 * ROWS * COLS * F32, VARIANTS(softmax)},
+    /* The outputs near 0 come from cancellation in `* gamma + beta`: their
+       absolute error is that of the terms, which the floor allows for. */
+    {"layer_norm", "layer_norm(x, 1, gamma, beta, 1e-5), 4096 x 1024 f32",
+     1e-4, 5e-2, layer_norm_setup, layer_norm_teardown,
+     (2.0 * ROWS * COLS + 2.0 * COLS) * F32, VARIANTS(layer_norm)},
+    {"sumexp", "sum(exp(x - max(x, -1, true)), -1), 4096 x 1024 f32", 1e-4,
+     1e-3, sumexp_setup, sumexp_teardown, (1.0 * ROWS * COLS + ROWS) * F32,
+     VARIANTS(sumexp)},
+    /* A column sums 4096 terms in an order each variant chooses: the
+       tolerance allows for that. */
+    {"colsum", "sum(x * scale + bias, 0), 4096 x 1024 f32", 1e-3, 1e-3,
+     colsum_setup, colsum_teardown, (1.0 * ROWS * COLS + 3.0 * COLS) * F32,
+     VARIANTS(colsum)},
+};
+
+const bench_workload *bench_workloads(int *n) {
+  *n = (int)(sizeof workloads / sizeof workloads[0]);
+  return workloads;
+}

@@ -1,0 +1,93 @@
+# plot.awk: the SVG bar chart of bench/ew's results, dependency-free.
+#
+#   awk -F, -f bench/plot.awk build/bench/results.csv > build/bench/results.svg
+#
+# Reads the CSV that `ew -o` writes (a header line naming the columns, then
+# one row per workload, thread count and variant) and draws, for every
+# workload and thread count, one bar per variant: its speed relative to the
+# best peer (the column speed_vs_best_peer; 1 is the fastest peer, higher
+# is faster).  Variants that failed their check are drawn as a cross.
+
+NR == 1 {
+  for (i = 1; i <= NF; i++) col[$i] = i
+  if (!("workload" in col) || !("speed_vs_best_peer" in col)) {
+    print "plot.awk: not a results CSV of bench/ew" > "/dev/stderr"
+    bad = 1
+    exit 1
+  }
+  next
+}
+
+{
+  g = $col["workload"] " " $col["threads"] "T"
+  if (!(g in gindex)) { gindex[g] = ++ng; gname[ng] = g }
+  v = $col["variant"]
+  if (!(v in vindex)) { vindex[v] = ++nv; vname[nv] = v }
+  val[gindex[g], vindex[v]] = $col["speed_vs_best_peer"] + 0
+  ok[gindex[g], vindex[v]] = ($col["check"] == "ok")
+  if (val[gindex[g], vindex[v]] > vmax) vmax = val[gindex[g], vindex[v]]
+}
+
+function x_of(gi, vi) { return left + (gi - 1) * groupw + gap / 2 + (vi - 1) * barw }
+function y_of(v) { return top + plot_h - v / ymax * plot_h }
+
+END {
+  if (bad) exit 1
+  if (ng == 0) { print "plot.awk: no results" > "/dev/stderr"; exit 1 }
+  # Colours of the usual variants, then a grey for anything else.
+  colour["hand"] = "#4c72b0"; colour["unfused"] = "#dd8452"
+  colour["tensorc"] = "#55a868"
+  barw = 24; gap = 22; groupw = nv * barw + gap
+  left = 64; right = 150; top = 48; plot_h = 300; bottom = 56
+  width = left + ng * groupw + right; height = top + plot_h + bottom
+  if (width < 720) width = 720  # room for the title with few groups
+  # A y range that shows the line at 1 and every bar, in ticks of 0.25,
+  # 0.5 or 1.
+  ymax = vmax * 1.1 < 1.25 ? 1.25 : vmax * 1.1
+  step = ymax <= 2 ? 0.25 : ymax <= 5 ? 0.5 : 1
+  ymax = step * int((ymax + step - 1e-9) / step)
+
+  printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" ", width, height
+  printf "font-family=\"sans-serif\" font-size=\"11\">\n"
+  printf "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+  printf "<text x=\"%d\" y=\"20\" font-size=\"14\" font-weight=\"bold\">", left
+  printf "tensorc and its peers: speed relative to the best peer (higher is faster)</text>\n"
+  printf "<text x=\"%d\" y=\"36\" fill=\"#555\">median of repeated runs; ", left
+  printf "1 = the fastest peer at that thread count (make bench, bench/README.md)</text>\n"
+
+  for (t = 0; t <= ymax + 1e-9; t += step) {
+    y = y_of(t)
+    printf "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, left + ng * groupw, y, y
+    printf "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%gx</text>\n", left - 6, y + 4, t
+  }
+  y = y_of(1)
+  printf "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#222\" stroke-dasharray=\"4 3\"/>\n", left, left + ng * groupw, y, y
+
+  for (gi = 1; gi <= ng; gi++) {
+    for (vi = 1; vi <= nv; vi++) {
+      if (!((gi, vi) in val)) continue
+      x = x_of(gi, vi); c = (vname[vi] in colour) ? colour[vname[vi]] : "#999"
+      if (!ok[gi, vi]) {
+        yb = top + plot_h
+        printf "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#c00\" font-size=\"14\">x</text>\n", x + barw / 2, yb - 4
+        continue
+      }
+      v = val[gi, vi]; y = y_of(v)
+      printf "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"%s\"><title>%s %s: %.2fx</title></rect>\n", x, y, barw - 2, top + plot_h - y, c, gname[gi], vname[vi], v
+      printf "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"8\">%.2f</text>\n", x + (barw - 2) / 2, y - 3, v
+    }
+    split(gname[gi], part, " ")
+    cx = left + (gi - 1) * groupw + groupw / 2
+    printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", cx, top + plot_h + 16, part[1]
+    printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%s</text>\n", cx, top + plot_h + 30, part[2]
+  }
+  printf "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#222\"/>\n", left, left + ng * groupw, top + plot_h, top + plot_h
+
+  for (vi = 1; vi <= nv; vi++) {
+    c = (vname[vi] in colour) ? colour[vname[vi]] : "#999"
+    ly = top + 10 + (vi - 1) * 18; lx = left + ng * groupw + 20
+    printf "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", lx, ly - 10, c
+    printf "<text x=\"%d\" y=\"%d\">%s</text>\n", lx + 18, ly, vname[vi]
+  }
+  print "</svg>"
+}

@@ -1,0 +1,62 @@
+-- gather, index_select and scatter (sum, mean, max, min) with i32 and i64
+-- indices, duplicate indices and untouched entries (0).  The san lines
+-- give out-of-range indices (negative and too large): the kernel returns
+-- TC_EINDEX (-3) without reading or writing out of bounds.
+-- e2e: N=1,7,17,33,100 M=1,5,17,8,3
+-- san: N=7 M=5 ints=0:5
+-- san: N=33 M=8 ints=0:8
+-- san: N=7 M=5 ints=5:9 rc=-3
+-- san: N=7 M=5 ints=-3:0 rc=-3
+-- san: N=7 M=5 ints=-2147483648:-2147483000 rc=-3
+-- san: N=7 M=5 ints=2147483000:2147483647 rc=-3
+kernel("gath")
+local N, M = dim("N"), dim("M")
+local x = input("x", f32, {M, 3})
+local idx = input("idx", i64, {N, 3})
+output("y", gather(x, 0, idx))
+kernel("gath1")
+local N, M = dim("N"), dim("M")
+local x = input("x", f32, {3, M})
+local idx = input("idx", i32, {2, N})
+output("y", gather(x, 1, idx))
+kernel("isel")
+local N, M = dim("N"), dim("M")
+local x = input("x", f32, {M, 4})
+local idx = input("idx", i64, {N})
+output("y", index_select(x, 0, idx))
+kernel("isel1")
+local N, M = dim("N"), dim("M")
+local x = input("x", i32, {2, M, 3})
+local idx = input("idx", i32, {N})
+output("y", index_select(x, 1, idx))
+kernel("scsum")
+local N, M = dim("N"), dim("M")
+local src = input("src", f32, {N, 3})
+local idx = input("idx", i64, {N})
+output("y", scatter(src, idx, 0, M, "sum"))
+kernel("scmean")
+local N, M = dim("N"), dim("M")
+local src = input("src", f32, {2, N})
+local idx = input("idx", i32, {N})
+output("y", scatter(src, idx, 1, M, "mean"))
+kernel("scmax")
+local N, M = dim("N"), dim("M")
+local src = input("src", f32, {N, 2})
+local idx = input("idx", i64, {N})
+output("y", scatter(src, idx, 0, M, "max"))
+kernel("scmin")
+local N, M = dim("N"), dim("M")
+local src = input("src", i32, {N})
+local idx = input("idx", i64, {N})
+output("y", scatter(src, idx, 0, M, "min"))
+kernel("scsumi")
+local N, M = dim("N"), dim("M")
+local src = input("src", i32, {N, 2})
+local idx = input("idx", i32, {N})
+output("y", scatter(src, idx, 0, M, "sum"))
+kernel("scbf")
+local N, M = dim("N"), dim("M")
+local src = input("src", bf16, {N, 3})
+local idx = input("idx", i64, {N})
+output("y", scatter(src, idx, 0, M, "sum"))
+output("z", scatter(src, idx, 0, M, "max"))

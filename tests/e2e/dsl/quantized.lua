@@ -1,0 +1,48 @@
+-- The quantized-operation pattern (passes/quant.c): dequantize ->
+-- linear | matmul | conv2d [-> bias] [-> activation] [-> add] -> quantize,
+-- run with integer accumulation, checked against the reference
+-- interpreter's float evaluation of the same graph (within one
+-- quantization step).  "shared" breaks the pattern (the float result has
+-- a second consumer) and runs the float path instead.
+-- e2e: B=1,7,17,33,100 H=1,7,5,9,3
+kernel("lin")
+local B = dim("B")
+local qx = input("qx", u8, {B, 24})
+local qw = weight("qw", i8, {8, 24})
+local b = weight("b", f32, {8})
+local r = input("r", f32, {B, 8})
+local y = relu(linear(dequantize(qx, 0.05, 128), dequantize(qw, 0.02, 0), b)) + r
+output("q", quantize(y, 0.04, 10, u8))
+kernel("mm_pc")
+local B = dim("B")
+local qx = input("qx", i8, {2, B, 16})
+local qw = weight("qw", i8, {16, 6})
+local bias = weight("bias", f32, {6})
+local w = dequantize_per_channel(qw, {0.01, 0.02, 0.03, 0.015, 0.025, 0.05}, {0, 1, -2, 3, 0, -1}, 1)
+local y = gelu(matmul(dequantize(qx, 0.1, -3), w) + bias)
+output("q", quantize(y, 0.05, -20, i8))
+kernel("conv")
+local B, H = dim("B"), dim("H")
+local qx = input("qx", u8, {B, 3, H, 6})
+local qw = weight("qw", i8, {4, 3, 3, 3})
+local s = weight("s", f32, {4})
+local z = weight("z", i32, {4})
+local b = weight("b", f32, {4})
+local x = dequantize(qx, 0.02, 100)
+local y = relu6(conv2d(x, dequantize_per_channel(qw, s, z, 0), b, {padding = 1, stride = {1, 2}}))
+output("q", quantize(y, 0.03, 0, u8))
+kernel("conv_nhwc")
+local B, H = dim("B"), dim("H")
+local qx = input("qx", i8, {B, H, 5, 4})
+local qw = weight("qw", i8, {3, 1, 2, 4})
+local res = input("res", f32, {B, H, 5, 4})
+local x = dequantize(qx, 0.05, 0)
+local y = conv2d(x, dequantize(qw, 0.04, 1), nil, {padding = {1, 0}, groups = 2, layout = "NHWC"})
+output("q", quantize(res + y, 0.02, 5, i8))
+kernel("shared")
+local B = dim("B")
+local qx = input("qx", u8, {B, 8})
+local qw = weight("qw", i8, {4, 8})
+local y = linear(dequantize(qx, 0.05, 128), dequantize(qw, 0.02, 0))
+output("q", quantize(y, 0.04, 10, u8))
+output("f", y)

@@ -1,0 +1,11 @@
+/* passes_tests.h: what the files of tests/passes share. */
+#ifndef TC_TESTS_PASSES_H
+#define TC_TESTS_PASSES_H
+
+#include <check.h>
+
+/* tests/passes/ops3_test.c: the quant pass and the lowering of issue 3's
+   operations. */
+void add_ops3_tests(Suite *s);
+
+#endif
