@@ -183,7 +183,11 @@ typedef struct kemit {
   /* the stage being written */
   const tc_stage *s;
   int nv;          /* next v<N> */
+  int nfail;       /* fail() statements written so far */
   TC_VEC(memo) memos;
+  /* REDUCEs whose "of nothing" check was written before the stage's
+     loops (hoist_empty_checks) */
+  TC_VEC(const tc_sexpr *) hoisted;
 } kemit;
 
 static char *kstr(kemit *kx, const char *fmt, ...)
@@ -204,6 +208,7 @@ static char *kstr(kemit *kx, const char *fmt, ...) {
 
 /* The statement that fails with code `code` from inside P_run. */
 static const char *fail(kemit *kx, const char *code) {
+  kx->nfail++;
   if (!kx->has_temps) return kstr(kx, "return %s;", code);
   return kstr(kx, "{ %s = %s; goto done; }", kx->nm.rc, code);
 }
@@ -985,8 +990,10 @@ static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
   const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
   int arg = e->red == TC_OP_ARGMAX || e->red == TC_OP_ARGMIN;
   int64_t v;
+  int hoisted = 0;
+  for (int i = 0; i < kx->hoisted.len; i++) hoisted |= kx->hoisted.data[i] == e;
   if ((e->red == TC_OP_MAX || e->red == TC_OP_MIN || arg) && e->nargs != 3 &&
-      !(tc_ext_is_const(e->ext, &v) && v > 0))
+      !(tc_ext_is_const(e->ext, &v) && v > 0) && !hoisted)
     tcE_line(g, "if (%s == 0) %s /* %s of nothing */\n", E, fail(kx, "TC_EINVAL"),
              tc_op_name(e->red));
   char *acc = new_v(kx), *best = NULL;
@@ -1144,11 +1151,312 @@ static void emit_accum_stage(kemit *kx, const tc_stage *s) {
   }
 }
 
+/* ---- parallel loops ------------------------------------------------------ */
+
+/* The least work (in scalar-expression nodes evaluated, a load or an add
+   counting 1) a loop nest needs before it is split across threads,
+   measured with `make -C bench chunk` (bench/ew/chunk.c): the `chain`
+   loop (9 nodes an element) ran 1.2x faster on 2 threads at 16K
+   elements and 1.5x at 32K; an empty parallel region costs about 1 us on
+   a quiet machine (bench/README.md).  The machine was loaded when this
+   was last measured (other jobs on both cores: the larger sizes and the
+   row loops gave no usable numbers), so the threshold is about twice the
+   chain's 1.5x point, 9 * 58K nodes, a power of two.  Measure again on a
+   quiet machine and update it. */
+#define TCE_PAR_MIN_WORK 524288.0
+
+/* An amount of work: the constant v, or (sym) the C expression
+   s * k + v of type double, where s is a product of extents and
+   parenthesized sums, so that the test reads "(double)C * 3.0 + 4.0". */
+typedef struct work {
+  int sym;
+  double v, k;
+  const char *s;
+} work;
+
+static work work_const(double v) { return (work){0, v, 1, NULL}; }
+
+/* s * k, without the constant term. */
+static const char *work_term(kemit *kx, work w) {
+  return w.k == 1 ? w.s : kstr(kx, "%s * %.1f", w.s, w.k);
+}
+
+static const char *work_str(kemit *kx, work w) {
+  if (!w.sym) return kstr(kx, "%.1f", w.v);
+  return w.v == 0 ? work_term(kx, w) : kstr(kx, "%s + %.1f", work_term(kx, w), w.v);
+}
+
+static work work_op(kemit *kx, work a, work b, char op) {
+  if (!a.sym && !b.sym) return work_const(op == '*' ? a.v * b.v : a.v + b.v);
+  if (b.sym && !a.sym) { /* the constant second */
+    work t = a;
+    a = b;
+    b = t;
+  }
+  if (op == '+') {
+    if (!b.sym) return (work){1, a.v + b.v, a.k, a.s};
+    return (work){1, a.v + b.v, 1,
+                  kstr(kx, "(%s + %s)", work_term(kx, a), work_term(kx, b))};
+  }
+  if (!b.sym) return b.v == 0 ? work_const(0) : (work){1, a.v * b.v, a.k * b.v, a.s};
+  /* a product of two sums: each a factor, its coefficient kept outside
+     when it has no constant term */
+  const char *fa = a.v == 0 ? a.s : kstr(kx, "(%s)", work_str(kx, a));
+  const char *fb = b.v == 0 ? b.s : kstr(kx, "(%s)", work_str(kx, b));
+  double k = (a.v == 0 ? a.k : 1) * (b.v == 0 ? b.k : 1);
+  return (work){1, 0, k, kstr(kx, "%s * %s", fa, fb)};
+}
+
+static work work_ext(kemit *kx, const tc_ext *e) {
+  int64_t v;
+  if (tc_ext_is_const(e, &v)) return work_const((double)v);
+  return (work){1, 0, 1, kstr(kx, "(double)%s", ext_name(kx, e))};
+}
+
+/* The nodes evaluated for one element of a stage with body e. */
+static work sx_work(kemit *kx, const tc_sexpr *e) {
+  if (e->op == TC_OP_REDUCE) {
+    work body = sx_work(kx, e->args[0]);
+    /* a data-dependent range: its length is unknown; count it as one */
+    work n = e->ext ? work_ext(kx, e->ext) : work_const(1);
+    return work_op(kx, work_const(1), work_op(kx, n, body, '*'), '+');
+  }
+  work w = work_const(1);
+  for (int i = 0; i < e->nargs; i++) w = work_op(kx, w, sx_work(kx, e->args[i]), '+');
+  return w;
+}
+
+/* Inserts `text` into the output at offset `at`. */
+static void insert_text(tcE_cg *g, size_t at, const char *text) {
+  char *tail = tc_xstrdup(g->o->data + at);
+  g->o->len = at;
+  g->o->data[at] = 0;
+  tc_buf_puts(g->o, text);
+  tc_buf_puts(g->o, tail);
+  free(tail);
+}
+
+/* Whether evaluating e can fail other than by a MAX/MIN/ARGMAX/ARGMIN of
+   an empty range. */
+static int fails_otherwise(const tc_sexpr *e) {
+  if ((e->op == TC_OP_FLOORDIV || e->op == TC_OP_MOD) && !tc_dtype_is_float(e->dtype) &&
+      !(e->args[1]->op == TC_OP_CONST && e->args[1]->inum != 0))
+    return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (fails_otherwise(e->args[i])) return 1;
+  return 0;
+}
+
+static int needs_empty_check(const tc_sexpr *e) {
+  int64_t v;
+  return e->op == TC_OP_REDUCE && e->nargs != 3 &&
+         (e->red == TC_OP_MAX || e->red == TC_OP_MIN || e->red == TC_OP_ARGMAX ||
+          e->red == TC_OP_ARGMIN) &&
+         !(tc_ext_is_const(e->ext, &v) && v > 0);
+}
+
+/* Collects into kx->hoisted the REDUCEs needing an "of nothing" check
+   that every element of the stage evaluates: not inside a REDUCE's body
+   or a WHERE's branch.  Returns 0 when another such REDUCE sits where it
+   is evaluated only sometimes. */
+static int collect_empty_checks(kemit *kx, const tc_sexpr *e, int always) {
+  int ok = 1;
+  if (needs_empty_check(e)) {
+    if (!always) return 0;
+    TC_VEC_PUSH(kx->hoisted, e);
+  }
+  for (int i = 0; i < e->nargs; i++) {
+    int sometimes = (e->op == TC_OP_WHERE && i > 0) || (e->op == TC_OP_REDUCE && i == 0);
+    ok &= collect_empty_checks(kx, e->args[i], always && !sometimes);
+  }
+  return ok;
+}
+
+/* The "max of nothing" checks of a MAP stage, written before its loops
+   rather than inside them, so that the nest has no way out and can run
+   parallel.  Only where this keeps the return code: the stage has no other
+   failure (unchecked, no integer division by a variable) that could come
+   first, every element evaluates the REDUCE, and the check applies only
+   when the stage has elements. */
+static void hoist_empty_checks(kemit *kx, const tc_stage *s) {
+  kx->hoisted.len = 0;
+  if (s->checked || fails_otherwise(s->body)) return;
+  if (!collect_empty_checks(kx, s->body, 1)) {
+    kx->hoisted.len = 0;
+    return;
+  }
+  const char *n = kx->count[s->out];
+  int lit = n[0] >= '0' && n[0] <= '9';
+  if (lit && !strcmp(n, "0")) { /* never evaluated */
+    kx->hoisted.len = 0;
+    return;
+  }
+  for (int i = 0; i < kx->hoisted.len; i++) {
+    const tc_sexpr *e = kx->hoisted.data[i];
+    const char *E = ext_name(kx, e->ext);
+    int dup = 0;
+    for (int j = 0; j < i; j++) dup |= tc_ext_equal(kx->hoisted.data[j]->ext, e->ext);
+    if (dup) continue;
+    if (lit)
+      tcE_line(kx->g, "if (%s == 0) %s /* %s of nothing */\n", E, fail(kx, "TC_EINVAL"),
+               tc_op_name(e->red));
+    else
+      tcE_line(kx->g, "if (%s > 0 && %s == 0) %s /* %s of nothing */\n", n, E,
+               fail(kx, "TC_EINVAL"), tc_op_name(e->red));
+  }
+}
+
+/* After a MAP stage's loop nest was written from offset `at`: makes its
+   outer loops an OpenMP parallel loop when that is safe and worth it.
+   Safe: the nest writes each element of its output once, from one
+   iteration, and has no way out (no fail(): a goto or return cannot leave
+   a parallel loop; such nests stay serial).  Worth it: the nest's work
+   reaches TCE_PAR_MIN_WORK, decided here for static shapes and by an
+   if() clause at run time otherwise.  All loops but the innermost are
+   collapsed, so that a short outer extent still splits and the innermost
+   loop stays a plain vectorizable loop.  Results do not depend on the
+   thread count: each element is computed by the same code whichever
+   thread runs it. */
+static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_before) {
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  if (o->rank == 0 || kx->nfail != nfail_before) return;
+  work w = sx_work(kx, s->body);
+  for (int d = 0; d < o->rank; d++) w = work_op(kx, w, work_ext(kx, o->shape[d]), '*');
+  if (!w.sym && w.v < TCE_PAR_MIN_WORK) return;
+  tc_buf b = {0};
+  tc_buf_puts(&b, "#ifdef _OPENMP\n");
+  for (int i = 0; i < kx->g->indent; i++) tc_buf_puts(&b, "  ");
+  tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
+  if (o->rank > 2) tc_buf_printf(&b, " collapse(%d)", o->rank - 1);
+  if (w.sym) tc_buf_printf(&b, " if(%s >= %.1f)", work_str(kx, w), TCE_PAR_MIN_WORK);
+  tc_buf_puts(&b, "\n#endif\n");
+  insert_text(kx->g, at, b.data);
+  tc_buf_free(&b);
+}
+
+/* ---- reductions over an outer axis ------------------------------------- */
+
+/* Output elements a tile of the interchanged loop (below) covers: its
+   accumulators stay in L1 while the rows stream by. */
+#define TCE_RED_TILE 256
+
+static int uses_rvar(const tc_sexpr *e, int var) {
+  if (e->op == TC_OP_RVAR && e->var == var) return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (uses_rvar(e->args[i], var)) return 1;
+  return 0;
+}
+
+/* Loads in e: *good counts those indexed [..., r, ..., i_last] (r before
+   the last axis, i_last the stage's innermost variable last), *bad those
+   with r in their last index or with another REDUCE around. */
+static void scan_rows(const tc_sexpr *e, int var, int last, int *good, int *bad) {
+  if (e->op == TC_OP_REDUCE || e->op == TC_OP_RVAR) {
+    if (e->op == TC_OP_REDUCE || e->var != var) ++*bad;
+    return;
+  }
+  if (e->op == TC_OP_LOAD && e->nargs > 0) {
+    const tc_sexpr *l = e->args[e->nargs - 1];
+    if (uses_rvar(l, var)) ++*bad;
+    int before = 0;
+    for (int d = 0; d + 1 < e->nargs; d++) before |= uses_rvar(e->args[d], var);
+    if (before && l->op == TC_OP_IVAR && l->var == last) ++*good;
+  }
+  for (int i = 0; i < e->nargs; i++) scan_rows(e->args[i], var, last, good, bad);
+}
+
+/* A MAP stage out[i...] = red(r in 0..E: body) whose loads walk down
+   columns (r indexes a row, the innermost variable the column), such as
+   sum(x, 0): its innermost loop would stride through memory.  Emitted
+   with the r loop outside a tile of the innermost variable, each element
+   of out accumulating in place.  Every element still sees the same
+   values in the same order (r ascending), so the result is bitwise that
+   of the plain nest; only dtypes whose values are stored as they are
+   computed qualify (not bf16, not bool), and only stages that cannot fail
+   (a failure must not come later than it would). */
+static int interchange_ok(kemit *kx, const tc_stage *s) {
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  const tc_sexpr *e = s->body;
+  if (o->rank == 0 || s->checked || e->op != TC_OP_REDUCE || e->nargs != 1 ||
+      !(e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
+        e->red == TC_OP_MIN) ||
+      e->dtype != o->dtype || o->dtype == TC_DT_BF16 || o->dtype == TC_DT_BOOL ||
+      fails_otherwise(e) || (needs_empty_check(e) && kx->hoisted.len == 0))
+    return 0;
+  int good = 0, bad = 0;
+  scan_rows(e->args[0], e->var, o->rank - 1, &good, &bad);
+  return good > 0 && bad == 0;
+}
+
+static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  const tc_sexpr *e = s->body;
+  int k = o->rank, base = g->indent;
+  const char *out = buf_cname(kx, s->out);
+  const char *idx[TC_MAX_RANK];
+  const char *lo = kstr(kx, "%s1", kx->nm.n), *hi = kstr(kx, "%s2", kx->nm.n);
+  const char *last = ext_name(kx, o->shape[k - 1]);
+  /* parallel over the outer variables and the tiles: each writes its own
+     elements of out */
+  work w = work_op(kx, sx_work(kx, e), work_const(1), '*');
+  for (int d = 0; d < k; d++) w = work_op(kx, w, work_ext(kx, o->shape[d]), '*');
+  if (w.sym || w.v >= TCE_PAR_MIN_WORK) {
+    tc_buf_puts(g->o, "#ifdef _OPENMP\n");
+    tcE_line(g, "#pragma omp parallel for schedule(static)");
+    if (k > 1) tc_buf_printf(g->o, " collapse(%d)", k);
+    if (w.sym) tc_buf_printf(g->o, " if(%s >= %.1f)", work_str(kx, w), TCE_PAR_MIN_WORK);
+    tc_buf_puts(g->o, "\n#endif\n");
+  }
+  for (int d = 0; d + 1 < k; d++) {
+    idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d],
+             ext_name(kx, o->shape[d]), idx[d]);
+    g->indent++;
+  }
+  idx[k - 1] = kstr(kx, "%s%d", kx->nm.i, k - 1);
+  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s += %d) {\n", lo, lo, last, lo, TCE_RED_TILE);
+  g->indent++;
+  tcE_line(g, "const int64_t %s = %s - %s > %d ? %s + %d : %s;\n", hi, last, lo, TCE_RED_TILE,
+           lo, TCE_RED_TILE, last);
+  const char *off = linear(kx, o, idx);
+  tc_buf init = {0}, st = {0};
+  tcE_scalar_reduce_init(g, &init, e->red, e->dtype);
+  tcE_scalar_store(g, &st, o->dtype, init.data);
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) %s[%s] = %s;\n", idx[k - 1], lo, idx[k - 1],
+           hi, idx[k - 1], out, off, st.data);
+  tc_buf_free(&init);
+  tc_buf_free(&st);
+  const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
+  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", r, r, ext_name(kx, e->ext), r);
+  g->indent++;
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", idx[k - 1], lo, idx[k - 1], hi,
+           idx[k - 1]);
+  g->indent++;
+  int save = kx->memos.len;
+  const char *x = emit_sx(kx, e->args[0], 0);
+  char *acc = new_v(kx);
+  tc_buf ld = {0};
+  tcE_scalar_load(g, &ld, o->dtype, kstr(kx, "%s[%s]", out, off));
+  tcE_line(g, "%s %s = %s;\n", tcE_value_ctype(o->dtype), acc, ld.data);
+  tc_buf_free(&ld);
+  tcE_scalar_reduce_step(g, e->red, e->dtype, acc, x);
+  tcE_scalar_store(g, &st, o->dtype, acc);
+  tcE_line(g, "%s[%s] = %s;\n", out, off, st.data);
+  tc_buf_free(&st);
+  kx->memos.len = save;
+  while (g->indent > base) {
+    g->indent--;
+    tcE_line(g, "}\n");
+  }
+}
+
 static void emit_stage(kemit *kx, const tc_stage *s) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   kx->s = s;
   kx->nv = 0;
+  kx->hoisted.len = 0;
   if (s->kind == TC_STAGE_ACCUM) {
     kx->memos.len = 0;
     tc_buf_putc(g->o, '\n');
@@ -1167,6 +1475,13 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
     g->indent++;
   }
   const char *idx[TC_MAX_RANK];
+  hoist_empty_checks(kx, s);
+  if (interchange_ok(kx, s)) {
+    emit_interchanged_stage(kx, s);
+    return;
+  }
+  size_t at = g->o->len;
+  int nfail = kx->nfail;
   for (int d = 0; d < o->rank; d++) {
     idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
     tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d],
@@ -1182,6 +1497,7 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
     g->indent--;
     tcE_line(g, "}\n");
   }
+  parallelize(kx, s, at, nfail);
 }
 
 /* Marks the buffers the stages read (arguments never read get (void)). */
@@ -1405,6 +1721,7 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   free(kx.count);
   free(kx.read);
   TC_VEC_FREE(kx.memos);
+  TC_VEC_FREE(kx.hoisted);
   ext_tab_free(&kx.ext);
   tc_arena_free(&kx.ar);
   free(P);

@@ -548,6 +548,9 @@ static int b_slice(lua_State *L) {
       continue;
     }
     int64_t b = check_int(L, idx, "slice", what);
+    /* -INT64_MIN does not exist; a bound that far below 0 clamps to the
+       start all the same */
+    if (b == INT64_MIN) b = -INT64_MAX;
     ints[1 + i] = b < 0;
     exts[i] = tc_ext_const(arena(L), b < 0 ? -b : b);
   }

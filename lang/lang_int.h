@@ -47,7 +47,20 @@ typedef struct tcL_ctx {
                             of --unsafe-lua code run at lua_close) */
   tc_diag diag;          /* errors of the graph constructors */
   tc_module *retired;    /* kernels replaced in a session, freed at the end */
+  /* The depth and tree size of every scalar expression handed to Lua
+     (values.c, tcL_push_sexpr): an open-addressing table keyed by the
+     expression's address, malloc'd */
+  struct tcL_sexpr_size *sx;
+  size_t sx_len, sx_cap;
 } tcL_ctx;
+
+/* Bounds on a scalar expression (a compute body and its parts).  Every
+   later stage walks these trees recursively, and without memoization: the
+   depth bounds the C stack they use, the size counted as a tree (a shared
+   operand once per use) their time: e = e + e doubled 40 times is only 41
+   values but 2^41 nodes to a walk. */
+#define TCL_SEXPR_MAX_DEPTH 1000
+#define TCL_SEXPR_MAX_SIZE (1 << 20)
 
 /* The kinds of DSL values (one userdata type with this struct). */
 typedef enum tcL_kind {

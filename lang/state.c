@@ -98,6 +98,7 @@ static void ctx_free(tcL_ctx *c, int keep_module) {
   if (!c) return;
   if (!keep_module && c->m) tc_module_free(c->m);
   if (c->retired) tc_module_free(c->retired);
+  free(c->sx);
   free(c->source);
   free(c);
 }

@@ -13,7 +13,9 @@
  * "Expressions": a Lua integer takes the other operand's dtype, a Lua
  * float takes it when it is a float, else f32).
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lang_int.h"
@@ -33,7 +35,81 @@ void tcL_push_tensor(lua_State *L, int node) {
   tcL_push_value(L, TCL_TENSOR)->node = node;
 }
 
+struct tcL_sexpr_size {
+  const tc_sexpr *e;
+  int depth;
+  int64_t size;
+};
+
+static size_t sx_slot(const tcL_ctx *c, const tc_sexpr *e) {
+  size_t h = ((uintptr_t)e >> 4) * 0x9E3779B97F4A7C15u;
+  size_t i = h & (c->sx_cap - 1);
+  while (c->sx[i].e && c->sx[i].e != e) i = (i + 1) & (c->sx_cap - 1);
+  return i;
+}
+
+static void sx_insert(tcL_ctx *c, const tc_sexpr *e, int depth, int64_t size) {
+  if (2 * (c->sx_len + 1) > c->sx_cap) {
+    struct tcL_sexpr_size *old = c->sx;
+    size_t old_cap = c->sx_cap;
+    c->sx_cap = old_cap ? 2 * old_cap : 256;
+    c->sx = tc_xcalloc(c->sx_cap, sizeof *c->sx);
+    for (size_t i = 0; i < old_cap; i++)
+      if (old[i].e) c->sx[sx_slot(c, old[i].e)] = old[i];
+    free(old);
+  }
+  size_t i = sx_slot(c, e);
+  if (!c->sx[i].e) c->sx_len++;
+  c->sx[i] = (struct tcL_sexpr_size){e, depth, size};
+}
+
+/* The depth and tree size of e (sizes saturate at just above the limit).
+   Operands that reached Lua before are in the table; the nodes a
+   constructor adds around them (casts, index casts) are few, so the
+   recursion is shallow. */
+static void sx_measure(tcL_ctx *c, const tc_sexpr *e, int *depth, int64_t *size,
+                       size_t *bytes) {
+  if (c->sx_cap) {
+    size_t i = sx_slot(c, e);
+    if (c->sx[i].e) {
+      *depth = c->sx[i].depth;
+      *size = c->sx[i].size;
+      return;
+    }
+  }
+  int d = 0;
+  int64_t n = 1;
+  for (int a = 0; a < e->nargs; a++) {
+    int da;
+    int64_t na;
+    sx_measure(c, e->args[a], &da, &na, bytes);
+    if (da > d) d = da;
+    n += na;
+    if (n > TCL_SEXPR_MAX_SIZE) n = TCL_SEXPR_MAX_SIZE + 1;
+  }
+  *depth = d + 1;
+  *size = n;
+  *bytes += sizeof *e + (size_t)e->nargs * sizeof *e->args + 2 * sizeof *c->sx;
+  sx_insert(c, e, *depth, *size);
+}
+
 void tcL_push_sexpr(lua_State *L, const tc_sexpr *se, int cserial) {
+  tcL_ctx *c = tcL_ctx_of(L);
+  int depth;
+  int64_t size;
+  size_t bytes = 0;
+  sx_measure(c, se, &depth, &size, &bytes);
+  /* the expression's new nodes live in the module's arena, outside the Lua
+     state: count them against the memory limit (a body that loops making
+     values would otherwise grow without bound), and their table entries */
+  tcL_account(L, bytes);
+  if (depth > TCL_SEXPR_MAX_DEPTH)
+    tcL_error(L, "this scalar expression is nested more than %d levels deep "
+              "(build a long chain from tensors, or reduce with rvar)",
+              TCL_SEXPR_MAX_DEPTH);
+  if (size > TCL_SEXPR_MAX_SIZE)
+    tcL_error(L, "this scalar expression has more than %d nodes counted as a "
+              "tree (an operand used twice counts twice)", TCL_SEXPR_MAX_SIZE);
   tcL_value *v = tcL_push_value(L, TCL_SEXPR);
   v->se = se;
   v->cserial = cserial;

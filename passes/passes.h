@@ -81,4 +81,14 @@ int tcP_quant(tc_module *m, tc_diag *d);
    support, such as argmax over several axes). */
 tc_loop_prog *tcP_lower(const tc_module *m, const tc_kernel *k, tc_diag *d);
 
+/* passes/fuse.c: vertical fusion on the loop program of one kernel: an
+   elementwise stage that cannot fail and whose temporary has one reader
+   is inlined into that reader (TVM's compute_inline) when the reader is
+   an unchecked MAP stage and the work does not grow (the rules are at the
+   top of fuse.c); the temporaries left unwritten are dropped and the
+   buffers renumbered.  Results and return codes of the kernel are those
+   of the program before.  Expects and leaves a program that passes
+   tc_loop_verify.  Returns 0. */
+int tcP_fuse(tc_loop_prog *p, tc_diag *d);
+
 #endif

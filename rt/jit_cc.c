@@ -232,6 +232,11 @@ static tcR_lib *open_so(const char *path, char *err, size_t errlen) {
     set_err(err, errlen, "dlopen %s: %s", path, dlerror());
     return NULL;
   }
+  /* A kernel built with -fopenmp pulls in libgomp, whose idle worker
+     threads outlive the parallel loops: unmapping libgomp when the kernel
+     is dlclose'd would pull the code from under them (a crash after the
+     run).  So once loaded it stays (RTLD_NOLOAD: only if it is loaded). */
+  (void)dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   tcR_lib *lib = tc_xcalloc(1, sizeof *lib);
   lib->kind = TCR_LIB_DL;
   lib->dl = h;

@@ -301,8 +301,9 @@ static int write_full(int fd, const void *buf, size_t n) {
 }
 
 /* Write a as a version 1.0 .npy file at path (see rt.h). */
-int tcR_npy_write(const char *path, const tcR_array *a, char *err,
-                  size_t errlen) {
+int tcR_npy_write_temp(const char *path, const tcR_array *a, char **tmp_out,
+                       char *err, size_t errlen) {
+  *tmp_out = NULL;
   if (a->dtype <= TC_DT_NONE || a->dtype >= TC_DT_COUNT || a->rank < 0 ||
       a->rank > TC_MAX_RANK)
     return npy_fail(err, errlen, path, "invalid array (dtype or rank)");
@@ -362,15 +363,36 @@ int tcR_npy_write(const char *path, const tcR_array *a, char *err,
     ok = 0;
     e = errno;
   }
-  if (ok && rename(tmp, path) != 0) {
-    ok = 0;
-    e = errno;
-  }
   if (!ok) {
     unlink(tmp);
     free(tmp);
     return npy_fail(err, errlen, path, "cannot write: %s", strerror(e));
   }
-  free(tmp);
+  *tmp_out = tmp;
   return 0;
+}
+
+int tcR_npy_commit(const char *path, char *tmp, char *err, size_t errlen) {
+  if (!tmp) return 0;
+  int rc = 0;
+  if (rename(tmp, path) != 0) {
+    int e = errno;
+    unlink(tmp);
+    rc = npy_fail(err, errlen, path, "cannot write: %s", strerror(e));
+  }
+  free(tmp);
+  return rc;
+}
+
+void tcR_npy_discard(char *tmp) {
+  if (!tmp) return;
+  unlink(tmp);
+  free(tmp);
+}
+
+int tcR_npy_write(const char *path, const tcR_array *a, char *err,
+                  size_t errlen) {
+  char *tmp;
+  if (tcR_npy_write_temp(path, a, &tmp, err, errlen) != 0) return -1;
+  return tcR_npy_commit(path, tmp, err, errlen);
 }

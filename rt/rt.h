@@ -25,6 +25,15 @@ int tcR_npy_read(const char *path, tcR_array *out, char *err, size_t errlen);
 /* Write a version 1.0 .npy file through a temporary name and a rename. */
 int tcR_npy_write(const char *path, const tcR_array *a, char *err,
                   size_t errlen);
+/* The two halves of tcR_npy_write, for writing several files all or
+   nothing: write_temp writes the file under a temporary name next to
+   `path` and sets *tmp (malloc'd); commit renames it to `path` (freeing
+   tmp; on failure it unlinks it); discard unlinks and frees it.  Both
+   take NULL as nothing to do. */
+int tcR_npy_write_temp(const char *path, const tcR_array *a, char **tmp,
+                       char *err, size_t errlen);
+int tcR_npy_commit(const char *path, char *tmp, char *err, size_t errlen);
+void tcR_npy_discard(char *tmp);
 void tcR_array_free(tcR_array *a);
 
 /* ---- the reference interpreter (rt/ref) -------------------------------

@@ -869,11 +869,19 @@ static int make_slice(tc_kernel *k, tc_arena *ar, const tc_node *p,
   const tc_ext *start =
       p->exts[0] ? slice_bound(ar, p->exts[0], start_neg, L) : zero;
   const tc_ext *stop = p->exts[1] ? slice_bound(ar, p->exts[1], stop_neg, L) : L;
-  /* count = max(0, (stop - start + step - 1) // step) */
+  /* count = max(stop - start - 1, -1) // step + 1: 0 when stop <= start,
+     else ceil((stop - start) / step). Written so that no term overflows
+     for any step (the textbook (stop - start + step - 1) // step does when
+     step is near INT64_MAX). */
   const tc_ext *len = tc_ext_binary(ar, TC_EXT_SUB, stop, start);
-  len = tc_ext_binary(ar, TC_EXT_ADD, len, tc_ext_const(ar, step - 1));
-  len = tc_ext_binary(ar, TC_EXT_FLOORDIV, len, tc_ext_const(ar, step));
-  len = tc_ext_binary(ar, TC_EXT_MAX, len, zero);
+  if (step == 1) {
+    len = tc_ext_binary(ar, TC_EXT_MAX, len, zero); /* the simplest form */
+  } else {
+    len = tc_ext_binary(ar, TC_EXT_SUB, len, tc_ext_const(ar, 1));
+    len = tc_ext_binary(ar, TC_EXT_MAX, len, tc_ext_const(ar, -1));
+    len = tc_ext_binary(ar, TC_EXT_FLOORDIV, len, tc_ext_const(ar, step));
+    len = tc_ext_binary(ar, TC_EXT_ADD, len, tc_ext_const(ar, 1));
+  }
   const tc_ext *shape[TC_MAX_RANK];
   for (int i = 0; i < xn->rank; i++)
     shape[i] = i == axis ? len : xn->shape[i];

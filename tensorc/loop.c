@@ -57,6 +57,16 @@ const tc_sexpr *tc_loop_sx(tc_loop_prog *p, tc_op op, tc_dtype t, int nargs,
   return e;
 }
 
+const tc_sexpr *tc_loop_sx_copy(tc_loop_prog *p, const tc_sexpr *e,
+                                const tc_sexpr *const *args) {
+  tc_sexpr *c = sx_new(p, e->op, e->dtype, e->nargs);
+  const tc_sexpr **a = c->args;
+  *c = *e;
+  c->args = a;
+  for (int i = 0; i < e->nargs; i++) c->args[i] = args[i];
+  return c;
+}
+
 const tc_sexpr *tc_loop_sx_const(tc_loop_prog *p, tc_dtype t, double num,
                                  int64_t inum) {
   tc_sexpr *e = sx_new(p, TC_OP_CONST, t, 0);

@@ -152,6 +152,10 @@ const tc_sexpr *tc_loop_sx_reduce_range(tc_loop_prog *p, tc_op red, tc_dtype t,
                                         int rvar, const tc_sexpr *lo,
                                         const tc_sexpr *hi,
                                         const tc_sexpr *body, tc_loc loc);
+/* A copy of e (every field) with operands `args` (e->nargs of them), for
+   passes that rewrite bodies. */
+const tc_sexpr *tc_loop_sx_copy(tc_loop_prog *p, const tc_sexpr *e,
+                                const tc_sexpr *const *args);
 /* `e` converted to dtype t (e itself when it has that dtype). */
 const tc_sexpr *tc_loop_sx_cast(tc_loop_prog *p, const tc_sexpr *e,
                                 tc_dtype t);

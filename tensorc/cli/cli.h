@@ -97,6 +97,11 @@ char *cli_compile_for_jit(tc_module *m, int borrowed, const char *kernel,
    listing the targets in d. */
 int cli_target_parse(const char *name, tcE_target *t, tc_diag *d);
 
+/* --name and --prefix become parts of C identifiers (and --name a file
+   name): 0 when `value` is a C identifier, else -1 with a message naming
+   `option`. */
+int cli_check_c_name(const char *option, const char *value, tc_diag *d);
+
 /* ---- run.c -------------------------------------------------------------- */
 
 typedef enum cli_jit { CLI_JIT_TCC, CLI_JIT_CC } cli_jit;

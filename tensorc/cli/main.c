@@ -101,8 +101,10 @@ int cli_cmd_ir(int argc, char **argv, const tcL_options *lang) {
     } else if ((r = cli_opt_value(argc, argv, &i, "--target", &v, &d)) != 0) {
       target = v;
     } else if ((r = cli_opt_value(argc, argv, &i, "--name", &v, &d)) != 0) {
+      if (r > 0 && cli_check_c_name("--name", v, &d) != 0) r = -1;
       c.lang.module_name = v;
     } else if ((r = cli_opt_value(argc, argv, &i, "--prefix", &v, &d)) != 0) {
+      if (r > 0 && cli_check_c_name("--prefix", v, &d) != 0) r = -1;
       c.emit.prefix = v;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       cli_error(&d, "unknown option '%s' for 'tensorc ir'", argv[i]);

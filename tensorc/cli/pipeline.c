@@ -8,6 +8,7 @@
  *   quant      dequantize -> matmul|linear|conv2d -> epilogue -> quantize
  *              becomes one integer QUANTIZED node (passes/quant.c)
  *   lower      one loop program per kernel (passes/lower.c)
+ *   fuse       elementwise stages inlined into their reader (passes/fuse.c)
  *   emit       the C text of spec/abi.md (emit/)
  *
  * `tensorc ir FILE --after PASS` prints the IR after any of them.  In debug
@@ -28,6 +29,7 @@ static int pass_decompose(cli_compile *c, tc_diag *d);
 static int pass_dce(cli_compile *c, tc_diag *d);
 static int pass_quant(cli_compile *c, tc_diag *d);
 static int pass_lower(cli_compile *c, tc_diag *d);
+static int pass_fuse(cli_compile *c, tc_diag *d);
 static int pass_emit(cli_compile *c, tc_diag *d);
 
 /* THE PIPELINE.  Each pass returns CLI_OK, CLI_EUSER or CLI_EINTERNAL. */
@@ -42,6 +44,7 @@ static const struct cli_pass {
     {"dce", CLI_IR_GRAPH, pass_dce},
     {"quant", CLI_IR_GRAPH, pass_quant},
     {"lower", CLI_IR_LOOP, pass_lower},
+    {"fuse", CLI_IR_LOOP, pass_fuse},
     {"emit", CLI_IR_C, pass_emit},
 };
 #define NPASSES ((int)(sizeof passes / sizeof passes[0]))
@@ -153,6 +156,21 @@ static int pass_lower(cli_compile *c, tc_diag *d) {
       cli_error(d,
                  "internal error: invalid loop IR after lower (kernel %s): %s",
                  c->selected->kernels.data[i]->name, vd.msg);
+      return CLI_EINTERNAL;
+    }
+#endif
+  }
+  return CLI_OK;
+}
+
+static int pass_fuse(cli_compile *c, tc_diag *d) {
+  for (int i = 0; i < c->selected->kernels.len; i++) {
+    if (tcP_fuse(c->progs[i], d) != 0) return CLI_EUSER;
+#ifndef NDEBUG
+    tc_diag vd = {0};
+    if (tc_loop_verify(c->progs[i], &vd) != 0) {
+      cli_error(d, "internal error: invalid loop IR after fuse (kernel %s): %s",
+                c->selected->kernels.data[i]->name, vd.msg);
       return CLI_EINTERNAL;
     }
 #endif
@@ -280,4 +298,14 @@ int cli_target_parse(const char *name, tcE_target *t, tc_diag *d) {
              "unknown target '%s' (targets: scalar, native, avx2, avx512, x86-64)",
              name);
   return -1;
+}
+
+int cli_check_c_name(const char *option, const char *value, tc_diag *d) {
+  int ok = value[0] != '\0' && !(value[0] >= '0' && value[0] <= '9');
+  for (const char *c = value; ok && *c; c++)
+    ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+         (*c >= '0' && *c <= '9') || *c == '_';
+  if (ok) return 0;
+  return cli_error(d, "%s '%s' is not a C identifier (letters, digits and _, "
+                   "not starting with a digit)", option, value);
 }

@@ -186,6 +186,12 @@ static int cmd_ir(repl *r, int nw, char **w, int c_only) {
 static int cmd_run(repl *r, int nw, char **w, int check, int bench) {
   const tc_kernel *k = need_kernel(r, nw, w);
   if (!k) return -1;
+  if (tc_kernel_count_role(k, TC_ROLE_OUTPUT) == 0) {
+    /* allowed while it is being typed, but there is nothing to run */
+    fprintf(stderr, "tensorc: kernel %s has no outputs yet (declare them with "
+                    "output(name, expr))\n", k->name);
+    return -1;
+  }
   cli_run_opts o = {0};
   o.kernel = k->name;
   o.check = check;
@@ -198,8 +204,15 @@ static int cmd_run(repl *r, int nw, char **w, int check, int bench) {
   for (int i = 2; i < nw && rc == 0; i++) {
     if (strchr(w[i], '=')) {
       rc = cli_run_add_dim(&o, w[i], &d);
-    } else if (bench && atoi(w[i]) > 0 && strspn(w[i], "0123456789") == strlen(w[i])) {
-      o.bench = atoi(w[i]);
+    } else if (bench && w[i][0] >= '1' && w[i][0] <= '9' &&
+               strspn(w[i], "0123456789") == strlen(w[i])) {
+      /* as `tensorc run --bench`: at most 10^8 runs (atoi would wrap a
+         longer number into some other count) */
+      long n = strlen(w[i]) > 9 ? 0 : strtol(w[i], NULL, 10);
+      if (n < 1 || n > 100000000)
+        rc = cli_error(&d, "%s: the number of runs must be 1 to 100000000, got '%s'",
+                       w[0], w[i]);
+      o.bench = (int)n;
     } else {
       rc = cli_error(&d, "%s: expected NAME=VALUE%s, got '%s'", w[0],
                      bench ? " or a number of runs" : "", w[i]);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -87,13 +88,14 @@ static const char *rc_name(int rc) {
 
 int cli_run_add_dim(cli_run_opts *o, const char *spec, tc_diag *d) {
   const char *eq = strchr(spec, '=');
+  const char *opt = o->repl ? "" : "--dim ";
   if (!eq || eq == spec)
-    return cli_error(d, "--dim expects NAME=VALUE, got '%s'", spec);
+    return cli_error(d, "%sexpects NAME=VALUE, got '%s'", o->repl ? "a dim " : opt, spec);
   char *end;
   errno = 0;
   long long v = strtoll(eq + 1, &end, 10);
   if (errno || end == eq + 1 || *end || v < 0)
-    return cli_error(d, "--dim %s: the value must be an integer >= 0", spec);
+    return cli_error(d, "%s%s: the value must be an integer >= 0", opt, spec);
   if (o->ndims == CLI_MAX_DIMS) return cli_error(d, "too many --dim options");
   size_t n = (size_t)(eq - spec);
   /* A copy of the name: the options may outlive the text it came from
@@ -104,7 +106,7 @@ int cli_run_add_dim(cli_run_opts *o, const char *spec, tc_diag *d) {
   for (int i = 0; i < o->ndims; i++)
     if (strcmp(o->dim_names[i], name) == 0) {
       free(name);
-      return cli_error(d, "--dim %s given twice", o->dim_names[i]);
+      return cli_error(d, "%s%s given twice", o->repl ? "dim " : "--dim ", o->dim_names[i]);
     }
   o->dim_names[o->ndims] = name;
   o->dim_values[o->ndims++] = v;
@@ -270,6 +272,19 @@ static int read_inputs(run_data *rd, const char *dir, tc_diag *d) {
     if (x->rank != rank)
       return cli_error(d, "%s: rank %d, expected rank %d for '%s'", rd->path[a],
                        x->rank, rank, ai->name);
+    /* rowptr's length is rows + 1: it gives rows when that is a dim */
+    if (ai->format == CLI_CSR_ROWPTR && ai->csr_shape && ai->csr_shape[0] < 0 &&
+        ai->csr_shape[0] != CLI_DERIVED && x->shape[0] > 0) {
+      int dim = (int)(-ai->csr_shape[0] - 1);
+      if (rd->dim_from[dim] && rd->dims[dim] != x->shape[0] - 1)
+        return cli_error(d,
+                         "%s: '%s' has %lld entries (rows + 1), but dim %s = %lld (from %s)",
+                         rd->path[a], ai->name, (long long)x->shape[0],
+                         info->dim_names[dim], (long long)rd->dims[dim], rd->dim_from[dim]);
+      rd->dims[dim] = x->shape[0] - 1;
+      rd->dim_from[dim] = rd->path[a];
+      continue;
+    }
     if (csr_part || !ai->shape) continue;
     for (int j = 0; j < rank; j++) {
       int64_t s = ai->shape[j];
@@ -321,6 +336,29 @@ static int check_loaded_shapes(run_data *rd, const run_kernel *rk, tc_diag *d) {
   return 0;
 }
 
+/* Every csr argument's col and val hold at least nnz = rowptr[rows]
+   entries: the kernel and the reference read that many, so a file shorter
+   than that would be read past its end.  (A rowptr that is not a valid
+   one is left to them to reject: they check it before reading col.)  0, or
+   -1 with a message naming the file. */
+static int check_csr_lengths(const run_data *rd, tc_diag *d) {
+  const cli_kernel_info *info = rd->info;
+  for (int a = 0; a < info->nargs; a++) {
+    if (info->args[a].format != CLI_CSR_ROWPTR) continue;
+    const tcR_array *rp = &rd->arr[a];
+    int64_t nnz = rp->count ? elem_geti(rp->dtype, rp->data, rp->count - 1) : 0;
+    for (int p = a + 1; p < info->nargs && (info->args[p].format == CLI_CSR_COL ||
+                                           info->args[p].format == CLI_CSR_VAL); p++)
+      if (nnz > rd->arr[p].count)
+        return cli_error(d, "%s: %lld entries, but %s ends with nnz = %lld",
+                         rd->path[p] ? rd->path[p] : info->args[p].name,
+                         (long long)rd->arr[p].count,
+                         rd->path[a] && rd->loaded[a] ? rd->path[a] : info->args[a].name,
+                         (long long)nnz);
+  }
+  return 0;
+}
+
 /* The extent encoded as in tc_arg_info.shape, or -1 when derived. */
 static int64_t decode_extent(int64_t s, const int64_t *dims) {
   if (s >= 0) return s;
@@ -328,15 +366,28 @@ static int64_t decode_extent(int64_t s, const int64_t *dims) {
   return dims[-s - 1];
 }
 
-static void alloc_array(tcR_array *x, int dtype, int rank, const int64_t *shape) {
+/* A zeroed array of the shape for argument `name`.  Dims can ask for more
+   than any machine holds (--dim N=10000000000000): that is the user's
+   error, not an internal one.  0, or -1 with a message. */
+static int alloc_array(tcR_array *x, int dtype, int rank, const int64_t *shape,
+                       const char *name, tc_diag *d) {
+  int64_t count = 1, size = tc_dtype_size(dtype);
+  int bad = 0;
+  for (int j = 0; j < rank; j++)
+    bad |= shape[j] < 0 || __builtin_mul_overflow(count, shape[j], &count);
+  if (bad || count > (int64_t)(SIZE_MAX / 2) / size)
+    return cli_error(d, "'%s' is too large to allocate (the dims give %s elements)",
+                     name, bad ? "more than 2^63" : "too many");
+  void *data = calloc((size_t)count + 1, (size_t)size);
+  if (!data)
+    return cli_error(d, "cannot allocate '%s': %lld elements of %lld bytes", name,
+                     (long long)count, (long long)size);
   x->dtype = dtype;
   x->rank = rank;
-  x->count = 1;
-  for (int j = 0; j < rank; j++) {
-    x->shape[j] = shape[j];
-    x->count *= shape[j];
-  }
-  x->data = tc_xcalloc((size_t)x->count + 1, (size_t)tc_dtype_size(dtype));
+  x->count = count;
+  for (int j = 0; j < rank; j++) x->shape[j] = shape[j];
+  x->data = data;
+  return 0;
 }
 
 /* A valid CSR matrix for the parts starting at argument a (rowptr), with
@@ -351,7 +402,8 @@ static int generate_csr(run_data *rd, int a, tcR_rng *rng, tc_diag *d) {
                      ai->name);
   int64_t per_row = cols < 4 ? cols : 4;
   int64_t shape = rows + 1;
-  alloc_array(&rd->arr[a], ai->dtype, 1, &shape);
+  if (rows == INT64_MAX || alloc_array(&rd->arr[a], ai->dtype, 1, &shape, ai->name, d) != 0)
+    return cli_error(d, "cannot generate '%s' for %lld rows", ai->name, (long long)rows);
   int64_t nnz = 0;
   for (int64_t r = 0; r < rows; r++) {
     elem_set(ai->dtype, rd->arr[a].data, r, (double)nnz);
@@ -363,7 +415,7 @@ static int generate_csr(run_data *rd, int a, tcR_rng *rng, tc_diag *d) {
     const cli_arg_info *pi = &info->args[p];
     if (rd->loaded[p]) tcR_array_free(&rd->arr[p]);
     rd->loaded[p] = 0;
-    alloc_array(&rd->arr[p], pi->dtype, 1, &nnz);
+    if (alloc_array(&rd->arr[p], pi->dtype, 1, &nnz, pi->name, d) != 0) return -1;
     for (int64_t r = 0; r < rows; r++) {
       int64_t lo = elem_geti(ai->dtype, rd->arr[a].data, r);
       int64_t hi = elem_geti(ai->dtype, rd->arr[a].data, r + 1);
@@ -404,7 +456,10 @@ static int generate_inputs(run_data *rd, const run_kernel *rk,
       const tcR_array *rp = &rd->arr[r];
       int64_t nnz = rp->count ? elem_geti(rp->dtype, rp->data, rp->count - 1) : 0;
       int64_t cols = decode_extent(info->args[r].csr_shape[1], rd->dims);
-      alloc_array(&rd->arr[a], ai->dtype, 1, &nnz);
+      if (nnz < 0)
+        return cli_error(d, "cannot generate '%s': %s's last entry (the nnz) is %lld",
+                         ai->name, info->args[r].name, (long long)nnz);
+      if (alloc_array(&rd->arr[a], ai->dtype, 1, &nnz, ai->name, d) != 0) return -1;
       for (int64_t q = 0; q < nnz; q++)
         elem_set(ai->dtype, rd->arr[a].data, q,
                  ai->format == CLI_CSR_COL
@@ -415,7 +470,7 @@ static int generate_inputs(run_data *rd, const run_kernel *rk,
     int64_t shape[TC_MAX_RANK];
     if (rk->shape(a, rd->dims, shape) != TC_OK)
       return cli_error(d, "the dims give no valid shape for '%s'", ai->name);
-    alloc_array(&rd->arr[a], ai->dtype, ai->rank, shape);
+    if (alloc_array(&rd->arr[a], ai->dtype, ai->rank, shape, ai->name, d) != 0) return -1;
     int64_t bound = tc_dtype_is_int(ai->dtype) ? index_bound_of(ref, rd->dims, ai->name) : -1;
     for (int64_t i = 0; i < rd->arr[a].count; i++) {
       double u = tcR_rng_uniform(&rng), v;
@@ -665,6 +720,13 @@ static int prepare_data(run_data *rd, const run_kernel *rk, const tc_kernel *k,
     rd->dims[found] = o->dim_values[i];
     rd->dim_from[found] = "--dim";
   }
+  /* A missing folder is a mistake, not a folder without files: say so
+     before generating every input and failing to write the outputs. */
+  struct stat st;
+  if (o->data_dir && stat(o->data_dir, &st) != 0)
+    return cli_error(d, "--data %s: %s", o->data_dir, strerror(errno));
+  if (o->data_dir && !S_ISDIR(st.st_mode))
+    return cli_error(d, "--data %s: not a directory", o->data_dir);
   if (read_inputs(rd, o->data_dir, d) != 0) return -1;
   for (int j = 0; j < info->ndims; j++)
     if (!rd->dim_from[j])
@@ -685,7 +747,7 @@ static int prepare_data(run_data *rd, const run_kernel *rk, const tc_kernel *k,
               (unsigned long long)o->seed);
   }
   tc_buf_free(&notes);
-  if (rc != 0) return -1;
+  if (rc != 0 || check_csr_lengths(rd, d) != 0) return -1;
 
   for (int a = 0; a < n; a++) {
     if (info->args[a].role != CLI_ROLE_OUTPUT) continue;
@@ -693,7 +755,9 @@ static int prepare_data(run_data *rd, const run_kernel *rk, const tc_kernel *k,
     if (rk->shape(a, rd->dims, shape) != TC_OK)
       return cli_error(d, "the dims give no valid shape for output '%s'",
                        info->args[a].name);
-    alloc_array(&rd->arr[a], info->args[a].dtype, info->args[a].rank, shape);
+    if (alloc_array(&rd->arr[a], info->args[a].dtype, info->args[a].rank, shape,
+                    info->args[a].name, d) != 0)
+      return -1;
   }
   return 0;
 }
@@ -705,14 +769,17 @@ static int check_against_reference(const run_data *rd, const run_args *ra,
   const cli_kernel_info *info = rd->info;
   tcR_array *want = tc_xcalloc((size_t)info->nargs + 1, sizeof *want);
   void **outs = tc_xcalloc((size_t)info->nargs + 1, sizeof *outs);
-  for (int a = 0, j = 0; a < info->nargs; a++)
+  int ok = 1;
+  for (int a = 0, j = 0; a < info->nargs && ok; a++)
     if (info->args[a].role == CLI_ROLE_OUTPUT) {
-      alloc_array(&want[a], info->args[a].dtype, rd->arr[a].rank, rd->arr[a].shape);
+      ok = alloc_array(&want[a], info->args[a].dtype, rd->arr[a].rank,
+                       rd->arr[a].shape, info->args[a].name, d) == 0;
       outs[j++] = want[a].data;
     }
-  int ref_rc = tcR_ref_run(k, rd->dims, ra->w, ra->w + ra->nweights, outs);
-  int ok = 1;
-  if (ref_rc != rc) {
+  int ref_rc = ok ? tcR_ref_run(k, rd->dims, ra->w, ra->w + ra->nweights, outs) : rc;
+  if (!ok) {
+    /* the message is alloc_array's */
+  } else if (ref_rc != rc) {
     printf("check %s: FAILED, the kernel returned %s, the reference %s\n", k->name,
            rc_name(rc), rc_name(ref_rc));
     ok = 0;
@@ -728,26 +795,44 @@ static int check_against_reference(const run_data *rd, const run_args *ra,
       cli_error(d, "check failed: outputs differ from the reference beyond the "
                    "tolerance");
   }
-  if (!ok) cli_error(d, "check failed");
+  if (!ok && !d->set) cli_error(d, "check failed");
   for (int a = 0; a < info->nargs; a++) tcR_array_free(&want[a]);
   free(want);
   free(outs);
   return ok ? 0 : -1;
 }
 
-/* Writes every output to DIR/NAME.npy.  0, or -1 with a message. */
+/* Writes every output to DIR/NAME.npy, all or nothing: each goes to a
+   temporary file first, and only when all are written are they renamed.
+   0, or -1 with a message (and no output file changed). */
 static int write_outputs(const run_data *rd, const char *dir, tc_diag *d) {
   const cli_kernel_info *info = rd->info;
+  char **path = tc_xcalloc((size_t)info->nargs + 1, sizeof *path);
+  char **tmp = tc_xcalloc((size_t)info->nargs + 1, sizeof *tmp);
+  char err[1024];
   int rc = 0;
   for (int a = 0; a < info->nargs && rc == 0; a++) {
     if (info->args[a].role != CLI_ROLE_OUTPUT) continue;
     tc_buf p = {0};
     tc_buf_printf(&p, "%s/%s.npy", dir, info->args[a].name);
-    char err[1024];
-    if (tcR_npy_write(p.data, &rd->arr[a], err, sizeof err) != 0)
+    path[a] = tc_buf_steal(&p);
+    /* the one way a rename below can be foreseen to fail */
+    struct stat st;
+    if (stat(path[a], &st) == 0 && S_ISDIR(st.st_mode))
+      rc = cli_error(d, "%s: cannot write: Is a directory", path[a]);
+    else if (tcR_npy_write_temp(path[a], &rd->arr[a], &tmp[a], err, sizeof err) != 0)
       rc = cli_error(d, "%s", err);
-    tc_buf_free(&p);
   }
+  for (int a = 0; a < info->nargs; a++) {
+    if (rc == 0 && tcR_npy_commit(path[a], tmp[a], err, sizeof err) != 0)
+      rc = cli_error(d, "%s", err);
+    else if (rc != 0)
+      tcR_npy_discard(tmp[a]); /* NULL-safe; a committed one is freed */
+    tmp[a] = NULL;
+    free(path[a]);
+  }
+  free(tmp);
+  free(path);
   return rc;
 }
 

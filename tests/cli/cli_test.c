@@ -216,6 +216,23 @@ START_TEST(usage_errors) {
   EXPECT_STATUS(r, 1);
   EXPECT_IN(r, err, "usage");
   result_free(&r);
+  /* --name and --prefix become C identifiers: with kernel() calls nothing
+     else checks them, and the C would not compile */
+  write_text("two.lua", two_lua);
+  r = run(NULL, "build two.lua -o out --name 'a b'");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--name 'a b' is not a C identifier");
+  ck_assert_msg(!exists("out/a b.c"), "`%s` wrote out/a b.c", r.cmd);
+  result_free(&r);
+  r = run(NULL, "build two.lua -o out --prefix x-y");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--prefix 'x-y' is not a C identifier");
+  ck_assert_msg(!exists("out/two.c"), "`%s` wrote out/two.c", r.cmd);
+  result_free(&r);
+  r = run(NULL, "ir two.lua --prefix 9x");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--prefix '9x' is not a C identifier");
+  result_free(&r);
 }
 END_TEST
 
@@ -500,6 +517,98 @@ START_TEST(run_dims_conflict_between_files) {
 }
 END_TEST
 
+/* Outputs are written all or nothing: when one cannot be written, none
+   is (spec/dsl.md: on an error tensorc writes no output file). */
+START_TEST(run_data_outputs_all_or_nothing) {
+  write_text("yz.lua",
+             "local N = dim(\"N\")\n"
+             "local x = input(\"x\", f32, {N})\n"
+             "output(\"y\", x * 2)\n"
+             "output(\"z\", x + 1)\n");
+  mkdir(in_scratch("d"), 0755);
+  float x[3] = {1, 2, 3};
+  write_npy("d/x.npy", "<f4", "(3,)", x, sizeof x);
+  mkdir(in_scratch("d/z.npy"), 0755); /* z cannot be written */
+  result r = run(NULL, "run yz.lua --data d");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "d/z.npy");
+  ck_assert_msg(!exists("d/y.npy"), "a run that could not write z still wrote d/y.npy");
+  result_free(&r);
+  /* and no temporary file is left behind */
+  r = run(NULL, "run yz.lua --data d --dim N=3 >/dev/null 2>&1; ls d");
+  ck_assert_msg(strcmp(r.out, "x.npy\nz.npy\n") == 0, "d holds:\n%s", r.out);
+  result_free(&r);
+}
+END_TEST
+
+/* --data names a folder that must exist: a typo is an error, not a folder
+   without files (which would generate every input). */
+START_TEST(run_data_dir_must_exist) {
+  write_text("relu2.lua", relu2_lua);
+  result r = run(NULL, "run relu2.lua --data nodir --dim N=3");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--data nodir: No such file or directory");
+  ck_assert_msg(strstr(r.err, "generated") == NULL, "it generated inputs:\n%s", r.err);
+  result_free(&r);
+  write_text("file", "x");
+  r = run(NULL, "run relu2.lua --data file --dim N=3");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--data file: not a directory");
+  result_free(&r);
+}
+END_TEST
+
+/* Dims too large for memory are the user's error (exit 1, a message
+   naming the argument), not an internal one (exit 2). */
+START_TEST(run_huge_dims) {
+  write_text("relu2.lua", relu2_lua);
+  result r = run(NULL, "run relu2.lua --dim N=9223372036854775807");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "'x' is too large to allocate");
+  result_free(&r);
+  r = run(NULL, "run relu2.lua --dim N=4611686018427387904 --check");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "'x' is too large to allocate");
+  result_free(&r);
+}
+END_TEST
+
+/* CSR parts from files: rows is inferred from rowptr's length, and a col
+   or val file shorter than rowptr's nnz is an error naming it (the kernel
+   and the reference would read past its end). */
+START_TEST(run_csr_files) {
+  write_text("sp.lua",
+             "local N = dim(\"N\")\n"
+             "local M = dim(\"M\")\n"
+             "local A = csr(\"A\", f32, {N, M})\n"
+             "local x = input(\"x\", f32, {M, 2})\n"
+             "output(\"y\", spmm(A, x, \"sum\"))\n");
+  mkdir(in_scratch("d"), 0755);
+  long long rowptr[3] = {0, 2, 2}, col[2] = {0, 1};
+  float val[2] = {1, 2}, x[6] = {1, 1, 1, 1, 1, 1};
+  write_npy("d/A.rowptr.npy", "<i8", "(3,)", rowptr, sizeof rowptr);
+  write_npy("d/A.col.npy", "<i8", "(2,)", col, sizeof col);
+  write_npy("d/A.val.npy", "<f4", "(2,)", val, sizeof val);
+  write_npy("d/x.npy", "<f4", "(3, 2)", x, sizeof x);
+  result r = run(NULL, "run sp.lua --data d --check");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "y: f32[2, 2] = [3, 3, 0, 0]");
+  result_free(&r);
+  r = run(NULL, "run sp.lua --data d --dim N=3");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "d/A.rowptr.npy: 'A.rowptr' has 3 entries (rows + 1), but dim N = 3");
+  result_free(&r);
+  unlink(in_scratch("d/y.npy"));
+  long long long_rowptr[3] = {0, 2, 3};
+  write_npy("d/A.rowptr.npy", "<i8", "(3,)", long_rowptr, sizeof long_rowptr);
+  r = run(NULL, "run sp.lua --data d --check");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "d/A.col.npy: 2 entries, but d/A.rowptr.npy ends with nnz = 3");
+  ck_assert_msg(!exists("d/y.npy"), "a failed run wrote d/y.npy");
+  result_free(&r);
+}
+END_TEST
+
 /* Generated indices stay in range; an index file out of range makes the
    kernel fail: exit 1, no output. */
 START_TEST(run_indices) {
@@ -576,6 +685,24 @@ START_TEST(repl_piped) {
   EXPECT_IN(r, out, "== after emit ==");
   result_free(&r);
 
+  /* A count of runs that does not fit an int is an error, not some other
+     count (atoi wrapped 99999999999 into a run of 1.2 billion); a kernel
+     without outputs yet has nothing to run; dims are NAME=VALUE here. */
+  r = run("kernel(\"k\")\n"
+          "N = dim(\"N\")\n"
+          "x = input(\"x\", f32, {N})\n"
+          ":run k N=2\n"
+          "output(\"y\", x + 1)\n"
+          ":bench k N=2 99999999999\n"
+          ":run k N=-1\n",
+          "repl");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "kernel k has no outputs yet");
+  EXPECT_IN(r, err, ":bench: the number of runs must be 1 to 100000000, got '99999999999'");
+  EXPECT_IN(r, err, "tensorc: N=-1: the value must be an integer >= 0");
+  ck_assert_msg(strstr(r.out, "bench k") == NULL, "it ran the benchmark:\n%s", r.out);
+  result_free(&r);
+
   /* A chunk over several lines. */
   r = run("kernel(\"t\")\n"
           "function f(v)\n"
@@ -610,6 +737,10 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, run_data_errors_name_the_file);
   tcase_add_test(tc, run_dims_conflict_between_files);
   tcase_add_test(tc, run_indices);
+  tcase_add_test(tc, run_data_outputs_all_or_nothing);
+  tcase_add_test(tc, run_data_dir_must_exist);
+  tcase_add_test(tc, run_huge_dims);
+  tcase_add_test(tc, run_csr_files);
   tcase_add_test(tc, repl_piped);
   suite_add_tcase(s, tc);
   return s;

@@ -284,6 +284,20 @@ START_TEST(slice_matches_python) {
   ck_shape(&f, slice(&f, fixed[5], 1, 3, 1, 1, 1), "[0]");
   ck_shape(&f, slice(&f, fixed[5], 1, -2, 0, 0, 1), "[2]");
   ck_shape(&f, slice(&f, sym, 1, 0, 0, 0, 1), "[2, N]");
+  /* a step near INT64_MAX: x[1::huge] has one element (the length formula
+     must not overflow while evaluating it) */
+  {
+    int y = slice(&f, sym, 1, 1, 0, 0, INT64_MAX);
+    const tc_ext *len = f.k->nodes.data[y].shape[1];
+    for (int64_t L = 0; L < 4; L++) {
+      int64_t dims[1] = {L}, got;
+      ck_assert_msg(tc_ext_eval(len, dims, &got) == TC_OK && got == (L > 1),
+                    "range(%" PRId64 ")[1::INT64_MAX]: expected length %d",
+                    L, L > 1);
+    }
+    ck_shape(&f, slice(&f, fixed[5], 1, 1, 0, 0, INT64_MAX), "[1]");
+    ck_shape(&f, slice(&f, fixed[5], 1, -INT64_MAX, 1, INT64_MAX, INT64_MAX), "[1]");
+  }
   ck_error(&f, slice(&f, sym, 0, 0, 0, 0, 0),
            "t.lua:30: slice: step must be >= 1, got 0");
   ck_verified(&f);

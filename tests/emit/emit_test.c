@@ -43,6 +43,7 @@ static generated generate(const char *name, const char *src, int single_file) {
   for (int i = 0; i < m->kernels.len; i++) {
     progs[i] = tcP_lower(m, m->kernels.data[i], &d);
     ck_assert_msg(progs[i] != NULL, "lowering %s failed: %s", file, d.msg);
+    ck_assert_msg(tcP_fuse(progs[i], &d) == 0, "fusing %s failed: %s", file, d.msg);
   }
   tcE_options eo = {NULL, NULL, TCE_TARGET_SCALAR, single_file};
   generated g;
@@ -569,11 +570,105 @@ START_TEST(test_run_extents_and_checks) {
 }
 END_TEST
 
+/* ---- parallel loops ------------------------------------------------------ */
+
+/* A kernel whose loops are large enough to run parallel (emit/c.c,
+   TCE_PAR_MIN_WORK), run at 1, 2 and 3 OpenMP threads: the outputs must be
+   bitwise the same (docs/fusion.md). */
+START_TEST(test_run_threads_bitwise) {
+  static const char src[] = "local N = dim('N')\n"
+                            "local x = input('x', f32, {N, 1000})\n"
+                            "local g = input('g', f32, {1000})\n"
+                            "output('y', softmax(x * g, -1))\n"
+                            "output('z', maximum(x * 2 + g, 0) * x)\n"
+                            "output('s', sum(exp(x) * g, 0))\n";
+  static const char main_c[] =
+      "#include \"par.h\"\n"
+      "#include <stdio.h>\n"
+      "#include <stdlib.h>\n"
+      "#include <string.h>\n"
+      "int main(void) {\n"
+      "  enum { N = 700, C = 1000 };\n"
+      "  float *x = malloc(sizeof(float) * N * C), *y = malloc(sizeof(float) * N * C);\n"
+      "  float *z = malloc(sizeof(float) * N * C), g[C], s[C];\n"
+      "  unsigned long long h = 1469598103934665603ull;\n"
+      "  unsigned r = 12345u;\n"
+      "  const unsigned char *p;\n"
+      "  size_t i;\n"
+      "  par_ctx *c;\n"
+      "  if (!x || !y || !z) return 2;\n"
+      "  for (i = 0; i < (size_t)N * C; i++) { r = r * 1103515245u + 12345u; x[i] = (float)(r >> 8) / 16777216.0f * 4 - 2; }\n"
+      "  for (i = 0; i < C; i++) g[i] = 0.5f + (float)i / C;\n"
+      "  if (par_create(&c) || par_run(c, N, x, g, y, z, s)) { printf(\"run failed\\n\"); return 1; }\n"
+      "  for (p = (const unsigned char *)y, i = 0; i < sizeof(float) * N * C; i++) h = (h ^ p[i]) * 1099511628211ull;\n"
+      "  for (p = (const unsigned char *)z, i = 0; i < sizeof(float) * N * C; i++) h = (h ^ p[i]) * 1099511628211ull;\n"
+      "  for (p = (const unsigned char *)s, i = 0; i < sizeof s; i++) h = (h ^ p[i]) * 1099511628211ull;\n"
+      "  printf(\"%016llx %g %g %g\\n\", h, y[C + 3], z[5], s[7]);\n"
+      "  par_destroy(c);\n"
+      "  free(x); free(y); free(z);\n"
+      "  return 0;\n"
+      "}\n";
+  char *dir = tmpdir();
+  generated g = generate("par", src, 0);
+  ck_assert_msg(strstr(g.c, "#pragma omp parallel for") != NULL,
+                "no parallel loop in the C of\n%s\n(expected one: the loops are large)", src);
+  write_pair(dir, &g);
+  char path[512];
+  snprintf(path, sizeof path, "%s/main.c", dir);
+  spit(path, main_c);
+  char cmd[1024], *out, *first = NULL;
+  snprintf(cmd, sizeof cmd,
+           "cd %s && gcc -std=c99 -O2 -fopenmp -Wall -Wextra -pedantic -Werror par.c main.c -lm "
+           "-o run",
+           dir);
+  int rc = run(cmd, &out);
+  ck_assert_msg(rc == 0, "building %s/par.c with -fopenmp failed:\n%s", dir, out);
+  free(out);
+  for (int t = 1; t <= 3; t++) {
+    snprintf(cmd, sizeof cmd, "cd %s && OMP_NUM_THREADS=%d ./run", dir, t);
+    rc = run(cmd, &out);
+    ck_assert_msg(rc == 0 && out && out[0], "running %s at %d threads failed:\n%s", cmd, t, out);
+    if (!first) {
+      first = out;
+      continue;
+    }
+    ck_assert_msg(!strcmp(first, out),
+                  "the outputs of\n%s\nat %d threads (hash, samples: %s) differ from those at 1 "
+                  "thread (%s); built in %s",
+                  src, t, out, first, dir);
+    free(out);
+  }
+  free(first);
+  generated_free(&g);
+  free(dir);
+}
+END_TEST
+
+/* The "max of nothing" check of a row max over symbolic extents is made
+   once, before the loops, so that they can run parallel; a stage that
+   may fail inside its loops (a checked load) stays serial. */
+START_TEST(test_parallel_hoists_empty_check) {
+  static const char src[] = "local B, C = dim('B'), dim('C')\n"
+                            "local x = input('x', f32, {B, C})\n"
+                            "output('m', max(x, 1))\n"
+                            "output('c', compute({B}, function(i) return x(i, i) end))\n";
+  generated g = generate("hoist", src, 0);
+  const char *chk = strstr(g.c, "if (B > 0 && C == 0)");
+  const char *omp = strstr(g.c, "#pragma omp parallel for");
+  ck_assert_msg(chk && omp && chk < omp && !strstr(omp + 1, "#pragma omp"),
+                "the C of\n%s\nshould check C == 0 once before the one parallel loop (the max), "
+                "the checked compute staying serial; got:\n%s",
+                src, g.c);
+  generated_free(&g);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("emit");
   TCase *tg = tcase_create("golden");
   tcase_add_loop_test(tg, test_golden, 0, (int)(sizeof golden / sizeof golden[0]));
   tcase_add_test(tg, test_deterministic);
+  tcase_add_test(tg, test_parallel_hoists_empty_check);
   suite_add_tcase(s, tg);
   TCase *tc = tcase_create("compile");
   tcase_set_timeout(tc, 120);
@@ -591,6 +686,7 @@ int main(void) {
   tcase_add_test(tr, test_run_ops3);
   tcase_add_test(tr, test_run_where_is_lazy);
   tcase_add_test(tr, test_run_extents_and_checks);
+  tcase_add_test(tr, test_run_threads_bitwise);
   suite_add_tcase(s, tr);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -98,6 +98,10 @@ static const type_case types[] = {
     {"slice(m, 1, 1, 3)", "f32[3, 2]"},
     {"slice(m, 1, -3, nil, 2)", "f32[3, 2]"},
     {"slice(m, 0, 0, 100)", "f32[3, 4]"},
+    /* bounds at the ends of the integers clamp as Python's do */
+    {"slice(m, 0, math.mininteger, math.maxinteger)", "f32[3, 4]"},
+    {"slice(m, 0, math.mininteger, math.mininteger)", "f32[0, 4]"},
+    {"slice(m, 1, 1, nil, math.maxinteger)", "f32[3, 1]"},
     {"concat({m, m, reshape(v, {1, 4})}, 0)", "f32[7, 4]"},
     {"concat({xf, xf}, -1)", "f32[B, 8]"},
     {"pad(m, {1, 1, 0, 2}, 0)", "f32[5, 6]"},

@@ -138,6 +138,38 @@ START_TEST(test_node_bomb_hits_memory_limit) {
 }
 END_TEST
 
+/* Scalar expressions of a compute body live outside Lua's heap too. */
+START_TEST(test_scalar_expression_bomb_hits_memory_limit) {
+  tcL_options opt = {0};
+  opt.memory_limit = 8 << 20;
+  LT_EXPECT_ERROR("local x = input('x', f32, {4})\noutput('y', compute({4}, function(i)\n"
+                  "  for n = 1, 1e9 do local t = x(i) + 1 end\n  return x(i)\nend))\n",
+                  &opt, "t.lua:3: memory limit of 8 MiB exceeded");
+}
+END_TEST
+
+/* Every later stage walks a scalar expression recursively, as a tree:
+   its depth and its tree size are bounded (a crash of the C stack and an
+   exponential walk otherwise). */
+START_TEST(test_scalar_expression_depth_and_size_are_bounded) {
+  LT_EXPECT_ERROR("local x = input('x', f32, {4})\noutput('y', compute({4}, function(i)\n"
+                  "  local e = x(i)\n  for n = 1, 100000 do e = e * 0.5 + x(i) end\n"
+                  "  return e\nend))\n",
+                  NULL, "t.lua:4: this scalar expression is nested more than 1000 levels deep "
+                  "(build a long chain from tensors, or reduce with rvar)");
+  LT_EXPECT_ERROR("local x = input('x', f32, {4})\noutput('y', compute({4}, function(i)\n"
+                  "  local e = x(i)\n  for n = 1, 60 do e = e + e end\n"
+                  "  return e\nend))\n",
+                  NULL, "t.lua:4: this scalar expression has more than 1048576 nodes counted "
+                  "as a tree (an operand used twice counts twice)");
+  /* just under both bounds: fine */
+  tc_module_free(lt_load_ok("local x = input('x', f32, {4})\noutput('y', compute({4}, function(i)\n"
+                            "  local e = x(i)\n  for n = 1, 490 do e = e * 0.5 + x(i) end\n"
+                            "  for n = 1, 8 do e = e + e end\n  return e\nend))\n",
+                            NULL));
+}
+END_TEST
+
 /* A memory error caught by pcall is still reported as the limit. */
 START_TEST(test_pcall_cannot_hide_memory_limit) {
   tcL_options opt = {0};
@@ -168,6 +200,8 @@ Suite *lang_sandbox_suite(void) {
   tcase_add_test(tc, test_string_bomb_hits_memory_limit);
   tcase_add_test(tc, test_node_bomb_hits_memory_limit);
   tcase_add_test(tc, test_pcall_cannot_hide_memory_limit);
+  tcase_add_test(tc, test_scalar_expression_bomb_hits_memory_limit);
+  tcase_add_test(tc, test_scalar_expression_depth_and_size_are_bounded);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -450,6 +450,7 @@ int main(void) {
   tcase_add_test(tv, test_print_deterministic);
   suite_add_tcase(s, tv);
   add_ops3_tests(s);
+  add_fuse_tests(s);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

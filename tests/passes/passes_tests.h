@@ -8,4 +8,7 @@
    operations. */
 void add_ops3_tests(Suite *s);
 
+/* tests/passes/fuse_test.c: vertical fusion (passes/fuse.c). */
+void add_fuse_tests(Suite *s);
+
 #endif

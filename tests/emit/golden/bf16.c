@@ -73,7 +73,6 @@ int bf16_create_v(bf16_ctx **ctx, const void *const *weights) {
 int bf16_run(const bf16_ctx *ctx, const uint16_t *x, const int64_t *n, float *y, int64_t *a, int64_t *q) {
   int rc = TC_OK;
   uint16_t *t3 = NULL;
-  float *t4 = NULL;
   if (!ctx) return TC_EINVAL;
   if (!x) return TC_EINVAL;
   if (!n) return TC_EINVAL;
@@ -82,8 +81,6 @@ int bf16_run(const bf16_ctx *ctx, const uint16_t *x, const int64_t *n, float *y,
   if (!q) return TC_EINVAL;
   t3 = (uint16_t *)malloc(4 * sizeof *t3);
   if (!t3) { rc = TC_ENOMEM; goto done; }
-  t4 = (float *)malloc(4 * sizeof *t4);
-  if (!t4) { rc = TC_ENOMEM; goto done; }
 
   /* bf16.lua:3: mul */
   for (int64_t i0 = 0; i0 < 4; i0++) {
@@ -92,15 +89,9 @@ int bf16_run(const bf16_ctx *ctx, const uint16_t *x, const int64_t *n, float *y,
     t3[i0] = tc_bf16_store(v1);
   }
 
-  /* bf16.lua:3: cast */
+  /* bf16.lua:3: cast + add */
   for (int64_t i0 = 0; i0 < 4; i0++) {
     const float v0 = tc_bf16_load(t3[i0]);
-    t4[i0] = v0;
-  }
-
-  /* bf16.lua:3: add */
-  for (int64_t i0 = 0; i0 < 4; i0++) {
-    const float v0 = t4[i0];
     const float v1 = v0 + 1.0f;
     y[i0] = v1;
   }
@@ -128,7 +119,6 @@ int bf16_run(const bf16_ctx *ctx, const uint16_t *x, const int64_t *n, float *y,
 
 done:
   free(t3);
-  free(t4);
   return rc;
 }
 

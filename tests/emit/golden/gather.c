@@ -70,6 +70,9 @@ int gather_run(const gather_ctx *ctx, int64_t N, int64_t M, const float *x, cons
   }
 
   /* gather.lua:6: sum */
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) if((double)M * 3.0 + 1.0 >= 524288.0)
+#endif
   for (int64_t i0 = 0; i0 < 1; i0++) {
     float v0 = 0.0f;
     for (int64_t r0 = 0; r0 < M; r0++) {

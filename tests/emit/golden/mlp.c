@@ -90,7 +90,6 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   float *t3 = NULL;
   float *t4 = NULL;
   float *t5 = NULL;
-  float *t6 = NULL;
   float *t7 = NULL;
   float *t8 = NULL;
   if (!ctx) return TC_EINVAL;
@@ -112,9 +111,6 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   if ((uint64_t)B > SIZE_MAX / sizeof *t5) { rc = TC_ENOMEM; goto done; }
   t5 = (float *)malloc(B > 0 ? (size_t)B * sizeof *t5 : 1);
   if (!t5) { rc = TC_ENOMEM; goto done; }
-  if ((uint64_t)e1 > SIZE_MAX / sizeof *t6) { rc = TC_ENOMEM; goto done; }
-  t6 = (float *)malloc(e1 > 0 ? (size_t)e1 * sizeof *t6 : 1);
-  if (!t6) { rc = TC_ENOMEM; goto done; }
   if ((uint64_t)e1 > SIZE_MAX / sizeof *t7) { rc = TC_ENOMEM; goto done; }
   t7 = (float *)malloc(e1 > 0 ? (size_t)e1 * sizeof *t7 : 1);
   if (!t7) { rc = TC_ENOMEM; goto done; }
@@ -123,6 +119,9 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   if (!t8) { rc = TC_ENOMEM; goto done; }
 
   /* mlp.lua:5: linear */
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) if((double)B * 96.0 >= 524288.0)
+#endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     for (int64_t i1 = 0; i1 < 3; i1++) {
       float v0 = 0.0f;
@@ -139,6 +138,9 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   }
 
   /* mlp.lua:5: relu */
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) if((double)B * 12.0 >= 524288.0)
+#endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     for (int64_t i1 = 0; i1 < 3; i1++) {
       const float v0 = t3[i0 * 3 + i1];
@@ -148,6 +150,9 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   }
 
   /* mlp.lua:5: max */
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) if((double)B * 10.0 >= 524288.0)
+#endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     for (int64_t i1 = 0; i1 < 1; i1++) {
       float v0 = (-tc_inff());
@@ -159,26 +164,24 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
     }
   }
 
-  /* mlp.lua:5: sub */
+  /* mlp.lua:5: sub + exp */
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) if((double)B * 24.0 >= 524288.0)
+#endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     for (int64_t i1 = 0; i1 < 3; i1++) {
       const float v0 = t4[i0 * 3 + i1];
       const float v1 = t5[i0];
       const float v2 = v0 - v1;
-      t6[i0 * 3 + i1] = v2;
-    }
-  }
-
-  /* mlp.lua:5: exp */
-  for (int64_t i0 = 0; i0 < B; i0++) {
-    for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v0 = t6[i0 * 3 + i1];
-      const float v1 = expf(v0);
-      t7[i0 * 3 + i1] = v1;
+      const float v3 = expf(v2);
+      t7[i0 * 3 + i1] = v3;
     }
   }
 
   /* mlp.lua:5: sum */
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) if((double)B * 10.0 >= 524288.0)
+#endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     for (int64_t i1 = 0; i1 < 1; i1++) {
       float v0 = 0.0f;
@@ -191,6 +194,9 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   }
 
   /* mlp.lua:5: div */
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) if((double)B * 21.0 >= 524288.0)
+#endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     for (int64_t i1 = 0; i1 < 3; i1++) {
       const float v0 = t7[i0 * 3 + i1];
@@ -204,7 +210,6 @@ done:
   free(t3);
   free(t4);
   free(t5);
-  free(t6);
   free(t7);
   free(t8);
   return rc;

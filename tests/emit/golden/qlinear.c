@@ -97,6 +97,9 @@ int qlinear_run(const qlinear_ctx *ctx, int64_t B, const uint8_t *qx, uint8_t *q
   if (e1 > 0 && !q) return TC_EINVAL;
 
   /* qlinear.lua:6: quantized */
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) if((double)B * 1204.0 >= 524288.0)
+#endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     for (int64_t i1 = 0; i1 < 4; i1++) {
       int32_t v0 = 0;

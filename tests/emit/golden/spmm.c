@@ -87,6 +87,9 @@ int spmm_run(const spmm_ctx *ctx, int64_t N, int64_t M, const int32_t *A_rowptr,
     if ((uint64_t)A_col[n0] >= (uint64_t)M) return TC_EINDEX;
 
   /* spmm.lua:4: spmm */
+#ifdef _OPENMP
+  #pragma omp parallel for schedule(static) if((double)N * 124.0 >= 524288.0)
+#endif
   for (int64_t i0 = 0; i0 < N; i0++) {
     for (int64_t i1 = 0; i1 < 4; i1++) {
       const int32_t v0 = A_rowptr[(i0 + 1)];
