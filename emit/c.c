@@ -61,12 +61,36 @@ static int reserved(const char *u, const char *P) {
       "tanh", "erf", "floor", "ceil", "nearbyint", "trunc", "pow", "fmod", "fabsf",
       "expf", "exp2f", "logf", "log2f", "log1pf", "expm1f", "sqrtf", "sinf", "cosf",
       "tanhf", "erff", "floorf", "ceilf", "nearbyintf", "truncf", "powf", "fmodf",
-      "tc_arg_info", "tc_kernel_info", "done"};
+      "copysign", "copysignf", "tc_arg_info", "tc_kernel_info", "done",
+      /* the macros of <math.h>, <stdlib.h>, <string.h> and <stdint.h> (and
+         a few common extensions): the generated code includes these headers,
+         so a parameter called NAN would be replaced by the preprocessor.
+         (INT*, UINT*, SIZE_* are reserved below as prefixes.) */
+      "NAN", "INFINITY", "HUGE_VAL", "HUGE_VALF", "HUGE_VALL", "FP_NAN",
+      "FP_INFINITE", "FP_ZERO", "FP_NORMAL", "FP_SUBNORMAL", "FP_FAST_FMA",
+      "FP_FAST_FMAF", "FP_FAST_FMAL", "FP_ILOGB0", "FP_ILOGBNAN",
+      "math_errhandling", "MATH_ERRNO", "MATH_ERREXCEPT", "fpclassify",
+      "isfinite", "isinf", "isnan", "isnormal", "signbit", "isgreater",
+      "isgreaterequal", "isless", "islessequal", "islessgreater", "isunordered",
+      "M_E", "M_LOG2E", "M_LOG10E", "M_LN2", "M_LN10", "M_PI", "M_PI_2",
+      "M_PI_4", "M_1_PI", "M_2_PI", "M_2_SQRTPI", "M_SQRT2", "M_SQRT1_2",
+      "M_El", "M_LOG2El", "M_LOG10El", "M_LN2l", "M_LN10l", "M_PIl", "M_PI_2l",
+      "M_PI_4l", "M_1_PIl", "M_2_PIl", "M_2_SQRTPIl", "M_SQRT2l", "M_SQRT1_2l",
+      "MAXFLOAT", "HUGE", "DOMAIN", "SING", "OVERFLOW", "UNDERFLOW", "TLOSS",
+      "PLOSS", "X_TLOSS", "FP_INT_UPWARD", "FP_INT_DOWNWARD",
+      "FP_INT_TOWARDZERO", "FP_INT_TONEARESTFROMZERO", "FP_INT_TONEAREST",
+      "EXIT_SUCCESS", "EXIT_FAILURE", "RAND_MAX", "MB_CUR_MAX", "WEXITSTATUS",
+      "WTERMSIG", "WSTOPSIG", "WIFEXITED", "WIFSIGNALED", "WIFSTOPPED",
+      "WNOHANG", "WUNTRACED", "WCOREDUMP", "WIFCONTINUED", "alloca",
+      "errno", "assert", "offsetof", "PTRDIFF_MIN", "PTRDIFF_MAX",
+      "SIG_ATOMIC_MIN", "SIG_ATOMIC_MAX", "WCHAR_MIN", "WCHAR_MAX", "WINT_MIN",
+      "WINT_MAX", "bool", "true", "false", "strdupa", "strndupa"};
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
     if (!strcmp(u, words[i])) return 1;
   size_t n = strlen(P);
-  return !strncmp(u, "TC_", 3) || !strncmp(u, "INT", 3) || !strncmp(u, "UINT", 4) ||
-         !strncmp(u, "SIZE_", 5) || !strncmp(u, "__", 2) ||
+  return !strncmp(u, "TC_", 3) || !strncmp(u, "tc_", 3) || !strncmp(u, "INT", 3) ||
+         !strncmp(u, "UINT", 4) || !strncmp(u, "__", 2) || !strncmp(u, "FP_", 3) ||
+         !strncmp(u, "SIZE_", 5) ||
          (!strncmp(u, P, n) && u[n] == '_');
 }
 
@@ -569,7 +593,9 @@ static tc_abi_part *abi_parts(const tc_kernel *k, int *n) {
 }
 
 /* P_info: one tc_arg_info per array of the ABI (a csr argument's parts
-   each get one). */
+   each get one).  The static tables are named tc_P_...: under P_... they
+   could collide with another kernel's exported functions (kernels x and
+   x_kernel: x's table x_kernel_info and x_kernel's function of that name). */
 static void emit_info(kemit *kx, tc_buf *b) {
   const tc_kernel *k = kx->k;
   const char *P = kx->P;
@@ -578,42 +604,42 @@ static void emit_info(kemit *kx, tc_buf *b) {
   for (int j = 0; j < np; j++) {
     const tc_abi_part *a = &parts[j];
     if (a->rows) {
-      tc_buf_printf(b, "static const int64_t %s_csr_%d[] = {", P, j);
+      tc_buf_printf(b, "static const int64_t tc_%s_csr_%d[] = {", P, j);
       info_extent(b, a->rows);
       tc_buf_puts(b, ", ");
       info_extent(b, a->cols);
       tc_buf_puts(b, "};\n");
     }
     if (a->rank == 0 || !a->shape) continue;
-    tc_buf_printf(b, "static const int64_t %s_shape_%d[] = {", P, j);
+    tc_buf_printf(b, "static const int64_t tc_%s_shape_%d[] = {", P, j);
     for (int d = 0; d < a->rank; d++) {
       if (d) tc_buf_puts(b, ", ");
       info_extent(b, a->shape[d]);
     }
     tc_buf_puts(b, "};\n");
   }
-  tc_buf_printf(b, "static const tc_arg_info %s_args[] = {\n", P);
+  tc_buf_printf(b, "static const tc_arg_info tc_%s_args[] = {\n", P);
   for (int j = 0; j < np; j++) {
     const tc_abi_part *a = &parts[j];
     tc_buf_printf(b, "    {\"%s\", %s, %s, %s, %d, ", a->name, abi_role(a->role),
                   abi_dtype(a->dtype), abi_format(a->format), a->rank);
-    if (a->rows) tc_buf_printf(b, "%s_csr_%d, ", P, j);
+    if (a->rows) tc_buf_printf(b, "tc_%s_csr_%d, ", P, j);
     else tc_buf_puts(b, "NULL, ");
-    if (a->rank && a->shape) tc_buf_printf(b, "%s_shape_%d},\n", P, j);
+    if (a->rank && a->shape) tc_buf_printf(b, "tc_%s_shape_%d},\n", P, j);
     else tc_buf_puts(b, "NULL},\n");
   }
   tc_buf_puts(b, "};\n");
   free(parts);
   if (k->dims.len) {
-    tc_buf_printf(b, "static const char *const %s_dim_names[] = {", P);
+    tc_buf_printf(b, "static const char *const tc_%s_dim_names[] = {", P);
     for (int d = 0; d < k->dims.len; d++)
       tc_buf_printf(b, "%s\"%s\"", d ? ", " : "", k->dims.data[d].name);
     tc_buf_puts(b, "};\n");
   }
-  tc_buf_printf(b, "static const tc_kernel_info %s_kernel_info = {\"%s\", %d, %s%s, %d, %s_args};\n\n",
-                P, P, k->dims.len, k->dims.len ? P : "NULL", k->dims.len ? "_dim_names" : "",
-                np, P);
-  tc_buf_printf(b, "const tc_kernel_info *%s_info(void) { return &%s_kernel_info; }\n", P, P);
+  tc_buf_printf(b, "static const tc_kernel_info tc_%s_info_table = {\"%s\", %d, %s%s%s, %d, tc_%s_args};\n\n",
+                P, P, k->dims.len, k->dims.len ? "tc_" : "", k->dims.len ? P : "NULL",
+                k->dims.len ? "_dim_names" : "", np, P);
+  tc_buf_printf(b, "const tc_kernel_info *%s_info(void) { return &tc_%s_info_table; }\n", P, P);
 }
 
 /* P_shape: each argument's extents evaluated from dims[]. */

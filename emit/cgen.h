@@ -28,7 +28,11 @@ typedef enum tcE_helper {
   TCE_H_FLOORDIV_I64, /* floor division, b != 0, INT64_MIN // -1 wraps */
   TCE_H_MOD_I64,      /* floor modulo, b != 0 */
   TCE_H_IPOW_I64,     /* integer power, wrapping */
-  TCE_H_FMOD_FLOORF,  /* float floor modulo */
+  TCE_H_DIVMODF,      /* float tc_divmodf(a, b, *mod): NumPy's npy_divmod */
+  TCE_H_DIVMOD,       /* the same in double */
+  TCE_H_FLOORDIVF,    /* float floor division (via tc_divmodf) */
+  TCE_H_FLOORDIV,     /* double floor division */
+  TCE_H_FMOD_FLOORF,  /* float floor modulo (via tc_divmodf) */
   TCE_H_FMOD_FLOOR,   /* double floor modulo */
   TCE_H_EXT_ADD,      /* int tc_ext_add(a, b, *r): 1 on int64 overflow */
   TCE_H_EXT_SUB,

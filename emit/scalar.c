@@ -37,8 +37,18 @@ void tcE_use_helper(tcE_cg *g, tcE_helper h) {
   case TCE_H_BF16_ROUND:
     g->helpers[TCE_H_BF16_LOAD] = g->helpers[TCE_H_BF16_STORE] = 1;
     break;
-  case TCE_H_FMOD_FLOORF: tcE_use_libm(g, "fmodf"); break;
-  case TCE_H_FMOD_FLOOR: tcE_use_libm(g, "fmod"); break;
+  case TCE_H_DIVMODF:
+    tcE_use_libm(g, "fmodf");
+    tcE_use_libm(g, "floorf");
+    tcE_use_libm(g, "copysignf");
+    break;
+  case TCE_H_DIVMOD:
+    tcE_use_libm(g, "fmod");
+    tcE_use_libm(g, "floor");
+    tcE_use_libm(g, "copysign");
+    break;
+  case TCE_H_FLOORDIVF: case TCE_H_FMOD_FLOORF: tcE_use_helper(g, TCE_H_DIVMODF); break;
+  case TCE_H_FLOORDIV: case TCE_H_FMOD_FLOOR: tcE_use_helper(g, TCE_H_DIVMOD); break;
   default: break;
   }
 }
@@ -133,13 +143,15 @@ static const ftmpl float_ops[] = {
      "0.5# * $0 * (1.0# + tanh@(0.79788456080286536# * ($0 + 0.044715# * $0 * $0 * $0)))",
      "tanh"},
     {TC_OP_SOFTPLUS, "$0 > 20.0# ? $0 : log1p@(exp@($0))", "log1p exp"},
-    {TC_OP_HARDSWISH, "$0 <= -3.0# ? 0.0# : ($0 >= 3.0# ? $0 : $0 * ($0 + 3.0#) / 6.0#)", ""},
+    /* the formula itself, as the reference: hardswish(-inf) is -inf * 0,
+       NaN (relu6 of NaN stays NaN: both comparisons are false) */
+    {TC_OP_HARDSWISH,
+     "$0 * ($0 + 3.0# < 0.0# ? 0.0# : ($0 + 3.0# > 6.0# ? 6.0# : $0 + 3.0#)) / 6.0#", ""},
     {TC_OP_LEAKY_RELU, "$0 > 0.0# ? $0 : $0 * $s", ""},
     {TC_OP_ADD, "$0 + $1", ""},
     {TC_OP_SUB, "$0 - $1", ""},
     {TC_OP_MUL, "$0 * $1", ""},
     {TC_OP_DIV, "$0 / $1", ""},
-    {TC_OP_FLOORDIV, "floor@($0 / $1)", "floor"},
     {TC_OP_MAXIMUM, "$0 > $1 || $0 != $0 ? $0 : $1", ""},
     {TC_OP_MINIMUM, "$0 < $1 || $0 != $0 ? $0 : $1", ""},
     {TC_OP_POW, "pow@($0, $1)", "pow"},
@@ -177,7 +189,7 @@ static void expand_tmpl(tcE_cg *g, tc_buf *out, const ftmpl *t, tc_dtype dt,
         "log2", "log2f", "log1p", "log1pf", "expm1", "expm1f", "sqrt", "sqrtf",
         "sin", "sinf", "cos", "cosf", "tanh", "tanhf", "erf", "erff",
         "floor", "floorf", "ceil", "ceilf", "nearbyint", "nearbyintf",
-        "trunc", "truncf", "pow", "powf", "fmod", "fmodf"};
+        "trunc", "truncf", "pow", "powf", "fmod", "fmodf", "copysign", "copysignf"};
     const char *interned = NULL;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
       if (!strcmp(known[i], name)) interned = known[i];
@@ -306,9 +318,16 @@ void tcE_scalar_op(tcE_cg *g, tc_buf *out, tc_op op, tc_dtype t, tc_dtype at,
     return;
   }
   if (tc_dtype_is_float(t)) {
+    /* floor division and modulo: NumPy's npy_divmod, as rt/ref computes
+       them (not floor(a / b), which rounds the quotient first) */
     if (op == TC_OP_MOD) {
       tcE_use_helper(g, is_f64(t) ? TCE_H_FMOD_FLOOR : TCE_H_FMOD_FLOORF);
       tc_buf_printf(out, "%s(%s, %s)", is_f64(t) ? "tc_fmod_floor" : "tc_fmod_floorf", a[0], a[1]);
+      return;
+    }
+    if (op == TC_OP_FLOORDIV) {
+      tcE_use_helper(g, is_f64(t) ? TCE_H_FLOORDIV : TCE_H_FLOORDIVF);
+      tc_buf_printf(out, "%s(%s, %s)", is_f64(t) ? "tc_floordiv" : "tc_floordivf", a[0], a[1]);
       return;
     }
     for (size_t i = 0; i < sizeof float_ops / sizeof float_ops[0]; i++)
@@ -501,18 +520,80 @@ static const char *const helper_text[TCE_H_COUNT] = {
         "  }\n"
         "  return (int64_t)r;\n"
         "}\n",
+    [TCE_H_DIVMODF] =
+        "/* NumPy's npy_divmod, as rt/ref computes it: the floor quotient and\n"
+        "   the remainder with the sign of b (Python's // and %); b == 0 gives\n"
+        "   a / b and NaN. */\n"
+        "static float tc_divmodf(float a, float b, float *modulus) {\n"
+        "  float mod = fmodf(a, b), div, floordiv;\n"
+        "  if (b == 0.0f) {\n"
+        "    *modulus = mod;\n"
+        "    return a / b;\n"
+        "  }\n"
+        "  div = (a - mod) / b;\n"
+        "  if (mod != 0.0f) {\n"
+        "    if ((b < 0.0f) != (mod < 0.0f)) {\n"
+        "      mod += b;\n"
+        "      div -= 1.0f;\n"
+        "    }\n"
+        "  } else {\n"
+        "    mod = copysignf(0.0f, b);\n"
+        "  }\n"
+        "  if (div != 0.0f) {\n"
+        "    floordiv = floorf(div);\n"
+        "    if (div - floordiv > 0.5f) floordiv += 1.0f;\n"
+        "  } else {\n"
+        "    floordiv = copysignf(0.0f, a / b);\n"
+        "  }\n"
+        "  *modulus = mod;\n"
+        "  return floordiv;\n"
+        "}\n",
+    [TCE_H_DIVMOD] =
+        "static double tc_divmod(double a, double b, double *modulus) {\n"
+        "  double mod = fmod(a, b), div, floordiv;\n"
+        "  if (b == 0.0) {\n"
+        "    *modulus = mod;\n"
+        "    return a / b;\n"
+        "  }\n"
+        "  div = (a - mod) / b;\n"
+        "  if (mod != 0.0) {\n"
+        "    if ((b < 0.0) != (mod < 0.0)) {\n"
+        "      mod += b;\n"
+        "      div -= 1.0;\n"
+        "    }\n"
+        "  } else {\n"
+        "    mod = copysign(0.0, b);\n"
+        "  }\n"
+        "  if (div != 0.0) {\n"
+        "    floordiv = floor(div);\n"
+        "    if (div - floordiv > 0.5) floordiv += 1.0;\n"
+        "  } else {\n"
+        "    floordiv = copysign(0.0, a / b);\n"
+        "  }\n"
+        "  *modulus = mod;\n"
+        "  return floordiv;\n"
+        "}\n",
+    [TCE_H_FLOORDIVF] =
+        "static float tc_floordivf(float a, float b) {\n"
+        "  float m;\n"
+        "  return tc_divmodf(a, b, &m);\n"
+        "}\n",
+    [TCE_H_FLOORDIV] =
+        "static double tc_floordiv(double a, double b) {\n"
+        "  double m;\n"
+        "  return tc_divmod(a, b, &m);\n"
+        "}\n",
     [TCE_H_FMOD_FLOORF] =
-        "/* Floor modulo: the result has the sign of b, as Python's %. */\n"
         "static float tc_fmod_floorf(float a, float b) {\n"
-        "  float r = fmodf(a, b);\n"
-        "  if (r != 0.0f && (r < 0.0f) != (b < 0.0f)) r += b;\n"
-        "  return r;\n"
+        "  float m;\n"
+        "  tc_divmodf(a, b, &m);\n"
+        "  return m;\n"
         "}\n",
     [TCE_H_FMOD_FLOOR] =
         "static double tc_fmod_floor(double a, double b) {\n"
-        "  double r = fmod(a, b);\n"
-        "  if (r != 0.0 && (r < 0.0) != (b < 0.0)) r += b;\n"
-        "  return r;\n"
+        "  double m;\n"
+        "  tc_divmod(a, b, &m);\n"
+        "  return m;\n"
         "}\n",
     [TCE_H_EXT_ADD] =
         "/* Extent arithmetic: 1 when the result overflows int64. */\n"
@@ -556,7 +637,7 @@ void tcE_scalar_prelude(tcE_cg *g, tc_buf *out) {
       int fl = f[n - 1] == 'f' && strcmp(f, "erf") != 0;
       const char *t = fl ? "float" : "double";
       if (!strcmp(f, "pow") || !strcmp(f, "powf") || !strcmp(f, "fmod") ||
-          !strcmp(f, "fmodf"))
+          !strcmp(f, "fmodf") || !strcmp(f, "copysign") || !strcmp(f, "copysignf"))
         tc_buf_printf(out, "%s %s(%s, %s);\n", t, f, t, t);
       else
         tc_buf_printf(out, "%s %s(%s);\n", t, f, t);

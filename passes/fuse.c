@@ -35,6 +35,7 @@
 #include "passes.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,27 +118,6 @@ static int count_loads(const tc_sexpr *e, int b, const tc_sexpr **first) {
   }
   for (int i = 0; i < e->nargs; i++) n += count_loads(e->args[i], b, first);
   return n;
-}
-
-/* 1 when e reads buffer b, directly or through an alias. */
-static int reads_buf(const tc_loop_prog *p, const tc_sexpr *e, int b) {
-  if (e->op == TC_OP_LOAD && base_buf(p, e->ref) == b) return 1;
-  for (int i = 0; i < e->nargs; i++)
-    if (reads_buf(p, e->args[i], b)) return 1;
-  return 0;
-}
-
-static int stage_reads(const tc_loop_prog *p, const tc_stage *s, int b) {
-  if (reads_buf(p, s->body, b)) return 1;
-  if (s->kind == TC_STAGE_ACCUM)
-    for (int d = 0; d < p->bufs.data[s->out].rank; d++)
-      if (reads_buf(p, s->idx[d], b)) return 1;
-  return 0;
-}
-
-/* 1 when stage `w` writes a buffer that e reads. */
-static int writes_read_buf(const tc_loop_prog *p, const tc_stage *w, const tc_sexpr *e) {
-  return reads_buf(p, e, w->out);
 }
 
 /* ---- where the load of T sits ------------------------------------------ */
@@ -223,7 +203,49 @@ typedef struct pair {
   const tc_sexpr *from, *to;
 } pair;
 
-typedef TC_VEC(pair) pair_vec;
+/* A memo from node to rewritten node: an open-addressing hash table on
+   the node's address (a linear search made each rewrite quadratic in the
+   size of the body). */
+typedef struct pair_vec {
+  pair *data; /* cap slots, from == NULL when free */
+  int len, cap;
+} pair_vec;
+
+static size_t ptr_hash(const void *p) {
+  uintptr_t x = (uintptr_t)p;
+  x ^= x >> 17;
+  x *= (uintptr_t)0x9E3779B97F4A7C15ull;
+  return (size_t)(x ^ (x >> 29));
+}
+
+static const tc_sexpr *memo_get(const pair_vec *m, const tc_sexpr *e) {
+  if (!m->cap) return NULL;
+  for (size_t i = ptr_hash(e) & (size_t)(m->cap - 1);; i = (i + 1) & (size_t)(m->cap - 1)) {
+    if (!m->data[i].from) return NULL;
+    if (m->data[i].from == e) return m->data[i].to;
+  }
+}
+
+static void memo_set(pair_vec *m, pair pr) {
+  if (2 * (m->len + 1) > m->cap) {
+    pair_vec n = {tc_xcalloc(m->cap ? 2 * (size_t)m->cap : 64, sizeof(pair)), 0,
+                  m->cap ? 2 * m->cap : 64};
+    for (int i = 0; i < m->cap; i++)
+      if (m->data[i].from) memo_set(&n, m->data[i]);
+    free(m->data);
+    *m = n;
+  }
+  size_t i = ptr_hash(pr.from) & (size_t)(m->cap - 1);
+  while (m->data[i].from && m->data[i].from != pr.from) i = (i + 1) & (size_t)(m->cap - 1);
+  if (!m->data[i].from) m->len++;
+  m->data[i] = pr;
+}
+
+static void memo_free(pair_vec *m) {
+  free(m->data);
+  m->data = NULL;
+  m->len = m->cap = 0;
+}
 
 typedef struct rewriter {
   tc_loop_prog *p;
@@ -238,8 +260,8 @@ static const tc_sexpr *instantiate(rewriter *rw, const tc_sexpr *e, const tc_sex
                                    pair_vec *memo) {
   if (e->op == TC_OP_IVAR) return idx[e->var];
   if (e->nargs == 0) return e;
-  for (int i = 0; i < memo->len; i++)
-    if (memo->data[i].from == e) return memo->data[i].to;
+  const tc_sexpr *hit = memo_get(memo, e);
+  if (hit) return hit;
   const tc_sexpr *a[64];
   const tc_sexpr **args = e->nargs <= 64 ? a : tc_xmalloc((size_t)e->nargs * sizeof *args);
   int same = 1;
@@ -250,15 +272,15 @@ static const tc_sexpr *instantiate(rewriter *rw, const tc_sexpr *e, const tc_sex
   const tc_sexpr *r = same ? e : tc_loop_sx_copy(rw->p, e, args);
   if (args != a) free(args);
   pair pr = {e, r};
-  TC_VEC_PUSH(*memo, pr);
+  memo_set(memo, pr);
   return r;
 }
 
 /* e with the load of rw->buf replaced by the producer's body, and buffer
    ids renumbered by rw->bufmap. */
 static const tc_sexpr *rewrite(rewriter *rw, const tc_sexpr *e) {
-  for (int i = 0; i < rw->memo.len; i++)
-    if (rw->memo.data[i].from == e) return rw->memo.data[i].to;
+  const tc_sexpr *hit = memo_get(&rw->memo, e);
+  if (hit) return hit;
   const tc_sexpr *a[64];
   const tc_sexpr **args = e->nargs <= 64 ? a : tc_xmalloc((size_t)e->nargs * sizeof *args);
   int same = 1;
@@ -270,7 +292,7 @@ static const tc_sexpr *rewrite(rewriter *rw, const tc_sexpr *e) {
   if (e->op == TC_OP_LOAD && e->ref == rw->buf) {
     pair_vec memo = {0};
     r = instantiate(rw, rw->body, args, &memo);
-    TC_VEC_FREE(memo);
+    memo_free(&memo);
   } else if (e->op == TC_OP_LOAD && rw->bufmap && rw->bufmap[e->ref] != e->ref) {
     tc_sexpr *c = (tc_sexpr *)tc_loop_sx_copy(rw->p, e, args);
     c->ref = rw->bufmap[e->ref];
@@ -280,7 +302,7 @@ static const tc_sexpr *rewrite(rewriter *rw, const tc_sexpr *e) {
   }
   if (args != a) free(args);
   pair pr = {e, r};
-  TC_VEC_PUSH(rw->memo, pr);
+  memo_set(&rw->memo, pr);
   return r;
 }
 
@@ -299,46 +321,136 @@ static const char *fused_what(tc_loop_prog *p, const tc_stage *ps, const tc_stag
   return s;
 }
 
+/* The largest body (counted as a tree) a stage may get by inlining.
+   Without a bound a chain of N elementwise ops becomes one body of O(N)
+   nodes: the pass's rewriting is then quadratic in time and memory, its
+   recursion (and the emitter's, and the C compiler's) as deep as the
+   chain, and the C expression one that gcc takes minutes over.  With it
+   a long chain splits into stages of at most this many nodes, each one
+   temporary apart: the memory traffic saved by fusing further is
+   negligible by then. */
+enum { FUSE_MAX_NODES = 256 };
+
+/* The number of nodes of e as a tree, or cap + 1 when more: the work and
+   the depth of the recursion are at most cap + 1. */
+static int size_capped(const tc_sexpr *e, int cap) {
+  int n = 1;
+  for (int i = 0; i < e->nargs && n <= cap; i++) n += size_capped(e->args[i], cap - n);
+  return n > cap ? cap + 1 : n;
+}
+
+/* The loads of buffer b in e, counted as a tree (e within the budget). */
+static int tree_loads(const tc_sexpr *e, int b) {
+  int n = e->op == TC_OP_LOAD && e->ref == b;
+  for (int i = 0; i < e->nargs; i++) n += tree_loads(e->args[i], b);
+  return n;
+}
+
+/* What the pass keeps up to date instead of rescanning the program: per
+   buffer, the number of live stages reading it (through aliases: the
+   base buffer) and the sum of their indices (the reader itself when there
+   is one), and the number of live stages writing it. */
+typedef struct fstate {
+  tc_loop_prog *p;
+  char *dead;       /* per stage: inlined (removed at the end) */
+  char *aliased;    /* per buffer: an ALIAS buffer sees it */
+  int *nread, *nwrite;
+  long long *rsum;
+  int *mark;        /* per buffer: the stamp of the last collect */
+  int stamp;
+} fstate;
+
+typedef TC_VEC(int) int_vec;
+
+/* The distinct base buffers stage s reads (explicit stack: bodies from
+   the front end may be deep). */
+static void collect_reads(fstate *f, const tc_stage *st, int_vec *out) {
+  tc_loop_prog *p = f->p;
+  out->len = 0;
+  f->stamp++;
+  TC_VEC(const tc_sexpr *) stk = {0};
+  TC_VEC_PUSH(stk, st->body);
+  if (st->kind == TC_STAGE_ACCUM)
+    for (int d = 0; d < p->bufs.data[st->out].rank; d++) TC_VEC_PUSH(stk, st->idx[d]);
+  while (stk.len > 0) {
+    const tc_sexpr *e = stk.data[--stk.len];
+    if (e->op == TC_OP_LOAD) {
+      int b = base_buf(p, e->ref);
+      if (f->mark[b] != f->stamp) {
+        f->mark[b] = f->stamp;
+        TC_VEC_PUSH(*out, b);
+      }
+    }
+    for (int i = 0; i < e->nargs; i++) TC_VEC_PUSH(stk, e->args[i]);
+  }
+  TC_VEC_FREE(stk);
+}
+
+static void count_reads(fstate *f, int s, int sign, int_vec *tmp) {
+  collect_reads(f, &f->p->stages.data[s], tmp);
+  for (int i = 0; i < tmp->len; i++) {
+    f->nread[tmp->data[i]] += sign;
+    f->rsum[tmp->data[i]] += sign * (long long)s;
+  }
+}
+
 /* Inlines stage sp into its consumer when the rules above allow it;
    returns 1 when it did. */
-static int try_inline(tc_loop_prog *p, int sp) {
+static int try_inline(fstate *f, int sp) {
+  tc_loop_prog *p = f->p;
   const tc_stage *ps = &p->stages.data[sp];
   int t = ps->out;
   const tc_lbuf *tb = &p->bufs.data[t];
   if (ps->kind != TC_STAGE_MAP || ps->checked || tb->kind != TC_LBUF_TEMP ||
-      tb->dtype == TC_DT_BF16 || !cannot_fail(ps->body))
-    return 0;
-  for (int b = 0; b < p->bufs.len; b++)
-    if (p->bufs.data[b].kind == TC_LBUF_ALIAS && p->bufs.data[b].alias == t) return 0;
-  int sc = -1;
-  for (int s = 0; s < p->stages.len; s++) {
-    if (s == sp) continue;
-    if (p->stages.data[s].out == t) return 0;
-    if (!stage_reads(p, &p->stages.data[s], t)) continue;
-    if (sc >= 0) return 0; /* several readers: T stays */
-    sc = s;
-  }
-  if (sc < sp) return 0; /* unread (or read before written: not ours) */
+      tb->dtype == TC_DT_BF16 || f->aliased[t] || f->nwrite[t] != 1 || f->nread[t] != 1)
+    return 0; /* several readers (or none): T stays */
+  int ps_size = size_capped(ps->body, FUSE_MAX_NODES);
+  if (ps_size > FUSE_MAX_NODES || !cannot_fail(ps->body)) return 0;
+  int sc = (int)f->rsum[t];
+  if (sc <= sp) return 0; /* its own reader, or read before written: not ours */
   tc_stage *cs = &p->stages.data[sc];
   if (cs->kind != TC_STAGE_MAP || cs->checked) return 0;
-  for (int s = sp + 1; s < sc; s++)
-    if (writes_read_buf(p, &p->stages.data[s], ps->body)) return 0;
+  /* the node budget of the consumer's resulting body: each occurrence of
+     the load (t[i] * t[i] has two, as a tree) becomes the producer's body */
+  int cs_size = size_capped(cs->body, FUSE_MAX_NODES);
+  if (cs_size > FUSE_MAX_NODES ||
+      cs_size + tree_loads(cs->body, t) * (ps_size - 1) > FUSE_MAX_NODES)
+    return 0;
+  int_vec rp = {0};
+  collect_reads(f, ps, &rp);
+  for (int s = sp + 1; s < sc; s++) {
+    if (f->dead[s]) continue;
+    for (int i = 0; i < rp.len; i++)
+      if (p->stages.data[s].out == rp.data[i]) {
+        TC_VEC_FREE(rp);
+        return 0;
+      }
+  }
   const tc_sexpr *first = NULL;
-  if (count_loads(cs->body, t, &first) != 1) return 0;
+  if (count_loads(cs->body, t, &first) != 1) {
+    TC_VEC_FREE(rp);
+    return 0;
+  }
   rstack rs = {.n = 0};
   site st = {0};
   find_site(p, cs, cs->body, t, &rs, &st);
   assert(st.found);
   int cheap = cheap_size(ps->body);
-  if (!st.exact && (st.in_reduce || cheap < 0 || cheap > CHEAP_MAX_NODES)) return 0;
+  if (!st.exact && (st.in_reduce || cheap < 0 || cheap > CHEAP_MAX_NODES)) {
+    TC_VEC_FREE(rp);
+    return 0;
+  }
 
+  count_reads(f, sp, -1, &rp);
+  count_reads(f, sc, -1, &rp);
   rewriter rw = {.p = p, .buf = t, .body = ps->body};
   cs->body = rewrite(&rw, cs->body);
-  TC_VEC_FREE(rw.memo);
+  memo_free(&rw.memo);
   cs->what = fused_what(p, ps, cs);
-  memmove(&p->stages.data[sp], &p->stages.data[sp + 1],
-          (size_t)(p->stages.len - sp - 1) * sizeof *p->stages.data);
-  p->stages.len--;
+  count_reads(f, sc, +1, &rp);
+  f->nwrite[t]--;
+  f->dead[sp] = 1;
+  TC_VEC_FREE(rp);
   return 1;
 }
 
@@ -372,7 +484,7 @@ static void drop_dead_temps(tc_loop_prog *p) {
       for (int d = 0; d < rank; d++) idx[d] = rewrite(&rw, st->idx[d]);
       st->idx = idx;
     }
-    TC_VEC_FREE(rw.memo);
+    memo_free(&rw.memo);
     for (int b = 0; b < n; b++) {
       if (map[b] < 0) continue;
       tc_lbuf x = p->bufs.data[b];
@@ -387,10 +499,39 @@ static void drop_dead_temps(tc_loop_prog *p) {
 
 int tcP_fuse(tc_loop_prog *p, tc_diag *d) {
   (void)d;
+  int ns = p->stages.len, nb = p->bufs.len;
+  fstate f = {.p = p};
+  f.dead = tc_xcalloc((size_t)ns + 1, 1);
+  f.aliased = tc_xcalloc((size_t)nb + 1, 1);
+  f.nread = tc_xcalloc((size_t)nb + 1, sizeof *f.nread);
+  f.nwrite = tc_xcalloc((size_t)nb + 1, sizeof *f.nwrite);
+  f.rsum = tc_xcalloc((size_t)nb + 1, sizeof *f.rsum);
+  f.mark = tc_xcalloc((size_t)nb + 1, sizeof *f.mark);
+  for (int b = 0; b < nb; b++)
+    if (p->bufs.data[b].kind == TC_LBUF_ALIAS) f.aliased[p->bufs.data[b].alias] = 1;
+  int_vec tmp = {0};
+  for (int s = 0; s < ns; s++) {
+    f.nwrite[p->stages.data[s].out]++;
+    count_reads(&f, s, +1, &tmp);
+  }
+  TC_VEC_FREE(tmp);
+  /* Sweeps in program order: a chain fuses in one (each producer goes into
+     its consumer, which is visited next); repeated until nothing changes. */
   for (int changed = 1; changed;) {
     changed = 0;
-    for (int sp = 0; sp < p->stages.len && !changed; sp++) changed = try_inline(p, sp);
+    for (int sp = 0; sp < ns; sp++)
+      if (!f.dead[sp] && try_inline(&f, sp)) changed = 1;
   }
+  int m = 0;
+  for (int s = 0; s < ns; s++)
+    if (!f.dead[s]) p->stages.data[m++] = p->stages.data[s];
+  p->stages.len = m;
+  free(f.dead);
+  free(f.aliased);
+  free(f.nread);
+  free(f.nwrite);
+  free(f.rsum);
+  free(f.mark);
   drop_dead_temps(p);
   return 0;
 }

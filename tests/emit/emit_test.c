@@ -419,6 +419,52 @@ START_TEST(test_run_semantics) {
 }
 END_TEST
 
+/* Float // and % are NumPy's npy_divmod, as rt/ref computes them (1.0 // 0.1
+   is 9, not floor(1.0 / 0.1) = 10; inf // 0.75 is NaN; a zero remainder has
+   the sign of b), and hardswish is x * relu6(x + 3) / 6 (-inf gives NaN). */
+static const char fdiv_src[] =
+    "local x = input('x', f32, {6})\n"
+    "local w = input('w', f64, {6})\n"
+    "output('y', x // 0.1)\n"
+    "output('m', x % 0.75)\n"
+    "output('h', hardswish(x))\n"
+    "output('y64', w // 0.1)\n"
+    "output('m64', w % 0.75)\n";
+
+START_TEST(test_run_float_floordiv) {
+  static const char main_c[] =
+      "#include \"fdiv.h\"\n"
+      "#include <math.h>\n"
+      "#include <stdio.h>\n"
+      "int main(void) {\n"
+      "  float x[6] = {1.0f, 0.3f, 0, 0, -1.5f, 7.0f}, y[6], m[6], h[6];\n"
+      "  double w[6] = {1.0, 0.3, 0, 0, -1.5, 7.0}, y64[6], m64[6];\n"
+      "  int bad = 0, rc;\n"
+      "  fdiv_ctx *c;\n"
+      "  x[2] = (float)INFINITY; x[3] = -(float)INFINITY; w[2] = INFINITY; w[3] = -INFINITY;\n"
+      "  if (fdiv_create(&c)) return 1;\n"
+      "  rc = fdiv_run(c, x, w, y, m, h, y64, m64);\n"
+      "  if (rc) { printf(\"run: %d\\n\", rc); return 1; }\n"
+      "  if (y[0] != 9.0f) { printf(\"1.0f // 0.1f = %g, want 9\\n\", y[0]); bad = 1; }\n"
+      "  if (y64[0] != 9.0) { printf(\"1.0 // 0.1 = %g, want 9\\n\", y64[0]); bad = 1; }\n"
+      "  if (y[1] != 3.0f) { printf(\"0.3f // 0.1f = %g, want 3\\n\", y[1]); bad = 1; }\n"
+      "  if (y64[1] != 2.0) { printf(\"0.3 // 0.1 = %g, want 2\\n\", y64[1]); bad = 1; }\n"
+      "  if (!isnan(y[2]) || !isnan(y[3]) || !isnan(y64[2]) || !isnan(y64[3])) {\n"
+      "    printf(\"+-inf // 0.1 = %g %g %g %g, want NaN\\n\", y[2], y[3], y64[2], y64[3]); bad = 1; }\n"
+      "  if (!isnan(m[2]) || !isnan(m64[3])) { printf(\"inf %% 0.75 = %g %g, want NaN\\n\", m[2], m64[3]); bad = 1; }\n"
+      "  if (m[4] != 0 || signbit(m[4]) || m64[4] != 0 || signbit(m64[4])) {\n"
+      "    printf(\"-1.5 %% 0.75 = %g %g, want +0\\n\", m[4], m64[4]); bad = 1; }\n"
+      "  if (m[5] != 0.25f || m64[5] != 0.25) { printf(\"7 %% 0.75 = %g %g, want 0.25\\n\", m[5], m64[5]); bad = 1; }\n"
+      "  if (!isnan(h[3])) { printf(\"hardswish(-inf) = %g, want NaN\\n\", h[3]); bad = 1; }\n"
+      "  if (!isinf(h[2]) || h[2] < 0) { printf(\"hardswish(inf) = %g, want inf\\n\", h[2]); bad = 1; }\n"
+      "  if (h[5] != 7.0f || h[4] != -1.5f * 1.5f / 6.0f) { printf(\"hardswish = %g %g\\n\", h[4], h[5]); bad = 1; }\n"
+      "  fdiv_destroy(c);\n"
+      "  return bad;\n"
+      "}\n";
+  build_and_run("fdiv", fdiv_src, main_c);
+}
+END_TEST
+
 /* spmm, scatter and quantize on values worked out by hand, and the
    hostile csr matrices of spec/abi.md, under ASan+UBSan. */
 static const char ops3_src[] =
@@ -683,6 +729,7 @@ int main(void) {
   tcase_set_timeout(tr, 120);
   tcase_add_test(tr, test_run_mlp);
   tcase_add_test(tr, test_run_semantics);
+  tcase_add_test(tr, test_run_float_floordiv);
   tcase_add_test(tr, test_run_ops3);
   tcase_add_test(tr, test_run_where_is_lazy);
   tcase_add_test(tr, test_run_extents_and_checks);

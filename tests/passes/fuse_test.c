@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lang/lang.h"
 #include "passes/passes.h"
@@ -168,6 +169,51 @@ START_TEST(test_fuse_deterministic) {
 }
 END_TEST
 
+/* The nodes of e as a tree, up to cap + 1. */
+static int tree_size(const tc_sexpr *e, int cap) {
+  int n = 1;
+  for (int i = 0; i < e->nargs && n <= cap; i++) n += tree_size(e->args[i], cap - n);
+  return n > cap ? cap + 1 : n;
+}
+
+/* A chain of 60000 elementwise ops: fusion is bounded by a node budget
+   (FUSE_MAX_NODES, 256), so the chain splits into stages of at most that
+   many nodes, in about linear time and memory (it once took minutes and
+   gigabytes, and crashed on the depth of its recursion). */
+START_TEST(test_fuse_long_chain_is_bounded) {
+  const char *src = "local x = input('x', f32, {8})\n"
+                    "local y = x\n"
+                    "for n = 1, 20000 do y = exp(y) * 0.0 + x end\n"
+                    "output('y', y)\n";
+  tc_diag d = {0};
+  tcL_options o = {0};
+  tc_module *m = tcL_load_string(src, "t.lua", &o, &d);
+  ck_assert_msg(m != NULL, "loading failed: %s", d.msg);
+  ck_assert(tcP_decompose(m, &d) == 0);
+  tc_loop_prog *p = tcP_lower(m, m->kernels.data[0], &d);
+  ck_assert_msg(p != NULL, "lowering failed: %s", d.msg);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  ck_assert(tcP_fuse(p, &d) == 0);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  ck_assert_msg(tc_loop_verify(p, &d) == 0, "the fused chain does not verify: %s", d.msg);
+  int biggest = 0;
+  for (int s = 0; s < p->stages.len; s++) {
+    int n = tree_size(p->stages.data[s].body, 256);
+    if (n > biggest) biggest = n;
+  }
+  ck_assert_msg(biggest <= 256, "a fused stage has more than 256 nodes");
+  /* 100000 nodes in stages of at most 256: more than 390 of them; and
+     fusion did happen (not one stage per op) */
+  ck_assert_msg(p->stages.len > 390 && p->stages.len < 2000,
+                "the chain fused into %d stages", p->stages.len);
+  ck_assert_msg(secs < 10, "fusing the chain took %.1f s", secs);
+  tc_loop_free(p);
+  tc_module_free(m);
+}
+END_TEST
+
 void add_fuse_tests(Suite *s) {
   TCase *tc = tcase_create("fuse");
   tcase_add_test(tc, test_fuse_chain);
@@ -180,4 +226,8 @@ void add_fuse_tests(Suite *s) {
   tcase_add_test(tc, test_fuse_refuses_checked_and_failing);
   tcase_add_test(tc, test_fuse_deterministic);
   suite_add_tcase(s, tc);
+  TCase *tl = tcase_create("fuse_long");
+  tcase_set_timeout(tl, 60);
+  tcase_add_test(tl, test_fuse_long_chain_is_bounded);
+  suite_add_tcase(s, tl);
 }

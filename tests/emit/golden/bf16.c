@@ -33,20 +33,20 @@ static int64_t tc_floordiv_i64(int64_t a, int64_t b) {
 
 /* ---- kernel bf16 ---- */
 
-static const int64_t bf16_shape_0[] = {4};
-static const int64_t bf16_shape_1[] = {4};
-static const int64_t bf16_shape_2[] = {4};
-static const int64_t bf16_shape_4[] = {4};
-static const tc_arg_info bf16_args[] = {
-    {"x", TC_INPUT, TC_BF16, TC_DENSE, 1, NULL, bf16_shape_0},
-    {"n", TC_INPUT, TC_I64, TC_DENSE, 1, NULL, bf16_shape_1},
-    {"y", TC_OUTPUT, TC_F32, TC_DENSE, 1, NULL, bf16_shape_2},
+static const int64_t tc_bf16_shape_0[] = {4};
+static const int64_t tc_bf16_shape_1[] = {4};
+static const int64_t tc_bf16_shape_2[] = {4};
+static const int64_t tc_bf16_shape_4[] = {4};
+static const tc_arg_info tc_bf16_args[] = {
+    {"x", TC_INPUT, TC_BF16, TC_DENSE, 1, NULL, tc_bf16_shape_0},
+    {"n", TC_INPUT, TC_I64, TC_DENSE, 1, NULL, tc_bf16_shape_1},
+    {"y", TC_OUTPUT, TC_F32, TC_DENSE, 1, NULL, tc_bf16_shape_2},
     {"a", TC_OUTPUT, TC_I64, TC_DENSE, 0, NULL, NULL},
-    {"q", TC_OUTPUT, TC_I64, TC_DENSE, 1, NULL, bf16_shape_4},
+    {"q", TC_OUTPUT, TC_I64, TC_DENSE, 1, NULL, tc_bf16_shape_4},
 };
-static const tc_kernel_info bf16_kernel_info = {"bf16", 0, NULL, 5, bf16_args};
+static const tc_kernel_info tc_bf16_info_table = {"bf16", 0, NULL, 5, tc_bf16_args};
 
-const tc_kernel_info *bf16_info(void) { return &bf16_kernel_info; }
+const tc_kernel_info *bf16_info(void) { return &tc_bf16_info_table; }
 
 struct bf16_ctx {
   char unused; /* C wants a member; the kernel has no weights */

@@ -7,20 +7,20 @@
 
 /* ---- kernel gather ---- */
 
-static const int64_t gather_shape_0[] = {-2};
-static const int64_t gather_shape_1[] = {-1};
-static const int64_t gather_shape_2[] = {-1};
-static const int64_t gather_shape_3[] = {1};
-static const tc_arg_info gather_args[] = {
-    {"x", TC_INPUT, TC_F32, TC_DENSE, 1, NULL, gather_shape_0},
-    {"idx", TC_INPUT, TC_I32, TC_DENSE, 1, NULL, gather_shape_1},
-    {"y", TC_OUTPUT, TC_F32, TC_DENSE, 1, NULL, gather_shape_2},
-    {"s", TC_OUTPUT, TC_F32, TC_DENSE, 1, NULL, gather_shape_3},
+static const int64_t tc_gather_shape_0[] = {-2};
+static const int64_t tc_gather_shape_1[] = {-1};
+static const int64_t tc_gather_shape_2[] = {-1};
+static const int64_t tc_gather_shape_3[] = {1};
+static const tc_arg_info tc_gather_args[] = {
+    {"x", TC_INPUT, TC_F32, TC_DENSE, 1, NULL, tc_gather_shape_0},
+    {"idx", TC_INPUT, TC_I32, TC_DENSE, 1, NULL, tc_gather_shape_1},
+    {"y", TC_OUTPUT, TC_F32, TC_DENSE, 1, NULL, tc_gather_shape_2},
+    {"s", TC_OUTPUT, TC_F32, TC_DENSE, 1, NULL, tc_gather_shape_3},
 };
-static const char *const gather_dim_names[] = {"N", "M"};
-static const tc_kernel_info gather_kernel_info = {"gather", 2, gather_dim_names, 4, gather_args};
+static const char *const tc_gather_dim_names[] = {"N", "M"};
+static const tc_kernel_info tc_gather_info_table = {"gather", 2, tc_gather_dim_names, 4, tc_gather_args};
 
-const tc_kernel_info *gather_info(void) { return &gather_kernel_info; }
+const tc_kernel_info *gather_info(void) { return &tc_gather_info_table; }
 
 struct gather_ctx {
   char unused; /* C wants a member; the kernel has no weights */

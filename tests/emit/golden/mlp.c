@@ -30,20 +30,20 @@ static int tc_ext_mul(int64_t a, int64_t b, int64_t *r) {
 
 /* ---- kernel mlp ---- */
 
-static const int64_t mlp_shape_0[] = {3, 4};
-static const int64_t mlp_shape_1[] = {3};
-static const int64_t mlp_shape_2[] = {-1, 4};
-static const int64_t mlp_shape_3[] = {-1, 3};
-static const tc_arg_info mlp_args[] = {
-    {"w", TC_WEIGHT, TC_F32, TC_DENSE, 2, NULL, mlp_shape_0},
-    {"b", TC_WEIGHT, TC_F32, TC_DENSE, 1, NULL, mlp_shape_1},
-    {"x", TC_INPUT, TC_F32, TC_DENSE, 2, NULL, mlp_shape_2},
-    {"y", TC_OUTPUT, TC_F32, TC_DENSE, 2, NULL, mlp_shape_3},
+static const int64_t tc_mlp_shape_0[] = {3, 4};
+static const int64_t tc_mlp_shape_1[] = {3};
+static const int64_t tc_mlp_shape_2[] = {-1, 4};
+static const int64_t tc_mlp_shape_3[] = {-1, 3};
+static const tc_arg_info tc_mlp_args[] = {
+    {"w", TC_WEIGHT, TC_F32, TC_DENSE, 2, NULL, tc_mlp_shape_0},
+    {"b", TC_WEIGHT, TC_F32, TC_DENSE, 1, NULL, tc_mlp_shape_1},
+    {"x", TC_INPUT, TC_F32, TC_DENSE, 2, NULL, tc_mlp_shape_2},
+    {"y", TC_OUTPUT, TC_F32, TC_DENSE, 2, NULL, tc_mlp_shape_3},
 };
-static const char *const mlp_dim_names[] = {"B"};
-static const tc_kernel_info mlp_kernel_info = {"mlp", 1, mlp_dim_names, 4, mlp_args};
+static const char *const tc_mlp_dim_names[] = {"B"};
+static const tc_kernel_info tc_mlp_info_table = {"mlp", 1, tc_mlp_dim_names, 4, tc_mlp_args};
 
-const tc_kernel_info *mlp_info(void) { return &mlp_kernel_info; }
+const tc_kernel_info *mlp_info(void) { return &tc_mlp_info_table; }
 
 struct mlp_ctx {
   float *w; /* a copy of the weight */

@@ -29,20 +29,20 @@ static int tc_ext_mul(int64_t a, int64_t b, int64_t *r) {
 
 /* ---- kernel qlinear ---- */
 
-static const int64_t qlinear_shape_0[] = {4, 8};
-static const int64_t qlinear_shape_1[] = {4};
-static const int64_t qlinear_shape_2[] = {-1, 8};
-static const int64_t qlinear_shape_3[] = {-1, 4};
-static const tc_arg_info qlinear_args[] = {
-    {"qw", TC_WEIGHT, TC_I8, TC_DENSE, 2, NULL, qlinear_shape_0},
-    {"b", TC_WEIGHT, TC_F32, TC_DENSE, 1, NULL, qlinear_shape_1},
-    {"qx", TC_INPUT, TC_U8, TC_DENSE, 2, NULL, qlinear_shape_2},
-    {"q", TC_OUTPUT, TC_U8, TC_DENSE, 2, NULL, qlinear_shape_3},
+static const int64_t tc_qlinear_shape_0[] = {4, 8};
+static const int64_t tc_qlinear_shape_1[] = {4};
+static const int64_t tc_qlinear_shape_2[] = {-1, 8};
+static const int64_t tc_qlinear_shape_3[] = {-1, 4};
+static const tc_arg_info tc_qlinear_args[] = {
+    {"qw", TC_WEIGHT, TC_I8, TC_DENSE, 2, NULL, tc_qlinear_shape_0},
+    {"b", TC_WEIGHT, TC_F32, TC_DENSE, 1, NULL, tc_qlinear_shape_1},
+    {"qx", TC_INPUT, TC_U8, TC_DENSE, 2, NULL, tc_qlinear_shape_2},
+    {"q", TC_OUTPUT, TC_U8, TC_DENSE, 2, NULL, tc_qlinear_shape_3},
 };
-static const char *const qlinear_dim_names[] = {"B"};
-static const tc_kernel_info qlinear_kernel_info = {"qlinear", 1, qlinear_dim_names, 4, qlinear_args};
+static const char *const tc_qlinear_dim_names[] = {"B"};
+static const tc_kernel_info tc_qlinear_info_table = {"qlinear", 1, tc_qlinear_dim_names, 4, tc_qlinear_args};
 
-const tc_kernel_info *qlinear_info(void) { return &qlinear_kernel_info; }
+const tc_kernel_info *qlinear_info(void) { return &tc_qlinear_info_table; }
 
 struct qlinear_ctx {
   int8_t *qw; /* a copy of the weight */

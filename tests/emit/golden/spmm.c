@@ -24,23 +24,23 @@ static int tc_ext_mul(int64_t a, int64_t b, int64_t *r) {
 
 /* ---- kernel spmm ---- */
 
-static const int64_t spmm_csr_0[] = {-1, -2};
-static const int64_t spmm_shape_0[] = {TC_DERIVED};
-static const int64_t spmm_csr_1[] = {-1, -2};
-static const int64_t spmm_csr_2[] = {-1, -2};
-static const int64_t spmm_shape_3[] = {-2, 4};
-static const int64_t spmm_shape_4[] = {-1, 4};
-static const tc_arg_info spmm_args[] = {
-    {"A.rowptr", TC_INPUT, TC_I32, TC_CSR_ROWPTR, 1, spmm_csr_0, spmm_shape_0},
-    {"A.col", TC_INPUT, TC_I32, TC_CSR_COL, 1, spmm_csr_1, NULL},
-    {"A.val", TC_INPUT, TC_F32, TC_CSR_VAL, 1, spmm_csr_2, NULL},
-    {"x", TC_INPUT, TC_F32, TC_DENSE, 2, NULL, spmm_shape_3},
-    {"y", TC_OUTPUT, TC_F32, TC_DENSE, 2, NULL, spmm_shape_4},
+static const int64_t tc_spmm_csr_0[] = {-1, -2};
+static const int64_t tc_spmm_shape_0[] = {TC_DERIVED};
+static const int64_t tc_spmm_csr_1[] = {-1, -2};
+static const int64_t tc_spmm_csr_2[] = {-1, -2};
+static const int64_t tc_spmm_shape_3[] = {-2, 4};
+static const int64_t tc_spmm_shape_4[] = {-1, 4};
+static const tc_arg_info tc_spmm_args[] = {
+    {"A.rowptr", TC_INPUT, TC_I32, TC_CSR_ROWPTR, 1, tc_spmm_csr_0, tc_spmm_shape_0},
+    {"A.col", TC_INPUT, TC_I32, TC_CSR_COL, 1, tc_spmm_csr_1, NULL},
+    {"A.val", TC_INPUT, TC_F32, TC_CSR_VAL, 1, tc_spmm_csr_2, NULL},
+    {"x", TC_INPUT, TC_F32, TC_DENSE, 2, NULL, tc_spmm_shape_3},
+    {"y", TC_OUTPUT, TC_F32, TC_DENSE, 2, NULL, tc_spmm_shape_4},
 };
-static const char *const spmm_dim_names[] = {"N", "M"};
-static const tc_kernel_info spmm_kernel_info = {"spmm", 2, spmm_dim_names, 5, spmm_args};
+static const char *const tc_spmm_dim_names[] = {"N", "M"};
+static const tc_kernel_info tc_spmm_info_table = {"spmm", 2, tc_spmm_dim_names, 5, tc_spmm_args};
 
-const tc_kernel_info *spmm_info(void) { return &spmm_kernel_info; }
+const tc_kernel_info *spmm_info(void) { return &tc_spmm_info_table; }
 
 struct spmm_ctx {
   char unused; /* C wants a member; the kernel has no weights */
