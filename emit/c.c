@@ -212,6 +212,12 @@ typedef struct kemit {
   /* REDUCEs whose "of nothing" check was written before the stage's
      loops (hoist_empty_checks) */
   TC_VEC(const tc_sexpr *) hoisted;
+  /* outlined loop nests for tc_parallel_for (pool_wrap): where P_run's
+     text starts (they go before it), how many, and whether the hook was
+     declared */
+  size_t run_at;
+  int npool;
+  int pool_decl;
 } kemit;
 
 static char *kstr(kemit *kx, const char *fmt, ...)
@@ -1332,6 +1338,185 @@ static void hoist_empty_checks(kemit *kx, const tc_stage *s) {
   }
 }
 
+/* How the outlined copy of a loop nest (pool_wrap) gets identifier `id`
+   of P_run: 1 and its C type in *type when it is passed in the argument
+   struct, 0 when it is not a local of P_run (a local of the nest, a
+   function, a keyword), -1 when it cannot be passed (a csr part). */
+static int pool_capture(kemit *kx, const char *id, const char **type) {
+  const tc_loop_prog *p = kx->p;
+  for (int b = 0; b < p->bufs.len; b++) {
+    const tc_lbuf *x = &p->bufs.data[b];
+    if (x->kind == TC_LBUF_ALIAS) continue;
+    if (x->kind == TC_LBUF_ARG && x->format != TC_FMT_DENSE) {
+      for (int f = 0; f < 4; f++)
+        if (kx->nm.part[x->arg][f] && !strcmp(kx->nm.part[x->arg][f], id)) return -1;
+      continue;
+    }
+    if (strcmp(buf_cname(kx, b), id)) continue;
+    int out = !strcmp(buf_cname(kx, kx->s->out), id);
+    *type = kstr(kx, "%s%s *", out ? "" : "const ", tc_dtype_ctype(x->dtype));
+    return 1;
+  }
+  for (int j = 0; j < kx->k->dims.len; j++)
+    if (!strcmp(kx->nm.dim[j], id)) {
+      *type = "int64_t";
+      return 1;
+    }
+  for (int i = 0; i < kx->ext.len; i++)
+    if (!strcmp(kx->ext.name[i], id)) {
+      *type = "int64_t";
+      return 1;
+    }
+  return 0;
+}
+
+/* Collects into ids/types the identifiers of P_run that text uses (each
+   once, in order of first use).  Returns 0 when one cannot be passed. */
+static int pool_scan(kemit *kx, const char *text, const char **ids, const char **types, int *n,
+                     int max) {
+  const char *c = text;
+  while (*c) {
+    if (*c >= '0' && *c <= '9') {
+      while ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+             *c == '_' || *c == '.')
+        c++;
+      continue;
+    }
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '_')) {
+      c++;
+      continue;
+    }
+    const char *st = c;
+    while ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+           *c == '_')
+      c++;
+    const char *id = kstr(kx, "%.*s", (int)(c - st), st);
+    const char *type = NULL;
+    int r = pool_capture(kx, id, &type);
+    if (r < 0) return 0;
+    if (r == 0) continue;
+    int dup = 0;
+    for (int i = 0; i < *n; i++) dup |= !strcmp(ids[i], id);
+    if (dup) continue;
+    if (*n == max) return 0;
+    ids[*n] = id;
+    types[*n] = type;
+    ++*n;
+  }
+  return 1;
+}
+
+/* Wraps the loop nest written from offset `at` (its first line the loop
+   "for (int64_t var = 0; var < ext; var += step)") for the parallel
+   paths.  `omp` is the OpenMP pragma block to put above it.  Under
+   TENSORC_POOL without _OPENMP, the nest runs through tc_parallel_for
+   (spec/abi.md): a copy of it, its outer loop running over [lo, hi) of
+   the outer iterations, becomes a static function before P_run, taking a
+   struct of the pointers and extents it uses; `cond` (NULL: always) says
+   when the work is worth the threads, else the function runs on [0, n)
+   on the calling thread.  Each outer iteration writes its own elements
+   with the same code as the serial loop, so any split of [0, n) gives
+   bitwise the same result. */
+static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, const char *ext,
+                      int step, const char *cond) {
+  tcE_cg *g = kx->g;
+  const char *nest = kstr(kx, "%s", g->o->data + at);
+  const char *body = strchr(nest, '\n');
+  enum { MAXCAP = 64 };
+  const char *ids[MAXCAP], *types[MAXCAP];
+  int n = 0;
+  /* a constant outer extent below 2 has nothing to split */
+  int one = step == 1 && strspn(ext, "0123456789") == strlen(ext) && atoll(ext) < 2;
+  int ok = !one && body && pool_scan(kx, body, ids, types, &n, MAXCAP) &&
+           (step == 1 || pool_scan(kx, ext, ids, types, &n, MAXCAP)) && n > 0;
+  if (!ok) {
+    insert_text(g, at, omp);
+    return;
+  }
+  const names *nm = &kx->nm;
+  const char *fn = kstr(kx, "%s_pool%d", kx->P, kx->npool++);
+  const char *pa = kstr(kx, "%s5", nm->n), *plo = kstr(kx, "%s6", nm->n),
+             *phi = kstr(kx, "%s7", nm->n), *ps = kstr(kx, "%s8", nm->n);
+  const char *cnt = step == 1 ? ext : kstr(kx, "((%s) + %d) / %d", ext, step - 1, step);
+  /* the call site */
+  tc_buf b = {0};
+  int ind = g->indent;
+#define IND(k)                                                  \
+  do {                                                          \
+    for (int i_ = 0; i_ < (k); i_++) tc_buf_puts(&b, "  ");     \
+  } while (0)
+  tc_buf_puts(&b, "#if defined(TENSORC_POOL) && !defined(_OPENMP)\n");
+  IND(ind);
+  tc_buf_puts(&b, "{\n");
+  IND(ind + 1);
+  tc_buf_printf(&b, "%s_args %s = {", fn, ps);
+  for (int i = 0; i < n; i++) tc_buf_printf(&b, "%s%s", i ? ", " : "", ids[i]);
+  tc_buf_puts(&b, "};\n");
+  IND(ind + 1);
+  if (cond)
+    tc_buf_printf(&b, "if (%s) tc_parallel_for(%s, %s, &%s);\n", cond, cnt, fn, ps);
+  else
+    tc_buf_printf(&b, "tc_parallel_for(%s, %s, &%s);\n", cnt, fn, ps);
+  if (cond) {
+    IND(ind + 1);
+    tc_buf_printf(&b, "else %s(&%s, 0, %s);\n", fn, ps, cnt);
+  }
+  IND(ind);
+  tc_buf_puts(&b, "}\n#else\n");
+  tc_buf_puts(&b, omp);
+  insert_text(g, at, b.data);
+  tc_buf_puts(g->o, "#endif\n");
+  b.len = 0;
+  if (b.data) b.data[0] = 0;
+  /* the function, before P_run */
+  if (!kx->pool_decl) {
+    kx->pool_decl = 1;
+    tc_buf_puts(&b,
+                "#ifdef TENSORC_POOL\n"
+                "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi),\n"
+                "                     void *arg);\n"
+                "#endif\n\n");
+  }
+  tc_buf_puts(&b, "#if defined(TENSORC_POOL) && !defined(_OPENMP)\n");
+  tc_buf_printf(&b, "typedef struct %s_args {\n", fn);
+  for (int i = 0; i < n; i++) {
+    int ptr = types[i][strlen(types[i]) - 1] == '*';
+    tc_buf_printf(&b, "  %s%s%s;\n", types[i], ptr ? "" : " ", ids[i]);
+  }
+  tc_buf_printf(&b, "} %s_args;\n\n", fn);
+  tc_buf_printf(&b, "static void %s(void *%s, int64_t %s, int64_t %s) {\n", fn, pa, plo, phi);
+  tc_buf_printf(&b, "  const %s_args *%s = (const %s_args *)%s;\n", fn, ps, fn, pa);
+  for (int i = 0; i < n; i++) {
+    int ptr = types[i][strlen(types[i]) - 1] == '*';
+    if (ptr)
+      tc_buf_printf(&b, "  %sconst %s = %s->%s;\n", types[i], ids[i], ps, ids[i]);
+    else
+      tc_buf_printf(&b, "  const %s %s = %s->%s;\n", types[i], ids[i], ps, ids[i]);
+  }
+  if (step == 1)
+    tc_buf_printf(&b, "  for (int64_t %s = %s; %s < %s; %s++) {\n", var, plo, var, phi, var);
+  else
+    tc_buf_printf(&b, "  for (int64_t %s = %s * %d; %s < %s * %d && %s < %s; %s += %d) {\n", var,
+                  plo, step, var, phi, step, var, ext, var, step);
+  /* the rest of the nest, re-indented to one level */
+  size_t strip = (size_t)(ind > 1 ? ind - 1 : 0) * 2;
+  const char *l = body + 1;
+  while (*l) {
+    const char *e = strchr(l, '\n');
+    size_t len = e ? (size_t)(e - l) : strlen(l);
+    size_t sk = 0;
+    while (sk < strip && sk < len && l[sk] == ' ') sk++;
+    tc_buf_printf(&b, "%.*s\n", (int)(len - sk), l + sk);
+    if (!e) break;
+    l = e + 1;
+  }
+  tc_buf_puts(&b, "}\n#endif\n\n");
+#undef IND
+  insert_text(g, kx->run_at, b.data);
+  kx->run_at += b.len;
+  tc_buf_free(&b);
+}
+
 /* After a MAP stage's loop nest was written from offset `at`: makes its
    outer loops an OpenMP parallel loop when that is safe and worth it.
    Safe: the nest writes each element of its output once, from one
@@ -1354,9 +1539,10 @@ static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_befor
   for (int i = 0; i < kx->g->indent; i++) tc_buf_puts(&b, "  ");
   tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
   if (o->rank > 2) tc_buf_printf(&b, " collapse(%d)", o->rank - 1);
-  if (w.sym) tc_buf_printf(&b, " if(%s >= %.1f)", work_str(kx, w), TCE_PAR_MIN_WORK);
+  const char *cond = w.sym ? kstr(kx, "%s >= %.1f", work_str(kx, w), TCE_PAR_MIN_WORK) : NULL;
+  if (cond) tc_buf_printf(&b, " if(%s)", cond);
   tc_buf_puts(&b, "\n#endif\n");
-  insert_text(kx->g, at, b.data);
+  pool_wrap(kx, at, b.data, kstr(kx, "%s0", kx->nm.i), ext_name(kx, o->shape[0]), 1, cond);
   tc_buf_free(&b);
 }
 
@@ -1427,13 +1613,8 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
      elements of out */
   work w = work_op(kx, sx_work(kx, e), work_const(1), '*');
   for (int d = 0; d < k; d++) w = work_op(kx, w, work_ext(kx, o->shape[d]), '*');
-  if (w.sym || w.v >= TCE_PAR_MIN_WORK) {
-    tc_buf_puts(g->o, "#ifdef _OPENMP\n");
-    tcE_line(g, "#pragma omp parallel for schedule(static)");
-    if (k > 1) tc_buf_printf(g->o, " collapse(%d)", k);
-    if (w.sym) tc_buf_printf(g->o, " if(%s >= %.1f)", work_str(kx, w), TCE_PAR_MIN_WORK);
-    tc_buf_puts(g->o, "\n#endif\n");
-  }
+  int par = w.sym || w.v >= TCE_PAR_MIN_WORK;
+  size_t at = g->o->len;
   for (int d = 0; d + 1 < k; d++) {
     idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
     tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d],
@@ -1475,6 +1656,20 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
     g->indent--;
     tcE_line(g, "}\n");
   }
+  if (!par) return;
+  tc_buf b = {0};
+  tc_buf_puts(&b, "#ifdef _OPENMP\n");
+  for (int i = 0; i < g->indent; i++) tc_buf_puts(&b, "  ");
+  tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
+  if (k > 1) tc_buf_printf(&b, " collapse(%d)", k);
+  const char *cond = w.sym ? kstr(kx, "%s >= %.1f", work_str(kx, w), TCE_PAR_MIN_WORK) : NULL;
+  if (cond) tc_buf_printf(&b, " if(%s)", cond);
+  tc_buf_puts(&b, "\n#endif\n");
+  if (k > 1)
+    pool_wrap(kx, at, b.data, idx[0], ext_name(kx, o->shape[0]), 1, cond);
+  else
+    pool_wrap(kx, at, b.data, lo, last, TCE_RED_TILE, cond);
+  tc_buf_free(&b);
 }
 
 static void emit_stage(kemit *kx, const tc_stage *s) {
@@ -1578,6 +1773,7 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   const tc_loop_prog *p = kx->p;
   const names *nm = &kx->nm;
   tc_buf_putc(g->o, '\n');
+  kx->run_at = g->o->len;
   run_signature(g->o, k, kx->P, nm, na, abi);
   tc_buf_puts(g->o, " {\n");
   g->indent = 1;

@@ -690,6 +690,96 @@ START_TEST(test_run_threads_bitwise) {
 }
 END_TEST
 
+/* Built with -DTENSORC_POOL, the parallel loops of a large static program
+   run through tc_parallel_for (spec/abi.md); with a hook that splits
+   [0, n) into uneven chunks run in reverse order, the outputs are bitwise
+   those of the serial build. */
+START_TEST(test_run_pool_bitwise) {
+  static const char src[] = "local x = input('x', f32, {700, 1000})\n"
+                            "local g = input('g', f32, {1000})\n"
+                            "local d = input('d', f32, {700, 1})\n"
+                            "output('z', gelu(maximum(x * g + g, 0) * d) + 0.5 * x)\n"
+                            "output('y', softmax(x * g, -1))\n"
+                            "output('s', sum(exp(x) * g, 0))\n";
+  static const char main_c[] =
+      "#include \"pool.h\"\n"
+      "#include <stdio.h>\n"
+      "#include <stdlib.h>\n"
+      "#include <string.h>\n"
+      "#ifdef TENSORC_POOL\n"
+      "static int calls;\n"
+      "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi), void *arg);\n"
+      "/* chunks of 1, 2, 3, ... iterations from the end of [0, n) */\n"
+      "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi), void *arg) {\n"
+      "  int64_t hi = n, k = 1;\n"
+      "  calls++;\n"
+      "  while (hi > 0) {\n"
+      "    int64_t lo = hi - k > 0 ? hi - k : 0;\n"
+      "    body(arg, lo, hi);\n"
+      "    hi = lo;\n"
+      "    k++;\n"
+      "  }\n"
+      "}\n"
+      "#endif\n"
+      "int main(void) {\n"
+      "  enum { N = 700, C = 1000 };\n"
+      "  float *x = malloc(sizeof(float) * N * C), *y = malloc(sizeof(float) * N * C);\n"
+      "  float *z = malloc(sizeof(float) * N * C), g[C], d[N], s[C];\n"
+      "  unsigned long long h = 1469598103934665603ull;\n"
+      "  unsigned r = 12345u;\n"
+      "  const unsigned char *p;\n"
+      "  size_t i;\n"
+      "  pool_ctx *c;\n"
+      "  if (!x || !y || !z) return 2;\n"
+      "  for (i = 0; i < (size_t)N * C; i++) { r = r * 1103515245u + 12345u; x[i] = (float)(r >> 8) / 16777216.0f * 4 - 2; }\n"
+      "  for (i = 0; i < C; i++) g[i] = 0.5f + (float)i / C;\n"
+      "  for (i = 0; i < N; i++) d[i] = 1.5f - (float)i / N;\n"
+      "  if (pool_create(&c) || pool_run(c, x, g, d, z, y, s)) { printf(\"run failed\\n\"); return 1; }\n"
+      "  for (p = (const unsigned char *)y, i = 0; i < sizeof(float) * N * C; i++) h = (h ^ p[i]) * 1099511628211ull;\n"
+      "  for (p = (const unsigned char *)z, i = 0; i < sizeof(float) * N * C; i++) h = (h ^ p[i]) * 1099511628211ull;\n"
+      "  for (p = (const unsigned char *)s, i = 0; i < sizeof s; i++) h = (h ^ p[i]) * 1099511628211ull;\n"
+      "  printf(\"%016llx %g %g %g\\n\", h, y[C + 3], z[5], s[7]);\n"
+      "  pool_destroy(c);\n"
+      "  free(x); free(y); free(z);\n"
+      "#ifdef TENSORC_POOL\n"
+      "  if (calls < 3) { printf(\"tc_parallel_for called %d times\\n\", calls); return 3; }\n"
+      "#endif\n"
+      "  return 0;\n"
+      "}\n";
+  char *dir = tmpdir();
+  generated g = generate("pool", src, 0);
+  ck_assert_msg(strstr(g.c, "tc_parallel_for(") != NULL &&
+                    strstr(g.c, "#if defined(TENSORC_POOL) && !defined(_OPENMP)") != NULL,
+                "no call to tc_parallel_for in the C of\n%s\n(expected one: the loops are large)",
+                src);
+  write_pair(dir, &g);
+  char path[512];
+  snprintf(path, sizeof path, "%s/main.c", dir);
+  spit(path, main_c);
+  static const char *const flags[2] = {"", "-DTENSORC_POOL -fsanitize=address,undefined "
+                                           "-fno-sanitize-recover=all"};
+  char *outs[2];
+  for (int i = 0; i < 2; i++) {
+    char cmd[1024], *out;
+    snprintf(cmd, sizeof cmd,
+             "cd %s && gcc -std=c99 -O2 %s -Wall -Wextra -pedantic -Werror pool.c main.c -lm "
+             "-o run%d && ./run%d",
+             dir, flags[i], i, i);
+    int rc = run(cmd, &out);
+    ck_assert_msg(rc == 0 && out && out[0], "%s failed:\n%s", cmd, out);
+    outs[i] = out;
+  }
+  ck_assert_msg(!strcmp(outs[0], outs[1]),
+                "the outputs of\n%s\nbuilt with -DTENSORC_POOL (hash, samples: %s) differ from "
+                "the serial build's (%s); built in %s",
+                src, outs[1], outs[0], dir);
+  free(outs[0]);
+  free(outs[1]);
+  generated_free(&g);
+  free(dir);
+}
+END_TEST
+
 /* The "max of nothing" check of a row max over symbolic extents is made
    once, before the loops, so that they can run parallel; a stage that
    may fail inside its loops (a checked load) stays serial. */
@@ -734,6 +824,7 @@ int main(void) {
   tcase_add_test(tr, test_run_where_is_lazy);
   tcase_add_test(tr, test_run_extents_and_checks);
   tcase_add_test(tr, test_run_threads_bitwise);
+  tcase_add_test(tr, test_run_pool_bitwise);
   suite_add_tcase(s, tr);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -85,6 +85,155 @@ int mlp_create_v(mlp_ctx **ctx, const void *const *weights) {
   return mlp_create(ctx, (const float *)weights[0], (const float *)weights[1]);
 }
 
+#ifdef TENSORC_POOL
+void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi),
+                     void *arg);
+#endif
+
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+typedef struct mlp_pool0_args {
+  const float *x;
+  const float *w;
+  const float *b;
+  float *t3;
+} mlp_pool0_args;
+
+static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
+  const mlp_pool0_args *n8 = (const mlp_pool0_args *)n5;
+  const float *const x = n8->x;
+  const float *const w = n8->w;
+  const float *const b = n8->b;
+  float *const t3 = n8->t3;
+  for (int64_t i0 = n6; i0 < n7; i0++) {
+    for (int64_t i1 = 0; i1 < 3; i1++) {
+      float v0 = 0.0f;
+      for (int64_t r0 = 0; r0 < 4; r0++) {
+        const float v1 = x[i0 * 4 + r0];
+        const float v2 = w[i1 * 4 + r0];
+        const float v3 = v1 * v2;
+        v0 += v3;
+      }
+      const float v4 = b[i1];
+      const float v5 = v0 + v4;
+      t3[i0 * 3 + i1] = v5;
+    }
+  }
+}
+#endif
+
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+typedef struct mlp_pool1_args {
+  const float *t3;
+  float *t4;
+} mlp_pool1_args;
+
+static void mlp_pool1(void *n5, int64_t n6, int64_t n7) {
+  const mlp_pool1_args *n8 = (const mlp_pool1_args *)n5;
+  const float *const t3 = n8->t3;
+  float *const t4 = n8->t4;
+  for (int64_t i0 = n6; i0 < n7; i0++) {
+    for (int64_t i1 = 0; i1 < 3; i1++) {
+      const float v0 = t3[i0 * 3 + i1];
+      const float v1 = v0 < 0.0f ? 0.0f : v0;
+      t4[i0 * 3 + i1] = v1;
+    }
+  }
+}
+#endif
+
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+typedef struct mlp_pool2_args {
+  const float *t4;
+  float *t5;
+} mlp_pool2_args;
+
+static void mlp_pool2(void *n5, int64_t n6, int64_t n7) {
+  const mlp_pool2_args *n8 = (const mlp_pool2_args *)n5;
+  const float *const t4 = n8->t4;
+  float *const t5 = n8->t5;
+  for (int64_t i0 = n6; i0 < n7; i0++) {
+    for (int64_t i1 = 0; i1 < 1; i1++) {
+      float v0 = (-tc_inff());
+      for (int64_t r1 = 0; r1 < 3; r1++) {
+        const float v1 = t4[i0 * 3 + r1];
+        if (v1 > v0 || v1 != v1) v0 = v1;
+      }
+      t5[i0 + i1] = v0;
+    }
+  }
+}
+#endif
+
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+typedef struct mlp_pool3_args {
+  const float *t4;
+  const float *t5;
+  float *t7;
+} mlp_pool3_args;
+
+static void mlp_pool3(void *n5, int64_t n6, int64_t n7) {
+  const mlp_pool3_args *n8 = (const mlp_pool3_args *)n5;
+  const float *const t4 = n8->t4;
+  const float *const t5 = n8->t5;
+  float *const t7 = n8->t7;
+  for (int64_t i0 = n6; i0 < n7; i0++) {
+    for (int64_t i1 = 0; i1 < 3; i1++) {
+      const float v0 = t4[i0 * 3 + i1];
+      const float v1 = t5[i0];
+      const float v2 = v0 - v1;
+      const float v3 = expf(v2);
+      t7[i0 * 3 + i1] = v3;
+    }
+  }
+}
+#endif
+
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+typedef struct mlp_pool4_args {
+  const float *t7;
+  float *t8;
+} mlp_pool4_args;
+
+static void mlp_pool4(void *n5, int64_t n6, int64_t n7) {
+  const mlp_pool4_args *n8 = (const mlp_pool4_args *)n5;
+  const float *const t7 = n8->t7;
+  float *const t8 = n8->t8;
+  for (int64_t i0 = n6; i0 < n7; i0++) {
+    for (int64_t i1 = 0; i1 < 1; i1++) {
+      float v0 = 0.0f;
+      for (int64_t r2 = 0; r2 < 3; r2++) {
+        const float v1 = t7[i0 * 3 + r2];
+        v0 += v1;
+      }
+      t8[i0 + i1] = v0;
+    }
+  }
+}
+#endif
+
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+typedef struct mlp_pool5_args {
+  const float *t7;
+  const float *t8;
+  float *y;
+} mlp_pool5_args;
+
+static void mlp_pool5(void *n5, int64_t n6, int64_t n7) {
+  const mlp_pool5_args *n8 = (const mlp_pool5_args *)n5;
+  const float *const t7 = n8->t7;
+  const float *const t8 = n8->t8;
+  float *const y = n8->y;
+  for (int64_t i0 = n6; i0 < n7; i0++) {
+    for (int64_t i1 = 0; i1 < 3; i1++) {
+      const float v0 = t7[i0 * 3 + i1];
+      const float v1 = t8[i0];
+      const float v2 = v0 / v1;
+      y[i0 * 3 + i1] = v2;
+    }
+  }
+}
+#endif
+
 int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   int rc = TC_OK;
   float *t3 = NULL;
@@ -119,6 +268,13 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   if (!t8) { rc = TC_ENOMEM; goto done; }
 
   /* mlp.lua:5: linear */
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+  {
+    mlp_pool0_args n8 = {x, w, b, t3};
+    if ((double)B * 96.0 >= 524288.0) tc_parallel_for(B, mlp_pool0, &n8);
+    else mlp_pool0(&n8, 0, B);
+  }
+#else
 #ifdef _OPENMP
   #pragma omp parallel for schedule(static) if((double)B * 96.0 >= 524288.0)
 #endif
@@ -136,8 +292,16 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
       t3[i0 * 3 + i1] = v5;
     }
   }
+#endif
 
   /* mlp.lua:5: relu */
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+  {
+    mlp_pool1_args n8 = {t3, t4};
+    if ((double)B * 12.0 >= 524288.0) tc_parallel_for(B, mlp_pool1, &n8);
+    else mlp_pool1(&n8, 0, B);
+  }
+#else
 #ifdef _OPENMP
   #pragma omp parallel for schedule(static) if((double)B * 12.0 >= 524288.0)
 #endif
@@ -148,8 +312,16 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
       t4[i0 * 3 + i1] = v1;
     }
   }
+#endif
 
   /* mlp.lua:5: max */
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+  {
+    mlp_pool2_args n8 = {t4, t5};
+    if ((double)B * 10.0 >= 524288.0) tc_parallel_for(B, mlp_pool2, &n8);
+    else mlp_pool2(&n8, 0, B);
+  }
+#else
 #ifdef _OPENMP
   #pragma omp parallel for schedule(static) if((double)B * 10.0 >= 524288.0)
 #endif
@@ -163,8 +335,16 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
       t5[i0 + i1] = v0;
     }
   }
+#endif
 
   /* mlp.lua:5: sub + exp */
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+  {
+    mlp_pool3_args n8 = {t4, t5, t7};
+    if ((double)B * 24.0 >= 524288.0) tc_parallel_for(B, mlp_pool3, &n8);
+    else mlp_pool3(&n8, 0, B);
+  }
+#else
 #ifdef _OPENMP
   #pragma omp parallel for schedule(static) if((double)B * 24.0 >= 524288.0)
 #endif
@@ -177,8 +357,16 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
       t7[i0 * 3 + i1] = v3;
     }
   }
+#endif
 
   /* mlp.lua:5: sum */
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+  {
+    mlp_pool4_args n8 = {t7, t8};
+    if ((double)B * 10.0 >= 524288.0) tc_parallel_for(B, mlp_pool4, &n8);
+    else mlp_pool4(&n8, 0, B);
+  }
+#else
 #ifdef _OPENMP
   #pragma omp parallel for schedule(static) if((double)B * 10.0 >= 524288.0)
 #endif
@@ -192,8 +380,16 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
       t8[i0 + i1] = v0;
     }
   }
+#endif
 
   /* mlp.lua:5: div */
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+  {
+    mlp_pool5_args n8 = {t7, t8, y};
+    if ((double)B * 21.0 >= 524288.0) tc_parallel_for(B, mlp_pool5, &n8);
+    else mlp_pool5(&n8, 0, B);
+  }
+#else
 #ifdef _OPENMP
   #pragma omp parallel for schedule(static) if((double)B * 21.0 >= 524288.0)
 #endif
@@ -205,6 +401,7 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
       y[i0 * 3 + i1] = v2;
     }
   }
+#endif
 
 done:
   free(t3);

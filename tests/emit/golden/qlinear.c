@@ -84,6 +84,59 @@ int qlinear_create_v(qlinear_ctx **ctx, const void *const *weights) {
   return qlinear_create(ctx, (const int8_t *)weights[0], (const float *)weights[1]);
 }
 
+#ifdef TENSORC_POOL
+void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi),
+                     void *arg);
+#endif
+
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+typedef struct qlinear_pool0_args {
+  const uint8_t *qx;
+  const int8_t *qw;
+  const float *b;
+  uint8_t *q;
+} qlinear_pool0_args;
+
+static void qlinear_pool0(void *n5, int64_t n6, int64_t n7) {
+  const qlinear_pool0_args *n8 = (const qlinear_pool0_args *)n5;
+  const uint8_t *const qx = n8->qx;
+  const int8_t *const qw = n8->qw;
+  const float *const b = n8->b;
+  uint8_t *const q = n8->q;
+  for (int64_t i0 = n6; i0 < n7; i0++) {
+    for (int64_t i1 = 0; i1 < 4; i1++) {
+      int32_t v0 = 0;
+      for (int64_t r0 = 0; r0 < 8; r0++) {
+        const uint8_t v1 = qx[i0 * 8 + r0];
+        const int32_t v2 = (int32_t)v1;
+        const int32_t v3 = (int32_t)((uint32_t)v2 - (uint32_t)128);
+        const int8_t v4 = qw[i1 * 8 + r0];
+        const int32_t v5 = (int32_t)v4;
+        const int32_t v6 = (int32_t)((uint32_t)v3 * (uint32_t)v5);
+        v0 = (int32_t)((uint32_t)v0 + (uint32_t)v6);
+      }
+      const float v7 = (float)v0;
+      const float v8 = v7 * 0.0010000000474974513f;
+      const float v9 = b[i1];
+      const float v10 = v8 + v9;
+      const float v11 = v10 < 0.0f ? 0.0f : v10;
+      const float v12 = v11 / 0.03999999910593033f;
+      const int v13 = v12 == v12;
+      float v14;
+      if (v13) {
+        const float v15 = nearbyintf(v12);
+        v14 = v15;
+      } else {
+        v14 = 0.0f;
+      }
+      const float v16 = v14 + 1e+01f;
+      const uint8_t v17 = tc_sat_u8((double)v16);
+      q[i0 * 4 + i1] = v17;
+    }
+  }
+}
+#endif
+
 int qlinear_run(const qlinear_ctx *ctx, int64_t B, const uint8_t *qx, uint8_t *q) {
   if (!ctx) return TC_EINVAL;
   const int8_t *qw = ctx->qw;
@@ -97,6 +150,13 @@ int qlinear_run(const qlinear_ctx *ctx, int64_t B, const uint8_t *qx, uint8_t *q
   if (e1 > 0 && !q) return TC_EINVAL;
 
   /* qlinear.lua:6: quantized */
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+  {
+    qlinear_pool0_args n8 = {qx, qw, b, q};
+    if ((double)B * 1204.0 >= 524288.0) tc_parallel_for(B, qlinear_pool0, &n8);
+    else qlinear_pool0(&n8, 0, B);
+  }
+#else
 #ifdef _OPENMP
   #pragma omp parallel for schedule(static) if((double)B * 1204.0 >= 524288.0)
 #endif
@@ -131,6 +191,7 @@ int qlinear_run(const qlinear_ctx *ctx, int64_t B, const uint8_t *qx, uint8_t *q
       q[i0 * 4 + i1] = v17;
     }
   }
+#endif
 
   return TC_OK;
 }
