@@ -32,6 +32,9 @@ int tc_loop_add_stage(tc_loop_prog *p, const tc_stage *s) {
   assert(s->out >= 0 && s->out < p->bufs.len);
   assert(p->bufs.data[s->out].kind != TC_LBUF_ALIAS);
   TC_VEC_PUSH(p->stages, *s);
+  tc_stage *t = &p->stages.data[p->stages.len - 1];
+  t->nest = -1; /* in no nest until the nest pass */
+  t->shared = 0;
   return p->stages.len - 1;
 }
 

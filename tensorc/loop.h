@@ -77,6 +77,13 @@ typedef struct tc_lbuf {
   int alias;  /* ALIAS: the buffer seen; always a non-alias buffer */
   int node;   /* the graph node whose value it holds, or -1 */
   tc_format format; /* ARG: DENSE, or the csr part it is */
+  /* TEMP only, set by the `nest` pass: 1 when every stage writing or
+     reading the buffer is in one nest and touches only the element of
+     the current iteration of its shared loops (a row).  The buffer then
+     lives inside that iteration: its extents are shape[shared..rank-1]
+     (shared is the nest's), the leading `shared` indices of its loads and
+     stores are dropped, and it costs no allocation (static extents). */
+  int local;
   const double *fvals;  /* CONST of a float dtype: shape[0] values */
   const int64_t *ivals; /* CONST of an integer dtype */
 } tc_lbuf;
@@ -103,6 +110,14 @@ typedef struct tc_stage {
   int dom_rank;
   const tc_ext *const *dom;     /* the domain's extents */
   const tc_sexpr *const *idx;   /* out->rank i64 index expressions */
+  /* Set by the `nest` pass (passes/nest.c); before it nest is -1 for
+     every stage (lowering sets it) and shared 0.  Stages with the same
+     nest id are consecutive and run in one loop nest: their outer
+     `shared` loops (axes 0..shared-1 of each stage's output, of equal
+     extents) are common, and inside one iteration of them each stage runs
+     its remaining loops in program order. */
+  int nest;
+  int shared;
 } tc_stage;
 
 typedef struct tc_loop_prog {
@@ -118,7 +133,8 @@ typedef struct tc_loop_prog {
 tc_loop_prog *tc_loop_new(const tc_module *m, const tc_kernel *k);
 void tc_loop_free(tc_loop_prog *p);
 
-/* Append a buffer / a stage; return its id. */
+/* Append a buffer / a stage; return its id.  A stage added is in no
+   nest (nest -1, shared 0). */
 int tc_loop_add_buf(tc_loop_prog *p, const tc_lbuf *b);
 int tc_loop_add_stage(tc_loop_prog *p, const tc_stage *s);
 
