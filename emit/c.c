@@ -208,6 +208,8 @@ typedef struct kemit {
   const tc_stage *s;
   int nv;          /* next v<N> */
   int nfail;       /* fail() statements written so far */
+  /* the stages of the loop nest being written (one stage: first == last) */
+  int nest_first, nest_last;
   TC_VEC(memo) memos;
   /* REDUCEs whose "of nothing" check was written before the stage's
      loops (hoist_empty_checks) */
@@ -894,6 +896,16 @@ static int wrapped(const char *s) {
 /* Row-major offset of idx[] in a buffer of this shape:
    ((i0 * E1 + i1) * E2 + i2). */
 static char *linear(kemit *kx, const tc_lbuf *x, const char *const *idx) {
+  if (x->local) { /* a row of its nest: the shared indices are implicit */
+    int b = (int)(x - kx->p->bufs.data), k = 0;
+    for (int s = 0; s < kx->p->stages.len; s++)
+      if (kx->p->stages.data[s].out == b) k = kx->p->stages.data[s].shared;
+    tc_lbuf row = *x;
+    row.local = 0;
+    row.rank = x->rank - k;
+    row.shape = x->shape + k;
+    return linear(kx, &row, idx + k);
+  }
   if (x->rank == 0) return kstr(kx, "0");
   tc_buf b = {0};
   tc_buf_puts(&b, idx[0]);
@@ -1311,19 +1323,20 @@ static int collect_empty_checks(kemit *kx, const tc_sexpr *e, int always) {
    first, every element evaluates the REDUCE, and the check applies only
    when the stage has elements. */
 static void hoist_empty_checks(kemit *kx, const tc_stage *s) {
-  kx->hoisted.len = 0;
+  /* appends to kx->hoisted: a nest hoists the checks of all its stages */
+  int base = kx->hoisted.len;
   if (s->checked || fails_otherwise(s->body)) return;
   if (!collect_empty_checks(kx, s->body, 1)) {
-    kx->hoisted.len = 0;
+    kx->hoisted.len = base;
     return;
   }
   const char *n = kx->count[s->out];
   int lit = n[0] >= '0' && n[0] <= '9';
   if (lit && !strcmp(n, "0")) { /* never evaluated */
-    kx->hoisted.len = 0;
+    kx->hoisted.len = base;
     return;
   }
-  for (int i = 0; i < kx->hoisted.len; i++) {
+  for (int i = base; i < kx->hoisted.len; i++) {
     const tc_sexpr *e = kx->hoisted.data[i];
     const char *E = ext_name(kx, e->ext);
     int dup = 0;
@@ -1353,7 +1366,10 @@ static int pool_capture(kemit *kx, const char *id, const char **type) {
       continue;
     }
     if (strcmp(buf_cname(kx, b), id)) continue;
-    int out = !strcmp(buf_cname(kx, kx->s->out), id);
+    if (x->local) return 0; /* an array declared inside the nest */
+    int out = 0;
+    for (int s = kx->nest_first; s <= kx->nest_last; s++)
+      out |= !strcmp(buf_cname(kx, kx->p->stages.data[s].out), id);
     *type = kstr(kx, "%s%s *", out ? "" : "const ", tc_dtype_ctype(x->dtype));
     return 1;
   }
@@ -1676,6 +1692,7 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   kx->s = s;
+  kx->nest_first = kx->nest_last = (int)(s - kx->p->stages.data);
   kx->nv = 0;
   kx->hoisted.len = 0;
   if (s->kind == TC_STAGE_ACCUM) {
@@ -1719,6 +1736,119 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
     tcE_line(g, "}\n");
   }
   parallelize(kx, s, at, nfail);
+}
+
+/* The stages first..last of one nest (passes/nest.c): the shared loops
+   once, the nest's local buffers declared inside them, then each stage's
+   remaining loops in program order.  The "max of nothing" checks of all
+   the stages come before the nest, so that it has no way out and can run
+   parallel; it then splits over its shared loops, each iteration writing
+   its own rows with the same code, so results do not depend on the
+   thread count. */
+static void emit_nest(kemit *kx, int first, int last) {
+  tcE_cg *g = kx->g;
+  const tc_loop_prog *p = kx->p;
+  const tc_stage *s0 = &p->stages.data[first];
+  const tc_lbuf *o0 = &p->bufs.data[s0->out];
+  int k = s0->shared, base = g->indent;
+  kx->nest_first = first;
+  kx->nest_last = last;
+  kx->nv = 0;
+  kx->hoisted.len = 0;
+  /* the DSL lines and ops, once each */
+  tc_buf c = {0};
+  for (int s = first; s <= last; s++) {
+    const tc_stage *st = &p->stages.data[s];
+    int seen = 0;
+    for (int t = first; t < s; t++) {
+      const tc_stage *u = &p->stages.data[t];
+      seen |= u->loc.line == st->loc.line && u->loc.file == st->loc.file;
+    }
+    if (!seen)
+      tc_buf_printf(&c, "%s%s:%d", c.len ? ", " : "", st->loc.file ? st->loc.file : "?",
+                    st->loc.line);
+  }
+  tc_buf_putc(g->o, '\n');
+  tcE_line(g, "/* %s: one loop nest over the rows of %d stages */\n", c.data, last - first + 1);
+  tc_buf_free(&c);
+  for (int s = first; s <= last; s++) {
+    kx->s = &p->stages.data[s];
+    hoist_empty_checks(kx, kx->s);
+  }
+  size_t at = g->o->len;
+  int nfail = kx->nfail;
+  const char *idx[TC_MAX_RANK];
+  for (int d = 0; d < k; d++) {
+    idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d],
+             ext_name(kx, o0->shape[d]), idx[d]);
+    g->indent++;
+  }
+  for (int s = first; s <= last; s++) {
+    const tc_lbuf *x = &p->bufs.data[p->stages.data[s].out];
+    if (!x->local) continue;
+    int64_t n = 1;
+    for (int d = k; d < x->rank; d++) {
+      int64_t v = 0;
+      int ok = tc_ext_is_const(x->shape[d], &v);
+      assert(ok);
+      (void)ok;
+      n *= v;
+    }
+    tcE_line(g, "%s %s[%lld];\n", tc_dtype_ctype(x->dtype), buf_cname(kx, p->stages.data[s].out),
+             (long long)(n > 0 ? n : 1));
+  }
+  int inner_all = 1; /* every stage has loops of its own inside */
+  work w = work_const(0);
+  for (int s = first; s <= last; s++) {
+    const tc_stage *st = &p->stages.data[s];
+    const tc_lbuf *o = &p->bufs.data[st->out];
+    kx->s = st;
+    kx->memos.len = 0;
+    inner_all &= o->rank > k;
+    work ws = sx_work(kx, st->body);
+    for (int d = 0; d < o->rank; d++) ws = work_op(kx, ws, work_ext(kx, o->shape[d]), '*');
+    w = work_op(kx, w, ws, '+');
+    tcE_line(g, "/* %s:%d: %s */\n", st->loc.file ? st->loc.file : "?", st->loc.line,
+             st->what ? st->what : "?");
+    int inner = g->indent;
+    for (int d = k; d < o->rank; d++) {
+      const char *E = ext_name(kx, o->shape[d]);
+      if (!strcmp(E, "1")) { /* a kept dim (t[i0, 0] of a row's sum): no loop */
+        idx[d] = "0";
+        continue;
+      }
+      idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
+      tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d], E, idx[d]);
+      g->indent++;
+    }
+    const char *v = emit_sx(kx, st->body, 0);
+    tc_buf sv = {0};
+    tcE_scalar_store(g, &sv, o->dtype, v);
+    tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, st->out), linear(kx, o, idx), sv.data);
+    tc_buf_free(&sv);
+    while (g->indent > inner) {
+      g->indent--;
+      tcE_line(g, "}\n");
+    }
+  }
+  kx->memos.len = 0;
+  while (g->indent > base) {
+    g->indent--;
+    tcE_line(g, "}\n");
+  }
+  if (kx->nfail != nfail || (!w.sym && w.v < TCE_PAR_MIN_WORK)) return;
+  int collapse = inner_all ? k : k - 1;
+  tc_buf b = {0};
+  tc_buf_puts(&b, "#ifdef _OPENMP\n");
+  for (int i = 0; i < g->indent; i++) tc_buf_puts(&b, "  ");
+  tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
+  if (collapse > 1) tc_buf_printf(&b, " collapse(%d)", collapse);
+  const char *cond = w.sym ? kstr(kx, "%s >= %.1f", work_str(kx, w), TCE_PAR_MIN_WORK) : NULL;
+  if (cond) tc_buf_printf(&b, " if(%s)", cond);
+  tc_buf_puts(&b, "\n#endif\n");
+  pool_wrap(kx, at, b.data, idx[0], ext_name(kx, o0->shape[0]), 1, cond);
+  tc_buf_free(&b);
 }
 
 /* Marks the buffers the stages read (arguments never read get (void)). */
@@ -1779,13 +1909,13 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   g->indent = 1;
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind == TC_LBUF_TEMP) kx->has_temps = 1;
+    if (x->kind == TC_LBUF_TEMP && !x->local) kx->has_temps = 1;
   }
   for (int s = 0; s < p->stages.len; s++) mark_stage_reads(kx, &p->stages.data[s]);
   if (kx->has_temps) tcE_line(g, "int %s = TC_OK;\n", nm->rc);
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind == TC_LBUF_TEMP)
+    if (x->kind == TC_LBUF_TEMP && !x->local)
       tcE_line(g, "%s *%s = NULL;\n", tc_dtype_ctype(x->dtype), buf_cname(kx, b));
   }
   for (int b = 0; b < p->bufs.len; b++)
@@ -1884,7 +2014,7 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   /* 4. temporaries */
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind != TC_LBUF_TEMP) continue;
+    if (x->kind != TC_LBUF_TEMP || x->local) continue;
     const char *t = buf_cname(kx, b), *n = kx->count[b];
     int lit = n[0] >= '0' && n[0] <= '9';
     if (!lit)
@@ -1899,14 +2029,25 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     tcE_line(g, "if (!%s) %s\n", t, fail(kx, "TC_ENOMEM"));
   }
   /* 5. stages */
-  for (int s = 0; s < p->stages.len; s++) emit_stage(kx, &p->stages.data[s]);
+  for (int s = 0; s < p->stages.len;) {
+    int e = s;
+    while (p->stages.data[s].nest >= 0 && e + 1 < p->stages.len &&
+           p->stages.data[e + 1].nest == p->stages.data[s].nest)
+      e++;
+    if (e > s)
+      emit_nest(kx, s, e);
+    else
+      emit_stage(kx, &p->stages.data[s]);
+    s = e + 1;
+  }
   if (kx->has_temps) {
     tc_buf_putc(g->o, '\n');
     g->indent = 0;
     tcE_line(g, "done:\n");
     g->indent = 1;
     for (int b = 0; b < p->bufs.len; b++)
-      if (p->bufs.data[b].kind == TC_LBUF_TEMP) tcE_line(g, "free(%s);\n", buf_cname(kx, b));
+      if (p->bufs.data[b].kind == TC_LBUF_TEMP && !p->bufs.data[b].local)
+        tcE_line(g, "free(%s);\n", buf_cname(kx, b));
     tcE_line(g, "return %s;\n", nm->rc);
   } else {
     tc_buf_putc(g->o, '\n');

@@ -91,4 +91,13 @@ tc_loop_prog *tcP_lower(const tc_module *m, const tc_kernel *k, tc_diag *d);
    tc_loop_verify.  Returns 0. */
 int tcP_fuse(tc_loop_prog *p, tc_diag *d);
 
+/* passes/nest.c: consecutive MAP stages that cannot fail and visit the
+   same rows (each reads only the current iteration of what the others
+   write) get one loop nest: tc_stage.nest and .shared.  A temporary that
+   lives within one iteration of its nest's shared loops, with static
+   extents after them that fit the stack budget, becomes local
+   (tc_lbuf.local).  Rules at the top of nest.c.  Results are bitwise
+   those of the program before.  Returns 0. */
+int tcP_nest(tc_loop_prog *p, tc_diag *d);
+
 #endif

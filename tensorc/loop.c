@@ -393,7 +393,7 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
                               : "arg",
                     x->abi);
       break;
-    case TC_LBUF_TEMP: tc_buf_puts(b, " temp\n"); break;
+    case TC_LBUF_TEMP: tc_buf_puts(b, x->local ? " temp, local\n" : " temp\n"); break;
     case TC_LBUF_ALIAS:
       tc_buf_printf(b, " alias of %s\n", p->bufs.data[x->alias].name);
       break;
@@ -404,7 +404,16 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
   for (int s = 0; s < p->stages.len; s++) {
     const tc_stage *st = &p->stages.data[s];
     const tc_lbuf *o = &p->bufs.data[st->out];
-    tc_buf_puts(b, "    ");
+    /* a nest: a header line over its shared loops, its stages below it */
+    if (st->nest >= 0 && (s == 0 || p->stages.data[s - 1].nest != st->nest)) {
+      tc_buf_printf(b, "    nest %d over ", st->nest);
+      for (int d = 0; d < st->shared; d++) {
+        tc_buf_printf(b, "%si%d in 0..", d ? ", " : "", d);
+        print_ext(&pr, o->shape[d]);
+      }
+      tc_buf_puts(b, ":\n");
+    }
+    tc_buf_puts(b, st->nest >= 0 ? "      " : "    ");
     if (st->kind == TC_STAGE_ACCUM) {
       /* "t3 = 0; for i0 in 0..L:  t3[x[i0]] sum= body" */
       tc_buf_printf(b, "%s = ", o->name);

@@ -118,6 +118,15 @@ typedef struct tc_stage {
      its remaining loops in program order. */
   int nest;
   int shared;
+  /* The graph nodes (ids in `kernel`, as it was lowered) whose values the
+     stage computes: lowering sets the node it implements (each of the
+     stages of a multi-stage op, such as scatter, gets that op's node; a
+     copy into an output, the node copied), and fusion appends the nodes
+     of each producer inlined into it (consumer's first).  Allocated in
+     the program's arena; NULL and 0 for a stage made elsewhere.  For
+     pictures of the program (`tensorc ir --dot`): not printed. */
+  const int *nodes;
+  int nnodes;
 } tc_stage;
 
 typedef struct tc_loop_prog {

@@ -9,6 +9,8 @@
  *              becomes one integer QUANTIZED node (passes/quant.c)
  *   lower      one loop program per kernel (passes/lower.c)
  *   fuse       elementwise stages inlined into their reader (passes/fuse.c)
+ *   nest       stages over the same rows share one loop nest, their
+ *              temporaries shrink to a row (passes/nest.c)
  *   emit       the C text of spec/abi.md (emit/)
  *
  * `tensorc ir FILE --after PASS` prints the IR after any of them.  In debug
@@ -30,6 +32,7 @@ static int pass_dce(cli_compile *c, tc_diag *d);
 static int pass_quant(cli_compile *c, tc_diag *d);
 static int pass_lower(cli_compile *c, tc_diag *d);
 static int pass_fuse(cli_compile *c, tc_diag *d);
+static int pass_nest(cli_compile *c, tc_diag *d);
 static int pass_emit(cli_compile *c, tc_diag *d);
 
 /* THE PIPELINE.  Each pass returns CLI_OK, CLI_EUSER or CLI_EINTERNAL. */
@@ -45,6 +48,7 @@ static const struct cli_pass {
     {"quant", CLI_IR_GRAPH, pass_quant},
     {"lower", CLI_IR_LOOP, pass_lower},
     {"fuse", CLI_IR_LOOP, pass_fuse},
+    {"nest", CLI_IR_LOOP, pass_nest},
     {"emit", CLI_IR_C, pass_emit},
 };
 #define NPASSES ((int)(sizeof passes / sizeof passes[0]))
@@ -170,6 +174,21 @@ static int pass_fuse(cli_compile *c, tc_diag *d) {
     tc_diag vd = {0};
     if (tc_loop_verify(c->progs[i], &vd) != 0) {
       cli_error(d, "internal error: invalid loop IR after fuse (kernel %s): %s",
+                c->selected->kernels.data[i]->name, vd.msg);
+      return CLI_EINTERNAL;
+    }
+#endif
+  }
+  return CLI_OK;
+}
+
+static int pass_nest(cli_compile *c, tc_diag *d) {
+  for (int i = 0; i < c->selected->kernels.len; i++) {
+    if (tcP_nest(c->progs[i], d) != 0) return CLI_EUSER;
+#ifndef NDEBUG
+    tc_diag vd = {0};
+    if (tc_loop_verify(c->progs[i], &vd) != 0) {
+      cli_error(d, "internal error: invalid loop IR after nest (kernel %s): %s",
                 c->selected->kernels.data[i]->name, vd.msg);
       return CLI_EINTERNAL;
     }

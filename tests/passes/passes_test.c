@@ -379,7 +379,7 @@ START_TEST(test_verify_rejects_bad_load) {
   const tc_sexpr *idx[2] = {tc_loop_sx_ivar(p, 0), tc_loop_sx_ivar(p, 0)};
   tc_sexpr *ld = (tc_sexpr *)tc_loop_sx_load(p, 0, idx);
   ld->nargs = 2;
-  tc_stage s = {1, ld, 0, "bad", {0}, 0, 0, NULL, 0, NULL, NULL};
+  tc_stage s = {.out = 1, .body = ld, .what = "bad"};
   tc_loop_add_stage(p, &s);
   tc_diag d = {0};
   ck_assert_msg(tc_loop_verify(p, &d) != 0, "a load with 2 indices of a rank-1 buffer verified");
@@ -394,7 +394,7 @@ START_TEST(test_verify_rejects_free_rvar) {
   tc_loop_prog *p = lower(m, 0);
   int r = tc_loop_new_rvar(p);
   const tc_sexpr *idx[1] = {tc_loop_sx_rvar(p, r)};
-  tc_stage s = {1, tc_loop_sx_load(p, 0, idx), 0, "bad", {0}, 0, 0, NULL, 0, NULL, NULL};
+  tc_stage s = {.out = 1, .body = tc_loop_sx_load(p, 0, idx), .what = "bad"};
   tc_loop_add_stage(p, &s);
   tc_diag d = {0};
   ck_assert_msg(tc_loop_verify(p, &d) != 0, "an rvar outside its reduction verified");

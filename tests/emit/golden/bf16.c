@@ -71,29 +71,24 @@ int bf16_create_v(bf16_ctx **ctx, const void *const *weights) {
 }
 
 int bf16_run(const bf16_ctx *ctx, const uint16_t *x, const int64_t *n, float *y, int64_t *a, int64_t *q) {
-  int rc = TC_OK;
-  uint16_t *t3 = NULL;
   if (!ctx) return TC_EINVAL;
   if (!x) return TC_EINVAL;
   if (!n) return TC_EINVAL;
   if (!y) return TC_EINVAL;
   if (!a) return TC_EINVAL;
   if (!q) return TC_EINVAL;
-  t3 = (uint16_t *)malloc(4 * sizeof *t3);
-  if (!t3) { rc = TC_ENOMEM; goto done; }
 
-  /* bf16.lua:3: mul */
+  /* bf16.lua:3: one loop nest over the rows of 2 stages */
   for (int64_t i0 = 0; i0 < 4; i0++) {
+    uint16_t t3[1];
+    /* bf16.lua:3: mul */
     const float v0 = tc_bf16_load(x[i0]);
     const float v1 = v0 * 2.0f;
-    t3[i0] = tc_bf16_store(v1);
-  }
-
-  /* bf16.lua:3: cast + add */
-  for (int64_t i0 = 0; i0 < 4; i0++) {
-    const float v0 = tc_bf16_load(t3[i0]);
-    const float v1 = v0 + 1.0f;
-    y[i0] = v1;
+    t3[0] = tc_bf16_store(v1);
+    /* bf16.lua:3: cast + add */
+    const float v2 = tc_bf16_load(t3[0]);
+    const float v3 = v2 + 1.0f;
+    y[i0] = v3;
   }
 
   /* bf16.lua:4: argmax */
@@ -117,9 +112,7 @@ int bf16_run(const bf16_ctx *ctx, const uint16_t *x, const int64_t *n, float *y,
     q[i0] = v1;
   }
 
-done:
-  free(t3);
-  return rc;
+  return TC_OK;
 }
 
 int bf16_run_v(const bf16_ctx *ctx, const int64_t *dims,

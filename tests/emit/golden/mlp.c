@@ -95,7 +95,7 @@ typedef struct mlp_pool0_args {
   const float *x;
   const float *w;
   const float *b;
-  float *t3;
+  float *y;
 } mlp_pool0_args;
 
 static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
@@ -103,8 +103,14 @@ static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
   const float *const x = n8->x;
   const float *const w = n8->w;
   const float *const b = n8->b;
-  float *const t3 = n8->t3;
+  float *const y = n8->y;
   for (int64_t i0 = n6; i0 < n7; i0++) {
+    float t3[3];
+    float t4[3];
+    float t5[1];
+    float t7[3];
+    float t8[1];
+    /* mlp.lua:5: linear */
     for (int64_t i1 = 0; i1 < 3; i1++) {
       float v0 = 0.0f;
       for (int64_t r0 = 0; r0 < 4; r0++) {
@@ -115,132 +121,48 @@ static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
       }
       const float v4 = b[i1];
       const float v5 = v0 + v4;
-      t3[i0 * 3 + i1] = v5;
+      t3[i1] = v5;
     }
-  }
-}
-#endif
-
-#if defined(TENSORC_POOL) && !defined(_OPENMP)
-typedef struct mlp_pool1_args {
-  const float *t3;
-  float *t4;
-} mlp_pool1_args;
-
-static void mlp_pool1(void *n5, int64_t n6, int64_t n7) {
-  const mlp_pool1_args *n8 = (const mlp_pool1_args *)n5;
-  const float *const t3 = n8->t3;
-  float *const t4 = n8->t4;
-  for (int64_t i0 = n6; i0 < n7; i0++) {
+    /* mlp.lua:5: relu */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v0 = t3[i0 * 3 + i1];
-      const float v1 = v0 < 0.0f ? 0.0f : v0;
-      t4[i0 * 3 + i1] = v1;
+      const float v6 = t3[i1];
+      const float v7 = v6 < 0.0f ? 0.0f : v6;
+      t4[i1] = v7;
     }
-  }
-}
-#endif
-
-#if defined(TENSORC_POOL) && !defined(_OPENMP)
-typedef struct mlp_pool2_args {
-  const float *t4;
-  float *t5;
-} mlp_pool2_args;
-
-static void mlp_pool2(void *n5, int64_t n6, int64_t n7) {
-  const mlp_pool2_args *n8 = (const mlp_pool2_args *)n5;
-  const float *const t4 = n8->t4;
-  float *const t5 = n8->t5;
-  for (int64_t i0 = n6; i0 < n7; i0++) {
-    for (int64_t i1 = 0; i1 < 1; i1++) {
-      float v0 = (-tc_inff());
-      for (int64_t r1 = 0; r1 < 3; r1++) {
-        const float v1 = t4[i0 * 3 + r1];
-        if (v1 > v0 || v1 != v1) v0 = v1;
-      }
-      t5[i0 + i1] = v0;
+    /* mlp.lua:5: max */
+    float v8 = (-tc_inff());
+    for (int64_t r1 = 0; r1 < 3; r1++) {
+      const float v9 = t4[r1];
+      if (v9 > v8 || v9 != v9) v8 = v9;
     }
-  }
-}
-#endif
-
-#if defined(TENSORC_POOL) && !defined(_OPENMP)
-typedef struct mlp_pool3_args {
-  const float *t4;
-  const float *t5;
-  float *t7;
-} mlp_pool3_args;
-
-static void mlp_pool3(void *n5, int64_t n6, int64_t n7) {
-  const mlp_pool3_args *n8 = (const mlp_pool3_args *)n5;
-  const float *const t4 = n8->t4;
-  const float *const t5 = n8->t5;
-  float *const t7 = n8->t7;
-  for (int64_t i0 = n6; i0 < n7; i0++) {
+    t5[0] = v8;
+    /* mlp.lua:5: sub + exp */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v0 = t4[i0 * 3 + i1];
-      const float v1 = t5[i0];
-      const float v2 = v0 - v1;
-      const float v3 = expf(v2);
-      t7[i0 * 3 + i1] = v3;
+      const float v10 = t4[i1];
+      const float v11 = t5[0];
+      const float v12 = v10 - v11;
+      const float v13 = expf(v12);
+      t7[i1] = v13;
     }
-  }
-}
-#endif
-
-#if defined(TENSORC_POOL) && !defined(_OPENMP)
-typedef struct mlp_pool4_args {
-  const float *t7;
-  float *t8;
-} mlp_pool4_args;
-
-static void mlp_pool4(void *n5, int64_t n6, int64_t n7) {
-  const mlp_pool4_args *n8 = (const mlp_pool4_args *)n5;
-  const float *const t7 = n8->t7;
-  float *const t8 = n8->t8;
-  for (int64_t i0 = n6; i0 < n7; i0++) {
-    for (int64_t i1 = 0; i1 < 1; i1++) {
-      float v0 = 0.0f;
-      for (int64_t r2 = 0; r2 < 3; r2++) {
-        const float v1 = t7[i0 * 3 + r2];
-        v0 += v1;
-      }
-      t8[i0 + i1] = v0;
+    /* mlp.lua:5: sum */
+    float v14 = 0.0f;
+    for (int64_t r2 = 0; r2 < 3; r2++) {
+      const float v15 = t7[r2];
+      v14 += v15;
     }
-  }
-}
-#endif
-
-#if defined(TENSORC_POOL) && !defined(_OPENMP)
-typedef struct mlp_pool5_args {
-  const float *t7;
-  const float *t8;
-  float *y;
-} mlp_pool5_args;
-
-static void mlp_pool5(void *n5, int64_t n6, int64_t n7) {
-  const mlp_pool5_args *n8 = (const mlp_pool5_args *)n5;
-  const float *const t7 = n8->t7;
-  const float *const t8 = n8->t8;
-  float *const y = n8->y;
-  for (int64_t i0 = n6; i0 < n7; i0++) {
+    t8[0] = v14;
+    /* mlp.lua:5: div */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v0 = t7[i0 * 3 + i1];
-      const float v1 = t8[i0];
-      const float v2 = v0 / v1;
-      y[i0 * 3 + i1] = v2;
+      const float v16 = t7[i1];
+      const float v17 = t8[0];
+      const float v18 = v16 / v17;
+      y[i0 * 3 + i1] = v18;
     }
   }
 }
 #endif
 
 int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
-  int rc = TC_OK;
-  float *t3 = NULL;
-  float *t4 = NULL;
-  float *t5 = NULL;
-  float *t7 = NULL;
-  float *t8 = NULL;
   if (!ctx) return TC_EINVAL;
   const float *w = ctx->w;
   const float *b = ctx->b;
@@ -251,34 +173,25 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   int64_t e1;
   if (tc_ext_mul(B, 3, &e1)) return TC_EINVAL;
   if (e1 > 0 && !y) return TC_EINVAL;
-  if ((uint64_t)e1 > SIZE_MAX / sizeof *t3) { rc = TC_ENOMEM; goto done; }
-  t3 = (float *)malloc(e1 > 0 ? (size_t)e1 * sizeof *t3 : 1);
-  if (!t3) { rc = TC_ENOMEM; goto done; }
-  if ((uint64_t)e1 > SIZE_MAX / sizeof *t4) { rc = TC_ENOMEM; goto done; }
-  t4 = (float *)malloc(e1 > 0 ? (size_t)e1 * sizeof *t4 : 1);
-  if (!t4) { rc = TC_ENOMEM; goto done; }
-  if ((uint64_t)B > SIZE_MAX / sizeof *t5) { rc = TC_ENOMEM; goto done; }
-  t5 = (float *)malloc(B > 0 ? (size_t)B * sizeof *t5 : 1);
-  if (!t5) { rc = TC_ENOMEM; goto done; }
-  if ((uint64_t)e1 > SIZE_MAX / sizeof *t7) { rc = TC_ENOMEM; goto done; }
-  t7 = (float *)malloc(e1 > 0 ? (size_t)e1 * sizeof *t7 : 1);
-  if (!t7) { rc = TC_ENOMEM; goto done; }
-  if ((uint64_t)B > SIZE_MAX / sizeof *t8) { rc = TC_ENOMEM; goto done; }
-  t8 = (float *)malloc(B > 0 ? (size_t)B * sizeof *t8 : 1);
-  if (!t8) { rc = TC_ENOMEM; goto done; }
 
-  /* mlp.lua:5: linear */
+  /* mlp.lua:5: one loop nest over the rows of 6 stages */
 #if defined(TENSORC_POOL) && !defined(_OPENMP)
   {
-    mlp_pool0_args n8 = {x, w, b, t3};
-    if ((double)B * 96.0 >= 524288.0) tc_parallel_for(B, mlp_pool0, &n8);
+    mlp_pool0_args n8 = {x, w, b, y};
+    if (((((((double)B * 96.0 + (double)B * 12.0) + (double)B * 10.0) + (double)B * 24.0) + (double)B * 10.0) + (double)B * 21.0) >= 524288.0) tc_parallel_for(B, mlp_pool0, &n8);
     else mlp_pool0(&n8, 0, B);
   }
 #else
 #ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)B * 96.0 >= 524288.0)
+  #pragma omp parallel for schedule(static) if(((((((double)B * 96.0 + (double)B * 12.0) + (double)B * 10.0) + (double)B * 24.0) + (double)B * 10.0) + (double)B * 21.0) >= 524288.0)
 #endif
   for (int64_t i0 = 0; i0 < B; i0++) {
+    float t3[3];
+    float t4[3];
+    float t5[1];
+    float t7[3];
+    float t8[1];
+    /* mlp.lua:5: linear */
     for (int64_t i1 = 0; i1 < 3; i1++) {
       float v0 = 0.0f;
       for (int64_t r0 = 0; r0 < 4; r0++) {
@@ -289,127 +202,47 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
       }
       const float v4 = b[i1];
       const float v5 = v0 + v4;
-      t3[i0 * 3 + i1] = v5;
+      t3[i1] = v5;
     }
-  }
-#endif
-
-  /* mlp.lua:5: relu */
-#if defined(TENSORC_POOL) && !defined(_OPENMP)
-  {
-    mlp_pool1_args n8 = {t3, t4};
-    if ((double)B * 12.0 >= 524288.0) tc_parallel_for(B, mlp_pool1, &n8);
-    else mlp_pool1(&n8, 0, B);
-  }
-#else
-#ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)B * 12.0 >= 524288.0)
-#endif
-  for (int64_t i0 = 0; i0 < B; i0++) {
+    /* mlp.lua:5: relu */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v0 = t3[i0 * 3 + i1];
-      const float v1 = v0 < 0.0f ? 0.0f : v0;
-      t4[i0 * 3 + i1] = v1;
+      const float v6 = t3[i1];
+      const float v7 = v6 < 0.0f ? 0.0f : v6;
+      t4[i1] = v7;
     }
-  }
-#endif
-
-  /* mlp.lua:5: max */
-#if defined(TENSORC_POOL) && !defined(_OPENMP)
-  {
-    mlp_pool2_args n8 = {t4, t5};
-    if ((double)B * 10.0 >= 524288.0) tc_parallel_for(B, mlp_pool2, &n8);
-    else mlp_pool2(&n8, 0, B);
-  }
-#else
-#ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)B * 10.0 >= 524288.0)
-#endif
-  for (int64_t i0 = 0; i0 < B; i0++) {
-    for (int64_t i1 = 0; i1 < 1; i1++) {
-      float v0 = (-tc_inff());
-      for (int64_t r1 = 0; r1 < 3; r1++) {
-        const float v1 = t4[i0 * 3 + r1];
-        if (v1 > v0 || v1 != v1) v0 = v1;
-      }
-      t5[i0 + i1] = v0;
+    /* mlp.lua:5: max */
+    float v8 = (-tc_inff());
+    for (int64_t r1 = 0; r1 < 3; r1++) {
+      const float v9 = t4[r1];
+      if (v9 > v8 || v9 != v9) v8 = v9;
     }
-  }
-#endif
-
-  /* mlp.lua:5: sub + exp */
-#if defined(TENSORC_POOL) && !defined(_OPENMP)
-  {
-    mlp_pool3_args n8 = {t4, t5, t7};
-    if ((double)B * 24.0 >= 524288.0) tc_parallel_for(B, mlp_pool3, &n8);
-    else mlp_pool3(&n8, 0, B);
-  }
-#else
-#ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)B * 24.0 >= 524288.0)
-#endif
-  for (int64_t i0 = 0; i0 < B; i0++) {
+    t5[0] = v8;
+    /* mlp.lua:5: sub + exp */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v0 = t4[i0 * 3 + i1];
-      const float v1 = t5[i0];
-      const float v2 = v0 - v1;
-      const float v3 = expf(v2);
-      t7[i0 * 3 + i1] = v3;
+      const float v10 = t4[i1];
+      const float v11 = t5[0];
+      const float v12 = v10 - v11;
+      const float v13 = expf(v12);
+      t7[i1] = v13;
     }
-  }
-#endif
-
-  /* mlp.lua:5: sum */
-#if defined(TENSORC_POOL) && !defined(_OPENMP)
-  {
-    mlp_pool4_args n8 = {t7, t8};
-    if ((double)B * 10.0 >= 524288.0) tc_parallel_for(B, mlp_pool4, &n8);
-    else mlp_pool4(&n8, 0, B);
-  }
-#else
-#ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)B * 10.0 >= 524288.0)
-#endif
-  for (int64_t i0 = 0; i0 < B; i0++) {
-    for (int64_t i1 = 0; i1 < 1; i1++) {
-      float v0 = 0.0f;
-      for (int64_t r2 = 0; r2 < 3; r2++) {
-        const float v1 = t7[i0 * 3 + r2];
-        v0 += v1;
-      }
-      t8[i0 + i1] = v0;
+    /* mlp.lua:5: sum */
+    float v14 = 0.0f;
+    for (int64_t r2 = 0; r2 < 3; r2++) {
+      const float v15 = t7[r2];
+      v14 += v15;
     }
-  }
-#endif
-
-  /* mlp.lua:5: div */
-#if defined(TENSORC_POOL) && !defined(_OPENMP)
-  {
-    mlp_pool5_args n8 = {t7, t8, y};
-    if ((double)B * 21.0 >= 524288.0) tc_parallel_for(B, mlp_pool5, &n8);
-    else mlp_pool5(&n8, 0, B);
-  }
-#else
-#ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)B * 21.0 >= 524288.0)
-#endif
-  for (int64_t i0 = 0; i0 < B; i0++) {
+    t8[0] = v14;
+    /* mlp.lua:5: div */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v0 = t7[i0 * 3 + i1];
-      const float v1 = t8[i0];
-      const float v2 = v0 / v1;
-      y[i0 * 3 + i1] = v2;
+      const float v16 = t7[i1];
+      const float v17 = t8[0];
+      const float v18 = v16 / v17;
+      y[i0 * 3 + i1] = v18;
     }
   }
 #endif
 
-done:
-  free(t3);
-  free(t4);
-  free(t5);
-  free(t7);
-  free(t8);
-  return rc;
+  return TC_OK;
 }
 
 int mlp_run_v(const mlp_ctx *ctx, const int64_t *dims,
