@@ -1020,6 +1020,104 @@ static const char *emit_where(kemit *kx, const tc_sexpr *e) {
   return name;
 }
 
+/* Lanes of the vectorizable reductions below: two AVX-512 vectors of
+   f32 (four AVX2 ones), enough independent sums to hide the latency of a
+   vector add while a row streams from L1. */
+#define TCE_RED_LANES 32
+
+static int uses_rvar(const tc_sexpr *e, int var);
+static int fails_otherwise(const tc_sexpr *e);
+
+/* 1 when every load in e that uses rvar `var` reads [..., var] (the
+   variable alone in the last index, in no other), e has no REDUCE or
+   WHERE inside, and nothing in it can fail. */
+static int lanes_body_ok(const tc_sexpr *e, int var) {
+  if (e->op == TC_OP_REDUCE || e->op == TC_OP_WHERE) return 0;
+  if (e->op == TC_OP_LOAD) {
+    for (int d = 0; d + 1 < e->nargs; d++)
+      if (uses_rvar(e->args[d], var)) return 0;
+    if (e->nargs > 0) {
+      const tc_sexpr *l = e->args[e->nargs - 1];
+      if (uses_rvar(l, var) && !(l->op == TC_OP_RVAR && l->var == var)) return 0;
+    }
+    return 1;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!lanes_body_ok(e->args[i], var)) return 0;
+  return 1;
+}
+
+/* A float SUM, PROD, MAX or MIN over a contiguous run (a row), computed in
+   TCE_RED_LANES interleaved partial results that a C compiler keeps in
+   vector registers: element r goes to lane r % LANES, in order of r; the
+   lanes are then combined pairwise in a fixed tree (lane l with lane
+   l + w, for w = LANES/2, ..., 1).  This reassociates the reduction (as
+   `omp simd reduction` does) but in one fixed way: the result does not
+   depend on the compiler's vectorization, the target or the thread
+   count.  MAX and MIN keep propagating NaN, per lane and when combined.
+   Static rows shorter than two blocks stay sequential. */
+static int lanes_ok(kemit *kx, const tc_sexpr *e) {
+  int64_t v;
+  (void)kx;
+  if (e->nargs == 3) /* a chunk of a split reduction (passes/chunk.c) */
+    return tc_dtype_is_float(e->dtype) && e->dtype != TC_DT_BF16 &&
+           (e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
+            e->red == TC_OP_MIN) &&
+           !fails_otherwise(e->args[0]) && lanes_body_ok(e->args[0], e->var);
+  return e->nargs == 1 && tc_dtype_is_float(e->dtype) && e->dtype != TC_DT_BF16 &&
+         (e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
+          e->red == TC_OP_MIN) &&
+         !(tc_ext_is_const(e->ext, &v) && v < 2 * TCE_RED_LANES) &&
+         !fails_otherwise(e->args[0]) && lanes_body_ok(e->args[0], e->var);
+}
+
+/* acc = acc (red) x as one select or update, which vectorizes. */
+static void lane_step(kemit *kx, tc_op red, const char *acc, const char *x) {
+  if (red == TC_OP_MAX || red == TC_OP_MIN)
+    tcE_line(kx->g, "%s = %s %s %s || %s != %s ? %s : %s;\n", acc, x,
+             red == TC_OP_MAX ? ">" : "<", acc, x, x, x, acc);
+  else
+    tcE_line(kx->g, "%s %s= %s;\n", acc, red == TC_OP_SUM ? "+" : "*", x);
+}
+
+static const char *emit_reduce_lanes(kemit *kx, const tc_sexpr *e, const char *lo,
+                                     const char *E) {
+  tcE_cg *g = kx->g;
+  const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
+  const char *ct = tcE_value_ctype(e->dtype);
+  char *acc = new_v(kx), *lane = new_v(kx), *blk = new_v(kx), *m = new_v(kx), *w = new_v(kx);
+  tc_buf init = {0};
+  tcE_scalar_reduce_init(g, &init, e->red, e->dtype);
+  tcE_line(g, "/* %s in %d lanes, combined in a fixed order (docs/fusion.md) */\n",
+           tc_op_name(e->red), TCE_RED_LANES);
+  tcE_line(g, "%s %s[%d];\n", ct, acc, TCE_RED_LANES);
+  tcE_line(g, "for (int %s = 0; %s < %d; %s++) %s[%s] = %s;\n", lane, lane, TCE_RED_LANES, lane,
+           acc, lane, init.data);
+  tc_buf_free(&init);
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %d) {\n", blk, lo, blk, E, blk, TCE_RED_LANES);
+  g->indent++;
+  tcE_line(g, "const int %s = %s - %s < %d ? (int)(%s - %s) : %d;\n", m, E, blk, TCE_RED_LANES,
+           E, blk, TCE_RED_LANES);
+  tcE_line(g, "for (int %s = 0; %s < %s; %s++) {\n", lane, lane, m, lane);
+  g->indent++;
+  tcE_line(g, "const int64_t %s = %s + %s;\n", r, blk, lane);
+  int save = kx->memos.len;
+  const char *x = emit_sx(kx, e->args[0], 0);
+  lane_step(kx, e->red, kstr(kx, "%s[%s]", acc, lane), x);
+  kx->memos.len = save;
+  g->indent--;
+  tcE_line(g, "}\n");
+  g->indent--;
+  tcE_line(g, "}\n");
+  tcE_line(g, "for (int %s = %d; %s > 0; %s /= 2)\n", w, TCE_RED_LANES / 2, w, w);
+  tcE_line(g, "  for (int %s = 0; %s < %s; %s++) {\n", lane, lane, w, lane);
+  g->indent += 2;
+  lane_step(kx, e->red, kstr(kx, "%s[%s]", acc, lane), kstr(kx, "%s[%s + %s]", acc, lane, w));
+  g->indent -= 2;
+  tcE_line(g, "  }\n");
+  return kstr(kx, "%s[0]", acc);
+}
+
 static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
   tcE_cg *g = kx->g;
   const tc_sexpr *body = e->args[0];
@@ -1040,6 +1138,7 @@ static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
       !(tc_ext_is_const(e->ext, &v) && v > 0) && !hoisted)
     tcE_line(g, "if (%s == 0) %s /* %s of nothing */\n", E, fail(kx, "TC_EINVAL"),
              tc_op_name(e->red));
+  if (lanes_ok(kx, e)) return emit_reduce_lanes(kx, e, lo, E);
   char *acc = new_v(kx), *best = NULL;
   tc_buf init = {0};
   if (arg) {
@@ -1544,7 +1643,8 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
    loop stays a plain vectorizable loop.  Results do not depend on the
    thread count: each element is computed by the same code whichever
    thread runs it. */
-static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_before) {
+static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_before,
+                        int nloops) {
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   if (o->rank == 0 || kx->nfail != nfail_before) return;
   work w = sx_work(kx, s->body);
@@ -1554,7 +1654,7 @@ static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_befor
   tc_buf_puts(&b, "#ifdef _OPENMP\n");
   for (int i = 0; i < kx->g->indent; i++) tc_buf_puts(&b, "  ");
   tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
-  if (o->rank > 2) tc_buf_printf(&b, " collapse(%d)", o->rank - 1);
+  if (nloops > 2) tc_buf_printf(&b, " collapse(%d)", nloops - 1);
   const char *cond = w.sym ? kstr(kx, "%s >= %.1f", work_str(kx, w), TCE_PAR_MIN_WORK) : NULL;
   if (cond) tc_buf_printf(&b, " if(%s)", cond);
   tc_buf_puts(&b, "\n#endif\n");
@@ -1566,7 +1666,7 @@ static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_befor
 
 /* Output elements a tile of the interchanged loop (below) covers: its
    accumulators stay in L1 while the rows stream by. */
-#define TCE_RED_TILE 256
+#define TCE_RED_TILE 1024
 
 static int uses_rvar(const tc_sexpr *e, int var) {
   if (e->op == TC_OP_RVAR && e->var == var) return 1;
@@ -1602,10 +1702,26 @@ static void scan_rows(const tc_sexpr *e, int var, int last, int *good, int *bad)
    of the plain nest; only dtypes whose values are stored as they are
    computed qualify (not bf16, not bool), and only stages that cannot fail
    (a failure must not come later than it would). */
+/* 1 when the bounds of range REDUCE e use no reduction variable and no
+   loop variable but the outer ones (i0 .. i(rank-2)): they can be
+   evaluated outside the tile loop. */
+static int bounds_outer(const tc_sexpr *e, int rank) {
+  if (e->op == TC_OP_RVAR || e->op == TC_OP_REDUCE || e->op == TC_OP_LOAD) return 0;
+  if (e->op == TC_OP_IVAR && e->var >= rank - 1) return 0;
+  for (int i = 0; i < e->nargs; i++)
+    if (!bounds_outer(e->args[i], rank)) return 0;
+  return 1;
+}
+
+static int range_outer(const tc_sexpr *e, int rank) {
+  return bounds_outer(e->args[1], rank) && bounds_outer(e->args[2], rank);
+}
+
 static int interchange_ok(kemit *kx, const tc_stage *s) {
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   const tc_sexpr *e = s->body;
-  if (o->rank == 0 || s->checked || e->op != TC_OP_REDUCE || e->nargs != 1 ||
+  if (o->rank == 0 || s->checked || e->op != TC_OP_REDUCE ||
+      !(e->nargs == 1 || (e->nargs == 3 && range_outer(e, o->rank))) ||
       !(e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
         e->red == TC_OP_MIN) ||
       e->dtype != o->dtype || o->dtype == TC_DT_BF16 || o->dtype == TC_DT_BOOL ||
@@ -1638,10 +1754,23 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
     g->indent++;
   }
   idx[k - 1] = kstr(kx, "%s%d", kx->nm.i, k - 1);
-  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s += %d) {\n", lo, lo, last, lo, TCE_RED_TILE);
-  g->indent++;
-  tcE_line(g, "const int64_t %s = %s - %s > %d ? %s + %d : %s;\n", hi, last, lo, TCE_RED_TILE,
-           lo, TCE_RED_TILE, last);
+  int64_t nlast;
+  int tiled = !(tc_ext_is_const(o->shape[k - 1], &nlast) && nlast <= TCE_RED_TILE);
+  if (tiled) {
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s += %d) {\n", lo, lo, last, lo, TCE_RED_TILE);
+    g->indent++;
+    tcE_line(g, "const int64_t %s = %s - %s > %d ? %s + %d : %s;\n", hi, last, lo, TCE_RED_TILE,
+             lo, TCE_RED_TILE, last);
+  } else { /* one tile */
+    lo = "0";
+    hi = last;
+  }
+  /* a chunk's rows (passes/chunk.c), inside the loops a collapse() takes */
+  const char *rlo = NULL, *rhi = NULL;
+  if (e->nargs == 3) {
+    rlo = emit_sx(kx, e->args[1], 0);
+    rhi = emit_sx(kx, e->args[2], 0);
+  }
   const char *off = linear(kx, o, idx);
   tc_buf init = {0}, st = {0};
   tcE_scalar_reduce_init(g, &init, e->red, e->dtype);
@@ -1651,7 +1780,10 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   tc_buf_free(&init);
   tc_buf_free(&st);
   const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
-  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", r, r, ext_name(kx, e->ext), r);
+  if (e->nargs == 3)
+    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, rlo, r, rhi, r);
+  else
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", r, r, ext_name(kx, e->ext), r);
   g->indent++;
   tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", idx[k - 1], lo, idx[k - 1], hi,
            idx[k - 1]);
@@ -1672,12 +1804,13 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
     g->indent--;
     tcE_line(g, "}\n");
   }
-  if (!par) return;
+  int nloops = k - 1 + tiled; /* the outer loops and the tiles */
+  if (!par || nloops == 0) return;
   tc_buf b = {0};
   tc_buf_puts(&b, "#ifdef _OPENMP\n");
   for (int i = 0; i < g->indent; i++) tc_buf_puts(&b, "  ");
   tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
-  if (k > 1) tc_buf_printf(&b, " collapse(%d)", k);
+  if (nloops > 1) tc_buf_printf(&b, " collapse(%d)", nloops);
   const char *cond = w.sym ? kstr(kx, "%s >= %.1f", work_str(kx, w), TCE_PAR_MIN_WORK) : NULL;
   if (cond) tc_buf_printf(&b, " if(%s)", cond);
   tc_buf_puts(&b, "\n#endif\n");
@@ -1719,12 +1852,17 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
     return;
   }
   size_t at = g->o->len;
-  int nfail = kx->nfail;
+  int nfail = kx->nfail, nloops = 0;
   for (int d = 0; d < o->rank; d++) {
+    const char *E = ext_name(kx, o->shape[d]);
+    if (d > 0 && !strcmp(E, "1")) { /* a kept dim: no loop */
+      idx[d] = "0";
+      continue;
+    }
     idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
-    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d],
-             ext_name(kx, o->shape[d]), idx[d]);
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d], E, idx[d]);
     g->indent++;
+    nloops++;
   }
   const char *v = emit_sx(kx, s->body, 0);
   tc_buf st = {0};
@@ -1735,7 +1873,7 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
     g->indent--;
     tcE_line(g, "}\n");
   }
-  parallelize(kx, s, at, nfail);
+  parallelize(kx, s, at, nfail, nloops);
 }
 
 /* The stages first..last of one nest (passes/nest.c): the shared loops

@@ -29,8 +29,9 @@
  *     stage's output, of equal extents) cover more than one iteration;
  *     joining may lower `shared`, never below 1;
  *   - every load in T of a buffer a stage of N writes reads the current
- *     iteration: its index on each shared axis d is exactly i<d>, and it
- *     does not go through a reshape (ALIAS);
+ *     iteration: its index on each shared axis d is exactly i<d> (or 0
+ *     on an axis of extent 1), and it does not go through a reshape
+ *     (ALIAS);
  *   - T writes no buffer a stage of N reads or writes;
  *   - neither T nor N walks down columns: a REDUCE whose loads use its
  *     variable in another index than the last (the column reductions the
@@ -119,9 +120,16 @@ typedef struct nest {
 static int reads_current(const tc_loop_prog *p, const nest *n, const tc_sexpr *e, int k) {
   if (e->op == TC_OP_LOAD && n->in[base_buf(p, e->ref)]) {
     if (p->bufs.data[e->ref].kind == TC_LBUF_ALIAS) return 0;
+    const tc_lbuf *x = &p->bufs.data[e->ref];
     for (int d = 0; d < k; d++) {
       const tc_sexpr *ix = e->args[d];
-      if (ix->op != TC_OP_IVAR || ix->var != d) return 0;
+      int64_t one;
+      if (ix->op == TC_OP_IVAR && ix->var == d) continue;
+      /* t[i0, 0] of a [N, 1] buffer: the only iteration of axis 1 */
+      if (ix->op == TC_OP_CONST && ix->inum == 0 && tc_ext_is_const(x->shape[d], &one) &&
+          one == 1)
+        continue;
+      return 0;
     }
   }
   for (int i = 0; i < e->nargs; i++)

@@ -91,6 +91,13 @@ tc_loop_prog *tcP_lower(const tc_module *m, const tc_kernel *k, tc_diag *d);
    tc_loop_verify.  Returns 0. */
 int tcP_fuse(tc_loop_prog *p, tc_diag *d);
 
+/* passes/chunk.c: a reduction whose output is small (or which walks down
+   columns) is split into a stage of partial results over chunks of the
+   reduced axis, of a size fixed by the shapes (never by the thread
+   count), and a stage combining them in chunk order; rules at the top of
+   chunk.c.  Results are the same for every thread count.  Returns 0. */
+int tcP_chunk(tc_loop_prog *p, tc_diag *d);
+
 /* passes/nest.c: consecutive MAP stages that cannot fail and visit the
    same rows (each reads only the current iteration of what the others
    write) get one loop nest: tc_stage.nest and .shared.  A temporary that

@@ -179,6 +179,21 @@ const tc_sexpr *tc_loop_sx_reduce_range(tc_loop_prog *p, tc_op red, tc_dtype t,
   return e;
 }
 
+const tc_sexpr *tc_loop_sx_reduce_chunk(tc_loop_prog *p, tc_op red, tc_dtype t,
+                                        int rvar, const tc_sexpr *lo,
+                                        const tc_sexpr *hi, const tc_ext *bound,
+                                        const tc_sexpr *body, tc_loc loc) {
+  tc_sexpr *e = sx_new(p, TC_OP_REDUCE, t, 3);
+  e->args[0] = body;
+  e->args[1] = lo;
+  e->args[2] = hi;
+  e->red = red;
+  e->var = rvar;
+  e->ext = bound;
+  e->loc = loc;
+  return e;
+}
+
 const tc_sexpr *tc_loop_sx_cast(tc_loop_prog *p, const tc_sexpr *e,
                                 tc_dtype t) {
   if (e->dtype == t) return e;
@@ -233,7 +248,7 @@ int tc_loop_index_in_range(const tc_loop_prog *p, const tc_stage *s,
   }
   case TC_OP_RVAR: {
     const tc_sexpr *r = find_reduce(body, idx->var);
-    return r && r->ext && extent && tc_ext_equal(r->ext, extent);
+    return r && r->nargs == 1 && r->ext && extent && tc_ext_equal(r->ext, extent);
   }
   case TC_OP_CONST:
     return extent && tc_ext_is_const(extent, &n) && idx->inum >= 0 && idx->inum < n;

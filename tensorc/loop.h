@@ -23,7 +23,7 @@
  *
  * A REDUCE may instead carry a data-dependent range (tc_loop_sx_reduce_range):
  * nargs 3, args[1] = lo and args[2] = hi (i64, evaluated once, before the
- * loop), ext NULL; the rvar ranges over lo..hi-1, and an empty range gives
+ * loop), ext NULL or a constant bound on hi - lo; the rvar ranges over lo..hi-1, and an empty range gives
  * the reduction's identity (0, 1, -inf or the dtype's minimum for MAX, ...)
  * rather than an error: the sparse ops guard empty rows themselves.
  *
@@ -176,6 +176,12 @@ const tc_sexpr *tc_loop_sx_reduce(tc_loop_prog *p, tc_op red, tc_dtype t,
 const tc_sexpr *tc_loop_sx_reduce_range(tc_loop_prog *p, tc_op red, tc_dtype t,
                                         int rvar, const tc_sexpr *lo,
                                         const tc_sexpr *hi,
+                                        const tc_sexpr *body, tc_loc loc);
+/* The same with a constant bound on hi - lo (held in ext), which the
+   emitter uses to estimate the work: the chunks of passes/chunk.c. */
+const tc_sexpr *tc_loop_sx_reduce_chunk(tc_loop_prog *p, tc_op red, tc_dtype t,
+                                        int rvar, const tc_sexpr *lo,
+                                        const tc_sexpr *hi, const tc_ext *bound,
                                         const tc_sexpr *body, tc_loc loc);
 /* A copy of e (every field) with operands `args` (e->nargs of them), for
    passes that rewrite bodies. */

@@ -9,6 +9,8 @@
  *              becomes one integer QUANTIZED node (passes/quant.c)
  *   lower      one loop program per kernel (passes/lower.c)
  *   fuse       elementwise stages inlined into their reader (passes/fuse.c)
+ *   chunk      small-output reductions split along the reduced axis into
+ *              fixed-size chunks (passes/chunk.c)
  *   nest       stages over the same rows share one loop nest, their
  *              temporaries shrink to a row (passes/nest.c)
  *   emit       the C text of spec/abi.md (emit/)
@@ -32,6 +34,7 @@ static int pass_dce(cli_compile *c, tc_diag *d);
 static int pass_quant(cli_compile *c, tc_diag *d);
 static int pass_lower(cli_compile *c, tc_diag *d);
 static int pass_fuse(cli_compile *c, tc_diag *d);
+static int pass_chunk(cli_compile *c, tc_diag *d);
 static int pass_nest(cli_compile *c, tc_diag *d);
 static int pass_emit(cli_compile *c, tc_diag *d);
 
@@ -48,6 +51,7 @@ static const struct cli_pass {
     {"quant", CLI_IR_GRAPH, pass_quant},
     {"lower", CLI_IR_LOOP, pass_lower},
     {"fuse", CLI_IR_LOOP, pass_fuse},
+    {"chunk", CLI_IR_LOOP, pass_chunk},
     {"nest", CLI_IR_LOOP, pass_nest},
     {"emit", CLI_IR_C, pass_emit},
 };
@@ -182,20 +186,28 @@ static int pass_fuse(cli_compile *c, tc_diag *d) {
   return CLI_OK;
 }
 
-static int pass_nest(cli_compile *c, tc_diag *d) {
+/* Runs loop pass fn on every kernel's program, verifying it after. */
+static int loop_pass(cli_compile *c, tc_diag *d, int (*fn)(tc_loop_prog *, tc_diag *),
+                     const char *name) {
   for (int i = 0; i < c->selected->kernels.len; i++) {
-    if (tcP_nest(c->progs[i], d) != 0) return CLI_EUSER;
+    if (fn(c->progs[i], d) != 0) return CLI_EUSER;
 #ifndef NDEBUG
     tc_diag vd = {0};
     if (tc_loop_verify(c->progs[i], &vd) != 0) {
-      cli_error(d, "internal error: invalid loop IR after nest (kernel %s): %s",
+      cli_error(d, "internal error: invalid loop IR after %s (kernel %s): %s", name,
                 c->selected->kernels.data[i]->name, vd.msg);
       return CLI_EINTERNAL;
     }
+#else
+    (void)name;
 #endif
   }
   return CLI_OK;
 }
+
+static int pass_chunk(cli_compile *c, tc_diag *d) { return loop_pass(c, d, tcP_chunk, "chunk"); }
+
+static int pass_nest(cli_compile *c, tc_diag *d) { return loop_pass(c, d, tcP_nest, "nest"); }
 
 static int pass_emit(cli_compile *c, tc_diag *d) {
   c->emit.module_name = c->module->name;

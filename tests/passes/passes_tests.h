@@ -11,4 +11,7 @@ void add_ops3_tests(Suite *s);
 /* tests/passes/fuse_test.c: vertical fusion (passes/fuse.c). */
 void add_fuse_tests(Suite *s);
 
+/* tests/passes/nest_test.c: the chunk and nest passes. */
+void add_nest_tests(Suite *s);
+
 #endif
