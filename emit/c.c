@@ -1821,6 +1821,168 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   tc_buf_free(&b);
 }
 
+/* One loop of a scheduled nest: over axis d, from lo to hi (C
+   expressions) by step. */
+typedef struct sloop {
+  const char *var, *lo, *hi, *ext;
+  int step;
+} sloop;
+
+/* The body of a scheduled stage for one value of the innermost index,
+   named `var` (declared = val when val is given), in its own block, or
+   the body of loop `head`. */
+static void sched_body(kemit *kx, const tc_stage *s, const char **idx, int d, const char *var,
+                       const char *val, const char *head) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  if (head)
+    tcE_line(g, "%s {\n", head);
+  else
+    tcE_line(g, "{\n");
+  g->indent++;
+  if (val) tcE_line(g, "const int64_t %s = %s;\n", var, val);
+  idx[d] = var;
+  kx->memos.len = 0;
+  const char *v = emit_sx(kx, s->body, 0);
+  tc_buf st = {0};
+  tcE_scalar_store(g, &st, o->dtype, v);
+  tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, s->out), linear(kx, o, idx), st.data);
+  tc_buf_free(&st);
+  kx->memos.len = 0;
+  g->indent--;
+  tcE_line(g, "}\n");
+}
+
+/* A MAP stage with schedule() hints (passes/schedule.c says what each
+   means): the untiled axes' loops, the tile loops, the loops within a
+   tile; the innermost of them in blocks of vectorize * unroll iterations
+   (unroll copies of a loop of `vectorize` iterations), the rest after
+   them; parallel over the loops of axes 0..parallel, or, without that
+   hint, over the outermost loop when the work is worth it. */
+static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  const tc_schedule *sc = s->sched;
+  int R = o->rank, nt = sc->ntile, ft = R - nt, base = g->indent;
+  int w = sc->vectorize > 1 ? sc->vectorize : 1, u = sc->unroll > 1 ? sc->unroll : 1;
+  const char *idx[TC_MAX_RANK];
+  sloop loops[2 * TC_MAX_RANK];
+  int n = 0;
+  if (sc->node < 0) /* passes/schedule.c chose it */
+    tcE_line(g, "/* schedule (a transpose, tiled):");
+  else
+    tcE_line(g, "/* schedule (%s:%d):", sc->loc.file ? sc->loc.file : "?", sc->loc.line);
+  if (nt) {
+    tc_buf_puts(g->o, " tile");
+    for (int i = 0; i < nt; i++) tc_buf_printf(g->o, "%s%d", i ? "x" : " ", sc->tile[i]);
+  }
+  if (sc->vectorize) tc_buf_printf(g->o, " vectorize %d", sc->vectorize);
+  if (sc->unroll) tc_buf_printf(g->o, " unroll %d", sc->unroll);
+  if (sc->has_parallel) tc_buf_printf(g->o, " parallel %d", sc->parallel);
+  tc_buf_puts(g->o, " */\n");
+  if (R == 0) { /* nothing to tile or split (the pass allows no hint here) */
+    tcE_line(g, "{\n");
+    g->indent++;
+    sched_body(kx, s, idx, 0, NULL, NULL, NULL);
+    g->indent--;
+    tcE_line(g, "}\n");
+    return;
+  }
+  /* the outer loops: untiled axes (but the innermost), then the tiles */
+  const char *tv[TC_MAX_RANK] = {0};
+  for (int d = 0; d < R; d++) {
+    idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
+    const char *E = ext_name(kx, o->shape[d]);
+    if (d < ft && !(nt == 0 && d == R - 1)) loops[n++] = (sloop){idx[d], "0", E, E, 1};
+  }
+  for (int d = ft; d < R; d++) {
+    const char *E = ext_name(kx, o->shape[d]);
+    tv[d] = new_v(kx);
+    loops[n++] = (sloop){tv[d], "0", E, E, sc->tile[d - ft]};
+  }
+  size_t at = g->o->len;
+  int nfail = kx->nfail;
+  for (int i = 0; i < n; i++) {
+    const sloop *l = &loops[i];
+    if (l->step == 1)
+      tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", l->var, l->var, l->hi, l->var);
+    else
+      tcE_line(g, "for (int64_t %s = 0; %s < %s; %s += %d) {\n", l->var, l->var, l->hi, l->var,
+               l->step);
+    g->indent++;
+  }
+  /* within a tile: the ends computed once, then the loops but the last */
+  const char *lo = "0", *hi = ext_name(kx, o->shape[R - 1]);
+  for (int d = ft; d < R; d++) {
+    const char *E = ext_name(kx, o->shape[d]), *end = new_v(kx);
+    int T = sc->tile[d - ft];
+    tcE_line(g, "const int64_t %s = %s - %s > %d ? %s + %d : %s;\n", end, E, tv[d], T, tv[d], T,
+             E);
+    if (d == R - 1) {
+      lo = tv[d];
+      hi = end;
+      break;
+    }
+    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", idx[d], tv[d], idx[d], end, idx[d]);
+    g->indent++;
+  }
+  /* the innermost loop */
+  const char *in = idx[R - 1];
+  int B = w * u;
+  if (B == 1) {
+    sched_body(kx, s, idx, R - 1, in, NULL,
+               kstr(kx, "for (int64_t %s = %s; %s < %s; %s++)", in, lo, in, hi, in));
+  } else {
+    const char *j = new_v(kx);
+    tcE_line(g, "int64_t %s = %s;\n", j, lo);
+    tcE_line(g, "for (; %s - %s >= %d; %s += %d) {\n", hi, j, B, j, B);
+    g->indent++;
+    for (int c = 0; c < u; c++) {
+      if (w > 1) {
+        const char *l = new_v(kx);
+        sched_body(kx, s, idx, R - 1, in,
+                   c ? kstr(kx, "%s + %d + %s", j, c * w, l) : kstr(kx, "%s + %s", j, l),
+                   kstr(kx, "for (int %s = 0; %s < %d; %s++)", l, l, w, l));
+      } else {
+        sched_body(kx, s, idx, R - 1, in, c ? kstr(kx, "%s + %d", j, c) : j, NULL);
+      }
+    }
+    g->indent--;
+    tcE_line(g, "}\n");
+    sched_body(kx, s, idx, R - 1, in, j, kstr(kx, "for (; %s < %s; %s++)", j, hi, j));
+  }
+  while (g->indent > base) {
+    g->indent--;
+    tcE_line(g, "}\n");
+  }
+  /* parallel: the loops of axes 0..a are the first a + 1 loops opened
+     (the innermost plain loop follows them directly when it is one of
+     them) */
+  if (kx->nfail != nfail) return;
+  int nloops = 0;
+  const char *cond = NULL;
+  if (sc->has_parallel) {
+    nloops = sc->parallel + 1;
+  } else if (n > 0) {
+    work wk = sx_work(kx, s->body);
+    for (int d = 0; d < R; d++) wk = work_op(kx, wk, work_ext(kx, o->shape[d]), '*');
+    if (!wk.sym && wk.v < TCE_PAR_MIN_WORK) return;
+    if (wk.sym) cond = kstr(kx, "%s >= %.1f", work_str(kx, wk), TCE_PAR_MIN_WORK);
+    nloops = 1;
+  }
+  if (nloops == 0) return;
+  tc_buf b = {0};
+  tc_buf_puts(&b, "#ifdef _OPENMP\n");
+  for (int i = 0; i < g->indent; i++) tc_buf_puts(&b, "  ");
+  tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
+  if (nloops > 1) tc_buf_printf(&b, " collapse(%d)", nloops);
+  if (cond) tc_buf_printf(&b, " if(%s)", cond);
+  tc_buf_puts(&b, "\n#endif\n");
+  const char *v0 = n > 0 ? loops[0].var : in, *e0 = ext_name(kx, o->shape[0]);
+  pool_wrap(kx, at, b.data, v0, e0, n > 0 ? loops[0].step : 1, cond);
+  tc_buf_free(&b);
+}
+
 static void emit_stage(kemit *kx, const tc_stage *s) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
@@ -1847,6 +2009,14 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
   }
   const char *idx[TC_MAX_RANK];
   hoist_empty_checks(kx, s);
+  if (s->sched) {
+    emit_scheduled_stage(kx, s);
+    if (o->rank == 0) {
+      g->indent--;
+      tcE_line(g, "}\n");
+    }
+    return;
+  }
   if (interchange_ok(kx, s)) {
     emit_interchanged_stage(kx, s);
     return;

@@ -8,7 +8,8 @@
  * replaced by j0, ..., jn, stage P goes, and so does T.  Repeated until
  * nothing changes, a chain of elementwise ops becomes one loop nest that
  * reads each input once and writes each output once; broadcasts fuse the
- * same way, since the indices of C's load map onto P's variables.
+ * same way, since the indices of C's load map onto P's variables.  C's
+ * list of the graph nodes it computes (tc_stage.nodes) gains P's.
  *
  * Results and return codes stay exactly those of the unfused program:
  *   - P must be unable to fail: an unchecked MAP stage (loads in range by
@@ -321,6 +322,23 @@ static const char *fused_what(tc_loop_prog *p, const tc_stage *ps, const tc_stag
   return s;
 }
 
+/* cs->nodes becomes cs's nodes followed by those of ps it lacks (in
+   p's arena): the graph nodes the fused stage computes. */
+static void merge_nodes(tc_loop_prog *p, tc_stage *cs, const tc_stage *ps) {
+  int n = cs->nnodes + ps->nnodes;
+  if (ps->nnodes == 0) return;
+  int *v = tc_arena_alloc(&p->arena, (size_t)n * sizeof *v);
+  int m = 0;
+  for (int i = 0; i < cs->nnodes; i++) v[m++] = cs->nodes[i];
+  for (int i = 0; i < ps->nnodes; i++) {
+    int seen = 0;
+    for (int j = 0; j < cs->nnodes && !seen; j++) seen = cs->nodes[j] == ps->nodes[i];
+    if (!seen) v[m++] = ps->nodes[i];
+  }
+  cs->nodes = v;
+  cs->nnodes = m;
+}
+
 /* The largest body (counted as a tree) a stage may get by inlining.
    Without a bound a chain of N elementwise ops becomes one body of O(N)
    nodes: the pass's rewriting is then quadratic in time and memory, its
@@ -394,6 +412,15 @@ static void count_reads(fstate *f, int s, int sign, int_vec *tmp) {
   }
 }
 
+/* 1 when the kernel has schedule() hints for graph node `node`: its
+   loops must stay its own (passes/schedule.c). */
+static int scheduled(const tc_loop_prog *p, int node) {
+  if (!p->kernel || node < 0) return 0;
+  for (int i = 0; i < p->kernel->schedules.len; i++)
+    if (p->kernel->schedules.data[i].node == node) return 1;
+  return 0;
+}
+
 /* Inlines stage sp into its consumer when the rules above allow it;
    returns 1 when it did. */
 static int try_inline(fstate *f, int sp) {
@@ -402,8 +429,9 @@ static int try_inline(fstate *f, int sp) {
   int t = ps->out;
   const tc_lbuf *tb = &p->bufs.data[t];
   if (ps->kind != TC_STAGE_MAP || ps->checked || tb->kind != TC_LBUF_TEMP ||
-      tb->dtype == TC_DT_BF16 || f->aliased[t] || f->nwrite[t] != 1 || f->nread[t] != 1)
-    return 0; /* several readers (or none): T stays */
+      tb->dtype == TC_DT_BF16 || f->aliased[t] || f->nwrite[t] != 1 || f->nread[t] != 1 ||
+      scheduled(p, tb->node))
+    return 0; /* several readers (or none), or hints for its loops: T stays */
   int ps_size = size_capped(ps->body, FUSE_MAX_NODES);
   if (ps_size > FUSE_MAX_NODES || !cannot_fail(ps->body)) return 0;
   int sc = (int)f->rsum[t];
@@ -447,6 +475,7 @@ static int try_inline(fstate *f, int sp) {
   cs->body = rewrite(&rw, cs->body);
   memo_free(&rw.memo);
   cs->what = fused_what(p, ps, cs);
+  merge_nodes(p, cs, ps);
   count_reads(f, sc, +1, &rp);
   f->nwrite[t]--;
   f->dead[sp] = 1;

@@ -18,7 +18,9 @@
  * The stage computing an output's node writes straight into the output
  * argument; an output that is an input, a weight, a constant, a reshape or
  * a node that another output already took gets a copy stage at the end.
- * Composite ops (softmax, norms) must have been decomposed first.
+ * Composite ops (softmax, norms) must have been decomposed first.  Every
+ * stage records the node it implements (tc_stage.nodes; a copy, the node
+ * it copies).
  *
  * The operations of issue 3:
  *   - conv2d: one stage, out[n, co, oh, ow] = sum over the input channels
@@ -78,9 +80,16 @@ static tc_lbuf lbuf(const char *name, tc_lbuf_kind kind, tc_dtype t, int rank,
   return b;
 }
 
-/* A MAP stage. */
-static tc_stage map_stage(int out, const tc_sexpr *body, int checked,
-                          const char *what, tc_loc loc) {
+/* The list {node} of a stage's `nodes`, in p's arena. */
+static const int *node_list(tc_loop_prog *p, int node) {
+  int *v = tc_arena_alloc(&p->arena, sizeof *v);
+  *v = node;
+  return v;
+}
+
+/* A MAP stage computing graph node `node`. */
+static tc_stage map_stage(tc_loop_prog *p, int out, const tc_sexpr *body, int checked,
+                          const char *what, tc_loc loc, int node) {
   tc_stage s;
   memset(&s, 0, sizeof s);
   s.out = out;
@@ -88,6 +97,8 @@ static tc_stage map_stage(int out, const tc_sexpr *body, int checked,
   s.checked = checked;
   s.what = what;
   s.loc = loc;
+  s.nodes = node_list(p, node);
+  s.nnodes = 1;
   return s;
 }
 
@@ -137,8 +148,8 @@ static int out_buf(lowerer *l, int id) {
 static void add_stage(lowerer *l, int id, const tc_sexpr *body, int checked,
                       const char *what) {
   const tc_node *n = node_at(l, id);
-  tc_stage s = map_stage(out_buf(l, id), tc_loop_sx_cast(l->p, body, n->dtype), checked,
-                what ? what : tc_op_name(n->op), n->loc);
+  tc_stage s = map_stage(l->p, out_buf(l, id), tc_loop_sx_cast(l->p, body, n->dtype), checked,
+                what ? what : tc_op_name(n->op), n->loc, id);
   tc_loop_add_stage(l->p, &s);
 }
 
@@ -693,6 +704,8 @@ static void add_accum(lowerer *l, int id, int out, tc_op red, const tc_sexpr *in
   s.dom_rank = dom_rank;
   s.dom = dm;
   s.idx = ix;
+  s.nodes = node_list(l->p, id);
+  s.nnodes = 1;
   tc_loop_add_stage(l->p, &s);
 }
 
@@ -1016,9 +1029,9 @@ tc_loop_prog *tcP_lower(const tc_module *m, const tc_kernel *k, tc_diag *d) {
     if (a->role != TC_ROLE_OUTPUT || claimed[abi[j]]) continue;
     const tc_sexpr *idx[TC_MAX_RANK];
     for (int d = 0; d < a->rank; d++) idx[d] = tc_loop_sx_ivar(l.p, d);
-    tc_stage s = map_stage(arg_buf[abi[j]],
+    tc_stage s = map_stage(l.p, arg_buf[abi[j]],
                   tc_loop_sx_cast(l.p, read_node(&l, a->node, idx), a->dtype), 0,
-                  "copy", a->loc);
+                  "copy", a->loc, a->node);
     tc_loop_add_stage(l.p, &s);
   }
   free(claimed);

@@ -21,7 +21,8 @@
  * (`x - mean` in a layer norm) into a scalar or a row.
  *
  * A stage T joins the nest N of the stages just before it when
- *   - both are MAP stages that cannot fail (unchecked loads, no integer
+ *   - both are MAP stages without schedule() hints (their loops are the
+ *     user's) that cannot fail (unchecked loads, no integer
  *     division by a variable: a failure must come at the same point as
  *     before); the "max of nothing" of an empty row is the one failure
  *     left, and it gives TC_EINVAL wherever it is found;
@@ -89,7 +90,7 @@ static int walks_columns(const tc_sexpr *e, int nvars, const int *vars) {
         if (uses_rvar(e->args[d], vars[v])) return 1;
   if (e->op == TC_OP_REDUCE && e->var >= 0 && nvars < 8) {
     int vs[8];
-    memcpy(vs, vars, (size_t)nvars * sizeof *vs);
+    if (nvars > 0) memcpy(vs, vars, (size_t)nvars * sizeof *vs);
     vs[nvars] = e->var;
     for (int i = 0; i < e->nargs; i++)
       if (walks_columns(e->args[i], nvars + 1, vs)) return 1;
@@ -104,7 +105,8 @@ static int walks_columns(const tc_sexpr *e, int nvars, const int *vars) {
 /* A stage that may be in a nest at all. */
 static int nestable(const tc_loop_prog *p, const tc_stage *s) {
   const tc_lbuf *o = &p->bufs.data[s->out];
-  return s->kind == TC_STAGE_MAP && !s->checked && o->rank >= 1 && !may_fail(s->body) &&
+  return s->kind == TC_STAGE_MAP && !s->checked && !s->sched && o->rank >= 1 &&
+         !may_fail(s->body) &&
          !walks_columns(s->body, 0, NULL);
 }
 

@@ -91,6 +91,13 @@ tc_loop_prog *tcP_lower(const tc_module *m, const tc_kernel *k, tc_diag *d);
    tc_loop_verify.  Returns 0. */
 int tcP_fuse(tc_loop_prog *p, tc_diag *d);
 
+/* passes/schedule.c: attaches each schedule() hint of the kernel to the
+   stage computing the scheduled tensor (tc_stage.sched), or fails with an
+   error at the hint's line when the hints cannot be honoured (a tensor
+   without loops of its own, a scatter, parallel loops that can fail).
+   Rules at the top of schedule.c.  Returns 0, or -1 with the error in d. */
+int tcP_schedule(tc_loop_prog *p, tc_diag *d);
+
 /* passes/chunk.c: a reduction whose output is small (or which walks down
    columns) is split into a stage of partial results over chunks of the
    reduced axis, of a size fixed by the shapes (never by the thread

@@ -469,6 +469,17 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
     tc_buf_printf(b, "  # %s", st->what ? st->what : "?");
     if (st->checked) tc_buf_puts(b, ", checked");
     if (st->loc.file) tc_buf_printf(b, ", %s:%d", st->loc.file, st->loc.line);
+    if (st->sched) {
+      const tc_schedule *sc = st->sched;
+      if (sc->node < 0)
+        tc_buf_puts(b, ", schedule (chosen):");
+      else
+        tc_buf_printf(b, ", schedule (line %d):", sc->loc.line);
+      for (int i = 0; i < sc->ntile; i++) tc_buf_printf(b, "%s%d", i ? "x" : " tile ", sc->tile[i]);
+      if (sc->vectorize) tc_buf_printf(b, " vectorize %d", sc->vectorize);
+      if (sc->unroll) tc_buf_printf(b, " unroll %d", sc->unroll);
+      if (sc->has_parallel) tc_buf_printf(b, " parallel %d", sc->parallel);
+    }
     tc_buf_putc(b, '\n');
   }
   free(pr.dim_names);

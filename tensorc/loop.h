@@ -118,6 +118,10 @@ typedef struct tc_stage {
      its remaining loops in program order. */
   int nest;
   int shared;
+  /* The schedule() hints of the tensor this stage computes (set by the
+     `schedule` pass, passes/schedule.c), or NULL: the emitter writes its
+     loops as they ask. */
+  const tc_schedule *sched;
   /* The graph nodes (ids in `kernel`, as it was lowered) whose values the
      stage computes: lowering sets the node it implements (each of the
      stages of a multi-stage op, such as scatter, gets that op's node; a

@@ -55,6 +55,17 @@ static int write_temp(const char *path, const char *text, tc_buf *tmp,
   return 0;
 }
 
+int cli_write_file(const char *path, const char *text, tc_diag *d) {
+  tc_buf tmp = {0};
+  int rc = write_temp(path, text, &tmp, d);
+  if (rc == 0 && rename(tmp.data, path) != 0) {
+    rc = cli_error(d, "cannot rename %s to %s: %s", tmp.data, path, strerror(errno));
+    unlink(tmp.data);
+  }
+  tc_buf_free(&tmp);
+  return rc;
+}
+
 int cli_cmd_build(int argc, char **argv, const tcL_options *lang) {
   tc_diag d = {0};
   cli_compile c = {0};

@@ -102,6 +102,22 @@ int cli_target_parse(const char *name, tcE_target *t, tc_diag *d);
    `option`. */
 int cli_check_c_name(const char *option, const char *value, tc_diag *d);
 
+/* ---- dot.c -------------------------------------------------------------- */
+
+/* Appends to b the Graphviz digraph of module m's loop programs (progs[i]
+   of kernel progs[i]->kernel, lowered or later): the graph nodes that
+   reach the programs, operand -> consumer edges, and one cluster per loop
+   nest holding the nodes its stages compute (tc_stage.nodes); several
+   kernels are a cluster each.  Deterministic (dot.c describes it). */
+void cli_dot_print(tc_buf *b, const tc_module *m, const tc_loop_prog *const *progs,
+                   int nprogs);
+
+/* ---- build.c ------------------------------------------------------------ */
+
+/* Writes text to `path` all or nothing: to a temporary file next to it,
+   then renamed over it.  0, or -1 with a message in d (and no file). */
+int cli_write_file(const char *path, const char *text, tc_diag *d);
+
 /* ---- run.c -------------------------------------------------------------- */
 
 typedef enum cli_jit { CLI_JIT_TCC, CLI_JIT_CC } cli_jit;

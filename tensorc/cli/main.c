@@ -4,6 +4,7 @@
  *   tensorc build FILE.lua -o DIR   write DIR/M.c and DIR/M.h   (build.c)
  *   tensorc run FILE.lua ...        compile in process and run   (run.c)
  *   tensorc ir FILE.lua --after P   print the IR after a pass    (here)
+ *   tensorc ir FILE.lua --dot       the graph and its loop nests (dot.c)
  *   tensorc kernels FILE.lua        list kernels and their dims  (here)
  *   tensorc repl                    the interactive loop         (repl.c)
  *
@@ -27,8 +28,9 @@ static const char usage[] =
     "  run FILE.lua [--kernel K] [--dim NAME=VALUE ...] [--data DIR]\n"
     "      [--jit tcc|cc] [--target T] [--seed S] [--check] [--bench N]\n"
     "                          compile a kernel in process and run it\n"
-    "  ir FILE.lua [--after PASS] [--kernel K]\n"
-    "                          print the IR after a pass (all passes by default)\n"
+    "  ir FILE.lua [--after PASS] [--kernel K] [--dot] [-o FILE]\n"
+    "                          print the IR after a pass (all passes by default),\n"
+    "                          or with --dot a Graphviz picture of the fusion\n"
     "  kernels FILE.lua        list the kernels, one a line: NAME DIM...\n"
     "  repl                    an interactive session\n"
     "  help [COMMAND]          this text, or a command's\n"
@@ -42,11 +44,16 @@ static const char usage[] =
     "See docs/cli.md for every flag.\n";
 
 static const char usage_ir[] =
-    "usage: tensorc ir FILE.lua [--after PASS] [--kernel K] [--target T]\n"
-    "                  [--name M] [--prefix X]\n"
+    "usage: tensorc ir FILE.lua [--after PASS] [--kernel K] [--dot] [-o FILE]\n"
+    "                  [--target T] [--name M] [--prefix X]\n"
     "\n"
     "Prints the IR after PASS (graph IR, loop IR or C), or after every pass\n"
-    "when --after is not given.  --kernel K shows only kernel K.\n";
+    "when --after is not given.  --kernel K shows only kernel K.\n"
+    "  --dot             instead, the graph as Graphviz text: one digraph, the\n"
+    "                    loop nests of the final loop program (of PASS, lower or\n"
+    "                    later, with --after) as clusters; render it with\n"
+    "                    `dot -Tsvg`\n"
+    "  -o, --output FILE write FILE (all or nothing) instead of stdout\n";
 
 int cli_opt_value(int argc, char **argv, int *i, const char *name,
                   const char **value, tc_diag *d) {
@@ -81,20 +88,26 @@ int cli_fail(const tc_diag *d, int status) {
   return status;
 }
 
-/* tensorc ir FILE [--after PASS] [--kernel K] [--target T] [--name M]
-   [--prefix X] */
+/* tensorc ir FILE [--after PASS] [--kernel K] [--dot] [-o FILE]
+   [--target T] [--name M] [--prefix X] */
 int cli_cmd_ir(int argc, char **argv, const tcL_options *lang) {
   tc_diag d = {0};
   cli_compile c = {0};
   c.lang = *lang;
-  const char *after = NULL, *target = NULL, *v;
+  const char *after = NULL, *target = NULL, *output = NULL, *v;
+  int dot = 0;
   for (int i = 0; i < argc; i++) {
-    int r;
+    int r = 0;
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       fputs(usage_ir, stdout);
       return CLI_OK;
     }
-    if ((r = cli_opt_value(argc, argv, &i, "--after", &v, &d)) != 0) {
+    if (strcmp(argv[i], "--dot") == 0) {
+      dot = 1;
+    } else if ((r = cli_opt_value(argc, argv, &i, "-o", &v, &d)) != 0 ||
+               (r = cli_opt_value(argc, argv, &i, "--output", &v, &d)) != 0) {
+      output = v;
+    } else if ((r = cli_opt_value(argc, argv, &i, "--after", &v, &d)) != 0) {
       after = v;
     } else if ((r = cli_opt_value(argc, argv, &i, "--kernel", &v, &d)) != 0) {
       c.kernel = v;
@@ -136,13 +149,31 @@ int cli_cmd_ir(int argc, char **argv, const tcL_options *lang) {
     first = last;
     headers = 0;
   }
+  /* --dot draws a loop program: the final one, or that of --after PASS
+     when PASS is `lower` or a later pass. */
+  int lower = cli_pass_find("lower");
+  if (dot && last < lower) {
+    cli_error(&d, "--dot draws the loop program: --after %s comes before it "
+              "(use --after lower or a later pass)", after);
+    return cli_fail(&d, CLI_EUSER);
+  }
   c.emit.target = TCE_TARGET_SCALAR;
   if (target && cli_target_parse(target, &c.emit.target, &d) != 0)
     return cli_fail(&d, CLI_EUSER);
   tc_buf out = {0};
-  int rc = cli_compile_run(&c, last, first, headers, &out, &d);
-  /* What was printed before a failing pass is still worth showing. */
-  if (out.data) fputs(out.data, stdout);
+  int rc = cli_compile_run(&c, last, dot ? cli_pass_count() : first, headers,
+                           dot ? NULL : &out, &d);
+  if (rc == CLI_OK && dot)
+    cli_dot_print(&out, c.selected, (const tc_loop_prog *const *)c.progs,
+                  c.selected->kernels.len);
+  if (output) {
+    /* all or nothing: a failing pass leaves no file */
+    if (rc == CLI_OK && cli_write_file(output, out.data ? out.data : "", &d) != 0)
+      rc = CLI_EUSER;
+  } else if (out.data && (rc == CLI_OK || !dot)) {
+    /* What was printed before a failing pass is still worth showing. */
+    fputs(out.data, stdout);
+  }
   tc_buf_free(&out);
   cli_compile_free(&c);
   return rc == CLI_OK ? CLI_OK : cli_fail(&d, rc);

@@ -9,6 +9,8 @@
  *              becomes one integer QUANTIZED node (passes/quant.c)
  *   lower      one loop program per kernel (passes/lower.c)
  *   fuse       elementwise stages inlined into their reader (passes/fuse.c)
+ *   schedule   schedule() hints attached to their stages, or rejected at
+ *              their line (passes/schedule.c)
  *   chunk      small-output reductions split along the reduced axis into
  *              fixed-size chunks (passes/chunk.c)
  *   nest       stages over the same rows share one loop nest, their
@@ -34,6 +36,7 @@ static int pass_dce(cli_compile *c, tc_diag *d);
 static int pass_quant(cli_compile *c, tc_diag *d);
 static int pass_lower(cli_compile *c, tc_diag *d);
 static int pass_fuse(cli_compile *c, tc_diag *d);
+static int pass_schedule(cli_compile *c, tc_diag *d);
 static int pass_chunk(cli_compile *c, tc_diag *d);
 static int pass_nest(cli_compile *c, tc_diag *d);
 static int pass_emit(cli_compile *c, tc_diag *d);
@@ -51,6 +54,7 @@ static const struct cli_pass {
     {"quant", CLI_IR_GRAPH, pass_quant},
     {"lower", CLI_IR_LOOP, pass_lower},
     {"fuse", CLI_IR_LOOP, pass_fuse},
+    {"schedule", CLI_IR_LOOP, pass_schedule},
     {"chunk", CLI_IR_LOOP, pass_chunk},
     {"nest", CLI_IR_LOOP, pass_nest},
     {"emit", CLI_IR_C, pass_emit},
@@ -203,6 +207,10 @@ static int loop_pass(cli_compile *c, tc_diag *d, int (*fn)(tc_loop_prog *, tc_di
 #endif
   }
   return CLI_OK;
+}
+
+static int pass_schedule(cli_compile *c, tc_diag *d) {
+  return loop_pass(c, d, tcP_schedule, "schedule");
 }
 
 static int pass_chunk(cli_compile *c, tc_diag *d) { return loop_pass(c, d, tcP_chunk, "chunk"); }

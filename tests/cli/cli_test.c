@@ -377,6 +377,220 @@ START_TEST(ir_after_every_pass) {
 }
 END_TEST
 
+/* ---- ir --dot ----------------------------------------------------------- */
+
+/* What `ir --dot` drew, read back from its text (one statement a line, as
+   tensorc/cli/dot.c writes it): each node's id, label and innermost
+   cluster ("" outside any), and the number of loop-nest clusters. */
+typedef struct dot_node {
+  char id[32], cluster[48], label[160];
+} dot_node;
+
+typedef struct dot_graph {
+  dot_node nodes[64];
+  int n, nclusters;
+} dot_graph;
+
+static dot_graph dot_read(const char *text) {
+  dot_graph g = {0};
+  char stack[8][48];
+  int depth = 0;
+  for (const char *line = text; *line;) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    char l[512];
+    snprintf(l, sizeof l, "%.*s", (int)(len < sizeof l ? len : sizeof l - 1), line);
+    const char *t = l + strspn(l, " ");
+    char name[48];
+    if (sscanf(t, "subgraph %47s {", name) == 1) {
+      ck_assert_msg(depth < 8, "clusters nested too deep");
+      snprintf(stack[depth++], sizeof stack[0], "%s", name);
+      /* kernel clusters are cluster_k<K>, loop nests cluster_k<K>_<C> */
+      if (strchr(name + strlen("cluster_k"), '_')) g.nclusters++;
+    } else if (strcmp(t, "}") == 0 && depth > 0) {
+      depth--;
+    } else if (strstr(t, " [label=\"") && strncmp(t, "graph ", 6) != 0 &&
+               strncmp(t, "node ", 5) != 0 && g.n < 64) {
+      dot_node *d = &g.nodes[g.n++];
+      sscanf(t, "%31s", d->id);
+      snprintf(d->cluster, sizeof d->cluster, "%s", depth ? stack[depth - 1] : "");
+      const char *lb = strstr(t, "label=\"") + 7;
+      const char *le = strstr(lb, "\"");
+      snprintf(d->label, sizeof d->label, "%.*s", le ? (int)(le - lb) : 0, lb);
+    }
+    line += len + (end != NULL);
+  }
+  ck_assert_msg(depth == 0, "unbalanced braces in the dot text:\n%s", text);
+  return g;
+}
+
+/* The absolute path of a file of the repository (tests run at its top). */
+static const char *repo_file(const char *rel) {
+  static char path[1024];
+  ck_assert_msg(realpath(rel, path) != NULL, "cannot find %s (run from the repository)", rel);
+  return path;
+}
+
+/* Graphviz is no dependency: when `dot` happens to be installed the text
+   must be accepted by it, otherwise this checks nothing. */
+static void dot_accepts(const char *name) {
+  if (system("command -v dot >/dev/null 2>&1") != 0) return;
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "dot -Tsvg '%s' -o /dev/null", in_scratch(name));
+  ck_assert_msg(system(cmd) == 0, "graphviz rejects %s", name);
+}
+
+/* A fused elementwise chain: every computed node in the one loop nest,
+   arguments outside, and the same bytes from two runs and from -o. */
+START_TEST(ir_dot_fused_chain_is_one_cluster) {
+  const char *chain = repo_file("examples/chain.lua");
+  result r = run(NULL, "ir '%s' --dot", chain);
+  EXPECT_STATUS(r, 0);
+  ck_assert_msg(strncmp(r.out, "digraph \"chain\" {\n", 18) == 0,
+                "`%s` does not start a digraph:\n%s", r.cmd, r.out);
+  dot_graph g = dot_read(r.out);
+  ck_assert_msg(g.nclusters == 1, "`%s`: %d clusters, expected 1 (fused chain)\n%s",
+                r.cmd, g.nclusters, r.out);
+  int computed = 0, args = 0;
+  for (int i = 0; i < g.n; i++) {
+    const dot_node *d = &g.nodes[i];
+    if (d->label[0] == '%') { /* "%4 mul\n..." */
+      computed++;
+      ck_assert_msg(strcmp(d->cluster, "cluster_k0_0") == 0,
+                    "`%s`: node %s (%s) is outside the fused loop nest\n%s", r.cmd,
+                    d->id, d->label, r.out);
+    } else {
+      args++;
+      ck_assert_msg(d->cluster[0] == '\0', "`%s`: argument %s is inside %s", r.cmd,
+                    d->id, d->cluster);
+    }
+  }
+  ck_assert_msg(computed >= 5 && args == 5, "`%s`: %d computed nodes, %d arguments\n%s",
+                r.cmd, computed, args, r.out);
+  EXPECT_IN(r, out, "input a\\nf32[N, M]\\n");
+  EXPECT_IN(r, out, "chain.lua:18");
+  EXPECT_IN(r, out, "shape=invhouse");
+  EXPECT_IN(r, out, "shape=house");
+  EXPECT_IN(r, out, " -> k0_out4;");
+  EXPECT_IN(r, out, "k0_n0 -> k0_n4;");
+  write_text("chain.dot", r.out);
+  dot_accepts("chain.dot");
+
+  result again = run(NULL, "ir '%s' --dot", chain);
+  EXPECT_STATUS(again, 0);
+  ck_assert_msg(strcmp(r.out, again.out) == 0, "two runs of `%s` differ", r.cmd);
+  result_free(&again);
+  again = run(NULL, "ir '%s' --dot -o pic/chain.dot", chain);
+  EXPECT_STATUS(again, 1); /* no directory pic: no file, a message */
+  EXPECT_IN(again, err, "pic/chain.dot");
+  result_free(&again);
+  again = run(NULL, "ir '%s' --dot -o chain2.dot", chain);
+  EXPECT_STATUS(again, 0);
+  ck_assert_msg(again.out[0] == '\0', "`%s` printed to stdout too", again.cmd);
+  char *file = slurp(in_scratch("chain2.dot"));
+  ck_assert_msg(strcmp(r.out, file) == 0, "`%s` wrote other text than stdout gets", again.cmd);
+  free(file);
+  result_free(&again);
+
+  /* unfused: each stage of the chain is a loop nest of its own */
+  again = run(NULL, "ir '%s' --dot --after lower", chain);
+  EXPECT_STATUS(again, 0);
+  g = dot_read(again.out);
+  ck_assert_msg(g.nclusters == computed, "`%s`: %d clusters, expected one per stage (%d)",
+                again.cmd, g.nclusters, computed);
+  result_free(&again);
+  result_free(&r);
+}
+END_TEST
+
+/* A checked gather feeding exp: neither fuses nor shares a nest. */
+START_TEST(ir_dot_unfusable_stages_are_two_clusters) {
+  write_text("gexp.lua",
+             "local N = dim(\"N\")\n"
+             "local x = input(\"x\", f32, {5})\n"
+             "local idx = input(\"idx\", i64, {N})\n"
+             "local g = compute({N}, function(i) return x(idx(i)) end)\n"
+             "output(\"y\", exp(g))\n");
+  result r = run(NULL, "ir gexp.lua --dot");
+  EXPECT_STATUS(r, 0);
+  dot_graph g = dot_read(r.out);
+  ck_assert_msg(g.nclusters == 2, "`%s`: %d clusters, expected 2\n%s", r.cmd, g.nclusters,
+                r.out);
+  const char *gather = NULL, *ex = NULL;
+  for (int i = 0; i < g.n; i++) {
+    if (strstr(g.nodes[i].label, " compute\\n")) gather = g.nodes[i].cluster;
+    if (strstr(g.nodes[i].label, " exp\\n")) ex = g.nodes[i].cluster;
+  }
+  ck_assert_msg(gather && ex && gather[0] && ex[0] && strcmp(gather, ex) != 0,
+                "`%s`: compute and exp should be in two clusters\n%s", r.cmd, r.out);
+  EXPECT_IN(r, out, "gexp.lua:4");
+  EXPECT_IN(r, out, "gexp.lua:5");
+  write_text("gexp.dot", r.out);
+  dot_accepts("gexp.dot");
+  result_free(&r);
+
+  /* several kernels: one digraph, a cluster per kernel; --kernel: one */
+  write_text("two.lua", two_lua);
+  r = run(NULL, "ir two.lua --dot");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "subgraph cluster_k0 {");
+  EXPECT_IN(r, out, "label=\"kernel neg\"");
+  write_text("two.dot", r.out);
+  dot_accepts("two.dot");
+  result_free(&r);
+  r = run(NULL, "ir two.lua --dot --kernel neg");
+  EXPECT_STATUS(r, 0);
+  ck_assert_msg(strstr(r.out, "kernel scale") == NULL && strstr(r.out, "cluster_k1") == NULL,
+                "`%s` drew another kernel\n%s", r.cmd, r.out);
+  result_free(&r);
+}
+END_TEST
+
+START_TEST(ir_dot_errors) {
+  write_text("bad.lua", "local N = dim(\"N\")\nlocal x = = 3\n");
+  result r = run(NULL, "ir bad.lua --dot");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "bad.lua:2:");
+  ck_assert_msg(r.out[0] == '\0', "`%s` failed but printed:\n%s", r.cmd, r.out);
+  result_free(&r);
+  /* -o: no file, and an existing one is left as it was */
+  write_text("old.dot", "old\n");
+  write_text("mismatch.lua",
+             "local x = input(\"x\", f32, {3})\n"
+             "local z = input(\"z\", f32, {4})\n"
+             "output(\"y\", x + z)\n");
+  r = run(NULL, "ir mismatch.lua --dot -o old.dot");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "mismatch.lua:3:");
+  result_free(&r);
+  char *old = slurp(in_scratch("old.dot"));
+  ck_assert_msg(strcmp(old, "old\n") == 0, "a failed `ir --dot -o old.dot` changed old.dot");
+  free(old);
+  r = run(NULL, "ir bad.lua --dot -o new.dot");
+  EXPECT_STATUS(r, 1);
+  ck_assert_msg(!exists("new.dot"), "a failed `%s` wrote new.dot", r.cmd);
+  result_free(&r);
+  write_text("relu2.lua", relu2_lua);
+  r = run(NULL, "ir relu2.lua --dot --after decompose");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--dot draws the loop program");
+  result_free(&r);
+  r = run(NULL, "ir relu2.lua --dot --kernel nosuch");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "no kernel named 'nosuch'");
+  ck_assert_msg(r.out[0] == '\0', "`%s` failed but printed:\n%s", r.cmd, r.out);
+  result_free(&r);
+  r = run(NULL, "ir relu2.lua --dot -o");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "option -o needs a value");
+  result_free(&r);
+  r = run(NULL, "ir --help");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "--dot");
+  result_free(&r);
+}
+END_TEST
+
 /* ---- run ---------------------------------------------------------------- */
 
 START_TEST(run_checks_with_tcc_and_cc) {
@@ -731,6 +945,9 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, failed_build_keeps_old_files);
   tcase_add_test(tc, kernels_lists_names_and_dims);
   tcase_add_test(tc, ir_after_every_pass);
+  tcase_add_test(tc, ir_dot_fused_chain_is_one_cluster);
+  tcase_add_test(tc, ir_dot_unfusable_stages_are_two_clusters);
+  tcase_add_test(tc, ir_dot_errors);
   tcase_add_test(tc, run_checks_with_tcc_and_cc);
   tcase_add_test(tc, run_data_reads_and_writes);
   tcase_add_test(tc, run_data_scalars);

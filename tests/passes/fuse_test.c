@@ -214,6 +214,52 @@ START_TEST(test_fuse_long_chain_is_bounded) {
 }
 END_TEST
 
+/* tc_stage.nodes: lowering gives each stage the node it implements (the
+   stages of a scatter all get it; a copy, the node copied), and fusion
+   gives the consumer its own list followed by its producers'. */
+static void nodes_text(tc_buf *b, const tc_loop_prog *p) {
+  for (int s = 0; s < p->stages.len; s++) {
+    const tc_stage *st = &p->stages.data[s];
+    tc_buf_puts(b, s ? " |" : "");
+    for (int i = 0; i < st->nnodes; i++) tc_buf_printf(b, " %d", st->nodes[i]);
+  }
+}
+
+START_TEST(test_fuse_stage_nodes) {
+  const char *src = "local N = dim('N')\n"
+                    "local a, b = input('a', f32, {N}), input('b', f32, {N})\n"
+                    "local idx = input('idx', i64, {N})\n"
+                    "local y = relu(a * b + 1)\n"          /* %3 mul, %5 add, %6 relu */
+                    "output('y', y)\n"
+                    "output('z', y)\n"                     /* a copy of %6 */
+                    "output('s', scatter(a, idx, 0, 4, 'max'))\n"; /* %7: 3 stages */
+  tc_diag d = {0};
+  tcL_options o = {0};
+  tc_module *m = tcL_load_string(src, "t.lua", &o, &d);
+  ck_assert_msg(m != NULL, "loading failed: %s", d.msg);
+  ck_assert(tcP_decompose(m, &d) == 0);
+  tc_loop_prog *p = tcP_lower(m, m->kernels.data[0], &d);
+  ck_assert_msg(p != NULL, "lowering failed: %s", d.msg);
+  tc_buf b = {0}, ir = {0};
+  nodes_text(&b, p);
+  tc_loop_print(&ir, p);
+  const char *want = " 3 | 5 | 6 | 7 | 7 | 7 | 6";
+  ck_assert_msg(!strcmp(b.data, want), "stage nodes after lower: '%s', expected '%s'\n%s",
+                b.data, want, ir.data);
+  ck_assert(tcP_fuse(p, &d) == 0);
+  b.len = 0, ir.len = 0;
+  nodes_text(&b, p);
+  tc_loop_print(&ir, p);
+  want = " 6 5 3 | 7 | 7 | 7 | 6";
+  ck_assert_msg(!strcmp(b.data, want), "stage nodes after fuse: '%s', expected '%s'\n%s",
+                b.data, want, ir.data);
+  tc_buf_free(&b);
+  tc_buf_free(&ir);
+  tc_loop_free(p);
+  tc_module_free(m);
+}
+END_TEST
+
 void add_fuse_tests(Suite *s) {
   TCase *tc = tcase_create("fuse");
   tcase_add_test(tc, test_fuse_chain);
@@ -225,6 +271,7 @@ void add_fuse_tests(Suite *s) {
   tcase_add_test(tc, test_fuse_shared_and_reduce_stay);
   tcase_add_test(tc, test_fuse_refuses_checked_and_failing);
   tcase_add_test(tc, test_fuse_deterministic);
+  tcase_add_test(tc, test_fuse_stage_nodes);
   suite_add_tcase(s, tc);
   TCase *tl = tcase_create("fuse_long");
   tcase_set_timeout(tl, 60);

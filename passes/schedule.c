@@ -1,0 +1,139 @@
+/*
+ * schedule.c: the schedule() hints of a kernel, attached to the stages
+ * that compute the scheduled tensors, or rejected with the line of the
+ * hint.
+ *
+ * `schedule(y, {tile = {64, 256}, vectorize = 16, parallel = 1, unroll = 4})`
+ * asks for the loop nest that computes y to be
+ *   tile       tiled: the last k axes of y (k sizes given) each split into
+ *              a loop over tiles and a loop within the tile (clamped at
+ *              the edge); the untiled axes outermost, then the tile loops,
+ *              then the loops within a tile, each group in axis order;
+ *   vectorize  strip-mined: its innermost loop runs in blocks of that many
+ *              iterations (a loop of constant trip count a C compiler turns
+ *              into vector instructions), the remainder after them;
+ *   unroll     unrolled: that many copies of the body in the innermost loop
+ *              (of blocks, with vectorize), the remainder after them;
+ *   parallel   parallel over its loops of axes 0..parallel (collapsed;
+ *              with tiles: the untiled loops and the tile loops of those
+ *              axes), whatever the work, under OpenMP or the pool.
+ * The emitter (emit/c.c) writes the loops; this pass finds the stage and
+ * checks that the hints can be honoured:
+ *   - the tensor must be computed by a loop nest of its own: a tensor the
+ *     kernel only views (a reshape of an argument) has none.  Fusion never
+ *     inlines a scheduled tensor (passes/fuse.c), and the chunk and nest
+ *     passes leave its stage alone, so the loops are the tensor's own;
+ *   - a scatter writes through its indices: no hint applies to it;
+ *   - `parallel` needs a nest that cannot fail: a bounds-checked load of a
+ *     compute body, or an integer division by a variable, would have to
+ *     leave a parallel loop.
+ * Without hints, a stage that reads a buffer transposed (its innermost
+ * loop variable in another index than the last, the next one in the
+ * last: a permute or transpose) gets tile = {32, 32} on its last two
+ * axes, so that both the reads and the writes stay within cache lines
+ * in L1 (2-D tiling, as a blocked transpose does).
+ *
+ * Hints never change results: tiling, strip-mining and unrolling keep
+ * each element's computation, and parallel iterations write distinct
+ * elements.
+ */
+#include <string.h>
+
+#include "passes.h"
+
+#include "../tensorc/loop.h"
+
+/* 1 when evaluating e may fail (as emit/c.c decides). */
+static int may_fail(const tc_sexpr *e) {
+  if ((e->op == TC_OP_FLOORDIV || e->op == TC_OP_MOD) && !tc_dtype_is_float(e->dtype) &&
+      !(e->args[1]->op == TC_OP_CONST && e->args[1]->inum != 0))
+    return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (may_fail(e->args[i])) return 1;
+  return 0;
+}
+
+static int uses_ivar(const tc_sexpr *e, int var) {
+  if (e->op == TC_OP_IVAR && e->var == var) return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (uses_ivar(e->args[i], var)) return 1;
+  return 0;
+}
+
+/* 1 when e reads some buffer across the stage's rows: a load whose last
+   index uses i<R-2> and another index uses i<R-1> (a transpose), with
+   no REDUCE in e. */
+static int transposes(const tc_sexpr *e, int R, int *bad) {
+  if (e->op == TC_OP_REDUCE) *bad = 1;
+  int t = 0;
+  if (e->op == TC_OP_LOAD && e->nargs >= 2) {
+    int inner_before = 0;
+    for (int d = 0; d + 1 < e->nargs; d++) inner_before |= uses_ivar(e->args[d], R - 1);
+    t = inner_before && uses_ivar(e->args[e->nargs - 1], R - 2);
+  }
+  for (int i = 0; i < e->nargs; i++) t |= transposes(e->args[i], R, bad);
+  return t;
+}
+
+/* The tile a transposing stage gets when it has no hints: 32 x 32
+   elements, so that the rows of both the tile read and the tile written
+   stay in L1 while it is copied. */
+enum { AUTO_TILE = 32 };
+
+static void auto_tile(tc_loop_prog *p, tc_stage *st) {
+  const tc_lbuf *o = &p->bufs.data[st->out];
+  int bad = 0;
+  if (st->kind != TC_STAGE_MAP || st->sched || o->rank < 2 ||
+      !transposes(st->body, o->rank, &bad) || bad)
+    return;
+  tc_schedule *sc = tc_arena_alloc(&p->arena, sizeof *sc);
+  memset(sc, 0, sizeof *sc);
+  sc->node = -1;
+  sc->ntile = 2;
+  sc->tile[0] = sc->tile[1] = AUTO_TILE;
+  sc->loc = st->loc;
+  st->sched = sc;
+}
+
+int tcP_schedule(tc_loop_prog *p, tc_diag *d) {
+  const tc_kernel *k = p->kernel;
+  if (!k) return 0;
+  for (int i = 0; i < k->schedules.len; i++) {
+    const tc_schedule *sc = &k->schedules.data[i];
+    tc_stage *st = NULL;
+    for (int s = 0; s < p->stages.len && !st; s++) {
+      tc_stage *t = &p->stages.data[s];
+      if (t->nnodes > 0 && t->nodes[0] == sc->node) st = t;
+    }
+    if (!st)
+      return tc_diag_at(d, sc->loc,
+                        "schedule: this tensor has no loops of its own to schedule (it is a "
+                        "view of another tensor, or a constant); schedule the tensor it views");
+    if (st->kind == TC_STAGE_ACCUM)
+      return tc_diag_at(d, sc->loc,
+                        "schedule: a scatter writes through its indices; its loops take no "
+                        "hints");
+    if (sc->has_parallel && (st->checked || may_fail(st->body)))
+      return tc_diag_at(d, sc->loc,
+                        "schedule: parallel: the loops of this tensor can fail (%s), and a "
+                        "parallel loop cannot be left early",
+                        st->checked ? "bounds-checked loads of a compute body"
+                                    : "an integer division by a value that may be 0");
+    const tc_lbuf *o = &p->bufs.data[st->out];
+    if (o->rank == 0 && (sc->vectorize || sc->unroll))
+      return tc_diag_at(d, sc->loc,
+                        "schedule: a scalar has no loop to %s", sc->vectorize ? "vectorize"
+                                                                              : "unroll");
+    if (sc->has_parallel && sc->ntile == 0 && sc->parallel == o->rank - 1 &&
+        (sc->vectorize > 1 || sc->unroll > 1))
+      return tc_diag_at(d, sc->loc,
+                        "schedule: parallel = %d makes the innermost loop parallel, which "
+                        "vectorize and unroll split into blocks; make an outer axis parallel, "
+                        "or tile",
+                        sc->parallel);
+    st->sched = sc;
+    st->nest = -1;
+  }
+  for (int s = 0; s < p->stages.len; s++) auto_tile(p, &p->stages.data[s]);
+  return 0;
+}
