@@ -203,7 +203,9 @@ typedef struct kemit {
   int next_e;
   char **count;    /* buffer id -> C expression of its element count */
   char *read;      /* buffer id -> loaded somewhere */
-  int has_temps;
+  int has_temps;   /* temporaries allocated with malloc (then rc, done:) */
+  char *on_stack;  /* buffer id -> a temporary declared as an array */
+  unsigned zero_ivars; /* bit d: i<d> is 0, its axis of extent 1 has no loop */
   /* the stage being written */
   const tc_stage *s;
   int nv;          /* next v<N> */
@@ -1025,6 +1027,10 @@ static const char *emit_where(kemit *kx, const tc_sexpr *e) {
    vector add while a row streams from L1. */
 #define TCE_RED_LANES 32
 
+/* The stack P_run may give its temporaries of static size; larger ones
+   are allocated when it runs. */
+#define TCE_STACK_TEMP_BYTES 65536
+
 static int uses_rvar(const tc_sexpr *e, int var);
 static int fails_otherwise(const tc_sexpr *e);
 
@@ -1185,7 +1191,9 @@ static const char *emit_sx(kemit *kx, const tc_sexpr *e, int in_index) {
   case TC_OP_CONST:
     tcE_scalar_literal(kx->g, &b, e->dtype, e->num, e->inum);
     break;
-  case TC_OP_IVAR: return kstr(kx, "%s%d", kx->nm.i, e->var);
+  case TC_OP_IVAR: /* "0" for an axis of extent 1 written without a loop */
+    if (e->var < TC_MAX_RANK && (kx->zero_ivars >> e->var & 1)) return "0";
+    return kstr(kx, "%s%d", kx->nm.i, e->var);
   case TC_OP_RVAR: return kstr(kx, "%s%d", kx->nm.r, e->var);
   case TC_OP_EXTENT: return ext_name(kx, e->ext);
   default: break;
@@ -2027,6 +2035,7 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
     const char *E = ext_name(kx, o->shape[d]);
     if (d > 0 && !strcmp(E, "1")) { /* a kept dim: no loop */
       idx[d] = "0";
+      kx->zero_ivars |= 1u << d;
       continue;
     }
     idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
@@ -2039,6 +2048,7 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
   tcE_scalar_store(g, &st, o->dtype, v);
   tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, s->out), linear(kx, o, idx), st.data);
   tc_buf_free(&st);
+  kx->zero_ivars = 0;
   while (g->indent > base) {
     g->indent--;
     tcE_line(g, "}\n");
@@ -2124,6 +2134,7 @@ static void emit_nest(kemit *kx, int first, int last) {
       const char *E = ext_name(kx, o->shape[d]);
       if (!strcmp(E, "1")) { /* a kept dim (t[i0, 0] of a row's sum): no loop */
         idx[d] = "0";
+        kx->zero_ivars |= 1u << d;
         continue;
       }
       idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
@@ -2135,6 +2146,7 @@ static void emit_nest(kemit *kx, int first, int last) {
     tcE_scalar_store(g, &sv, o->dtype, v);
     tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, st->out), linear(kx, o, idx), sv.data);
     tc_buf_free(&sv);
+    kx->zero_ivars = 0;
     while (g->indent > inner) {
       g->indent--;
       tcE_line(g, "}\n");
@@ -2215,15 +2227,30 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   run_signature(g->o, k, kx->P, nm, na, abi);
   tc_buf_puts(g->o, " {\n");
   g->indent = 1;
+  /* Temporaries of static size live on P_run's stack while they fit in
+     TCE_STACK_TEMP_BYTES (in buffer order); the others are allocated
+     for the call (several threads may run one ctx at once, so scratch
+     cannot be kept in it). */
+  int64_t stack_used = 0;
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind == TC_LBUF_TEMP && !x->local) kx->has_temps = 1;
+    if (x->kind != TC_LBUF_TEMP || x->local) continue;
+    int64_t n = tc_dtype_size(x->dtype), v;
+    for (int d = 0; d < x->rank && n >= 0; d++)
+      n = tc_ext_is_const(x->shape[d], &v) && v <= TCE_STACK_TEMP_BYTES ? n * (v > 0 ? v : 1)
+                                                                         : -1;
+    if (n >= 0 && n <= TCE_STACK_TEMP_BYTES - stack_used) {
+      stack_used += n;
+      kx->on_stack[b] = 1;
+    } else {
+      kx->has_temps = 1;
+    }
   }
   for (int s = 0; s < p->stages.len; s++) mark_stage_reads(kx, &p->stages.data[s]);
   if (kx->has_temps) tcE_line(g, "int %s = TC_OK;\n", nm->rc);
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind == TC_LBUF_TEMP && !x->local)
+    if (x->kind == TC_LBUF_TEMP && !x->local && !kx->on_stack[b])
       tcE_line(g, "%s *%s = NULL;\n", tc_dtype_ctype(x->dtype), buf_cname(kx, b));
   }
   for (int b = 0; b < p->bufs.len; b++)
@@ -2324,6 +2351,10 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     const tc_lbuf *x = &p->bufs.data[b];
     if (x->kind != TC_LBUF_TEMP || x->local) continue;
     const char *t = buf_cname(kx, b), *n = kx->count[b];
+    if (kx->on_stack[b]) {
+      tcE_line(g, "%s %s[%s];\n", tc_dtype_ctype(x->dtype), t, strcmp(n, "0") ? n : "1");
+      continue;
+    }
     int lit = n[0] >= '0' && n[0] <= '9';
     if (!lit)
       tcE_line(g, "if ((uint64_t)%s > SIZE_MAX / sizeof *%s) %s\n", n, t, fail(kx, "TC_ENOMEM"));
@@ -2354,7 +2385,7 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     tcE_line(g, "done:\n");
     g->indent = 1;
     for (int b = 0; b < p->bufs.len; b++)
-      if (p->bufs.data[b].kind == TC_LBUF_TEMP && !p->bufs.data[b].local)
+      if (p->bufs.data[b].kind == TC_LBUF_TEMP && !p->bufs.data[b].local && !kx->on_stack[b])
         tcE_line(g, "free(%s);\n", buf_cname(kx, b));
     tcE_line(g, "return %s;\n", nm->rc);
   } else {
@@ -2377,6 +2408,7 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   names_init(&kx.nm, k, P);
   kx.count = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.count);
   kx.read = tc_xcalloc((size_t)p->bufs.len + 1, 1);
+  kx.on_stack = tc_xcalloc((size_t)p->bufs.len + 1, 1);
   int *abi = tc_xmalloc(((size_t)k->args.len + 1) * sizeof(int));
   int na = tc_kernel_abi_args(k, abi);
 
@@ -2391,6 +2423,7 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   names_free(&kx.nm);
   free(kx.count);
   free(kx.read);
+  free(kx.on_stack);
   TC_VEC_FREE(kx.memos);
   TC_VEC_FREE(kx.hoisted);
   ext_tab_free(&kx.ext);
