@@ -1102,9 +1102,15 @@ static const char *emit_reduce_lanes(kemit *kx, const tc_sexpr *e, const char *l
   tc_buf_free(&init);
   tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %d) {\n", blk, lo, blk, E, blk, TCE_RED_LANES);
   g->indent++;
-  tcE_line(g, "const int %s = %s - %s < %d ? (int)(%s - %s) : %d;\n", m, E, blk, TCE_RED_LANES,
-           E, blk, TCE_RED_LANES);
-  tcE_line(g, "for (int %s = 0; %s < %s; %s++) {\n", lane, lane, m, lane);
+  int64_t nE;
+  if (!strcmp(lo, "0") && tc_ext_is_const(e->ext, &nE) && nE % TCE_RED_LANES == 0) {
+    /* whole blocks: a loop of constant trip count */
+    tcE_line(g, "for (int %s = 0; %s < %d; %s++) {\n", lane, lane, TCE_RED_LANES, lane);
+  } else {
+    tcE_line(g, "const int %s = %s - %s < %d ? (int)(%s - %s) : %d;\n", m, E, blk,
+             TCE_RED_LANES, E, blk, TCE_RED_LANES);
+    tcE_line(g, "for (int %s = 0; %s < %s; %s++) {\n", lane, lane, m, lane);
+  }
   g->indent++;
   tcE_line(g, "const int64_t %s = %s + %s;\n", r, blk, lane);
   int save = kx->memos.len;

@@ -27,13 +27,19 @@
 #      counts); and, once per kernel, runs the harness built with -fopenmp,
 #      with -DTENSORC_POOL and with -fsanitize=thread on the same inputs
 #      (same outputs expected; every harness also runs the kernel on one
-#      context from two threads at once, which TSan watches for races).
+#      context from two threads at once, which TSan watches for races);
+#   5. for every kernel, at sizes where its parallel loops do run in
+#      parallel, runs `tensorc run` at 1, 2 and 3 threads through OpenMP
+#      (--jit cc) and through the runtime's pool (--jit tcc), and compares
+#      the outputs byte for byte (see "thread counts" below; the bench/dsl
+#      files get this step too; `make test-san` skips it).
 #
 # Besides the modules: every file of tests/e2e/errors must fail with its
 # "-- error: LINE: TEXT" message; examples/embed.c is compiled against the
 # generated mlp.h/mlp.c and run (under the sanitizers); the headers of all modules
 # are included in one file; and the tools are tested on a hand-written
-# module with planted defects, which they must catch (tools/selftest.c).
+# module with planted defects, which they must catch (tools/selftest.c),
+# and step 5 on a planted thread-dependent result (tools/threadcount.c).
 #
 # At the end it prints "N passed, M failed" and exits 1 if anything failed;
 # every failure prints the command that failed and the end of its output.
@@ -67,9 +73,15 @@
 #       the tolerance npycmp allows between the harness's outputs and
 #       tensorc run's (default rtol 1e-4, atol 1e-5).
 #
+#   -- threads: N=4096 M=300
+#       cases for step 5, instead of the sizes it searches for itself
+#       ("-- threads[K]:" for kernel K only; see "thread counts").
+#
 # Environment: TENSORC (the binary, default build/tensorc), BUILD (default
 # build), JOBS (modules tested at once, default: the number of CPUs),
-# E2E_QUICK=1 (only the first size case of each kernel; for development).
+# E2E_QUICK=1 (only the first size case of each kernel; for development),
+# E2E_THREADS=0 (without step 5), E2E_THREADS=only (step 5 and nothing
+# else).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -388,6 +400,252 @@ test_module() {
   done <"$mdir/kernels.txt"
 }
 
+# ---- thread counts ----------------------------------------------------------
+
+# The generated C runs a loop nest in parallel when its work (the scalar
+# nodes its body evaluates, times its elements) reaches TCE_PAR_MIN_WORK =
+# 524288 (emit/c.c; docs/fusion.md, "Parallel loops"), and promises the
+# same bytes whatever the number of threads.  Step 5 tests the promise
+# for every kernel of every module, and of bench/dsl, on both parallel
+# paths of the generated C:
+#
+#   omp   `tensorc run --jit cc` (gcc -O2 -fopenmp), OMP_NUM_THREADS=T;
+#   pool  `tensorc run --jit tcc` (libtcc, -DTENSORC_POOL: each loop split
+#         by rt/pool.c into T contiguous ranges), TENSORC_NUM_THREADS=T;
+#
+# with T = 1, 2 and 3 (3 threads on a 2-core machine: the uneven split,
+# into thirds, and more threads than cores).  Each run starts from an empty
+# --data folder, so tensorc run generates the inputs from seed 0: the same
+# data at every T, with valid indices and csr matrices.  The three runs
+# must exit alike (with status 0, unless the kernel has no valid e2e case)
+# and write the same outputs, byte for byte.
+#
+# Sizes.  Below the threshold a nest runs serially, the same code at every
+# T, and the comparison proves nothing; so the sizes are found by
+# measuring.  tools/threadcount.c, preloaded into tensorc, counts the loops
+# that ran on several threads (the pool's fresh threads; the OpenMP regions
+# entered by two threads or more).  For each kernel with parallel loops
+# (`tc_parallel_for` calls in its C; else `#pragma omp parallel`) the
+# search starts from its last e2e case without a zero dim (valid: step 3
+# checks it) and doubles every dim (which keeps dims that must agree equal
+# and extents like N - 2 valid; a lone dim is quadrupled) until every
+# parallel loop ran on 2 threads.  It stops sooner when some loops ran in
+# parallel and the next size would take more than 300 ms (this run's time
+# times 2^dims: more would cost more than it adds), when nothing ran in
+# parallel even at a second a run, when the kernel fails, or after 24
+# steps; and keeps the smallest size where the most loops went parallel.  So a kernel is compared at about the smallest
+# size where its nests cross the threshold (tens of milliseconds a run),
+# and a new DSL file needs nothing.  (The time limits only choose among
+# sizes at which loops do run in parallel; a slower machine may compare at
+# another of them.)  In the comparison, the runs at 2 and 3 threads must
+# have run at least one loop on several threads, on each path whose C has
+# parallel loops, else the test fails saying so.  A file can give the
+# cases instead (no search, same checks):
+#
+#   -- threads: N=4096 M=300        for every kernel of the file
+#   -- threads[K]: N=64             for kernel K only
+#
+# Skipped when tensorc is built with the sanitizers (`make test-san`): the
+# kernels run uninstrumented either way (libtcc, cc), so that pass would
+# repeat the same tests, slower; and ASan refuses a preloaded library.
+
+# threads_run PATH T FILE K DIR DIMARGS...: runs kernel K of FILE once on
+# PATH (omp or pool) at T threads, on the inputs of seed 0, its outputs
+# into DIR (emptied first), its output in DIR.log and the counts of
+# threadcount.c in DIR.count; returns tensorc's exit status.  (THREADS_SO:
+# another build of threadcount.c to preload, for the self-test.)
+threads_run() {
+  local path=$1 t=$2 file=$3 K=$4 dir=$5 var=TENSORC_NUM_THREADS jit=tcc
+  shift 5
+  [ "$path" = omp ] && var=OMP_NUM_THREADS jit=cc
+  rm -rf "$dir" "$dir.count" && mkdir -p "$dir"
+  timeout 60 env "$var=$t" TC_THREADCOUNT="$dir.count" \
+    LD_PRELOAD="${THREADS_SO:-$work/threadcount.so}" \
+    "$TENSORC" run "$file" --kernel "$K" "$@" --jit "$jit" --data "$dir" \
+    >"$dir.log" 2>&1
+}
+
+# threads_ran PATH DIR: how many loops the run into DIR ran on several
+# threads (for the pool at T threads: T - 1 per loop).
+threads_ran() {
+  local key=threads n
+  [ "$1" = omp ] && key=omp
+  n=$(sed -n "s/.*$key=\([0-9]*\).*/\1/p" "$2.count" 2>/dev/null)
+  echo "${n:-0}"
+}
+
+# threads_scale CASE S: CASE with every dim multiplied by 2^S, or by 4^S
+# when the case has one dim (so that the product grows 4 times a step).
+threads_scale() {
+  local tok out="" s=$2
+  [ "$(wc -w <<<"$1")" = 1 ] && s=$((2 * s))
+  for tok in $1; do out="$out ${tok%%=*}=$((${tok#*=} << s))"; done
+  echo "${out# }"
+}
+
+# threads_search PATH FILE K DIR SITES CASE: the search described above,
+# from CASE, on PATH at 2 threads; prints the case to compare on.
+threads_search() {
+  local path=$1 file=$2 K=$3 dir=$4 sites=$5 base=$6 s c best=$6 most=-1 n tok t0 ms
+  local dimargs grow
+  grow=$(wc -w <<<"$base")
+  [ "$grow" = 1 ] && grow=2
+  for ((s = 0; s <= 24; s++)); do
+    c=$(threads_scale "$base" $s)
+    dimargs=()
+    for tok in $c; do dimargs+=(--dim "$tok"); done
+    t0=$(date +%s%N)
+    threads_run "$path" 2 "$file" "$K" "$dir" "${dimargs[@]}" || break
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    n=$(threads_ran "$path" "$dir")
+    echo "$K [$c] $path at 2 threads: $n of $sites parallel loops on threads, $ms ms" >>"$mdir/search.log"
+    [ "$n" -gt "$most" ] && most=$n best=$c
+    [ "$n" -ge "$sites" ] && break
+    # Enough: some loops ran in parallel and the next size would take
+    # more than 300 ms (the work grows 2^dims times a step); or nothing
+    # ran in parallel even at a second a run.
+    [ "$n" -gt 0 ] && [ $((ms << grow)) -gt 300 ] && break
+    [ "$ms" -gt 1000 ] && break
+  done
+  rm -rf "${dir:?}" "$dir.count" "$dir.log"
+  echo "$best"
+}
+
+# threads_compare PATH FILE K DIR SITES WANT DIMARGS...: runs kernel K on
+# PATH at 1, 2 and 3 threads into DIR/1, DIR/2 and DIR/3 and compares;
+# SITES is the number of parallel loops in K's C for PATH, WANT the exit
+# status expected ("any": the same at every T).
+threads_compare() {
+  local path=$1 file=$2 K=$3 dir=$4 sites=$5 want=$6 t st st1="" name bad=0 n
+  local var=TENSORC_NUM_THREADS
+  shift 6
+  [ "$path" = omp ] && var=OMP_NUM_THREADS
+  for t in 1 2 3; do
+    threads_run "$path" $t "$file" "$K" "$dir/$t" "$@"
+    st=$?
+    n=$(threads_ran "$path" "$dir/$t")
+    echo "$var=$t: exit status $st; loops run on several threads: $n (of $sites in the C)"
+    [ $t = 1 ] && st1=$st
+    if [ "$st" != "$st1" ] || { [ "$want" != any ] && [ "$st" != "$want" ]; }; then
+      echo "$var=$t: exit status $st, expected $([ "$want" = any ] && echo "$st1" || echo "$want"):"
+      tail -n 5 "$dir/$t.log"
+      bad=1
+    fi
+    # The parallel loops must have run in parallel (when the kernel ran).
+    if [ $t != 1 ] && [ "$st" = 0 ] && [ "$sites" -gt 0 ] && [ "$n" = 0 ]; then
+      echo "$var=$t: none of the $sites parallel loops of $K ran on several threads:"
+      echo "the case is too small; give one with a '-- threads[$K]:' line"
+      bad=1
+    fi
+  done
+  if [ "$(ls "$dir/1")" != "$(ls "$dir/2")" ] || [ "$(ls "$dir/1")" != "$(ls "$dir/3")" ]; then
+    echo "not the same output files: $(ls "$dir/1" | tr '\n' ' ')/ $(ls "$dir/2" | tr '\n' ' ')/ $(ls "$dir/3" | tr '\n' ' ')"
+    bad=1
+  fi
+  for name in "$dir"/1/*; do
+    [ -e "$name" ] || continue
+    for t in 2 3; do
+      [ -e "$dir/$t/${name##*/}" ] || continue
+      cmp "$name" "$dir/$t/${name##*/}" || {
+        echo "$var=1 and $var=$t: different bytes in ${name##*/}"
+        bad=1
+      }
+    done
+  done
+  [ $bad = 0 ] && rm -rf "${dir:?}"/[123]   # outputs can be large; kept on failure
+  return $bad
+}
+
+# test_threads FILE [TAG]: the thread-count step for one DSL file; TAG
+# names it in the results (bench/dsl has modules named like examples').
+test_threads() {
+  local file=$1 stem M K dims cases c dimargs tok csrc so sp path sites want
+  file=$(cd "$(dirname "$file")" && pwd)/$(basename "$file")
+  stem=$(basename "$file" .lua)
+  M=$(printf '%s' "$stem" | sed 's/[^A-Za-z0-9_]/_/g; s/^[0-9]/m&/')
+  mdir=$work/threads-${2:-}$M
+  results=$work/threads-${2:-}$M.results
+  M=${2:-}$M
+  rm -rf "$mdir" && mkdir -p "$mdir"
+  : >"$results"
+  check "$M: tensorc kernels" 0 \
+    bash -c '"$1" kernels "$2" >"$3"' _ "$TENSORC" "$file" "$mdir/kernels.txt" || return
+  while read -r K dims; do
+    [ -n "$K" ] || continue
+    # The parallel loops of K's C: OpenMP regions, and tc_parallel_for
+    # calls (not its prototype).
+    csrc=$mdir/$K.c
+    check "$M/$K: tensorc ir --after emit" 0 \
+      bash -c '"$1" ir "$2" --kernel "$3" --after emit >"$4"' _ "$TENSORC" "$file" "$K" "$csrc" ||
+      continue
+    so=$(grep -c '#pragma omp parallel' "$csrc")
+    sp=$(grep -E '(^|[^A-Za-z0-9_])tc_parallel_for\(' "$csrc" | grep -c -v '^void ')
+    want=0
+    cases=$(cases_for "$file" threads "$K" "$dims") || {
+      echo "FAIL $M/$K: $cases (fix the threads lines)" >>"$results"
+      continue
+    }
+    if [ -z "$cases" ]; then
+      # The search, from the last valid e2e case without a zero dim.
+      cases=$(cases_for "$file" e2e "$K" "$dims") || cases=""
+      cases=$(printf '%s\n' "$cases" | grep -v -E '(^| )[^ =]+=0( |$)' | tail -n 1)
+      if [ -z "$dims" ]; then
+        cases=" "
+      elif [ -z "$cases" ]; then
+        # No such case (kernels that only fail, or only run empty): dims
+        # of 1, expected to behave alike at every T.
+        cases=$(for tok in $dims; do printf '%s=1 ' "$tok"; done)
+        cases=${cases% } want=any
+      elif [ "$sp" -gt 0 ]; then
+        cases=$(threads_search pool "$file" "$K" "$mdir/$K-search" "$sp" "$cases")
+      elif [ "$so" -gt 0 ]; then
+        cases=$(threads_search omp "$file" "$K" "$mdir/$K-search" "$so" "$cases")
+      fi
+    fi
+    while IFS= read -r c; do
+      [ -n "$c" ] || continue
+      dimargs=()
+      for tok in $c; do dimargs+=(--dim "$tok"); done
+      for path in omp pool; do
+        sites=$so
+        [ $path = pool ] && sites=$sp
+        check "$M/$K [${c# }] $path: the same bytes at 1, 2 and 3 threads" 0 \
+          bash -c 'threads_compare "$@"' _ "$path" "$file" "$K" "$mdir/$K-$path" "$sites" \
+          "$want" "${dimargs[@]}"
+        cp "$mdir/last.log" "$mdir/$K-$path.log"
+      done
+    done <<<"$cases"
+  done <"$mdir/kernels.txt"
+}
+
+# The step must be able to fail: a planted thread-dependent result
+# (threadcount.c built with -DTHREADCOUNT_BUG: every thread but the first
+# rounds upward) must be caught on both paths, and so must a case too
+# small for any loop to run in parallel.  softmax at 1024 x 1024 is far
+# above the threshold.
+test_threads_selftest() {
+  local path f=$root/examples/softmax.lua
+  mdir=$work/threads-selftest
+  results=$work/threads-selftest.results
+  rm -rf "$mdir" && mkdir -p "$mdir"
+  : >"$results"
+  check "threads selftest: threadcount.c with the planted defect" 0 \
+    gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -DTHREADCOUNT_BUG \
+    "$here/tools/threadcount.c" -ldl -lm -o "$mdir/threadbug.so" || return
+  for path in omp pool; do
+    check "threads selftest: softmax [B=1024 T=1024] $path passes" 0 \
+      bash -c 'threads_compare "$@"' _ $path "$f" softmax "$mdir/ok-$path" 1 0 \
+      --dim B=1024 --dim T=1024
+    check_fails "threads selftest: a thread-dependent result is caught ($path)" \
+      "different bytes" env THREADS_SO="$mdir/threadbug.so" \
+      bash -c 'threads_compare "$@"' _ $path "$f" softmax "$mdir/bug-$path" 1 0 \
+      --dim B=1024 --dim T=1024
+    check_fails "threads selftest: a case without parallel loops is caught ($path)" \
+      "none of the" bash -c 'threads_compare "$@"' _ $path "$f" softmax \
+      "$mdir/small-$path" 1 0 --dim B=4 --dim T=4
+  done
+}
+
 # ---- the tools themselves ----------------------------------------------------
 
 # check_fails NAME PATTERN CMD...: CMD must fail (nonzero status) with
@@ -540,15 +798,38 @@ main() {
   TENSORC=$work/tensorc
   gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$here/tools" "$here/tools/npycmp.c" \
     -lm -o "$work/npycmp" || exit 1
+  # The thread-count step (E2E_THREADS=0: without it; =only: nothing else),
+  # not under the sanitizers (see "thread counts").
+  local threads=${E2E_THREADS:-1}
+  if [ "$threads" != 0 ] && nm "$TENSORC" 2>/dev/null | grep -q ' U __asan_init'; then
+    echo "run.sh: tensorc is built with ASan: no thread-count step"
+    threads=0
+  fi
+  if [ "$threads" != 0 ]; then
+    gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC "$here/tools/threadcount.c" \
+      -ldl -o "$work/threadcount.so" || exit 1
+  fi
   # One libtcc/cc warm-up is not needed: each tensorc run is its own process.
   export -f test_module test_embed test_selftest test_errors check check_fails lines_for expand is_option for_kernel cases_for
-  export TENSORC BUILD work here root SANFLAGS
+  export -f test_threads test_threads_selftest threads_run threads_ran threads_scale threads_search threads_compare
+  export TENSORC BUILD work here root SANFLAGS threads
+  # A module's thread-count step runs after its other tests, in the same
+  # job, so that `--jit cc` finds the kernels in the cache.
   {
     for f in "${files[@]}"; do printf '%s\n' "$f"; done
-    [ $# = 0 ] && echo embed && echo errors
-    echo selftest
+    if [ $# = 0 ] && [ "$threads" != 0 ]; then
+      for f in "$root"/bench/dsl/*.lua; do printf 'threads:%s\n' "$f"; done
+    fi
+    [ $# = 0 ] && [ "$threads" != only ] && echo embed && echo errors
+    [ "$threads" != only ] && echo selftest
+    [ "$threads" != 0 ] && echo threads-selftest
   } | xargs -P "${JOBS:-$(nproc)}" -I{} bash -c \
-    'case $1 in embed) test_embed ;; errors) test_errors ;; selftest) test_selftest ;; *) test_module "$1" ;; esac' _ {}
+    'case $1 in
+    embed) test_embed ;; errors) test_errors ;; selftest) test_selftest ;;
+    threads:*) test_threads "${1#threads:}" bench- ;; threads-selftest) test_threads_selftest ;;
+    *) [ "$threads" = only ] || test_module "$1"
+       [ "$threads" = 0 ] || test_threads "$1" ;;
+    esac' _ {}
   # The headers of every module in one translation unit: TENSORC_ABI_V1
   # must let them share the ABI's definitions.
   mdir=$work results=$work/all-headers.results
