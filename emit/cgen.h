@@ -34,6 +34,28 @@ typedef enum tcE_helper {
   TCE_H_FLOORDIV,     /* double floor division */
   TCE_H_FMOD_FLOORF,  /* float floor modulo (via tc_divmodf) */
   TCE_H_FMOD_FLOOR,   /* double floor modulo */
+  /* f32 math (docs/math.md): vectorizable, straight-line; the kernels and
+     tc_selectf are what the others share */
+  TCE_H_MATH_INLINE,  /* the TC_MATH_INLINE macro */
+  TCE_H_SELECTF,      /* float tc_selectf(int c, float a, float b) */
+  TCE_H_EXPM1_KERNELF,
+  TCE_H_EXP_KERNELF,
+  TCE_H_EXPF,
+  TCE_H_EXP2F,
+  TCE_H_EXPM1F,
+  TCE_H_LOG1P_KERNELF,
+  TCE_H_LOGF,
+  TCE_H_LOG2F,
+  TCE_H_LOG1PF,
+  TCE_H_TANHF,
+  TCE_H_SIGMOIDF,
+  TCE_H_MUL_SIGMOIDF,
+  TCE_H_SILUF,
+  TCE_H_GELU_TANHF,
+  TCE_H_SOFTPLUSF,
+  TCE_H_NORMAL_TAIL_MULF,
+  TCE_H_ERFF,
+  TCE_H_GELUF,
   TCE_H_EXT_ADD,      /* int tc_ext_add(a, b, *r): 1 on int64 overflow */
   TCE_H_EXT_SUB,
   TCE_H_EXT_MUL,
@@ -57,6 +79,7 @@ void tcE_line(tcE_cg *g, const char *fmt, ...)
 #endif
     ;
 void tcE_use_libm(tcE_cg *g, const char *fn);
+/* Record that the generated file uses helper h, and what h uses. */
 void tcE_use_helper(tcE_cg *g, tcE_helper h);
 
 /* ---- per target (emit/scalar.c) ----------------------------------------

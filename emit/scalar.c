@@ -8,7 +8,10 @@
  *   - bf16 values are held in float and rounded to nearest even on store;
  *   - maximum/minimum and max/min reductions propagate NaN;
  *   - round is nearbyint (half to even under the default rounding mode);
- *   - reductions accumulate in the value type (f32 sums in float).
+ *   - reductions accumulate in the value type (f32 sums in float);
+ *   - f32 exp, log, tanh, erf, sigmoid, gelu, ... call static helpers
+ *     written here rather than libm, so that gcc vectorizes their loops
+ *     (docs/math.md); f64 calls libm.
  */
 #include "cgen.h"
 
@@ -31,6 +34,31 @@ void tcE_use_libm(tcE_cg *g, const char *fn) {
   TC_VEC_PUSH(g->libm, fn);
 }
 
+/* ORDER HELPER: each f32 math helper, then the helpers it calls (written
+   before it), up to TCE_H_COUNT. */
+static const tcE_helper math_deps[][6] = {
+    {TCE_H_MATH_INLINE, TCE_H_COUNT},
+    {TCE_H_SELECTF, TCE_H_MATH_INLINE, TCE_H_COUNT},
+    {TCE_H_EXPM1_KERNELF, TCE_H_MATH_INLINE, TCE_H_COUNT},
+    {TCE_H_EXP_KERNELF, TCE_H_EXPM1_KERNELF, TCE_H_COUNT},
+    {TCE_H_EXPF, TCE_H_EXP_KERNELF, TCE_H_SELECTF, TCE_H_COUNT},
+    {TCE_H_EXP2F, TCE_H_EXP_KERNELF, TCE_H_SELECTF, TCE_H_COUNT},
+    {TCE_H_EXPM1F, TCE_H_EXPM1_KERNELF, TCE_H_SELECTF, TCE_H_COUNT},
+    {TCE_H_LOG1P_KERNELF, TCE_H_MATH_INLINE, TCE_H_COUNT},
+    {TCE_H_LOGF, TCE_H_LOG1P_KERNELF, TCE_H_SELECTF, TCE_H_INFF, TCE_H_NANF, TCE_H_COUNT},
+    {TCE_H_LOG2F, TCE_H_LOG1P_KERNELF, TCE_H_SELECTF, TCE_H_INFF, TCE_H_NANF, TCE_H_COUNT},
+    {TCE_H_LOG1PF, TCE_H_LOG1P_KERNELF, TCE_H_SELECTF, TCE_H_INFF, TCE_H_NANF, TCE_H_COUNT},
+    {TCE_H_TANHF, TCE_H_EXP_KERNELF, TCE_H_SELECTF, TCE_H_COUNT},
+    {TCE_H_SIGMOIDF, TCE_H_EXPF, TCE_H_COUNT},
+    {TCE_H_MUL_SIGMOIDF, TCE_H_EXP_KERNELF, TCE_H_SELECTF, TCE_H_COUNT},
+    {TCE_H_SILUF, TCE_H_MUL_SIGMOIDF, TCE_H_COUNT},
+    {TCE_H_GELU_TANHF, TCE_H_MUL_SIGMOIDF, TCE_H_SELECTF, TCE_H_COUNT},
+    {TCE_H_SOFTPLUSF, TCE_H_EXPF, TCE_H_LOG1PF, TCE_H_SELECTF, TCE_H_COUNT},
+    {TCE_H_NORMAL_TAIL_MULF, TCE_H_EXP_KERNELF, TCE_H_SELECTF, TCE_H_COUNT},
+    {TCE_H_ERFF, TCE_H_NORMAL_TAIL_MULF, TCE_H_SELECTF, TCE_H_COUNT},
+    {TCE_H_GELUF, TCE_H_NORMAL_TAIL_MULF, TCE_H_SELECTF, TCE_H_COUNT},
+};
+
 void tcE_use_helper(tcE_cg *g, tcE_helper h) {
   g->helpers[h] = 1;
   switch (h) {
@@ -49,7 +77,11 @@ void tcE_use_helper(tcE_cg *g, tcE_helper h) {
     break;
   case TCE_H_FLOORDIVF: case TCE_H_FMOD_FLOORF: tcE_use_helper(g, TCE_H_DIVMODF); break;
   case TCE_H_FLOORDIV: case TCE_H_FMOD_FLOOR: tcE_use_helper(g, TCE_H_DIVMOD); break;
-  default: break;
+  default:
+    for (size_t i = 0; i < sizeof math_deps / sizeof math_deps[0]; i++)
+      if (math_deps[i][0] == h)
+        for (const tcE_helper *d = &math_deps[i][1]; *d != TCE_H_COUNT; d++) tcE_use_helper(g, *d);
+    break;
   }
 }
 
@@ -156,6 +188,29 @@ static const ftmpl float_ops[] = {
     {TC_OP_MINIMUM, "$0 < $1 || $0 != $0 ? $0 : $1", ""},
     {TC_OP_POW, "pow@($0, $1)", "pow"},
     {TC_OP_CLAMP, "$2 < ($0 < $1 ? $1 : $0) ? $2 : ($0 < $1 ? $1 : $0)", ""},
+};
+
+/* f32 and bf16 (computed in float): these ops call a math helper
+   (docs/math.md) instead of libm, whose calls stop gcc from vectorizing
+   the loop.  f64 keeps libm. */
+static const struct {
+  tc_op op;
+  const char *fn;
+  tcE_helper h;
+} f32_math[] = {
+    {TC_OP_EXP, "tc_expf", TCE_H_EXPF},
+    {TC_OP_EXP2, "tc_exp2f", TCE_H_EXP2F},
+    {TC_OP_EXPM1, "tc_expm1f", TCE_H_EXPM1F},
+    {TC_OP_LOG, "tc_logf", TCE_H_LOGF},
+    {TC_OP_LOG2, "tc_log2f", TCE_H_LOG2F},
+    {TC_OP_LOG1P, "tc_log1pf", TCE_H_LOG1PF},
+    {TC_OP_TANH, "tc_tanhf", TCE_H_TANHF},
+    {TC_OP_SIGMOID, "tc_sigmoidf", TCE_H_SIGMOIDF},
+    {TC_OP_SILU, "tc_siluf", TCE_H_SILUF},
+    {TC_OP_SOFTPLUS, "tc_softplusf", TCE_H_SOFTPLUSF},
+    {TC_OP_ERF, "tc_erff", TCE_H_ERFF},
+    {TC_OP_GELU, "tc_geluf", TCE_H_GELUF},
+    {TC_OP_GELU_TANH, "tc_gelu_tanhf", TCE_H_GELU_TANHF},
 };
 
 static void expand_tmpl(tcE_cg *g, tc_buf *out, const ftmpl *t, tc_dtype dt,
@@ -330,6 +385,12 @@ void tcE_scalar_op(tcE_cg *g, tc_buf *out, tc_op op, tc_dtype t, tc_dtype at,
       tc_buf_printf(out, "%s(%s, %s)", is_f64(t) ? "tc_floordiv" : "tc_floordivf", a[0], a[1]);
       return;
     }
+    for (size_t i = 0; !is_f64(t) && i < sizeof f32_math / sizeof f32_math[0]; i++)
+      if (f32_math[i].op == op) {
+        tcE_use_helper(g, f32_math[i].h);
+        tc_buf_printf(out, "%s(%s)", f32_math[i].fn, a[0]);
+        return;
+      }
     for (size_t i = 0; i < sizeof float_ops / sizeof float_ops[0]; i++)
       if (float_ops[i].op == op) {
         expand_tmpl(g, out, &float_ops[i], t, a, num);
@@ -594,6 +655,299 @@ static const char *const helper_text[TCE_H_COUNT] = {
         "  double m;\n"
         "  tc_divmod(a, b, &m);\n"
         "  return m;\n"
+        "}\n",
+    [TCE_H_MATH_INLINE] =
+        "/* The f32 math helpers below are straight-line code (no calls, no\n"
+        "   branches, no tables) so that gcc and clang vectorize the loops that use\n"
+        "   them; they are forced inline because a call would stop that.\n"
+        "   docs/math.md lists their methods and errors. */\n"
+        "#if defined(__GNUC__)\n"
+        "#define TC_MATH_INLINE static inline __attribute__((always_inline))\n"
+        "#else\n"
+        "#define TC_MATH_INLINE static inline\n"
+        "#endif\n",
+    [TCE_H_SELECTF] =
+        "/* c ? a : b on the bits: unlike ?: with a constant operand, this does not\n"
+        "   let the compiler specialise the code that follows for that constant\n"
+        "   (gcc then moves work under a condition, which stops the vectorizer). */\n"
+        "TC_MATH_INLINE float tc_selectf(int c, float a, float b) {\n"
+        "  uint32_t ua, ub, m = 0u - (uint32_t)(c != 0);\n"
+        "  memcpy(&ua, &a, sizeof ua);\n"
+        "  memcpy(&ub, &b, sizeof ub);\n"
+        "  ua = (ua & m) | (ub & ~m);\n"
+        "  memcpy(&a, &ua, sizeof a);\n"
+        "  return a;\n"
+        "}\n",
+    [TCE_H_EXPM1_KERNELF] =
+        "/* exp(r) - 1 for |r| <= 0.4505: a minimax polynomial, relative error below\n"
+        "   2^-28. */\n"
+        "TC_MATH_INLINE float tc_expm1_kernelf(float r) {\n"
+        "  float p = 0.000197861547f;\n"
+        "  p = p * r + 0.00139634148f;\n"
+        "  p = p * r + 0.00833366718f;\n"
+        "  p = p * r + 0.0416661501f;\n"
+        "  p = p * r + 0.166666642f;\n"
+        "  p = p * r + 0.5f;\n"
+        "  return r + r * r * p;\n"
+        "}\n",
+    [TCE_H_EXP_KERNELF] =
+        "/* m exp(hi + lo), for hi in [-105, 90] or NaN and |lo| <= 0.1.\n"
+        "   exp(hi + lo) = 2^n exp(r): n = round(hi / ln 2) (from the bits of\n"
+        "   1.5 * 2^23 + hi / ln 2), r = hi + lo - n ln 2 with ln 2 in two parts\n"
+        "   (n times the first is exact).  2^n is applied last, as two factors, so\n"
+        "   that m exp(hi + lo) keeps its digits where exp(hi + lo) alone would be\n"
+        "   subnormal, and a subnormal result is rounded once. */\n"
+        "TC_MATH_INLINE float tc_exp_kernelf(float hi, float lo, float m) {\n"
+        "  float k = hi * 1.44269502f + 12582912.0f;\n"
+        "  float n = k - 12582912.0f, s1, s2;\n"
+        "  float r = (hi - n * 0.693145752f) - (n * 1.42860677e-6f - lo);\n"
+        "  uint32_t b, b1, b2;\n"
+        "  m = m + m * tc_expm1_kernelf(r);\n"
+        "  memcpy(&b, &k, sizeof b);\n"
+        "  b = b - 0x4b400000u + 300u; /* n + 300, in [149, 430] */\n"
+        "  b1 = ((b >> 1) - 23u) << 23; /* 2^n1, n1 = floor(n / 2) */\n"
+        "  b2 = (b - (b >> 1) - 23u) << 23; /* 2^n2, n2 = n - n1 */\n"
+        "  memcpy(&s1, &b1, sizeof s1);\n"
+        "  memcpy(&s2, &b2, sizeof s2);\n"
+        "  return m * s1 * s2;\n"
+        "}\n",
+    [TCE_H_EXPF] =
+        "/* exp x: below -104 it rounds to 0 and above 89 to inf, and so does exp\n"
+        "   of the bound (NaN passes the clamps). */\n"
+        "TC_MATH_INLINE float tc_expf(float x) {\n"
+        "  x = tc_selectf(x < -104.0f, -104.0f, x);\n"
+        "  x = tc_selectf(x > 89.0f, 89.0f, x);\n"
+        "  return tc_exp_kernelf(x, 0.0f, 1.0f);\n"
+        "}\n",
+    [TCE_H_EXP2F] =
+        "/* 2^x = exp(x ln 2), x ln 2 taken exactly as hi + lo: x = h + (x - h)\n"
+        "   with h its first 12 bits, ln 2 = L1 + L2 with L1 of 12 bits (so that\n"
+        "   h L1 and (x - h) L1 are exact). */\n"
+        "TC_MATH_INLINE float tc_exp2f(float x) {\n"
+        "  float h;\n"
+        "  uint32_t u;\n"
+        "  x = tc_selectf(x < -151.0f, -151.0f, x);\n"
+        "  x = tc_selectf(x > 129.0f, 129.0f, x);\n"
+        "  memcpy(&u, &x, sizeof u);\n"
+        "  u &= 0xfffff000u;\n"
+        "  memcpy(&h, &u, sizeof h);\n"
+        "  return tc_exp_kernelf(h * 0.693115234f, (x - h) * 0.693115234f + x * 3.19461833e-5f, 1.0f);\n"
+        "}\n",
+    [TCE_H_EXPM1F] =
+        "/* exp(x) - 1 = 2^n (exp(r) - 1) + 2^n - 1 (n, r as in tc_exp_kernelf),\n"
+        "   computed as twice its half so that 2^(n - 1) is a float for every n up\n"
+        "   to 128.  Below -30 the result rounds to -1; for |x| < 2^-25 it is x. */\n"
+        "TC_MATH_INLINE float tc_expm1f(float x) {\n"
+        "  float c, k, n, e, h;\n"
+        "  uint32_t b;\n"
+        "  c = tc_selectf(x < -30.0f, -30.0f, x);\n"
+        "  c = tc_selectf(c > 89.0f, 89.0f, c);\n"
+        "  k = c * 1.44269502f + 12582912.0f;\n"
+        "  n = k - 12582912.0f;\n"
+        "  e = tc_expm1_kernelf((c - n * 0.693145752f) - n * 1.42860677e-6f);\n"
+        "  memcpy(&b, &k, sizeof b);\n"
+        "  b = (b - 0x4b400000u + 126u) << 23; /* 2^(n - 1), n in [-44, 128] */\n"
+        "  memcpy(&h, &b, sizeof h);\n"
+        "  e = 2.0f * (h * e + (h - 0.5f));\n"
+        "  return tc_selectf((x > -2.98023224e-8f) & (x < 2.98023224e-8f), x, e);\n"
+        "}\n",
+    [TCE_H_LOG1P_KERNELF] =
+        "/* log(1 + f) - f for f in [sqrt(1/2) - 1, sqrt(2) - 1]: a minimax\n"
+        "   polynomial, relative error (to log(1 + f)) below 2^-27. */\n"
+        "TC_MATH_INLINE float tc_log1p_kernelf(float f) {\n"
+        "  float z = f * f, p = -0.0763788149f;\n"
+        "  p = p * f + 0.127647385f;\n"
+        "  p = p * f + -0.131603017f;\n"
+        "  p = p * f + 0.142012969f;\n"
+        "  p = p * f + -0.166233093f;\n"
+        "  p = p * f + 0.20001249f;\n"
+        "  p = p * f + -0.250008225f;\n"
+        "  p = p * f + 0.333333313f;\n"
+        "  return f * z * p - 0.5f * z;\n"
+        "}\n",
+    [TCE_H_LOGF] =
+        "/* log x = k ln 2 + log(m) for x = 2^k m, m in [sqrt(1/2), sqrt(2))\n"
+        "   (subnormal x scaled by 2^23 first); ln 2 in two parts (k times the first\n"
+        "   is exact), k from the bits of 1.5 * 2^23 + k. */\n"
+        "TC_MATH_INLINE float tc_logf(float x) {\n"
+        "  int sub = x < 1.17549435e-38f;\n"
+        "  float y = tc_selectf(sub, x * 8388608.0f, x), f, k, r;\n"
+        "  uint32_t u, e;\n"
+        "  memcpy(&u, &y, sizeof u);\n"
+        "  u += 0x00cafb0du; /* 0x3f800000 - 0x3f3504f3: m's exponent is 0 or -1 */\n"
+        "  e = 0x4b400000u - 128u + (u >> 23) - 23u * (uint32_t)sub;\n"
+        "  u = (u & 0x007fffffu) + 0x3f3504f3u;\n"
+        "  memcpy(&f, &u, sizeof f);\n"
+        "  memcpy(&k, &e, sizeof k);\n"
+        "  f -= 1.0f;\n"
+        "  k -= 12582912.0f;\n"
+        "  r = (f + (tc_log1p_kernelf(f) + k * -2.12194440e-4f)) + k * 0.693359375f;\n"
+        "  r = tc_selectf(x < 0.0f, tc_nanf(), tc_selectf(x == 0.0f, -tc_inff(), r));\n"
+        "  return tc_selectf((x == tc_inff()) | (x != x), x, r);\n"
+        "}\n",
+    [TCE_H_LOG2F] =
+        "/* log2 x = k + log(m) log2(e), reduced as in tc_logf; log2(e) is taken as\n"
+        "   1 + 0.4427..., so that the large terms k + f + ... add exactly. */\n"
+        "TC_MATH_INLINE float tc_log2f(float x) {\n"
+        "  int sub = x < 1.17549435e-38f;\n"
+        "  float y = tc_selectf(sub, x * 8388608.0f, x), f, k, t, r;\n"
+        "  uint32_t u, e;\n"
+        "  memcpy(&u, &y, sizeof u);\n"
+        "  u += 0x00cafb0du;\n"
+        "  e = 0x4b400000u - 128u + (u >> 23) - 23u * (uint32_t)sub;\n"
+        "  u = (u & 0x007fffffu) + 0x3f3504f3u;\n"
+        "  memcpy(&f, &u, sizeof f);\n"
+        "  memcpy(&k, &e, sizeof k);\n"
+        "  f -= 1.0f;\n"
+        "  k -= 12582912.0f;\n"
+        "  t = tc_log1p_kernelf(f);\n"
+        "  r = (((t * 0.442695041f + f * 0.442695041f) + t) + f) + k;\n"
+        "  r = tc_selectf(x < 0.0f, tc_nanf(), tc_selectf(x == 0.0f, -tc_inff(), r));\n"
+        "  return tc_selectf((x == tc_inff()) | (x != x), x, r);\n"
+        "}\n",
+    [TCE_H_LOG1PF] =
+        "/* log1p x = log(u + c), u = 1 + x rounded and c its rounding error\n"
+        "   (exact): with u = 2^k m as in tc_logf, log(u + c) = k ln 2 +\n"
+        "   log(1 + f), f = m - 1 + c 2^-k. */\n"
+        "TC_MATH_INLINE float tc_log1pf(float x) {\n"
+        "  float u = 1.0f + x, f, k, s, r;\n"
+        "  float c = tc_selectf(x > 1.0f, 1.0f - (u - x), x - (u - 1.0f));\n"
+        "  uint32_t b, e, t;\n"
+        "  memcpy(&b, &u, sizeof b);\n"
+        "  b += 0x00cafb0du;\n"
+        "  e = b >> 23; /* k + 128 */\n"
+        "  t = 0x4b400000u - 128u + e;\n"
+        "  memcpy(&k, &t, sizeof k);\n"
+        "  k -= 12582912.0f;\n"
+        "  b = (b & 0x007fffffu) + 0x3f3504f3u;\n"
+        "  memcpy(&f, &b, sizeof f);\n"
+        "  t = (255u - (e < 254u ? e : 254u)) << 23; /* 2^-k (k <= 126) */\n"
+        "  memcpy(&s, &t, sizeof s);\n"
+        "  f = (f - 1.0f) + c * s;\n"
+        "  r = (f + (tc_log1p_kernelf(f) + k * -2.12194440e-4f)) + k * 0.693359375f;\n"
+        "  r = tc_selectf(x < -1.0f, tc_nanf(), tc_selectf(x == -1.0f, -tc_inff(), r));\n"
+        "  return tc_selectf((x == 0.0f) | (x == tc_inff()) | (x != x), x, r);\n"
+        "}\n",
+    [TCE_H_TANHF] =
+        "/* tanh |x|: an odd polynomial below 0.625 (relative error below 2^-27),\n"
+        "   else (1 - e) / (1 + e) with e = exp(-2|x|) (from 9 on, 1); then the sign\n"
+        "   of x (which keeps -0). */\n"
+        "TC_MATH_INLINE float tc_tanhf(float x) {\n"
+        "  float a, z, p = -0.00566492695f, e;\n"
+        "  uint32_t u, s;\n"
+        "  memcpy(&u, &x, sizeof u);\n"
+        "  s = u & 0x80000000u;\n"
+        "  u ^= s;\n"
+        "  memcpy(&a, &u, sizeof a);\n"
+        "  z = a * a;\n"
+        "  p = p * z + 0.0206042249f;\n"
+        "  p = p * z + -0.0537293591f;\n"
+        "  p = p * z + 0.133313224f;\n"
+        "  p = p * z + -0.333332777f;\n"
+        "  p = a + a * z * p;\n"
+        "  e = tc_exp_kernelf(-2.0f * tc_selectf(a > 9.0f, 9.0f, a), 0.0f, 1.0f);\n"
+        "  e = tc_selectf(a < 0.625f, p, (1.0f - e) / (1.0f + e));\n"
+        "  memcpy(&u, &e, sizeof u);\n"
+        "  u |= s;\n"
+        "  memcpy(&e, &u, sizeof e);\n"
+        "  return e;\n"
+        "}\n",
+    [TCE_H_SIGMOIDF] =
+        "/* sigmoid x = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, with\n"
+        "   e = exp(-|x|) (which never overflows). */\n"
+        "TC_MATH_INLINE float tc_sigmoidf(float x) {\n"
+        "  float e = tc_expf(x < 0.0f ? x : -x);\n"
+        "  return tc_selectf(x < 0.0f, e, 1.0f) / (1.0f + e);\n"
+        "}\n",
+    [TCE_H_MUL_SIGMOIDF] =
+        "/* m sigmoid(hi + lo), for |lo| <= 0.1, as tc_sigmoidf but with the last\n"
+        "   product and quotient in double (one rounding); below -20, where\n"
+        "   sigmoid is exp(hi + lo) to float precision, m goes into the exp before\n"
+        "   its last scaling (so that m sigmoid keeps its digits where sigmoid alone\n"
+        "   is subnormal); below -104 it is m * 0 (NaN for m infinite, as\n"
+        "   x * sigmoid(x)). */\n"
+        "TC_MATH_INLINE float tc_mul_sigmoidf(float m, float hi, float lo) {\n"
+        "  int neg = hi < 0.0f, far = hi < -20.0f;\n"
+        "  float v = neg ? hi : -hi, e, y;\n"
+        "  v = tc_selectf(v < -104.0f, -104.0f, v);\n"
+        "  e = tc_exp_kernelf(v, neg ? lo : -lo, tc_selectf(far, m, 1.0f));\n"
+        "  y = (float)((double)m * tc_selectf(neg, e, 1.0f) / (1.0 + (double)e));\n"
+        "  return tc_selectf(hi < -104.0f, m * 0.0f, tc_selectf(far, e, y));\n"
+        "}\n",
+    [TCE_H_SILUF] =
+        "/* silu x = x sigmoid(x) */\n"
+        "TC_MATH_INLINE float tc_siluf(float x) { return tc_mul_sigmoidf(x, x, 0.0f); }\n",
+    [TCE_H_GELU_TANHF] =
+        "/* gelu_tanh x = 0.5 x (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x +\n"
+        "   0.044715 x^3): 2u in double, where the cubic loses no digits, from x\n"
+        "   clamped to +-10^4 (2u is then far beyond +-104 already), then split into\n"
+        "   two floats, the second one 0 where 2u is beyond +-200. */\n"
+        "TC_MATH_INLINE float tc_gelu_tanhf(float x) {\n"
+        "  float c = tc_selectf(x < -1e4f, -1e4f, tc_selectf(x > 1e4f, 1e4f, x)), hi, lo;\n"
+        "  double d = (double)c;\n"
+        "  d = 1.5957691216057308 * d * (1.0 + 0.044715 * d * d);\n"
+        "  hi = (float)d;\n"
+        "  lo = (float)(d - (double)hi);\n"
+        "  lo = tc_selectf((hi < -200.0f) | (hi > 200.0f), 0.0f, lo);\n"
+        "  return tc_mul_sigmoidf(x, hi, lo);\n"
+        "}\n",
+    [TCE_H_SOFTPLUSF] =
+        "/* softplus x = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)) */\n"
+        "TC_MATH_INLINE float tc_softplusf(float x) {\n"
+        "  return tc_selectf(x > 0.0f, x, 0.0f) + tc_log1pf(tc_expf(x < 0.0f ? x : -x));\n"
+        "}\n",
+    [TCE_H_NORMAL_TAIL_MULF] =
+        "/* m Q(a) for a >= 0 (or NaN), Q(a) = erfc(a / sqrt 2) / 2 the upper tail\n"
+        "   of the standard normal distribution: Q(a) = exp(-a^2 / 2) W(a), with\n"
+        "   W(a) = t P(t), t = 1 / (1 + 0.3 a), P a polynomial (relative error below\n"
+        "   2^-28), computed in double.  -a^2 / 2 goes into the exp as hi + lo with\n"
+        "   hi exact (a = h + (a - h), h its first 12 bits; from a = 14 on, the exp\n"
+        "   of 14); m goes in before the exp's last scaling, so that m Q(a) keeps\n"
+        "   its digits where Q(a) alone would be subnormal. */\n"
+        "TC_MATH_INLINE float tc_normal_tail_mulf(float m, float a) {\n"
+        "  double t = 1.0 / (1.0 + 0.3 * (double)a), p = -0.02061264497058728;\n"
+        "  float h, hi, lo;\n"
+        "  uint32_t u;\n"
+        "  p = p * t + 0.11237487391889202;\n"
+        "  p = p * t + -0.22806561052203531;\n"
+        "  p = p * t + 0.1915794514801355;\n"
+        "  p = p * t + -0.079245720447999018;\n"
+        "  p = p * t + 0.096057094969644055;\n"
+        "  p = p * t + 0.07842578537069618;\n"
+        "  p = p * t + 0.11022729056788008;\n"
+        "  p = p * t + 0.11957284389289013;\n"
+        "  p = p * t + 0.11968663402264208;\n"
+        "  memcpy(&u, &a, sizeof u);\n"
+        "  u &= 0xfffff000u;\n"
+        "  memcpy(&h, &u, sizeof h);\n"
+        "  hi = -0.5f * h * h;\n"
+        "  lo = -0.5f * ((a - h) * (a + h));\n"
+        "  lo = tc_selectf(hi < -98.0f, 0.0f, lo);\n"
+        "  hi = tc_selectf(hi < -98.0f, -98.0f, hi);\n"
+        "  return tc_exp_kernelf(hi, lo, (float)((double)m * p * t));\n"
+        "}\n",
+    [TCE_H_ERFF] =
+        "/* erf x: an odd polynomial below 0.875 (relative error below 2^-30), else\n"
+        "   sign(x) (1 - erfc(|x|)), erfc(|x|) = 2 Q(|x| sqrt 2). */\n"
+        "TC_MATH_INLINE float tc_erff(float x) {\n"
+        "  float a = x < 0.0f ? -x : x, z = x * x, p = 7.87116005e-05f, q;\n"
+        "  p = p * z + -0.00080269482f;\n"
+        "  p = p * z + 0.00519096665f;\n"
+        "  p = p * z + -0.0268553682f;\n"
+        "  p = p * z + 0.112836227f;\n"
+        "  p = p * z + -0.376126289f;\n"
+        "  p = p * z + 0.128379166f;\n"
+        "  q = 1.0f - tc_normal_tail_mulf(2.0f, a * 1.41421354f);\n"
+        "  return tc_selectf(a < 0.875f, x + x * p, x < 0.0f ? -q : q);\n"
+        "}\n",
+    [TCE_H_GELUF] =
+        "/* gelu x = x Phi(x) = x Q(-x) for x <= 0 (no 1 + erf(..) to cancel) and\n"
+        "   x - x Q(x) for x > 0; below -14 it is x * 0 (NaN for -inf), above 14 x. */\n"
+        "TC_MATH_INLINE float tc_geluf(float x) {\n"
+        "  float q = tc_normal_tail_mulf(x, x < 0.0f ? -x : x);\n"
+        "  q = tc_selectf(x > 0.0f, x - q, q);\n"
+        "  q = tc_selectf(x > 14.0f, x, q);\n"
+        "  return tc_selectf(x < -14.0f, x * 0.0f, q);\n"
         "}\n",
     [TCE_H_EXT_ADD] =
         "/* Extent arithmetic: 1 when the result overflows int64. */\n"

@@ -44,6 +44,7 @@ static generated generate(const char *name, const char *src, int single_file) {
     progs[i] = tcP_lower(m, m->kernels.data[i], &d);
     ck_assert_msg(progs[i] != NULL, "lowering %s failed: %s", file, d.msg);
     ck_assert_msg(tcP_fuse(progs[i], &d) == 0, "fusing %s failed: %s", file, d.msg);
+    ck_assert_msg(tcP_chunk(progs[i], &d) == 0, "chunking %s failed: %s", file, d.msg);
     ck_assert_msg(tcP_nest(progs[i], &d) == 0, "nesting %s failed: %s", file, d.msg);
   }
   tcE_options eo = {NULL, NULL, TCE_TARGET_SCALAR, single_file};
@@ -829,6 +830,7 @@ int main(void) {
   tcase_add_test(tr, test_run_threads_bitwise);
   tcase_add_test(tr, test_run_pool_bitwise);
   suite_add_tcase(s, tr);
+  suite_add_tcase(s, emit_math_tcase());
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

@@ -10,4 +10,8 @@ typedef struct emit_program {
 /* Programs covering every op; ends with {NULL, NULL}. */
 extern const emit_program emit_programs[];
 
+/* math_test.c: the f32 math helpers, their accuracy and vectorization. */
+#include <check.h>
+TCase *emit_math_tcase(void);
+
 #endif

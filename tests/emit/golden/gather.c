@@ -5,6 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Extent arithmetic: 1 when the result overflows int64. */
+static int tc_ext_add(int64_t a, int64_t b, int64_t *r) {
+  if ((b > 0 && a > INT64_MAX - b) || (b < 0 && a < INT64_MIN - b)) return 1;
+  *r = a + b;
+  return 0;
+}
+
+static int64_t tc_ext_floordiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if (a % b != 0 && a < 0) q--;
+  return q;
+}
+
 /* ---- kernel gather ---- */
 
 static const int64_t tc_gather_shape_0[] = {-2};
@@ -44,14 +57,63 @@ int gather_create_v(gather_ctx **ctx, const void *const *weights) {
   return gather_create(ctx);
 }
 
+#ifdef TENSORC_POOL
+void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi),
+                     void *arg);
+#endif
+
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+typedef struct gather_pool0_args {
+  int64_t M;
+  const float *x;
+  float *t10;
+} gather_pool0_args;
+
+static void gather_pool0(void *n5, int64_t n6, int64_t n7) {
+  const gather_pool0_args *n8 = (const gather_pool0_args *)n5;
+  const int64_t M = n8->M;
+  const float *const x = n8->x;
+  float *const t10 = n8->t10;
+  for (int64_t i0 = n6; i0 < n7; i0++) {
+    const int64_t v0 = (int64_t)((uint64_t)i0 * (uint64_t)8192);
+    const int64_t v1 = (int64_t)((uint64_t)v0 + (uint64_t)8192);
+    const int64_t v2 = M < v1 ? M : v1;
+    /* sum in 32 lanes, combined in a fixed order (docs/fusion.md) */
+    float v3[32];
+    for (int v4 = 0; v4 < 32; v4++) v3[v4] = 0.0f;
+    for (int64_t v5 = v0; v5 < v2; v5 += 32) {
+      const int v6 = v2 - v5 < 32 ? (int)(v2 - v5) : 32;
+      for (int v4 = 0; v4 < v6; v4++) {
+        const int64_t r0 = v5 + v4;
+        const float v8 = x[r0];
+        v3[v4] += v8;
+      }
+    }
+    for (int v7 = 16; v7 > 0; v7 /= 2)
+      for (int v4 = 0; v4 < v7; v4++) {
+        v3[v4] += v3[v4 + v7];
+      }
+    t10[i0] = v3[0];
+  }
+}
+#endif
+
 int gather_run(const gather_ctx *ctx, int64_t N, int64_t M, const float *x, const int32_t *idx, float *y, float *s) {
+  int rc = TC_OK;
+  float *t10 = NULL;
   if (!ctx) return TC_EINVAL;
   if (N < 0) return TC_EINVAL;
   if (M < 0) return TC_EINVAL;
+  int64_t e0;
+  if (tc_ext_add(M, 8191, &e0)) return TC_EINVAL;
+  const int64_t e1 = tc_ext_floordiv(e0, 8192);
   if (M > 0 && !x) return TC_EINVAL;
   if (N > 0 && !idx) return TC_EINVAL;
   if (N > 0 && !y) return TC_EINVAL;
   if (!s) return TC_EINVAL;
+  if ((uint64_t)e1 > SIZE_MAX / sizeof *t10) { rc = TC_ENOMEM; goto done; }
+  t10 = (float *)malloc(e1 > 0 ? (size_t)e1 * sizeof *t10 : 1);
+  if (!t10) { rc = TC_ENOMEM; goto done; }
 
   /* gather.lua:5: compute */
   for (int64_t i0 = 0; i0 < N; i0++) {
@@ -62,7 +124,7 @@ int gather_run(const gather_ctx *ctx, int64_t N, int64_t M, const float *x, cons
       v2 = 0.0f;
     } else {
       const int64_t v3 = (int64_t)v0;
-      if ((uint64_t)v3 >= (uint64_t)M) return TC_EINDEX;
+      if ((uint64_t)v3 >= (uint64_t)M) { rc = TC_EINDEX; goto done; }
       const float v4 = x[v3];
       v2 = v4;
     }
@@ -70,19 +132,53 @@ int gather_run(const gather_ctx *ctx, int64_t N, int64_t M, const float *x, cons
   }
 
   /* gather.lua:6: sum */
+#if defined(TENSORC_POOL) && !defined(_OPENMP)
+  {
+    gather_pool0_args n8 = {M, x, t10};
+    if ((double)e1 * 24577.0 >= 524288.0) tc_parallel_for(e1, gather_pool0, &n8);
+    else gather_pool0(&n8, 0, e1);
+  }
+#else
 #ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)M * 3.0 + 1.0 >= 524288.0)
+  #pragma omp parallel for schedule(static) if((double)e1 * 24577.0 >= 524288.0)
 #endif
-  for (int64_t i0 = 0; i0 < 1; i0++) {
-    float v0 = 0.0f;
-    for (int64_t r0 = 0; r0 < M; r0++) {
-      const float v1 = x[i0 * M + r0];
-      v0 += v1;
+  for (int64_t i0 = 0; i0 < e1; i0++) {
+    const int64_t v0 = (int64_t)((uint64_t)i0 * (uint64_t)8192);
+    const int64_t v1 = (int64_t)((uint64_t)v0 + (uint64_t)8192);
+    const int64_t v2 = M < v1 ? M : v1;
+    /* sum in 32 lanes, combined in a fixed order (docs/fusion.md) */
+    float v3[32];
+    for (int v4 = 0; v4 < 32; v4++) v3[v4] = 0.0f;
+    for (int64_t v5 = v0; v5 < v2; v5 += 32) {
+      const int v6 = v2 - v5 < 32 ? (int)(v2 - v5) : 32;
+      for (int v4 = 0; v4 < v6; v4++) {
+        const int64_t r0 = v5 + v4;
+        const float v8 = x[r0];
+        v3[v4] += v8;
+      }
     }
-    s[i0] = v0;
+    for (int v7 = 16; v7 > 0; v7 /= 2)
+      for (int v4 = 0; v4 < v7; v4++) {
+        v3[v4] += v3[v4 + v7];
+      }
+    t10[i0] = v3[0];
+  }
+#endif
+
+  /* gather.lua:6: sum */
+  for (int64_t i0 = 0; i0 < 1; i0++) s[i0] = 0.0f;
+  for (int64_t r1 = 0; r1 < e1; r1++) {
+    for (int64_t i0 = 0; i0 < 1; i0++) {
+      const float v0 = t10[r1 + i0];
+      float v1 = s[i0];
+      v1 += v0;
+      s[i0] = v1;
+    }
   }
 
-  return TC_OK;
+done:
+  free(t10);
+  return rc;
 }
 
 int gather_run_v(const gather_ctx *ctx, const int64_t *dims,

@@ -4,18 +4,75 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __TINYC__
-/* tcc compiles faster without <math.h>: the libm functions used */
-float expf(float);
-#else
-#include <math.h>
-#endif
 
 static float tc_inff(void) {
   uint32_t u = 0x7f800000u;
   float f;
   memcpy(&f, &u, sizeof f);
   return f;
+}
+
+/* The f32 math helpers below are straight-line code (no calls, no
+   branches, no tables) so that gcc and clang vectorize the loops that use
+   them; they are forced inline because a call would stop that.
+   docs/math.md lists their methods and errors. */
+#if defined(__GNUC__)
+#define TC_MATH_INLINE static inline __attribute__((always_inline))
+#else
+#define TC_MATH_INLINE static inline
+#endif
+
+/* c ? a : b on the bits: unlike ?: with a constant operand, this does not
+   let the compiler specialise the code that follows for that constant
+   (gcc then moves work under a condition, which stops the vectorizer). */
+TC_MATH_INLINE float tc_selectf(int c, float a, float b) {
+  uint32_t ua, ub, m = 0u - (uint32_t)(c != 0);
+  memcpy(&ua, &a, sizeof ua);
+  memcpy(&ub, &b, sizeof ub);
+  ua = (ua & m) | (ub & ~m);
+  memcpy(&a, &ua, sizeof a);
+  return a;
+}
+
+/* exp(r) - 1 for |r| <= 0.4505: a minimax polynomial, relative error below
+   2^-28. */
+TC_MATH_INLINE float tc_expm1_kernelf(float r) {
+  float p = 0.000197861547f;
+  p = p * r + 0.00139634148f;
+  p = p * r + 0.00833366718f;
+  p = p * r + 0.0416661501f;
+  p = p * r + 0.166666642f;
+  p = p * r + 0.5f;
+  return r + r * r * p;
+}
+
+/* m exp(hi + lo), for hi in [-105, 90] or NaN and |lo| <= 0.1.
+   exp(hi + lo) = 2^n exp(r): n = round(hi / ln 2) (from the bits of
+   1.5 * 2^23 + hi / ln 2), r = hi + lo - n ln 2 with ln 2 in two parts
+   (n times the first is exact).  2^n is applied last, as two factors, so
+   that m exp(hi + lo) keeps its digits where exp(hi + lo) alone would be
+   subnormal, and a subnormal result is rounded once. */
+TC_MATH_INLINE float tc_exp_kernelf(float hi, float lo, float m) {
+  float k = hi * 1.44269502f + 12582912.0f;
+  float n = k - 12582912.0f, s1, s2;
+  float r = (hi - n * 0.693145752f) - (n * 1.42860677e-6f - lo);
+  uint32_t b, b1, b2;
+  m = m + m * tc_expm1_kernelf(r);
+  memcpy(&b, &k, sizeof b);
+  b = b - 0x4b400000u + 300u; /* n + 300, in [149, 430] */
+  b1 = ((b >> 1) - 23u) << 23; /* 2^n1, n1 = floor(n / 2) */
+  b2 = (b - (b >> 1) - 23u) << 23; /* 2^n2, n2 = n - n1 */
+  memcpy(&s1, &b1, sizeof s1);
+  memcpy(&s2, &b2, sizeof s2);
+  return m * s1 * s2;
+}
+
+/* exp x: below -104 it rounds to 0 and above 89 to inf, and so does exp
+   of the bound (NaN passes the clamps). */
+TC_MATH_INLINE float tc_expf(float x) {
+  x = tc_selectf(x < -104.0f, -104.0f, x);
+  x = tc_selectf(x > 89.0f, 89.0f, x);
+  return tc_exp_kernelf(x, 0.0f, 1.0f);
 }
 
 static int tc_ext_mul(int64_t a, int64_t b, int64_t *r) {
@@ -141,7 +198,7 @@ static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
       const float v10 = t4[i1];
       const float v11 = t5[0];
       const float v12 = v10 - v11;
-      const float v13 = expf(v12);
+      const float v13 = tc_expf(v12);
       t7[i1] = v13;
     }
     /* mlp.lua:5: sum */
@@ -222,7 +279,7 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
       const float v10 = t4[i1];
       const float v11 = t5[0];
       const float v12 = v10 - v11;
-      const float v13 = expf(v12);
+      const float v13 = tc_expf(v12);
       t7[i1] = v13;
     }
     /* mlp.lua:5: sum */
