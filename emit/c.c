@@ -1031,9 +1031,6 @@ static const char *emit_where(kemit *kx, const tc_sexpr *e) {
    are allocated when it runs. */
 #define TCE_STACK_TEMP_BYTES 65536
 
-static int uses_rvar(const tc_sexpr *e, int var);
-static int fails_otherwise(const tc_sexpr *e);
-
 /* 1 when every load in e that uses rvar `var` reads [..., var] (the
    variable alone in the last index, in no other), e has no REDUCE or
    WHERE inside, and nothing in it can fail. */
@@ -1041,10 +1038,10 @@ static int lanes_body_ok(const tc_sexpr *e, int var) {
   if (e->op == TC_OP_REDUCE || e->op == TC_OP_WHERE) return 0;
   if (e->op == TC_OP_LOAD) {
     for (int d = 0; d + 1 < e->nargs; d++)
-      if (uses_rvar(e->args[d], var)) return 0;
+      if (tc_loop_sx_uses_rvar(e->args[d], var)) return 0;
     if (e->nargs > 0) {
       const tc_sexpr *l = e->args[e->nargs - 1];
-      if (uses_rvar(l, var) && !(l->op == TC_OP_RVAR && l->var == var)) return 0;
+      if (tc_loop_sx_uses_rvar(l, var) && !(l->op == TC_OP_RVAR && l->var == var)) return 0;
     }
     return 1;
   }
@@ -1069,12 +1066,12 @@ static int lanes_ok(kemit *kx, const tc_sexpr *e) {
     return tc_dtype_is_float(e->dtype) && e->dtype != TC_DT_BF16 &&
            (e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
             e->red == TC_OP_MIN) &&
-           !fails_otherwise(e->args[0]) && lanes_body_ok(e->args[0], e->var);
+           !tc_loop_sx_may_divide_by_zero(e->args[0]) && lanes_body_ok(e->args[0], e->var);
   return e->nargs == 1 && tc_dtype_is_float(e->dtype) && e->dtype != TC_DT_BF16 &&
          (e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
           e->red == TC_OP_MIN) &&
          !(tc_ext_is_const(e->ext, &v) && v < 2 * TCE_RED_LANES) &&
-         !fails_otherwise(e->args[0]) && lanes_body_ok(e->args[0], e->var);
+         !tc_loop_sx_may_divide_by_zero(e->args[0]) && lanes_body_ok(e->args[0], e->var);
 }
 
 /* acc = acc (red) x as one select or update, which vectorizes. */
@@ -1393,17 +1390,6 @@ static void insert_text(tcE_cg *g, size_t at, const char *text) {
   free(tail);
 }
 
-/* Whether evaluating e can fail other than by a MAX/MIN/ARGMAX/ARGMIN of
-   an empty range. */
-static int fails_otherwise(const tc_sexpr *e) {
-  if ((e->op == TC_OP_FLOORDIV || e->op == TC_OP_MOD) && !tc_dtype_is_float(e->dtype) &&
-      !(e->args[1]->op == TC_OP_CONST && e->args[1]->inum != 0))
-    return 1;
-  for (int i = 0; i < e->nargs; i++)
-    if (fails_otherwise(e->args[i])) return 1;
-  return 0;
-}
-
 static int needs_empty_check(const tc_sexpr *e) {
   int64_t v;
   return e->op == TC_OP_REDUCE && e->nargs != 3 &&
@@ -1438,7 +1424,7 @@ static int collect_empty_checks(kemit *kx, const tc_sexpr *e, int always) {
 static void hoist_empty_checks(kemit *kx, const tc_stage *s) {
   /* appends to kx->hoisted: a nest hoists the checks of all its stages */
   int base = kx->hoisted.len;
-  if (s->checked || fails_otherwise(s->body)) return;
+  if (s->checked || tc_loop_sx_may_divide_by_zero(s->body)) return;
   if (!collect_empty_checks(kx, s->body, 1)) {
     kx->hoisted.len = base;
     return;
@@ -1646,6 +1632,29 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
   tc_buf_free(&b);
 }
 
+/* Makes the loop nest written from offset `at` (its outer loop over `var`
+   from 0 to `ext` by `step`) a parallel loop: an OpenMP pragma collapsing
+   `collapse` loops, under if(cond) when cond is given, and the pool's
+   outlined form (pool_wrap). */
+static void par_loop(kemit *kx, size_t at, int collapse, const char *cond, const char *var,
+                     const char *ext, int step) {
+  tc_buf b = {0};
+  tc_buf_puts(&b, "#ifdef _OPENMP\n");
+  for (int i = 0; i < kx->g->indent; i++) tc_buf_puts(&b, "  ");
+  tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
+  if (collapse > 1) tc_buf_printf(&b, " collapse(%d)", collapse);
+  if (cond) tc_buf_printf(&b, " if(%s)", cond);
+  tc_buf_puts(&b, "\n#endif\n");
+  pool_wrap(kx, at, b.data, var, ext, step, cond);
+  tc_buf_free(&b);
+}
+
+/* The run-time test of work w against TCE_PAR_MIN_WORK, or NULL when w is
+   a constant (decided at compile time). */
+static const char *par_cond(kemit *kx, work w) {
+  return w.sym ? kstr(kx, "%s >= %.1f", work_str(kx, w), TCE_PAR_MIN_WORK) : NULL;
+}
+
 /* After a MAP stage's loop nest was written from offset `at`: makes its
    outer loops an OpenMP parallel loop when that is safe and worth it.
    Safe: the nest writes each element of its output once, from one
@@ -1664,16 +1673,8 @@ static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_befor
   work w = sx_work(kx, s->body);
   for (int d = 0; d < o->rank; d++) w = work_op(kx, w, work_ext(kx, o->shape[d]), '*');
   if (!w.sym && w.v < TCE_PAR_MIN_WORK) return;
-  tc_buf b = {0};
-  tc_buf_puts(&b, "#ifdef _OPENMP\n");
-  for (int i = 0; i < kx->g->indent; i++) tc_buf_puts(&b, "  ");
-  tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
-  if (nloops > 2) tc_buf_printf(&b, " collapse(%d)", nloops - 1);
-  const char *cond = w.sym ? kstr(kx, "%s >= %.1f", work_str(kx, w), TCE_PAR_MIN_WORK) : NULL;
-  if (cond) tc_buf_printf(&b, " if(%s)", cond);
-  tc_buf_puts(&b, "\n#endif\n");
-  pool_wrap(kx, at, b.data, kstr(kx, "%s0", kx->nm.i), ext_name(kx, o->shape[0]), 1, cond);
-  tc_buf_free(&b);
+  par_loop(kx, at, nloops - 1, par_cond(kx, w), kstr(kx, "%s0", kx->nm.i),
+           ext_name(kx, o->shape[0]), 1);
 }
 
 /* ---- reductions over an outer axis ------------------------------------- */
@@ -1681,13 +1682,6 @@ static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_befor
 /* Output elements a tile of the interchanged loop (below) covers: its
    accumulators stay in L1 while the rows stream by. */
 #define TCE_RED_TILE 1024
-
-static int uses_rvar(const tc_sexpr *e, int var) {
-  if (e->op == TC_OP_RVAR && e->var == var) return 1;
-  for (int i = 0; i < e->nargs; i++)
-    if (uses_rvar(e->args[i], var)) return 1;
-  return 0;
-}
 
 /* Loads in e: *good counts those indexed [..., r, ..., i_last] (r before
    the last axis, i_last the stage's innermost variable last), *bad those
@@ -1699,9 +1693,9 @@ static void scan_rows(const tc_sexpr *e, int var, int last, int *good, int *bad)
   }
   if (e->op == TC_OP_LOAD && e->nargs > 0) {
     const tc_sexpr *l = e->args[e->nargs - 1];
-    if (uses_rvar(l, var)) ++*bad;
+    if (tc_loop_sx_uses_rvar(l, var)) ++*bad;
     int before = 0;
-    for (int d = 0; d + 1 < e->nargs; d++) before |= uses_rvar(e->args[d], var);
+    for (int d = 0; d + 1 < e->nargs; d++) before |= tc_loop_sx_uses_rvar(e->args[d], var);
     if (before && l->op == TC_OP_IVAR && l->var == last) ++*good;
   }
   for (int i = 0; i < e->nargs; i++) scan_rows(e->args[i], var, last, good, bad);
@@ -1739,7 +1733,7 @@ static int interchange_ok(kemit *kx, const tc_stage *s) {
       !(e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
         e->red == TC_OP_MIN) ||
       e->dtype != o->dtype || o->dtype == TC_DT_BF16 || o->dtype == TC_DT_BOOL ||
-      fails_otherwise(e) || (needs_empty_check(e) && kx->hoisted.len == 0))
+      tc_loop_sx_may_divide_by_zero(e) || (needs_empty_check(e) && kx->hoisted.len == 0))
     return 0;
   int good = 0, bad = 0;
   scan_rows(e->args[0], e->var, o->rank - 1, &good, &bad);
@@ -1820,19 +1814,11 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   }
   int nloops = k - 1 + tiled; /* the outer loops and the tiles */
   if (!par || nloops == 0) return;
-  tc_buf b = {0};
-  tc_buf_puts(&b, "#ifdef _OPENMP\n");
-  for (int i = 0; i < g->indent; i++) tc_buf_puts(&b, "  ");
-  tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
-  if (nloops > 1) tc_buf_printf(&b, " collapse(%d)", nloops);
-  const char *cond = w.sym ? kstr(kx, "%s >= %.1f", work_str(kx, w), TCE_PAR_MIN_WORK) : NULL;
-  if (cond) tc_buf_printf(&b, " if(%s)", cond);
-  tc_buf_puts(&b, "\n#endif\n");
+  const char *cond = par_cond(kx, w);
   if (k > 1)
-    pool_wrap(kx, at, b.data, idx[0], ext_name(kx, o->shape[0]), 1, cond);
+    par_loop(kx, at, nloops, cond, idx[0], ext_name(kx, o->shape[0]), 1);
   else
-    pool_wrap(kx, at, b.data, lo, last, TCE_RED_TILE, cond);
-  tc_buf_free(&b);
+    par_loop(kx, at, nloops, cond, lo, last, TCE_RED_TILE);
 }
 
 /* One loop of a scheduled nest: over axis d, from lo to hi (C
@@ -1981,20 +1967,12 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
     work wk = sx_work(kx, s->body);
     for (int d = 0; d < R; d++) wk = work_op(kx, wk, work_ext(kx, o->shape[d]), '*');
     if (!wk.sym && wk.v < TCE_PAR_MIN_WORK) return;
-    if (wk.sym) cond = kstr(kx, "%s >= %.1f", work_str(kx, wk), TCE_PAR_MIN_WORK);
+    cond = par_cond(kx, wk);
     nloops = 1;
   }
   if (nloops == 0) return;
-  tc_buf b = {0};
-  tc_buf_puts(&b, "#ifdef _OPENMP\n");
-  for (int i = 0; i < g->indent; i++) tc_buf_puts(&b, "  ");
-  tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
-  if (nloops > 1) tc_buf_printf(&b, " collapse(%d)", nloops);
-  if (cond) tc_buf_printf(&b, " if(%s)", cond);
-  tc_buf_puts(&b, "\n#endif\n");
-  const char *v0 = n > 0 ? loops[0].var : in, *e0 = ext_name(kx, o->shape[0]);
-  pool_wrap(kx, at, b.data, v0, e0, n > 0 ? loops[0].step : 1, cond);
-  tc_buf_free(&b);
+  par_loop(kx, at, nloops, cond, n > 0 ? loops[0].var : in, ext_name(kx, o->shape[0]),
+           n > 0 ? loops[0].step : 1);
 }
 
 static void emit_stage(kemit *kx, const tc_stage *s) {
@@ -2165,16 +2143,7 @@ static void emit_nest(kemit *kx, int first, int last) {
   }
   if (kx->nfail != nfail || (!w.sym && w.v < TCE_PAR_MIN_WORK)) return;
   int collapse = inner_all ? k : k - 1;
-  tc_buf b = {0};
-  tc_buf_puts(&b, "#ifdef _OPENMP\n");
-  for (int i = 0; i < g->indent; i++) tc_buf_puts(&b, "  ");
-  tc_buf_puts(&b, "#pragma omp parallel for schedule(static)");
-  if (collapse > 1) tc_buf_printf(&b, " collapse(%d)", collapse);
-  const char *cond = w.sym ? kstr(kx, "%s >= %.1f", work_str(kx, w), TCE_PAR_MIN_WORK) : NULL;
-  if (cond) tc_buf_printf(&b, " if(%s)", cond);
-  tc_buf_puts(&b, "\n#endif\n");
-  pool_wrap(kx, at, b.data, idx[0], ext_name(kx, o0->shape[0]), 1, cond);
-  tc_buf_free(&b);
+  par_loop(kx, at, collapse, par_cond(kx, w), idx[0], ext_name(kx, o0->shape[0]), 1);
 }
 
 /* Marks the buffers the stages read (arguments never read get (void)). */

@@ -41,20 +41,10 @@ enum {
   MIN_ELEMS = 65536   /* less work than this is not worth two stages */
 };
 
-static int uses_rvar(const tc_sexpr *e, int var) {
-  if (e->op == TC_OP_RVAR && e->var == var) return 1;
-  for (int i = 0; i < e->nargs; i++)
-    if (uses_rvar(e->args[i], var)) return 1;
-  return 0;
-}
-
-static int has_reduce_or_fail(const tc_sexpr *e) {
+static int has_reduce(const tc_sexpr *e) {
   if (e->op == TC_OP_REDUCE) return 1;
-  if ((e->op == TC_OP_FLOORDIV || e->op == TC_OP_MOD) && !tc_dtype_is_float(e->dtype) &&
-      !(e->args[1]->op == TC_OP_CONST && e->args[1]->inum != 0))
-    return 1;
   for (int i = 0; i < e->nargs; i++)
-    if (has_reduce_or_fail(e->args[i])) return 1;
+    if (has_reduce(e->args[i])) return 1;
   return 0;
 }
 
@@ -64,9 +54,9 @@ static int has_reduce_or_fail(const tc_sexpr *e) {
 static void scan_columns(const tc_sexpr *e, int var, int last, int *good, int *bad) {
   if (e->op == TC_OP_LOAD && e->nargs > 0) {
     const tc_sexpr *l = e->args[e->nargs - 1];
-    if (uses_rvar(l, var)) ++*bad;
+    if (tc_loop_sx_uses_rvar(l, var)) ++*bad;
     int before = 0;
-    for (int d = 0; d + 1 < e->nargs; d++) before |= uses_rvar(e->args[d], var);
+    for (int d = 0; d + 1 < e->nargs; d++) before |= tc_loop_sx_uses_rvar(e->args[d], var);
     if (before && l->op == TC_OP_IVAR && l->var == last) ++*good;
   }
   for (int i = 0; i < e->nargs; i++) scan_columns(e->args[i], var, last, good, bad);
@@ -98,7 +88,7 @@ static int try_chunk(tc_loop_prog *p, int s) {
       !(e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
         e->red == TC_OP_MIN) ||
       e->dtype != o.dtype || o.dtype == TC_DT_BF16 || o.dtype == TC_DT_BOOL ||
-      has_reduce_or_fail(e->args[0]) || o.rank + 1 > TC_MAX_RANK)
+      has_reduce(e->args[0]) || tc_loop_sx_may_divide_by_zero(e->args[0]) || o.rank + 1 > TC_MAX_RANK)
     return 0;
   int64_t out_n = 1, R = 0;
   int out_static = 1;

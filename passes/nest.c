@@ -62,32 +62,13 @@ static int base_buf(const tc_loop_prog *p, int b) {
   return x->kind == TC_LBUF_ALIAS ? x->alias : b;
 }
 
-/* 1 when evaluating e may fail other than by a "max of nothing": an
-   integer floordiv or mod by anything but a nonzero constant (as
-   emit/c.c checks). */
-static int may_fail(const tc_sexpr *e) {
-  if ((e->op == TC_OP_FLOORDIV || e->op == TC_OP_MOD) && !tc_dtype_is_float(e->dtype) &&
-      !(e->args[1]->op == TC_OP_CONST && e->args[1]->inum != 0))
-    return 1;
-  for (int i = 0; i < e->nargs; i++)
-    if (may_fail(e->args[i])) return 1;
-  return 0;
-}
-
-static int uses_rvar(const tc_sexpr *e, int var) {
-  if (e->op == TC_OP_RVAR && e->var == var) return 1;
-  for (int i = 0; i < e->nargs; i++)
-    if (uses_rvar(e->args[i], var)) return 1;
-  return 0;
-}
-
 /* 1 when a load in e (inside REDUCE `var`, or any REDUCE when var < 0)
    uses a reduction variable in an index other than its last. */
 static int walks_columns(const tc_sexpr *e, int nvars, const int *vars) {
   if (e->op == TC_OP_LOAD)
     for (int d = 0; d + 1 < e->nargs; d++)
       for (int v = 0; v < nvars; v++)
-        if (uses_rvar(e->args[d], vars[v])) return 1;
+        if (tc_loop_sx_uses_rvar(e->args[d], vars[v])) return 1;
   if (e->op == TC_OP_REDUCE && e->var >= 0 && nvars < 8) {
     int vs[8];
     if (nvars > 0) memcpy(vs, vars, (size_t)nvars * sizeof *vs);
@@ -106,7 +87,7 @@ static int walks_columns(const tc_sexpr *e, int nvars, const int *vars) {
 static int nestable(const tc_loop_prog *p, const tc_stage *s) {
   const tc_lbuf *o = &p->bufs.data[s->out];
   return s->kind == TC_STAGE_MAP && !s->checked && !s->sched && o->rank >= 1 &&
-         !may_fail(s->body) &&
+         !tc_loop_sx_may_divide_by_zero(s->body) &&
          !walks_columns(s->body, 0, NULL);
 }
 

@@ -43,16 +43,6 @@
 
 #include "../tensorc/loop.h"
 
-/* 1 when evaluating e may fail (as emit/c.c decides). */
-static int may_fail(const tc_sexpr *e) {
-  if ((e->op == TC_OP_FLOORDIV || e->op == TC_OP_MOD) && !tc_dtype_is_float(e->dtype) &&
-      !(e->args[1]->op == TC_OP_CONST && e->args[1]->inum != 0))
-    return 1;
-  for (int i = 0; i < e->nargs; i++)
-    if (may_fail(e->args[i])) return 1;
-  return 0;
-}
-
 static int uses_ivar(const tc_sexpr *e, int var) {
   if (e->op == TC_OP_IVAR && e->var == var) return 1;
   for (int i = 0; i < e->nargs; i++)
@@ -113,7 +103,7 @@ int tcP_schedule(tc_loop_prog *p, tc_diag *d) {
       return tc_diag_at(d, sc->loc,
                         "schedule: a scatter writes through its indices; its loops take no "
                         "hints");
-    if (sc->has_parallel && (st->checked || may_fail(st->body)))
+    if (sc->has_parallel && (st->checked || tc_loop_sx_may_divide_by_zero(st->body)))
       return tc_diag_at(d, sc->loc,
                         "schedule: parallel: the loops of this tensor can fail (%s), and a "
                         "parallel loop cannot be left early",

@@ -224,6 +224,22 @@ static const tc_sexpr *find_reduce(const tc_sexpr *e, int var) {
   return NULL;
 }
 
+int tc_loop_sx_uses_rvar(const tc_sexpr *e, int rvar) {
+  if (e->op == TC_OP_RVAR && e->var == rvar) return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (tc_loop_sx_uses_rvar(e->args[i], rvar)) return 1;
+  return 0;
+}
+
+int tc_loop_sx_may_divide_by_zero(const tc_sexpr *e) {
+  if ((e->op == TC_OP_FLOORDIV || e->op == TC_OP_MOD) && !tc_dtype_is_float(e->dtype) &&
+      !(e->args[1]->op == TC_OP_CONST && e->args[1]->inum != 0))
+    return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (tc_loop_sx_may_divide_by_zero(e->args[i])) return 1;
+  return 0;
+}
+
 int tc_loop_index_in_range(const tc_loop_prog *p, const tc_stage *s,
                            const tc_sexpr *idx, const tc_ext *extent,
                            const tc_sexpr *body) {

@@ -195,6 +195,14 @@ const tc_sexpr *tc_loop_sx_copy(tc_loop_prog *p, const tc_sexpr *e,
 const tc_sexpr *tc_loop_sx_cast(tc_loop_prog *p, const tc_sexpr *e,
                                 tc_dtype t);
 
+/* 1 when e uses reduction variable `rvar`. */
+int tc_loop_sx_uses_rvar(const tc_sexpr *e, int rvar);
+/* 1 when evaluating e may fail with an integer division by zero: an
+   integer FLOORDIV or MOD by anything but a nonzero constant (the
+   emitter checks those divisors at run time).  A REDUCE's "max of
+   nothing" is not counted. */
+int tc_loop_sx_may_divide_by_zero(const tc_sexpr *e);
+
 /* 1 when index expression `idx` (of a load in stage s, whose rvars range
    over their REDUCE's extents) is known to lie in 0..extent-1: a bare IVAR
    of the stage over an extent equal to `extent`, a bare RVAR of such an
