@@ -1309,15 +1309,13 @@ static void emit_accum_stage(kemit *kx, const tc_stage *s) {
 
 /* The least work (in scalar-expression nodes evaluated, a load or an add
    counting 1) a loop nest needs before it is split across threads,
-   measured with `make -C bench chunk` (bench/ew/chunk.c): the `chain`
-   loop (9 nodes an element) ran 1.2x faster on 2 threads at 16K
-   elements and 1.5x at 32K; an empty parallel region costs about 1 us on
-   a quiet machine (bench/README.md).  The machine was loaded when this
-   was last measured (other jobs on both cores: the larger sizes and the
-   row loops gave no usable numbers), so the threshold is about twice the
-   chain's 1.5x point, 9 * 58K nodes, a power of two.  Measure again on a
-   quiet machine and update it. */
-#define TCE_PAR_MIN_WORK 524288.0
+   measured with `make -C bench chunk` (bench/ew/chunk.c; the table is in
+   bench/README.md) on a quiet machine: 2 threads were 1.5x as fast as one
+   from 16K elements of the `chain` loop (9 nodes an element, 147K
+   nodes), and 1.2x from 32 rows of 1024 of the softmax row loop (360K
+   nodes; break-even at 8 rows).  The threshold sits between the two, a
+   power of two. */
+#define TCE_PAR_MIN_WORK 262144.0
 
 /* An amount of work: the constant v, or (sym) the C expression
    s * k + v of type double, where s is a product of extents and
@@ -1349,6 +1347,7 @@ static work work_op(kemit *kx, work a, work b, char op) {
   }
   if (op == '+') {
     if (!b.sym) return (work){1, a.v + b.v, a.k, a.s};
+    if (!strcmp(a.s, b.s)) return (work){1, a.v + b.v, a.k + b.k, a.s}; /* B*3 + B*4 */
     return (work){1, a.v + b.v, 1,
                   kstr(kx, "(%s + %s)", work_term(kx, a), work_term(kx, b))};
   }

@@ -404,7 +404,7 @@ test_module() {
 
 # The generated C runs a loop nest in parallel when its work (the scalar
 # nodes its body evaluates, times its elements) reaches TCE_PAR_MIN_WORK =
-# 524288 (emit/c.c; docs/fusion.md, "Parallel loops"), and promises the
+# 262144 (emit/c.c; docs/fusion.md, "Parallel loops"), and promises the
 # same bytes whatever the number of threads.  Step 5 tests the promise
 # for every kernel of every module, and of bench/dsl, on both parallel
 # paths of the generated C:

@@ -135,12 +135,12 @@ int gather_run(const gather_ctx *ctx, int64_t N, int64_t M, const float *x, cons
 #if defined(TENSORC_POOL) && !defined(_OPENMP)
   {
     gather_pool0_args n8 = {M, x, t10};
-    if ((double)e1 * 24577.0 >= 524288.0) tc_parallel_for(e1, gather_pool0, &n8);
+    if ((double)e1 * 24577.0 >= 262144.0) tc_parallel_for(e1, gather_pool0, &n8);
     else gather_pool0(&n8, 0, e1);
   }
 #else
 #ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)e1 * 24577.0 >= 524288.0)
+  #pragma omp parallel for schedule(static) if((double)e1 * 24577.0 >= 262144.0)
 #endif
   for (int64_t i0 = 0; i0 < e1; i0++) {
     const int64_t v0 = (int64_t)((uint64_t)i0 * (uint64_t)8192);

@@ -235,12 +235,12 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
 #if defined(TENSORC_POOL) && !defined(_OPENMP)
   {
     mlp_pool0_args n8 = {x, w, b, y};
-    if (((((((double)B * 96.0 + (double)B * 12.0) + (double)B * 10.0) + (double)B * 24.0) + (double)B * 10.0) + (double)B * 21.0) >= 524288.0) tc_parallel_for(B, mlp_pool0, &n8);
+    if ((double)B * 173.0 >= 262144.0) tc_parallel_for(B, mlp_pool0, &n8);
     else mlp_pool0(&n8, 0, B);
   }
 #else
 #ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if(((((((double)B * 96.0 + (double)B * 12.0) + (double)B * 10.0) + (double)B * 24.0) + (double)B * 10.0) + (double)B * 21.0) >= 524288.0)
+  #pragma omp parallel for schedule(static) if((double)B * 173.0 >= 262144.0)
 #endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     float t3[3];

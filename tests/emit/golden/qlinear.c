@@ -153,12 +153,12 @@ int qlinear_run(const qlinear_ctx *ctx, int64_t B, const uint8_t *qx, uint8_t *q
 #if defined(TENSORC_POOL) && !defined(_OPENMP)
   {
     qlinear_pool0_args n8 = {qx, qw, b, q};
-    if ((double)B * 1204.0 >= 524288.0) tc_parallel_for(B, qlinear_pool0, &n8);
+    if ((double)B * 1204.0 >= 262144.0) tc_parallel_for(B, qlinear_pool0, &n8);
     else qlinear_pool0(&n8, 0, B);
   }
 #else
 #ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)B * 1204.0 >= 524288.0)
+  #pragma omp parallel for schedule(static) if((double)B * 1204.0 >= 262144.0)
 #endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     for (int64_t i1 = 0; i1 < 4; i1++) {

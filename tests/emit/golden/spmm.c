@@ -88,7 +88,7 @@ int spmm_run(const spmm_ctx *ctx, int64_t N, int64_t M, const int32_t *A_rowptr,
 
   /* spmm.lua:4: spmm */
 #ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)N * 124.0 >= 524288.0)
+  #pragma omp parallel for schedule(static) if((double)N * 124.0 >= 262144.0)
 #endif
   for (int64_t i0 = 0; i0 < N; i0++) {
     for (int64_t i1 = 0; i1 < 4; i1++) {
