@@ -1,7 +1,7 @@
 /*
  * decompose.c: composite graph ops -> primitive graph ops, in place.
  *
- *   softmax(x, a)      m = max(x, a, keep); e = exp(x - m); e / sum(e, a, keep)
+ *   softmax(x, a)      m = max(x, a, keep); e = exp(x - m); e * (1 / sum(e, a, keep))
  *   log_softmax(x, a)  d = x - max(x, a, keep); d - log(sum(exp(d), a, keep))
  *   layer_norm         d = x - mean(x, last n, keep);
  *                      d * rsqrt(mean(d * d, last n, keep) + eps) [* g] [+ b]
@@ -169,7 +169,10 @@ static int expand(rebuild *r, const tc_node *n) {
     int dx = ew2(r, TC_OP_SUB, x, mx, loc);
     int e = ew1(r, TC_OP_EXP, dx, loc);
     int s = reduce_keep(r, TC_OP_SUM, e, n->axis, n->axis + 1, loc);
-    if (n->op == TC_OP_SOFTMAX) return ew2(r, TC_OP_DIV, e, s, loc);
+    /* e * (1 / s): one division a row, then multiplications (as
+       PyTorch's CPU softmax does); within an ulp of e / s */
+    if (n->op == TC_OP_SOFTMAX)
+      return ew2(r, TC_OP_MUL, e, ew2(r, TC_OP_DIV, cnst(r, t, 1.0, loc), s, loc), loc);
     return ew2(r, TC_OP_SUB, dx, ew1(r, TC_OP_LOG, s, loc), loc);
   }
   case TC_OP_LAYER_NORM: {

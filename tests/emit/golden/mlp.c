@@ -167,6 +167,7 @@ static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
     float t5[1];
     float t7[3];
     float t8[1];
+    float t10[1];
     /* mlp.lua:5: linear */
     for (int64_t i1 = 0; i1 < 3; i1++) {
       float v0 = 0.0f;
@@ -209,11 +210,15 @@ static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
     }
     t8[0] = v14;
     /* mlp.lua:5: div */
+    const float v16 = t8[0];
+    const float v17 = 1.0f / v16;
+    t10[0] = v17;
+    /* mlp.lua:5: mul */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v16 = t7[i1];
-      const float v17 = t8[0];
-      const float v18 = v16 / v17;
-      y[i0 * 3 + i1] = v18;
+      const float v18 = t7[i1];
+      const float v19 = t10[0];
+      const float v20 = v18 * v19;
+      y[i0 * 3 + i1] = v20;
     }
   }
 }
@@ -231,16 +236,16 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   if (tc_ext_mul(B, 3, &e1)) return TC_EINVAL;
   if (e1 > 0 && !y) return TC_EINVAL;
 
-  /* mlp.lua:5: one loop nest over the rows of 6 stages */
+  /* mlp.lua:5: one loop nest over the rows of 7 stages */
 #if defined(TENSORC_POOL) && !defined(_OPENMP)
   {
     mlp_pool0_args n8 = {x, w, b, y};
-    if ((double)B * 173.0 >= 262144.0) tc_parallel_for(B, mlp_pool0, &n8);
+    if ((double)B * 178.0 >= 262144.0) tc_parallel_for(B, mlp_pool0, &n8);
     else mlp_pool0(&n8, 0, B);
   }
 #else
 #ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)B * 173.0 >= 262144.0)
+  #pragma omp parallel for schedule(static) if((double)B * 178.0 >= 262144.0)
 #endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     float t3[3];
@@ -248,6 +253,7 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
     float t5[1];
     float t7[3];
     float t8[1];
+    float t10[1];
     /* mlp.lua:5: linear */
     for (int64_t i1 = 0; i1 < 3; i1++) {
       float v0 = 0.0f;
@@ -290,11 +296,15 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
     }
     t8[0] = v14;
     /* mlp.lua:5: div */
+    const float v16 = t8[0];
+    const float v17 = 1.0f / v16;
+    t10[0] = v17;
+    /* mlp.lua:5: mul */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v16 = t7[i1];
-      const float v17 = t8[0];
-      const float v18 = v16 / v17;
-      y[i0 * 3 + i1] = v18;
+      const float v18 = t7[i1];
+      const float v19 = t10[0];
+      const float v20 = v18 * v19;
+      y[i0 * 3 + i1] = v20;
     }
   }
 #endif
