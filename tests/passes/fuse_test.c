@@ -126,11 +126,11 @@ END_TEST
 
 /* A value with two readers stays; a reduction producer stays. */
 START_TEST(test_fuse_shared_and_reduce_stay) {
-  /* softmax: max, exp(x - max) (the sub inlined), sum, div */
+  /* softmax: max, exp(x - max) (the sub inlined), sum, 1 / sum, mul */
   expect_counts("local B, C = dim('B'), dim('C')\n"
                 "local x = input('x', f32, {B, C})\n"
                 "output('y', softmax(x, -1))\n",
-                4, 3);
+                5, 4);
   expect_counts("local N = dim('N')\n"
                 "local x = input('x', f32, {N})\n"
                 "local t = x * 3\n"

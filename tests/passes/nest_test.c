@@ -67,18 +67,19 @@ static nested nest_src(const char *src) {
   ck_assert_msg((n).field == (want), "%s: got %d, expected %d, for\n%s\nprogram:\n%s", \
                 #field, (n).field, (want), src, (n).ir)
 
-/* softmax: max, exp, sum and divide run in one nest over the rows; the
-   row maximum, the exponentials and the row sum live on the stack. */
+/* softmax: max, exp, sum, its inverse and the product run in one nest
+   over the rows; the row maximum, the exponentials, the row sum and its
+   inverse live on the stack. */
 START_TEST(test_nest_softmax) {
   const char *src = "local x = input('x', f32, {64, 100})\n"
                     "output('y', softmax(x, -1))\n";
   nested n = nest_src(src);
-  EXPECT(n, stages, 4, src);
+  EXPECT(n, stages, 5, src);
   EXPECT(n, nests, 1, src);
-  EXPECT(n, in_nest, 4, src);
+  EXPECT(n, in_nest, 5, src);
   EXPECT(n, shared, 1, src);
-  EXPECT(n, temps, 3, src);
-  EXPECT(n, local, 3, src);
+  EXPECT(n, temps, 4, src);
+  EXPECT(n, local, 4, src);
   ck_assert_msg(strstr(n.ir, "nest 0 over i0 in 0..64:\n") != NULL, "%s", n.ir);
   free(n.ir);
 }
@@ -114,8 +115,8 @@ START_TEST(test_nest_symbolic_rows) {
                     "output('y', softmax(x, -1))\n";
   nested n = nest_src(src);
   EXPECT(n, nests, 1, src);
-  EXPECT(n, in_nest, 4, src);
-  EXPECT(n, local, 2, src); /* the [B, 1] max and sum: a scalar a row */
+  EXPECT(n, in_nest, 5, src);
+  EXPECT(n, local, 3, src); /* the [B, 1] max, sum and inverse: a scalar a row */
   free(n.ir);
 }
 END_TEST

@@ -327,8 +327,8 @@ START_TEST(test_decompose_softmax) {
       ck_assert_msg(k->nodes.data[i].loc.line == 2 || k->nodes.data[i].loc.line == 3,
                     "exp node %d has line %d, expected 2 or 3", i, k->nodes.data[i].loc.line);
   tc_loop_prog *p = lower(m, 0);
-  ck_assert_msg(p->stages.len == 11,
-                "softmax (5 stages) + log_softmax (6) gave %d stages", p->stages.len);
+  ck_assert_msg(p->stages.len == 12,
+                "softmax (6 stages) + log_softmax (6) gave %d stages", p->stages.len);
   tc_loop_free(p);
   tc_module_free(m);
 }
