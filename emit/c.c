@@ -1438,7 +1438,9 @@ static void hoist_empty_checks(kemit *kx, const tc_stage *s) {
     const tc_sexpr *e = kx->hoisted.data[i];
     const char *E = ext_name(kx, e->ext);
     int dup = 0;
-    for (int j = 0; j < i; j++) dup |= tc_ext_equal(kx->hoisted.data[j]->ext, e->ext);
+    /* the same extent checked for this stage already (another stage of a
+       nest has another element count: its check stays) */
+    for (int j = base; j < i; j++) dup |= tc_ext_equal(kx->hoisted.data[j]->ext, e->ext);
     if (dup) continue;
     if (lit)
       tcE_line(kx->g, "if (%s == 0) %s /* %s of nothing */\n", E, fail(kx, "TC_EINVAL"),
@@ -1490,6 +1492,11 @@ static int pool_scan(kemit *kx, const char *text, const char **ids, const char *
                      int max) {
   const char *c = text;
   while (*c) {
+    if (c[0] == '/' && c[1] == '*') { /* a comment: its words are not code */
+      const char *end = strstr(c + 2, "*/");
+      c = end ? end + 2 : c + strlen(c);
+      continue;
+    }
     if (*c >= '0' && *c <= '9') {
       while ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
              *c == '_' || *c == '.')
@@ -2210,9 +2217,11 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     const tc_lbuf *x = &p->bufs.data[b];
     if (x->kind != TC_LBUF_TEMP || x->local) continue;
     int64_t n = tc_dtype_size(x->dtype), v;
-    for (int d = 0; d < x->rank && n >= 0; d++)
+    for (int d = 0; d < x->rank && n >= 0; d++) {
       n = tc_ext_is_const(x->shape[d], &v) && v <= TCE_STACK_TEMP_BYTES ? n * (v > 0 ? v : 1)
                                                                          : -1;
+      if (n > TCE_STACK_TEMP_BYTES) n = -1; /* (never overflows: both factors are small) */
+    }
     if (n >= 0 && n <= TCE_STACK_TEMP_BYTES - stack_used) {
       stack_used += n;
       kx->on_stack[b] = 1;

@@ -45,8 +45,9 @@
  * A TEMP buffer is made local when its writer and all its readers are in
  * one nest (none through an alias), and its row (the extents after the
  * shared ones) is static and small enough for the stack: at most
- * NEST_LOCAL_MAX_BYTES for all the local buffers of a nest, since each
- * thread running the nest has its own copy.  Otherwise it stays a
+ * NEST_LOCAL_MAX_BYTES for all the local buffers of the kernel (each
+ * thread running a nest has its own copy, and a compiler without
+ * optimization gives each nest's arrays their own place in the frame).  Otherwise it stays a
  * full-size temporary, still visited a row at a time.
  */
 #include <stdlib.h>
@@ -54,7 +55,8 @@
 
 #include "passes.h"
 
-/* The stack a nest's local buffers may take, per thread. */
+/* The stack the local buffers of a kernel's nests may take together, per
+   thread. */
 enum { NEST_LOCAL_MAX_BYTES = 64 * 1024 };
 
 static int base_buf(const tc_loop_prog *p, int b) {
@@ -188,10 +190,9 @@ static void make_local(tc_loop_prog *p) {
   }
   free(read);
   /* static rows, within the stack budget of each nest (in buffer order) */
-  int nnest = 0;
-  for (int s = 0; s < ns; s++)
-    if (p->stages.data[s].nest + 1 > nnest) nnest = p->stages.data[s].nest + 1;
-  int64_t *used = calloc((size_t)nnest + 1, sizeof *used);
+  /* one budget for the whole kernel: compilers without optimization
+     (tcc) give each nest's arrays their own place in P_run's frame */
+  int64_t used = 0;
   for (int b = 0; b < nb; b++) {
     if (!ok[b] || writer[b] < 0) continue;
     tc_lbuf *x = &p->bufs.data[b];
@@ -204,11 +205,10 @@ static void make_local(tc_loop_prog *p) {
       if (fits) bytes *= v > 0 ? v : 1;
       fits = fits && bytes <= NEST_LOCAL_MAX_BYTES;
     }
-    if (!fits || used[w->nest] + bytes > NEST_LOCAL_MAX_BYTES) continue;
-    used[w->nest] += bytes;
+    if (!fits || used + bytes > NEST_LOCAL_MAX_BYTES) continue;
+    used += bytes;
     x->local = 1;
   }
-  free(used);
   free(ok);
   free(writer);
 }

@@ -26,8 +26,11 @@
  *   - a scatter writes through its indices: no hint applies to it;
  *   - `parallel` needs a nest that cannot fail: a bounds-checked load of a
  *     compute body, or an integer division by a variable, would have to
- *     leave a parallel loop.
- * Without hints, a stage that reads a buffer transposed (its innermost
+ *     leave a parallel loop; `tile` too, as it changes the order in which
+ *     elements are computed, and so which failure is found first;
+ *   - vectorize at most 256, unroll at most 64 (the emitter writes the
+ *     copies out).
+ * Without hints, a stage that cannot fail and reads a buffer transposed (its innermost
  * loop variable in another index than the last, the next one in the
  * last: a permute or transpose) gets tile = {32, 32} on its last two
  * axes, so that both the reads and the writes stay within cache lines
@@ -70,10 +73,15 @@ static int transposes(const tc_sexpr *e, int R, int *bad) {
    stay in L1 while it is copied. */
 enum { AUTO_TILE = 32 };
 
+/* The largest blocks the emitter writes out: vectorize lanes, unrolled
+   copies of the body. */
+enum { MAX_VECTORIZE = 256, MAX_UNROLL = 64 };
+
 static void auto_tile(tc_loop_prog *p, tc_stage *st) {
   const tc_lbuf *o = &p->bufs.data[st->out];
   int bad = 0;
-  if (st->kind != TC_STAGE_MAP || st->sched || o->rank < 2 ||
+  if (st->kind != TC_STAGE_MAP || st->sched || o->rank < 2 || st->checked ||
+      tc_loop_sx_may_divide_by_zero(st->body) ||
       !transposes(st->body, o->rank, &bad) || bad)
     return;
   tc_schedule *sc = tc_arena_alloc(&p->arena, sizeof *sc);
@@ -110,6 +118,18 @@ int tcP_schedule(tc_loop_prog *p, tc_diag *d) {
                         st->checked ? "bounds-checked loads of a compute body"
                                     : "an integer division by a value that may be 0");
     const tc_lbuf *o = &p->bufs.data[st->out];
+    int fails = st->checked || tc_loop_sx_may_divide_by_zero(st->body);
+    if (sc->ntile && fails)
+      return tc_diag_at(d, sc->loc,
+                        "schedule: tile: the loops of this tensor can fail (%s); tiles would "
+                        "change which element fails first, and so the error returned",
+                        st->checked ? "bounds-checked loads of a compute body"
+                                    : "an integer division by a value that may be 0");
+    if (sc->vectorize > MAX_VECTORIZE || sc->unroll > MAX_UNROLL)
+      return tc_diag_at(d, sc->loc, "schedule: %s = %d is too large (at most %d)",
+                        sc->vectorize > MAX_VECTORIZE ? "vectorize" : "unroll",
+                        sc->vectorize > MAX_VECTORIZE ? sc->vectorize : sc->unroll,
+                        sc->vectorize > MAX_VECTORIZE ? MAX_VECTORIZE : MAX_UNROLL);
     if (o->rank == 0 && (sc->vectorize || sc->unroll))
       return tc_diag_at(d, sc->loc,
                         "schedule: a scalar has no loop to %s", sc->vectorize ? "vectorize"

@@ -212,6 +212,8 @@ test_module() {
     gcc -std=c99 -Wall -Wextra -pedantic -Werror -c "$out/$M.c" -o "$mdir/gcc.o"
   check "$M: gcc -std=c99 -pedantic -fopenmp -O2" 0 \
     gcc -std=c99 -O2 -Wall -Wextra -pedantic -Werror -fopenmp -c "$out/$M.c" -o "$mdir/omp.o"
+  check "$M: gcc -std=c99 -pedantic -DTENSORC_POOL" 0 \
+    gcc -std=c99 -Wall -Wextra -pedantic -Werror -DTENSORC_POOL -c "$out/$M.c" -o "$mdir/pool.o"
   if command -v clang >/dev/null; then
     check "$M: clang -std=c99 -pedantic" 0 \
       clang -std=c99 -Wall -Wextra -pedantic -Werror -c "$out/$M.c" -o "$mdir/clang.o"

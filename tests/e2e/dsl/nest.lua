@@ -34,3 +34,21 @@ local N = dim("N")
 local x = input("x", f64, {N, 5, 40})
 output("sm", softmax(x, -1))
 output("mean", mean(x, -1, true) * x)
+-- Two maxima over rows of different lengths in one nest: each keeps its
+-- own "max of nothing" check (an empty row of b is an error even when a's
+-- check passes), and an argument named like a word of the generated
+-- comments ("a", "sum") is not captured by the pool's outlined loops.
+-- e2e[empty_max]: N=3 K=2 C=5
+-- e2e-fail[empty_max]: N=2 K=0 C=0
+kernel("empty_max")
+local N, K, C = dim("N"), dim("K"), dim("C")
+local a = input("a", f32, {N, K, C})
+local b = input("b", f32, {N, C})
+output("ma", max(a, -1))
+output("mb", max(b, -1))
+kernel("words")
+local N = dim("N")
+local sum_ = input("sum", f32, {N, 100})
+local a = input("a", f32, {7})
+output("y", sum(sum_, -1))
+output("z", a + 1)
