@@ -2095,6 +2095,15 @@ static void emit_nest(kemit *kx, int first, int last) {
   for (int s = first; s <= last; s++) {
     const tc_lbuf *x = &p->bufs.data[p->stages.data[s].out];
     if (!x->local) continue;
+    if (x->row_of >= 0) { /* the current row of an output (passes/nest.c) */
+      const tc_lbuf *y = &p->bufs.data[x->row_of];
+      const char *at0[TC_MAX_RANK];
+      for (int d = 0; d < y->rank; d++) at0[d] = d < k ? idx[d] : "0";
+      tcE_line(g, "%s *const %s = %s + %s; /* a row of %s, turned into it in place */\n",
+               tc_dtype_ctype(x->dtype), buf_cname(kx, p->stages.data[s].out),
+               buf_cname(kx, x->row_of), linear(kx, y, at0), buf_cname(kx, x->row_of));
+      continue;
+    }
     int64_t n = 1;
     for (int d = k; d < x->rank; d++) {
       int64_t v = 0;

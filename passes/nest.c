@@ -47,8 +47,12 @@
  * shared ones) is static and small enough for the stack: at most
  * NEST_LOCAL_MAX_BYTES for all the local buffers of the kernel (each
  * thread running a nest has its own copy, and a compiler without
- * optimization gives each nest's arrays their own place in the frame).  Otherwise it stays a
- * full-size temporary, still visited a row at a time.
+ * optimization gives each nest's arrays their own place in the frame).
+ * A local row that the nest's last reader of it turns, element by
+ * element, into an output's row is kept in that output's row instead
+ * (in_output below): softmax stores exp(x - max) in y and scales it
+ * there, as a hand-written one does.  Otherwise a temporary stays
+ * full size, still visited a row at a time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +162,65 @@ static void close_nest(tc_loop_prog *p, nest *n, int *next_id) {
   n->first = -1;
 }
 
+/* 1 when every load of buffer b in e reads the element the stage writes
+   (b[i0, ..., i(r-1)]); *n counts the loads. */
+static int reads_own_element(const tc_sexpr *e, int b, int *n) {
+  if (e->op == TC_OP_LOAD && e->ref == b) {
+    ++*n;
+    for (int d = 0; d < e->nargs; d++)
+      if (e->args[d]->op != TC_OP_IVAR || e->args[d]->var != d) return 0;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!reads_own_element(e->args[i], b, n)) return 0;
+  return 1;
+}
+
+/* Local candidate b (written by stage writer[b] of a nest): when a later
+   stage S of the nest writes an output y of b's dtype and shape, reads b
+   only at the element it writes, is b's last reader, and y is neither
+   read in the nest nor written by another stage, b is kept in y's
+   current row (row_of = y): S then turns the row into y in place (as a
+   hand-written softmax stores exp into y and scales it there), and the
+   row costs no stack and no second pass over memory.  Returns 1 when it
+   did. */
+static int in_output(tc_loop_prog *p, int b, const int *writer) {
+  tc_lbuf *x = &p->bufs.data[b];
+  int w = writer[b], nest = p->stages.data[w].nest;
+  int last_reader = -1;
+  char *rd = calloc((size_t)p->bufs.len + 1, 1);
+  for (int s = w + 1; s < p->stages.len && p->stages.data[s].nest == nest; s++) {
+    memset(rd, 0, (size_t)p->bufs.len + 1);
+    mark_reads(p, p->stages.data[s].body, rd);
+    if (rd[b]) last_reader = s;
+  }
+  int ok = 0;
+  if (last_reader >= 0) {
+    const tc_stage *S = &p->stages.data[last_reader];
+    const tc_lbuf *y = &p->bufs.data[S->out];
+    int n = 0;
+    ok = y->kind == TC_LBUF_ARG && y->format == TC_FMT_DENSE && p->kernel &&
+         p->kernel->args.data[y->arg].role == TC_ROLE_OUTPUT && y->dtype == x->dtype &&
+         y->rank == x->rank && writer[S->out] == last_reader &&
+         reads_own_element(S->body, b, &n) && n > 0;
+    for (int d = 0; ok && d < x->rank; d++) ok = tc_ext_equal(x->shape[d], y->shape[d]);
+    /* y read in the nest, or already the row of another buffer */
+    for (int s = 0; ok && s < p->stages.len; s++) {
+      if (p->stages.data[s].nest != nest) continue;
+      memset(rd, 0, (size_t)p->bufs.len + 1);
+      mark_reads(p, p->stages.data[s].body, rd);
+      ok = !rd[S->out];
+    }
+    for (int c = 0; ok && c < p->bufs.len; c++)
+      ok = !(p->bufs.data[c].local && p->bufs.data[c].row_of == S->out);
+    if (ok) {
+      x->local = 1;
+      x->row_of = S->out;
+    }
+  }
+  free(rd);
+  return ok;
+}
+
 /* Makes local the TEMP buffers that live within one iteration of their
    nest (see the top of the file). */
 static void make_local(tc_loop_prog *p) {
@@ -205,6 +268,8 @@ static void make_local(tc_loop_prog *p) {
       if (fits) bytes *= v > 0 ? v : 1;
       fits = fits && bytes <= NEST_LOCAL_MAX_BYTES;
     }
+    x->row_of = -1;
+    if (in_output(p, b, writer)) continue; /* no stack: the output's row */
     if (!fits || used + bytes > NEST_LOCAL_MAX_BYTES) continue;
     used += bytes;
     x->local = 1;
@@ -224,7 +289,10 @@ int tcP_nest(tc_loop_prog *p, tc_diag *d) {
     t->nest = -1;
     t->shared = 0;
   }
-  for (int b = 0; b < nb; b++) p->bufs.data[b].local = 0;
+  for (int b = 0; b < nb; b++) {
+    p->bufs.data[b].local = 0;
+    p->bufs.data[b].row_of = -1;
+  }
   for (int s = 0; s < ns; s++) {
     const tc_stage *t = &p->stages.data[s];
     int join = 0;

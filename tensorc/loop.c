@@ -424,7 +424,12 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
                               : "arg",
                     x->abi);
       break;
-    case TC_LBUF_TEMP: tc_buf_puts(b, x->local ? " temp, local\n" : " temp\n"); break;
+    case TC_LBUF_TEMP:
+      if (x->local && x->row_of >= 0)
+        tc_buf_printf(b, " temp, local in the rows of %s\n", p->bufs.data[x->row_of].name);
+      else
+        tc_buf_puts(b, x->local ? " temp, local\n" : " temp\n");
+      break;
     case TC_LBUF_ALIAS:
       tc_buf_printf(b, " alias of %s\n", p->bufs.data[x->alias].name);
       break;

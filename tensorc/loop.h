@@ -84,6 +84,12 @@ typedef struct tc_lbuf {
      (shared is the nest's), the leading `shared` indices of its loads and
      stores are dropped, and it costs no allocation (static extents). */
   int local;
+  /* Local buffers only: -1, or the id of an output buffer whose current
+     row holds this buffer (set by the nest pass when the output's stage,
+     later in the nest, reads it only at the element it writes and is its
+     last reader: the row is computed in place, with no array of its
+     own). */
+  int row_of;
   const double *fvals;  /* CONST of a float dtype: shape[0] values */
   const int64_t *ivals; /* CONST of an integer dtype */
 } tc_lbuf;

@@ -81,6 +81,25 @@ START_TEST(test_nest_softmax) {
   EXPECT(n, temps, 4, src);
   EXPECT(n, local, 4, src);
   ck_assert_msg(strstr(n.ir, "nest 0 over i0 in 0..64:\n") != NULL, "%s", n.ir);
+  /* the exponentials are scaled into y in place: they live in y's rows */
+  ck_assert_msg(strstr(n.ir, "t3: f32[64, 100] temp, local in the rows of y\n") != NULL, "%s",
+                n.ir);
+  free(n.ir);
+}
+END_TEST
+
+/* A row is kept in an output's row only when that output's stage reads
+   it at the element it writes and reads it last: here the row sum comes
+   after y and reads every element, so e keeps an array of its own. */
+START_TEST(test_nest_in_output_refused) {
+  const char *src = "local x = input('x', f32, {64, 100})\n"
+                    "local e = exp(x)\n"
+                    "output('y', e * 2)\n"
+                    "output('s', sum(e, -1))\n";
+  nested n = nest_src(src);
+  EXPECT(n, nests, 1, src);
+  ck_assert_msg(strstr(n.ir, "temp, local\n") != NULL && strstr(n.ir, "in the rows") == NULL,
+                "%s", n.ir);
   free(n.ir);
 }
 END_TEST
@@ -107,8 +126,8 @@ START_TEST(test_nest_norms) {
 }
 END_TEST
 
-/* Symbolic rows: still one nest, but the temporaries stay full size (a
-   row of unknown length does not go on the stack). */
+/* Symbolic rows: still one nest; the row of exponentials, of unknown
+   length, cannot go on the stack but lives in y's rows. */
 START_TEST(test_nest_symbolic_rows) {
   const char *src = "local B, C = dim('B'), dim('C')\n"
                     "local x = input('x', f32, {B, C})\n"
@@ -116,7 +135,8 @@ START_TEST(test_nest_symbolic_rows) {
   nested n = nest_src(src);
   EXPECT(n, nests, 1, src);
   EXPECT(n, in_nest, 5, src);
-  EXPECT(n, local, 3, src); /* the [B, 1] max, sum and inverse: a scalar a row */
+  EXPECT(n, local, 4, src); /* the [B, 1] max, sum and inverse: a scalar a row */
+  ck_assert_msg(strstr(n.ir, "t3: f32[B, C] temp, local in the rows of y\n") != NULL, "%s", n.ir);
   free(n.ir);
 }
 END_TEST
@@ -204,6 +224,7 @@ END_TEST
 void add_nest_tests(Suite *s) {
   TCase *tc = tcase_create("nest");
   tcase_add_test(tc, test_nest_softmax);
+  tcase_add_test(tc, test_nest_in_output_refused);
   tcase_add_test(tc, test_nest_norms);
   tcase_add_test(tc, test_nest_symbolic_rows);
   tcase_add_test(tc, test_nest_horizontal);

@@ -149,23 +149,23 @@ void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi),
 
 #if defined(TENSORC_POOL) && !defined(_OPENMP)
 typedef struct mlp_pool0_args {
+  float *y;
   const float *x;
   const float *w;
   const float *b;
-  float *y;
 } mlp_pool0_args;
 
 static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
   const mlp_pool0_args *n8 = (const mlp_pool0_args *)n5;
+  float *const y = n8->y;
   const float *const x = n8->x;
   const float *const w = n8->w;
   const float *const b = n8->b;
-  float *const y = n8->y;
   for (int64_t i0 = n6; i0 < n7; i0++) {
     float t3[3];
     float t4[3];
     float t5[1];
-    float t7[3];
+    float *const t7 = y + i0 * 3; /* a row of y, turned into it in place */
     float t8[1];
     float t10[1];
     /* mlp.lua:5: linear */
@@ -239,7 +239,7 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   /* mlp.lua:5: one loop nest over the rows of 7 stages */
 #if defined(TENSORC_POOL) && !defined(_OPENMP)
   {
-    mlp_pool0_args n8 = {x, w, b, y};
+    mlp_pool0_args n8 = {y, x, w, b};
     if ((double)B * 178.0 >= 262144.0) tc_parallel_for(B, mlp_pool0, &n8);
     else mlp_pool0(&n8, 0, B);
   }
@@ -251,7 +251,7 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
     float t3[3];
     float t4[3];
     float t5[1];
-    float t7[3];
+    float *const t7 = y + i0 * 3; /* a row of y, turned into it in place */
     float t8[1];
     float t10[1];
     /* mlp.lua:5: linear */
