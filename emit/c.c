@@ -206,6 +206,10 @@ typedef struct kemit {
   int has_temps;   /* temporaries allocated with malloc (then rc, done:) */
   char *on_stack;  /* buffer id -> a temporary declared as an array */
   unsigned zero_ivars; /* bit d: i<d> is 0, its axis of extent 1 has no loop */
+  /* A stage of a nest whose row the next reduction reads: written inside
+     the reduction's lane loop (emit_nest), its index i<pre_axis>. */
+  const tc_stage *pre;
+  int pre_axis;
   /* the stage being written */
   const tc_stage *s;
   int nv;          /* next v<N> */
@@ -1083,6 +1087,32 @@ static void lane_step(kemit *kx, tc_op red, const char *acc, const char *x) {
     tcE_line(kx->g, "%s %s= %s;\n", acc, red == TC_OP_SUM ? "+" : "*", x);
 }
 
+/* 1 when e uses rvar `var` other than in loads of buffer b. */
+static int rvar_used_beside(const tc_sexpr *e, int var, int b) {
+  if (e->op == TC_OP_LOAD && e->ref == b) return 0;
+  if (e->op == TC_OP_RVAR && e->var == var) return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (rvar_used_beside(e->args[i], var, b)) return 1;
+  return 0;
+}
+
+/* 1 when e uses a loop variable i<d>, d >= k. */
+static int uses_ivar_from(const tc_sexpr *e, int k) {
+  if (e->op == TC_OP_IVAR && e->var >= k) return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (uses_ivar_from(e->args[i], k)) return 1;
+  return 0;
+}
+
+/* Every load of buffer b in e is known to hold value `name`. */
+static void memo_loads(kemit *kx, const tc_sexpr *e, int b, const char *name) {
+  if (e->op == TC_OP_LOAD && e->ref == b) {
+    memo_put(kx, e, (char *)name);
+    return;
+  }
+  for (int i = 0; i < e->nargs; i++) memo_loads(kx, e->args[i], b, name);
+}
+
 static const char *emit_reduce_lanes(kemit *kx, const tc_sexpr *e, const char *lo,
                                      const char *E) {
   tcE_cg *g = kx->g;
@@ -1109,8 +1139,26 @@ static const char *emit_reduce_lanes(kemit *kx, const tc_sexpr *e, const char *l
     tcE_line(g, "for (int %s = 0; %s < %s; %s++) {\n", lane, lane, m, lane);
   }
   g->indent++;
-  tcE_line(g, "const int64_t %s = %s + %s;\n", r, blk, lane);
   int save = kx->memos.len;
+  if (kx->pre) { /* the producing stage's element first, then the reduction's */
+    const tc_stage *a = kx->pre;
+    kx->pre = NULL;
+    const tc_lbuf *ab = &kx->p->bufs.data[a->out];
+    const char *iv = kstr(kx, "%s%d", kx->nm.i, kx->pre_axis), *aidx[TC_MAX_RANK];
+    for (int d = 0; d < ab->rank; d++) aidx[d] = kstr(kx, "%s%d", kx->nm.i, d);
+    tcE_line(g, "const int64_t %s = %s + %s;\n", iv, blk, lane);
+    const char *av = emit_sx(kx, a->body, 0);
+    tc_buf sv = {0};
+    tcE_scalar_store(g, &sv, ab->dtype, av);
+    tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, a->out), linear(kx, ab, aidx), sv.data);
+    tc_buf_free(&sv);
+    int memo = ab->dtype == TC_DT_F32 || ab->dtype == TC_DT_F64; /* stored as computed */
+    if (memo) memo_loads(kx, e->args[0], a->out, av);
+    if (!memo || rvar_used_beside(e->args[0], e->var, a->out))
+      tcE_line(g, "const int64_t %s = %s;\n", r, iv);
+  } else {
+    tcE_line(g, "const int64_t %s = %s + %s;\n", r, blk, lane);
+  }
   const char *x = emit_sx(kx, e->args[0], 0);
   lane_step(kx, e->red, kstr(kx, "%s[%s]", acc, lane), x);
   kx->memos.len = save;
@@ -2046,6 +2094,78 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
   parallelize(kx, s, at, nfail, nloops);
 }
 
+static int count_reduces(const tc_sexpr *e) {
+  int n = e->op == TC_OP_REDUCE;
+  for (int i = 0; i < e->nargs; i++) n += count_reduces(e->args[i]);
+  return n;
+}
+
+static const tc_sexpr *find_reduce_sx(const tc_sexpr *e) {
+  if (e->op == TC_OP_REDUCE) return e;
+  for (int i = 0; i < e->nargs; i++) {
+    const tc_sexpr *r = find_reduce_sx(e->args[i]);
+    if (r) return r;
+  }
+  return NULL;
+}
+
+/* 1 when every load of buffer t in e reads row [i0, ..., i(k-1)] at
+   element `var` (t[i0, ..., i(k-1), r]), an axis of extent 1 read at 0. */
+static int loads_own_row(const tc_loop_prog *p, const tc_sexpr *e, int t, int k, int var) {
+  if (e->op == TC_OP_LOAD && e->ref == t) {
+    const tc_lbuf *x = &p->bufs.data[t];
+    for (int d = 0; d < k; d++) {
+      const tc_sexpr *ix = e->args[d];
+      int64_t one;
+      if (!(ix->op == TC_OP_IVAR && ix->var == d) &&
+          !(ix->op == TC_OP_CONST && ix->inum == 0 && tc_ext_is_const(x->shape[d], &one) &&
+            one == 1))
+        return 0;
+    }
+    return e->args[k]->op == TC_OP_RVAR && e->args[k]->var == var;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!loads_own_row(p, e->args[i], t, k, var)) return 0;
+  return 1;
+}
+
+/* 1 when e loads buffer t outside its subexpression r. */
+static int reads_outside(const tc_sexpr *e, int t, const tc_sexpr *r) {
+  if (e == r) return 0;
+  if (e->op == TC_OP_LOAD && e->ref == t) return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (reads_outside(e->args[i], t, r)) return 1;
+  return 0;
+}
+
+/* Stage b of a nest sharing k loops reduces, in lanes, the row stage a
+   (just before it) writes: a[i0.., i_k] over i_k, b = f(red(r: ..a[i0.., r]..))
+   with b's other axes of extent 1.  Then a's element is computed inside
+   the reduction's lane loop (a softmax's exponentials and their sum in
+   one pass over the row, as a hand-written one does); every value and
+   the order of the reduction stay the same.  Returns the REDUCE, or
+   NULL. */
+static const tc_sexpr *row_reduction_of(kemit *kx, const tc_stage *a, const tc_stage *b,
+                                        int k) {
+  const tc_loop_prog *p = kx->p;
+  const tc_lbuf *ao = &p->bufs.data[a->out], *bo = &p->bufs.data[b->out];
+  int64_t one;
+  if (ao->rank != k + 1 || !strcmp(ext_name(kx, ao->shape[k]), "1")) return NULL;
+  for (int d = k; d < bo->rank; d++)
+    if (!tc_ext_is_const(bo->shape[d], &one) || one != 1) return NULL;
+  if (count_reduces(b->body) != 1 || uses_ivar_from(b->body, k)) return NULL;
+  const tc_sexpr *r = find_reduce_sx(b->body);
+  if (!lanes_ok(kx, r) || r->nargs != 1 || !tc_ext_equal(r->ext, ao->shape[k])) return NULL;
+  if (needs_empty_check(r)) {
+    int hoisted = 0;
+    for (int i = 0; i < kx->hoisted.len; i++) hoisted |= kx->hoisted.data[i] == r;
+    if (!hoisted) return NULL;
+  }
+  if (!loads_own_row(p, r->args[0], a->out, k, r->var)) return NULL;
+  if (reads_outside(b->body, a->out, r)) return NULL; /* a's row read elsewhere in b */
+  return r;
+}
+
 /* The stages first..last of one nest (passes/nest.c): the shared loops
    once, the nest's local buffers declared inside them, then each stage's
    remaining loops in program order.  The "max of nothing" checks of all
@@ -2128,6 +2248,28 @@ static void emit_nest(kemit *kx, int first, int last) {
     w = work_op(kx, w, ws, '+');
     tcE_line(g, "/* %s:%d: %s */\n", st->loc.file ? st->loc.file : "?", st->loc.line,
              st->what ? st->what : "?");
+    if (s < last && row_reduction_of(kx, st, &p->stages.data[s + 1], k)) {
+      /* st's row computed inside the next stage's reduction loop */
+      const tc_stage *b = &p->stages.data[s + 1];
+      const tc_lbuf *bo = &p->bufs.data[b->out];
+      work wb = sx_work(kx, b->body);
+      for (int d = 0; d < bo->rank; d++) wb = work_op(kx, wb, work_ext(kx, bo->shape[d]), '*');
+      w = work_op(kx, w, wb, '+');
+      tcE_line(g, "/* %s:%d: %s, in the same loop */\n", b->loc.file ? b->loc.file : "?",
+               b->loc.line, b->what ? b->what : "?");
+      kx->s = b;
+      for (int d = k; d < bo->rank; d++) idx[d] = "0"; /* axes of extent 1 */
+      kx->pre = st;
+      kx->pre_axis = k;
+      const char *v = emit_sx(kx, b->body, 0);
+      kx->pre = NULL;
+      tc_buf sv = {0};
+      tcE_scalar_store(g, &sv, bo->dtype, v);
+      tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, b->out), linear(kx, bo, idx), sv.data);
+      tc_buf_free(&sv);
+      s++;
+      continue;
+    }
     int inner = g->indent;
     for (int d = k; d < o->rank; d++) {
       const char *E = ext_name(kx, o->shape[d]);

@@ -784,6 +784,24 @@ START_TEST(test_run_pool_bitwise) {
 }
 END_TEST
 
+/* A softmax over rows is one loop nest (passes/nest.c): its exponentials
+   are stored in y's row and summed in the same loop, in lanes, and y is
+   scaled in place; nothing is allocated. */
+START_TEST(test_softmax_one_pass) {
+  const char *src = "local B = dim('B')\n"
+                    "local x = input('x', f32, {B, 1000})\n"
+                    "output('y', softmax(x, -1))\n";
+  generated g = generate("sm", src, 0);
+  ck_assert_msg(strstr(g.c, "one loop nest over the rows of 5 stages") &&
+                    strstr(g.c, "sum, in the same loop") &&
+                    strstr(g.c, "float *const t3 = y + i0 * 1000;") && !strstr(g.c, "malloc("),
+                "the C of\n%s\nshould be one nest, exp and sum in one loop, in y's rows, "
+                "without malloc; got:\n%s",
+                src, g.c);
+  generated_free(&g);
+}
+END_TEST
+
 /* The "max of nothing" check of a row max over symbolic extents is made
    once, before the loops, so that they can run parallel; a stage that
    may fail inside its loops (a checked load) stays serial. */
@@ -809,6 +827,7 @@ int main(void) {
   tcase_add_loop_test(tg, test_golden, 0, (int)(sizeof golden / sizeof golden[0]));
   tcase_add_test(tg, test_deterministic);
   tcase_add_test(tg, test_parallel_hoists_empty_check);
+  tcase_add_test(tg, test_softmax_one_pass);
   suite_add_tcase(s, tg);
   TCase *tc = tcase_create("compile");
   tcase_set_timeout(tc, 120);
