@@ -205,6 +205,7 @@ typedef struct kemit {
   char *read;      /* buffer id -> loaded somewhere */
   int has_temps;   /* temporaries allocated with malloc (then rc, done:) */
   char *on_stack;  /* buffer id -> a temporary declared as an array */
+  int *shared_of;  /* buffer id -> its writer's shared loops (local rows) */
   unsigned zero_ivars; /* bit d: i<d> is 0, its axis of extent 1 has no loop */
   /* A stage of a nest whose row the next reduction reads: written inside
      the reduction's lane loop (emit_nest), its index i<pre_axis>. */
@@ -903,9 +904,7 @@ static int wrapped(const char *s) {
    ((i0 * E1 + i1) * E2 + i2). */
 static char *linear(kemit *kx, const tc_lbuf *x, const char *const *idx) {
   if (x->local) { /* a row of its nest: the shared indices are implicit */
-    int b = (int)(x - kx->p->bufs.data), k = 0;
-    for (int s = 0; s < kx->p->stages.len; s++)
-      if (kx->p->stages.data[s].out == b) k = kx->p->stages.data[s].shared;
+    int k = kx->shared_of[x - kx->p->bufs.data];
     tc_lbuf row = *x;
     row.local = 0;
     row.rank = x->rank - k;
@@ -1305,6 +1304,24 @@ static int max_ivar(const tc_sexpr *e) {
 /* An accumulating stage (loop.h): out = init, then over the domain
    out[idx] red= body.  Each index is computed, and checked against out's
    extent, in the outermost loop where all its variables are known. */
+/* buffer b at offset off red= x: the element loaded into a variable of
+   dtype t, the step, the store (rounding a bf16 element once). */
+static void accumulate(kemit *kx, int b, const char *off, tc_op red, tc_dtype t,
+                       const char *x) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *o = &kx->p->bufs.data[b];
+  const char *out = buf_cname(kx, b);
+  char *acc = new_v(kx);
+  tc_buf ld = {0}, st = {0};
+  tcE_scalar_load(g, &ld, o->dtype, kstr(kx, "%s[%s]", out, off));
+  tcE_line(g, "%s %s = %s;\n", tcE_value_ctype(o->dtype), acc, ld.data);
+  tcE_scalar_reduce_step(g, red, t, acc, x);
+  tcE_scalar_store(g, &st, o->dtype, acc);
+  tcE_line(g, "%s[%s] = %s;\n", out, off, st.data);
+  tc_buf_free(&ld);
+  tc_buf_free(&st);
+}
+
 static void emit_accum_stage(kemit *kx, const tc_stage *s) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
@@ -1336,17 +1353,7 @@ static void emit_accum_stage(kemit *kx, const tc_stage *s) {
                  ext_name(kx, o->shape[d]), fail(kx, "TC_EINDEX"));
     }
   }
-  const char *v = emit_sx(kx, s->body, 0);
-  const char *off = linear(kx, o, idx);
-  char *acc = new_v(kx);
-  tc_buf ld = {0};
-  tcE_scalar_load(g, &ld, o->dtype, kstr(kx, "%s[%s]", out, off));
-  tcE_line(g, "%s %s = %s;\n", tcE_value_ctype(o->dtype), acc, ld.data);
-  tc_buf_free(&ld);
-  tcE_scalar_reduce_step(g, s->red, o->dtype, acc, v);
-  tcE_scalar_store(g, &st, o->dtype, acc);
-  tcE_line(g, "%s[%s] = %s;\n", out, off, st.data);
-  tc_buf_free(&st);
+  accumulate(kx, s->out, linear(kx, o, idx), s->red, o->dtype, emit_sx(kx, s->body, 0));
   while (g->indent > base) {
     g->indent--;
     tcE_line(g, "}\n");
@@ -1686,6 +1693,53 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
   tc_buf_free(&b);
 }
 
+/* The comment above a stage's loops: its DSL line and ops. */
+static void stage_comment(kemit *kx, const tc_stage *s, const char *suffix) {
+  tcE_line(kx->g, "/* %s:%d: %s%s */\n", s->loc.file ? s->loc.file : "?", s->loc.line,
+           s->what ? s->what : "?", suffix);
+}
+
+/* Writes the loops of stage s over its axes from..rank-1 (the loops of
+   the axes before are open, their variables in idx), an axis of extent
+   1 (but axis 0) without a loop, and the body storing its element;
+   closes the loops it opened.  Returns their number. */
+static int emit_loops_and_body(kemit *kx, const tc_stage *s, int from, const char **idx) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  int base = g->indent, nloops = 0;
+  for (int d = from; d < o->rank; d++) {
+    const char *E = ext_name(kx, o->shape[d]);
+    if (d > 0 && !strcmp(E, "1")) { /* a kept dim (t[i0, 0] of a row's sum): no loop */
+      idx[d] = "0";
+      kx->zero_ivars |= 1u << d;
+      continue;
+    }
+    idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d], E, idx[d]);
+    g->indent++;
+    nloops++;
+  }
+  const char *v = emit_sx(kx, s->body, 0);
+  tc_buf st = {0};
+  tcE_scalar_store(g, &st, o->dtype, v);
+  tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, s->out), linear(kx, o, idx), st.data);
+  tc_buf_free(&st);
+  kx->zero_ivars = 0;
+  while (g->indent > base) {
+    g->indent--;
+    tcE_line(g, "}\n");
+  }
+  return nloops;
+}
+
+/* The work of stage s (nodes evaluated, over all its elements). */
+static work stage_work(kemit *kx, const tc_stage *s) {
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  work w = sx_work(kx, s->body);
+  for (int d = 0; d < o->rank; d++) w = work_op(kx, w, work_ext(kx, o->shape[d]), '*');
+  return w;
+}
+
 /* Makes the loop nest written from offset `at` (its outer loop over `var`
    from 0 to `ext` by `step`) a parallel loop: an OpenMP pragma collapsing
    `collapse` loops, under if(cond) when cond is given, and the pool's
@@ -1724,8 +1778,7 @@ static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_befor
                         int nloops) {
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   if (o->rank == 0 || kx->nfail != nfail_before) return;
-  work w = sx_work(kx, s->body);
-  for (int d = 0; d < o->rank; d++) w = work_op(kx, w, work_ext(kx, o->shape[d]), '*');
+  work w = stage_work(kx, s);
   if (!w.sym && w.v < TCE_PAR_MIN_WORK) return;
   par_loop(kx, at, nloops - 1, par_cond(kx, w), kstr(kx, "%s0", kx->nm.i),
            ext_name(kx, o->shape[0]), 1);
@@ -1736,24 +1789,6 @@ static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_befor
 /* Output elements a tile of the interchanged loop (below) covers: its
    accumulators stay in L1 while the rows stream by. */
 #define TCE_RED_TILE 1024
-
-/* Loads in e: *good counts those indexed [..., r, ..., i_last] (r before
-   the last axis, i_last the stage's innermost variable last), *bad those
-   with r in their last index or with another REDUCE around. */
-static void scan_rows(const tc_sexpr *e, int var, int last, int *good, int *bad) {
-  if (e->op == TC_OP_REDUCE || e->op == TC_OP_RVAR) {
-    if (e->op == TC_OP_REDUCE || e->var != var) ++*bad;
-    return;
-  }
-  if (e->op == TC_OP_LOAD && e->nargs > 0) {
-    const tc_sexpr *l = e->args[e->nargs - 1];
-    if (tc_loop_sx_uses_rvar(l, var)) ++*bad;
-    int before = 0;
-    for (int d = 0; d + 1 < e->nargs; d++) before |= tc_loop_sx_uses_rvar(e->args[d], var);
-    if (before && l->op == TC_OP_IVAR && l->var == last) ++*good;
-  }
-  for (int i = 0; i < e->nargs; i++) scan_rows(e->args[i], var, last, good, bad);
-}
 
 /* A MAP stage out[i...] = red(r in 0..E: body) whose loads walk down
    columns (r indexes a row, the innermost variable the column), such as
@@ -1789,9 +1824,7 @@ static int interchange_ok(kemit *kx, const tc_stage *s) {
       e->dtype != o->dtype || o->dtype == TC_DT_BF16 || o->dtype == TC_DT_BOOL ||
       tc_loop_sx_may_divide_by_zero(e) || (needs_empty_check(e) && kx->hoisted.len == 0))
     return 0;
-  int good = 0, bad = 0;
-  scan_rows(e->args[0], e->var, o->rank - 1, &good, &bad);
-  return good > 0 && bad == 0;
+  return tc_loop_walks_down_columns(e->args[0], e->var, o->rank - 1);
 }
 
 static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
@@ -1805,8 +1838,7 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   const char *last = ext_name(kx, o->shape[k - 1]);
   /* parallel over the outer variables and the tiles: each writes its own
      elements of out */
-  work w = work_op(kx, sx_work(kx, e), work_const(1), '*');
-  for (int d = 0; d < k; d++) w = work_op(kx, w, work_ext(kx, o->shape[d]), '*');
+  work w = stage_work(kx, s);
   int par = w.sym || w.v >= TCE_PAR_MIN_WORK;
   size_t at = g->o->len;
   for (int d = 0; d + 1 < k; d++) {
@@ -1851,16 +1883,7 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
            idx[k - 1]);
   g->indent++;
   int save = kx->memos.len;
-  const char *x = emit_sx(kx, e->args[0], 0);
-  char *acc = new_v(kx);
-  tc_buf ld = {0};
-  tcE_scalar_load(g, &ld, o->dtype, kstr(kx, "%s[%s]", out, off));
-  tcE_line(g, "%s %s = %s;\n", tcE_value_ctype(o->dtype), acc, ld.data);
-  tc_buf_free(&ld);
-  tcE_scalar_reduce_step(g, e->red, e->dtype, acc, x);
-  tcE_scalar_store(g, &st, o->dtype, acc);
-  tcE_line(g, "%s[%s] = %s;\n", out, off, st.data);
-  tc_buf_free(&st);
+  accumulate(kx, s->out, off, e->red, e->dtype, emit_sx(kx, e->args[0], 0));
   kx->memos.len = save;
   while (g->indent > base) {
     g->indent--;
@@ -1875,10 +1898,9 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
     par_loop(kx, at, nloops, cond, lo, last, TCE_RED_TILE);
 }
 
-/* One loop of a scheduled nest: over axis d, from lo to hi (C
-   expressions) by step. */
+/* One loop of a scheduled nest: `var` from 0 to `hi` by `step`. */
 typedef struct sloop {
-  const char *var, *lo, *hi, *ext;
+  const char *var, *hi;
   int step;
 } sloop;
 
@@ -1947,12 +1969,12 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
   for (int d = 0; d < R; d++) {
     idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
     const char *E = ext_name(kx, o->shape[d]);
-    if (d < ft && !(nt == 0 && d == R - 1)) loops[n++] = (sloop){idx[d], "0", E, E, 1};
+    if (d < ft && !(nt == 0 && d == R - 1)) loops[n++] = (sloop){idx[d], E, 1};
   }
   for (int d = ft; d < R; d++) {
     const char *E = ext_name(kx, o->shape[d]);
     tv[d] = new_v(kx);
-    loops[n++] = (sloop){tv[d], "0", E, E, sc->tile[d - ft]};
+    loops[n++] = (sloop){tv[d], E, sc->tile[d - ft]};
   }
   size_t at = g->o->len;
   int nfail = kx->nfail;
@@ -2018,8 +2040,7 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
   if (sc->has_parallel) {
     nloops = sc->parallel + 1;
   } else if (n > 0) {
-    work wk = sx_work(kx, s->body);
-    for (int d = 0; d < R; d++) wk = work_op(kx, wk, work_ext(kx, o->shape[d]), '*');
+    work wk = stage_work(kx, s);
     if (!wk.sym && wk.v < TCE_PAR_MIN_WORK) return;
     cond = par_cond(kx, wk);
     nloops = 1;
@@ -2036,18 +2057,13 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
   kx->nest_first = kx->nest_last = (int)(s - kx->p->stages.data);
   kx->nv = 0;
   kx->hoisted.len = 0;
+  kx->memos.len = 0;
+  tc_buf_putc(g->o, '\n');
+  stage_comment(kx, s, "");
   if (s->kind == TC_STAGE_ACCUM) {
-    kx->memos.len = 0;
-    tc_buf_putc(g->o, '\n');
-    tcE_line(g, "/* %s:%d: %s */\n", s->loc.file ? s->loc.file : "?", s->loc.line,
-             s->what ? s->what : "?");
     emit_accum_stage(kx, s);
     return;
   }
-  kx->memos.len = 0;
-  tc_buf_putc(g->o, '\n');
-  tcE_line(g, "/* %s:%d: %s */\n", s->loc.file ? s->loc.file : "?", s->loc.line,
-           s->what ? s->what : "?");
   int base = g->indent;
   if (o->rank == 0) {
     tcE_line(g, "{\n");
@@ -2068,36 +2084,13 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
     return;
   }
   size_t at = g->o->len;
-  int nfail = kx->nfail, nloops = 0;
-  for (int d = 0; d < o->rank; d++) {
-    const char *E = ext_name(kx, o->shape[d]);
-    if (d > 0 && !strcmp(E, "1")) { /* a kept dim: no loop */
-      idx[d] = "0";
-      kx->zero_ivars |= 1u << d;
-      continue;
-    }
-    idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
-    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d], E, idx[d]);
-    g->indent++;
-    nloops++;
-  }
-  const char *v = emit_sx(kx, s->body, 0);
-  tc_buf st = {0};
-  tcE_scalar_store(g, &st, o->dtype, v);
-  tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, s->out), linear(kx, o, idx), st.data);
-  tc_buf_free(&st);
-  kx->zero_ivars = 0;
-  while (g->indent > base) {
+  int nfail = kx->nfail;
+  int nloops = emit_loops_and_body(kx, s, 0, idx);
+  while (g->indent > base) { /* the block of a rank-0 stage */
     g->indent--;
     tcE_line(g, "}\n");
   }
   parallelize(kx, s, at, nfail, nloops);
-}
-
-static int count_reduces(const tc_sexpr *e) {
-  int n = e->op == TC_OP_REDUCE;
-  for (int i = 0; i < e->nargs; i++) n += count_reduces(e->args[i]);
-  return n;
 }
 
 static const tc_sexpr *find_reduce_sx(const tc_sexpr *e) {
@@ -2113,15 +2106,8 @@ static const tc_sexpr *find_reduce_sx(const tc_sexpr *e) {
    element `var` (t[i0, ..., i(k-1), r]), an axis of extent 1 read at 0. */
 static int loads_own_row(const tc_loop_prog *p, const tc_sexpr *e, int t, int k, int var) {
   if (e->op == TC_OP_LOAD && e->ref == t) {
-    const tc_lbuf *x = &p->bufs.data[t];
-    for (int d = 0; d < k; d++) {
-      const tc_sexpr *ix = e->args[d];
-      int64_t one;
-      if (!(ix->op == TC_OP_IVAR && ix->var == d) &&
-          !(ix->op == TC_OP_CONST && ix->inum == 0 && tc_ext_is_const(x->shape[d], &one) &&
-            one == 1))
-        return 0;
-    }
+    for (int d = 0; d < k; d++)
+      if (!tc_loop_index_is_ivar(p, t, d, e->args[d])) return 0;
     return e->args[k]->op == TC_OP_RVAR && e->args[k]->var == var;
   }
   for (int i = 0; i < e->nargs; i++)
@@ -2153,7 +2139,7 @@ static const tc_sexpr *row_reduction_of(kemit *kx, const tc_stage *a, const tc_s
   if (ao->rank != k + 1 || !strcmp(ext_name(kx, ao->shape[k]), "1")) return NULL;
   for (int d = k; d < bo->rank; d++)
     if (!tc_ext_is_const(bo->shape[d], &one) || one != 1) return NULL;
-  if (count_reduces(b->body) != 1 || uses_ivar_from(b->body, k)) return NULL;
+  if (tc_loop_sx_count_reduces(b->body) != 1 || uses_ivar_from(b->body, k)) return NULL;
   const tc_sexpr *r = find_reduce_sx(b->body);
   if (!lanes_ok(kx, r) || r->nargs != 1 || !tc_ext_equal(r->ext, ao->shape[k])) return NULL;
   if (needs_empty_check(r)) {
@@ -2243,20 +2229,14 @@ static void emit_nest(kemit *kx, int first, int last) {
     kx->s = st;
     kx->memos.len = 0;
     inner_all &= o->rank > k;
-    work ws = sx_work(kx, st->body);
-    for (int d = 0; d < o->rank; d++) ws = work_op(kx, ws, work_ext(kx, o->shape[d]), '*');
-    w = work_op(kx, w, ws, '+');
-    tcE_line(g, "/* %s:%d: %s */\n", st->loc.file ? st->loc.file : "?", st->loc.line,
-             st->what ? st->what : "?");
+    w = work_op(kx, w, stage_work(kx, st), '+');
+    stage_comment(kx, st, "");
     if (s < last && row_reduction_of(kx, st, &p->stages.data[s + 1], k)) {
       /* st's row computed inside the next stage's reduction loop */
       const tc_stage *b = &p->stages.data[s + 1];
       const tc_lbuf *bo = &p->bufs.data[b->out];
-      work wb = sx_work(kx, b->body);
-      for (int d = 0; d < bo->rank; d++) wb = work_op(kx, wb, work_ext(kx, bo->shape[d]), '*');
-      w = work_op(kx, w, wb, '+');
-      tcE_line(g, "/* %s:%d: %s, in the same loop */\n", b->loc.file ? b->loc.file : "?",
-               b->loc.line, b->what ? b->what : "?");
+      w = work_op(kx, w, stage_work(kx, b), '+');
+      stage_comment(kx, b, ", in the same loop");
       kx->s = b;
       for (int d = k; d < bo->rank; d++) idx[d] = "0"; /* axes of extent 1 */
       kx->pre = st;
@@ -2270,28 +2250,7 @@ static void emit_nest(kemit *kx, int first, int last) {
       s++;
       continue;
     }
-    int inner = g->indent;
-    for (int d = k; d < o->rank; d++) {
-      const char *E = ext_name(kx, o->shape[d]);
-      if (!strcmp(E, "1")) { /* a kept dim (t[i0, 0] of a row's sum): no loop */
-        idx[d] = "0";
-        kx->zero_ivars |= 1u << d;
-        continue;
-      }
-      idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
-      tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d], E, idx[d]);
-      g->indent++;
-    }
-    const char *v = emit_sx(kx, st->body, 0);
-    tc_buf sv = {0};
-    tcE_scalar_store(g, &sv, o->dtype, v);
-    tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, st->out), linear(kx, o, idx), sv.data);
-    tc_buf_free(&sv);
-    kx->zero_ivars = 0;
-    while (g->indent > inner) {
-      g->indent--;
-      tcE_line(g, "}\n");
-    }
+    emit_loops_and_body(kx, st, k, idx);
   }
   kx->memos.len = 0;
   while (g->indent > base) {
@@ -2543,6 +2502,9 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   kx.count = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.count);
   kx.read = tc_xcalloc((size_t)p->bufs.len + 1, 1);
   kx.on_stack = tc_xcalloc((size_t)p->bufs.len + 1, 1);
+  kx.shared_of = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.shared_of);
+  for (int s = 0; s < p->stages.len; s++)
+    kx.shared_of[p->stages.data[s].out] = p->stages.data[s].shared;
   int *abi = tc_xmalloc(((size_t)k->args.len + 1) * sizeof(int));
   int na = tc_kernel_abi_args(k, abi);
 
@@ -2558,6 +2520,7 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   free(kx.count);
   free(kx.read);
   free(kx.on_stack);
+  free(kx.shared_of);
   TC_VEC_FREE(kx.memos);
   TC_VEC_FREE(kx.hoisted);
   ext_tab_free(&kx.ext);

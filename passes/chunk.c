@@ -41,27 +41,6 @@ enum {
   MIN_ELEMS = 65536   /* less work than this is not worth two stages */
 };
 
-static int has_reduce(const tc_sexpr *e) {
-  if (e->op == TC_OP_REDUCE) return 1;
-  for (int i = 0; i < e->nargs; i++)
-    if (has_reduce(e->args[i])) return 1;
-  return 0;
-}
-
-/* Loads of e: *good counts [..., r, ..., i_last] (r before the last
-   index, the last index the output's last variable), *bad those with r
-   in their last index (as emit/c.c's interchange decides). */
-static void scan_columns(const tc_sexpr *e, int var, int last, int *good, int *bad) {
-  if (e->op == TC_OP_LOAD && e->nargs > 0) {
-    const tc_sexpr *l = e->args[e->nargs - 1];
-    if (tc_loop_sx_uses_rvar(l, var)) ++*bad;
-    int before = 0;
-    for (int d = 0; d + 1 < e->nargs; d++) before |= tc_loop_sx_uses_rvar(e->args[d], var);
-    if (before && l->op == TC_OP_IVAR && l->var == last) ++*good;
-  }
-  for (int i = 0; i < e->nargs; i++) scan_columns(e->args[i], var, last, good, bad);
-}
-
 /* e with every IVAR d renumbered d + 1 (the chunk axis comes first). */
 static const tc_sexpr *shift_ivars(tc_loop_prog *p, const tc_sexpr *e) {
   if (e->op == TC_OP_IVAR) return tc_loop_sx_ivar(p, e->var + 1);
@@ -88,7 +67,8 @@ static int try_chunk(tc_loop_prog *p, int s) {
       !(e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
         e->red == TC_OP_MIN) ||
       e->dtype != o.dtype || o.dtype == TC_DT_BF16 || o.dtype == TC_DT_BOOL ||
-      has_reduce(e->args[0]) || tc_loop_sx_may_divide_by_zero(e->args[0]) || o.rank + 1 > TC_MAX_RANK)
+      tc_loop_sx_count_reduces(e->args[0]) > 0 || tc_loop_sx_may_divide_by_zero(e->args[0]) ||
+      o.rank + 1 > TC_MAX_RANK)
     return 0;
   int64_t out_n = 1, R = 0;
   int out_static = 1;
@@ -98,9 +78,7 @@ static int try_chunk(tc_loop_prog *p, int s) {
     else out_static = 0;
   }
   int R_static = tc_ext_is_const(e->ext, &R);
-  int good = 0, bad = 0;
-  if (o.rank > 0) scan_columns(e->args[0], e->var, o.rank - 1, &good, &bad);
-  int columns = good > 0 && bad == 0;
+  int columns = o.rank > 0 && tc_loop_walks_down_columns(e->args[0], e->var, o.rank - 1);
   int small = out_static && out_n <= SMALL_OUT;
   if (!columns && !small) return 0;
   int64_t K = columns ? CHUNK_ROWS : CHUNK_ELEMS;

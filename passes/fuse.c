@@ -72,23 +72,6 @@ static int cheap_size(const tc_sexpr *e) {
 /* The largest cheap producer a broadcast may recompute. */
 enum { CHEAP_MAX_NODES = 16 };
 
-/* 1 when evaluating e can never fail (no REDUCE: an empty MAX fails; no
-   integer floordiv or mod by anything but a nonzero constant: division by
-   zero fails). */
-static int cannot_fail(const tc_sexpr *e) {
-  if (e->op == TC_OP_REDUCE) return 0;
-  if ((e->op == TC_OP_FLOORDIV || e->op == TC_OP_MOD) && !tc_dtype_is_float(e->dtype) &&
-      !(e->args[1]->op == TC_OP_CONST && e->args[1]->inum != 0)) /* as emit/c.c checks */
-    return 0;
-  for (int i = 0; i < e->nargs; i++)
-    if (!cannot_fail(e->args[i])) return 0;
-  return 1;
-}
-
-static int base_buf(const tc_loop_prog *p, int b) {
-  const tc_lbuf *x = &p->bufs.data[b];
-  return x->kind == TC_LBUF_ALIAS ? x->alias : b;
-}
 
 /* Structural equality, as the emitter's (emit/c.c) memo uses it. */
 static int sx_same(const tc_sexpr *a, const tc_sexpr *b) {
@@ -393,7 +376,7 @@ static void collect_reads(fstate *f, const tc_stage *st, int_vec *out) {
   while (stk.len > 0) {
     const tc_sexpr *e = stk.data[--stk.len];
     if (e->op == TC_OP_LOAD) {
-      int b = base_buf(p, e->ref);
+      int b = tc_loop_base_buf(p, e->ref);
       if (f->mark[b] != f->stamp) {
         f->mark[b] = f->stamp;
         TC_VEC_PUSH(*out, b);
@@ -433,7 +416,7 @@ static int try_inline(fstate *f, int sp) {
       scheduled(p, tb->node))
     return 0; /* several readers (or none), or hints for its loops: T stays */
   int ps_size = size_capped(ps->body, FUSE_MAX_NODES);
-  if (ps_size > FUSE_MAX_NODES || !cannot_fail(ps->body)) return 0;
+  if (ps_size > FUSE_MAX_NODES || (tc_loop_sx_count_reduces(ps->body) > 0 || tc_loop_sx_may_divide_by_zero(ps->body))) return 0;
   int sc = (int)f->rsum[t];
   if (sc <= sp) return 0; /* its own reader, or read before written: not ours */
   tc_stage *cs = &p->stages.data[sc];

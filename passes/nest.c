@@ -63,11 +63,6 @@
    thread. */
 enum { NEST_LOCAL_MAX_BYTES = 64 * 1024 };
 
-static int base_buf(const tc_loop_prog *p, int b) {
-  const tc_lbuf *x = &p->bufs.data[b];
-  return x->kind == TC_LBUF_ALIAS ? x->alias : b;
-}
-
 /* 1 when a load in e (inside REDUCE `var`, or any REDUCE when var < 0)
    uses a reduction variable in an index other than its last. */
 static int walks_columns(const tc_sexpr *e, int nvars, const int *vars) {
@@ -107,19 +102,10 @@ typedef struct nest {
 /* Loads in e of buffers the nest writes: 1 when each reads the current
    iteration of the first k axes and none goes through an alias. */
 static int reads_current(const tc_loop_prog *p, const nest *n, const tc_sexpr *e, int k) {
-  if (e->op == TC_OP_LOAD && n->in[base_buf(p, e->ref)]) {
+  if (e->op == TC_OP_LOAD && n->in[tc_loop_base_buf(p, e->ref)]) {
     if (p->bufs.data[e->ref].kind == TC_LBUF_ALIAS) return 0;
-    const tc_lbuf *x = &p->bufs.data[e->ref];
-    for (int d = 0; d < k; d++) {
-      const tc_sexpr *ix = e->args[d];
-      int64_t one;
-      if (ix->op == TC_OP_IVAR && ix->var == d) continue;
-      /* t[i0, 0] of a [N, 1] buffer: the only iteration of axis 1 */
-      if (ix->op == TC_OP_CONST && ix->inum == 0 && tc_ext_is_const(x->shape[d], &one) &&
-          one == 1)
-        continue;
-      return 0;
-    }
+    for (int d = 0; d < k; d++) /* t[i0, 0] of a [N, 1] buffer reads axis 1's only row */
+      if (!tc_loop_index_is_ivar(p, e->ref, d, e->args[d])) return 0;
   }
   for (int i = 0; i < e->nargs; i++)
     if (!reads_current(p, n, e->args[i], k)) return 0;
@@ -127,7 +113,7 @@ static int reads_current(const tc_loop_prog *p, const nest *n, const tc_sexpr *e
 }
 
 static void mark_reads(const tc_loop_prog *p, const tc_sexpr *e, char *read) {
-  if (e->op == TC_OP_LOAD) read[base_buf(p, e->ref)] = 1;
+  if (e->op == TC_OP_LOAD) read[tc_loop_base_buf(p, e->ref)] = 1;
   for (int i = 0; i < e->nargs; i++) mark_reads(p, e->args[i], read);
 }
 
@@ -300,7 +286,7 @@ int tcP_nest(tc_loop_prog *p, tc_diag *d) {
       int k = common_axes(p, &n, t);
       const tc_lbuf *o = &p->bufs.data[t->out];
       join = k >= 1 && several(o, k) && reads_current(p, &n, t->body, k) &&
-             !n.in[base_buf(p, t->out)] && !n.read[base_buf(p, t->out)];
+             !n.in[tc_loop_base_buf(p, t->out)] && !n.read[tc_loop_base_buf(p, t->out)];
       if (join) {
         n.shared = k;
         n.last = s;
@@ -315,7 +301,7 @@ int tcP_nest(tc_loop_prog *p, tc_diag *d) {
       n.first = n.last = s;
       n.shared = p->bufs.data[t->out].rank;
     }
-    n.in[base_buf(p, t->out)] = 1;
+    n.in[tc_loop_base_buf(p, t->out)] = 1;
     mark_reads(p, t->body, n.read);
   }
   close_nest(p, &n, &next_id);

@@ -240,6 +240,45 @@ int tc_loop_sx_may_divide_by_zero(const tc_sexpr *e) {
   return 0;
 }
 
+int tc_loop_sx_count_reduces(const tc_sexpr *e) {
+  int n = e->op == TC_OP_REDUCE;
+  for (int i = 0; i < e->nargs; i++) n += tc_loop_sx_count_reduces(e->args[i]);
+  return n;
+}
+
+int tc_loop_base_buf(const tc_loop_prog *p, int b) {
+  const tc_lbuf *x = &p->bufs.data[b];
+  return x->kind == TC_LBUF_ALIAS ? x->alias : b;
+}
+
+int tc_loop_index_is_ivar(const tc_loop_prog *p, int buf, int d, const tc_sexpr *ix) {
+  int64_t one;
+  if (ix->op == TC_OP_IVAR) return ix->var == d;
+  return ix->op == TC_OP_CONST && ix->inum == 0 &&
+         tc_ext_is_const(p->bufs.data[buf].shape[d], &one) && one == 1;
+}
+
+static void scan_columns(const tc_sexpr *e, int var, int last, int *good, int *bad) {
+  if (e->op == TC_OP_REDUCE || e->op == TC_OP_RVAR) {
+    if (e->op == TC_OP_REDUCE || e->var != var) ++*bad;
+    return;
+  }
+  if (e->op == TC_OP_LOAD && e->nargs > 0) {
+    const tc_sexpr *l = e->args[e->nargs - 1];
+    if (tc_loop_sx_uses_rvar(l, var)) ++*bad;
+    int before = 0;
+    for (int d = 0; d + 1 < e->nargs; d++) before |= tc_loop_sx_uses_rvar(e->args[d], var);
+    if (before && l->op == TC_OP_IVAR && l->var == last) ++*good;
+  }
+  for (int i = 0; i < e->nargs; i++) scan_columns(e->args[i], var, last, good, bad);
+}
+
+int tc_loop_walks_down_columns(const tc_sexpr *body, int var, int last) {
+  int good = 0, bad = 0;
+  scan_columns(body, var, last, &good, &bad);
+  return good > 0 && bad == 0;
+}
+
 int tc_loop_index_in_range(const tc_loop_prog *p, const tc_stage *s,
                            const tc_sexpr *idx, const tc_ext *extent,
                            const tc_sexpr *body) {

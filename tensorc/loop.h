@@ -209,6 +209,20 @@ int tc_loop_sx_uses_rvar(const tc_sexpr *e, int rvar);
    nothing" is not counted. */
 int tc_loop_sx_may_divide_by_zero(const tc_sexpr *e);
 
+/* The number of REDUCE nodes in e (as a tree). */
+int tc_loop_sx_count_reduces(const tc_sexpr *e);
+/* Buffer b, or the buffer it is an ALIAS of. */
+int tc_loop_base_buf(const tc_loop_prog *p, int b);
+/* 1 when index `ix` of a load of buffer `buf`, on axis d, is the loop
+   variable i<d>, or 0 on an axis of extent 1 (its only value). */
+int tc_loop_index_is_ivar(const tc_loop_prog *p, int buf, int d, const tc_sexpr *ix);
+/* 1 when the body of REDUCE `var` walks down columns: some load is
+   indexed [..., r, ..., i<last>] (r before the last index, the stage's
+   innermost variable last) and none has r in its last index, another
+   reduction variable, or a REDUCE around it (sum(x, 0); a matmul's
+   B[r, j] is the other case, r in another index than the last). */
+int tc_loop_walks_down_columns(const tc_sexpr *body, int var, int last);
+
 /* 1 when index expression `idx` (of a load in stage s, whose rvars range
    over their REDUCE's extents) is known to lie in 0..extent-1: a bare IVAR
    of the stage over an extent equal to `extent`, a bare RVAR of such an

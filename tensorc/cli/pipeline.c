@@ -175,21 +175,6 @@ static int pass_lower(cli_compile *c, tc_diag *d) {
   return CLI_OK;
 }
 
-static int pass_fuse(cli_compile *c, tc_diag *d) {
-  for (int i = 0; i < c->selected->kernels.len; i++) {
-    if (tcP_fuse(c->progs[i], d) != 0) return CLI_EUSER;
-#ifndef NDEBUG
-    tc_diag vd = {0};
-    if (tc_loop_verify(c->progs[i], &vd) != 0) {
-      cli_error(d, "internal error: invalid loop IR after fuse (kernel %s): %s",
-                c->selected->kernels.data[i]->name, vd.msg);
-      return CLI_EINTERNAL;
-    }
-#endif
-  }
-  return CLI_OK;
-}
-
 /* Runs loop pass fn on every kernel's program, verifying it after. */
 static int loop_pass(cli_compile *c, tc_diag *d, int (*fn)(tc_loop_prog *, tc_diag *),
                      const char *name) {
@@ -208,6 +193,8 @@ static int loop_pass(cli_compile *c, tc_diag *d, int (*fn)(tc_loop_prog *, tc_di
   }
   return CLI_OK;
 }
+
+static int pass_fuse(cli_compile *c, tc_diag *d) { return loop_pass(c, d, tcP_fuse, "fuse"); }
 
 static int pass_schedule(cli_compile *c, tc_diag *d) {
   return loop_pass(c, d, tcP_schedule, "schedule");
