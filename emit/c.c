@@ -1078,12 +1078,11 @@ static int lanes_ok(kemit *kx, const tc_sexpr *e) {
 }
 
 /* acc = acc (red) x as one select or update, which vectorizes. */
-static void lane_step(kemit *kx, tc_op red, const char *acc, const char *x) {
+static const char *lane_step(kemit *kx, tc_op red, const char *acc, const char *x) {
   if (red == TC_OP_MAX || red == TC_OP_MIN)
-    tcE_line(kx->g, "%s = %s %s %s || %s != %s ? %s : %s;\n", acc, x,
-             red == TC_OP_MAX ? ">" : "<", acc, x, x, x, acc);
-  else
-    tcE_line(kx->g, "%s %s= %s;\n", acc, red == TC_OP_SUM ? "+" : "*", x);
+    return kstr(kx, "%s = %s %s %s || %s != %s ? %s : %s;", acc, x, red == TC_OP_MAX ? ">" : "<",
+                acc, x, x, x, acc);
+  return kstr(kx, "%s %s= %s;", acc, red == TC_OP_SUM ? "+" : "*", x);
 }
 
 /* 1 when e uses rvar `var` other than in loads of buffer b. */
@@ -1117,7 +1116,7 @@ static const char *emit_reduce_lanes(kemit *kx, const tc_sexpr *e, const char *l
   tcE_cg *g = kx->g;
   const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
   const char *ct = tcE_value_ctype(e->dtype);
-  char *acc = new_v(kx), *lane = new_v(kx), *blk = new_v(kx), *m = new_v(kx), *w = new_v(kx);
+  char *acc = new_v(kx), *lane = new_v(kx), *blk = new_v(kx), *m = new_v(kx);
   tc_buf init = {0};
   tcE_scalar_reduce_init(g, &init, e->red, e->dtype);
   tcE_line(g, "/* %s in %d lanes, combined in a fixed order (docs/fusion.md) */\n",
@@ -1159,18 +1158,19 @@ static const char *emit_reduce_lanes(kemit *kx, const tc_sexpr *e, const char *l
     tcE_line(g, "const int64_t %s = %s + %s;\n", r, blk, lane);
   }
   const char *x = emit_sx(kx, e->args[0], 0);
-  lane_step(kx, e->red, kstr(kx, "%s[%s]", acc, lane), x);
+  tcE_line(g, "%s\n", lane_step(kx, e->red, kstr(kx, "%s[%s]", acc, lane), x));
   kx->memos.len = save;
   g->indent--;
   tcE_line(g, "}\n");
   g->indent--;
   tcE_line(g, "}\n");
-  tcE_line(g, "for (int %s = %d; %s > 0; %s /= 2)\n", w, TCE_RED_LANES / 2, w, w);
-  tcE_line(g, "  for (int %s = 0; %s < %s; %s++) {\n", lane, lane, w, lane);
-  g->indent += 2;
-  lane_step(kx, e->red, kstr(kx, "%s[%s]", acc, lane), kstr(kx, "%s[%s + %s]", acc, lane, w));
-  g->indent -= 2;
-  tcE_line(g, "  }\n");
+  /* one loop a level, of constant trip count: gcc then keeps the lanes in
+     registers (a loop over the levels made it spill them in the main loop
+     and combine them one by one) */
+  for (int w = TCE_RED_LANES / 2; w > 0; w /= 2)
+    tcE_line(g, "for (int %s = 0; %s < %d; %s++) %s\n", lane, lane, w, lane,
+             lane_step(kx, e->red, kstr(kx, "%s[%s]", acc, lane),
+                       kstr(kx, "%s[%s + %d]", acc, lane, w)));
   return kstr(kx, "%s[0]", acc);
 }
 

@@ -131,11 +131,48 @@ START_TEST(test_fuse_shared_and_reduce_stay) {
                 "local x = input('x', f32, {B, C})\n"
                 "output('y', softmax(x, -1))\n",
                 5, 4);
+  /* shared and expensive: computed once */
+  expect_counts("local N = dim('N')\n"
+                "local x = input('x', f32, {N})\n"
+                "local t = exp(x)\n"
+                "output('y', t + 1)\n"
+                "output('z', t * 2)\n",
+                3, 1);
+  /* shared, cheap, but its 4 loads repeated twice would cost more than
+     storing and reading it (8 > 4 + 1 + 2) */
+  expect_counts("local N = dim('N')\n"
+                "local a, b = input('a', f32, {N}), input('b', f32, {N})\n"
+                "local c, d = input('c', f32, {N}), input('d', f32, {N})\n"
+                "local t = a * b + c * d\n"
+                "output('y', t + 1)\n"
+                "output('z', t * 2)\n",
+                3, 1);
+}
+END_TEST
+
+/* A tiny producer with several readers is recomputed in each of them
+   (layer_norm's x - mean): no temporary, and the readers' own rules still
+   apply (a reader that may not inline keeps it for all). */
+START_TEST(test_fuse_tiny_shared_recomputed) {
   expect_counts("local N = dim('N')\n"
                 "local x = input('x', f32, {N})\n"
                 "local t = x * 3\n"
                 "output('y', t + 1)\n"
                 "output('z', t * 2)\n",
+                2, 0);
+  expect_counts("local B, C = dim('B'), dim('C')\n"
+                "local x = input('x', f32, {B, C})\n"
+                "local m = mean(x, 1, true)\n"
+                "local t = x - m\n"
+                "output('v', mean(t * t, 1))\n"
+                "output('y', t * 2)\n",
+                3, 1);
+  /* one reader is a user's compute (checked): t stays for both */
+  expect_counts("local N = dim('N')\n"
+                "local x = input('x', f32, {N})\n"
+                "local t = x * 3\n"
+                "output('y', t + 1)\n"
+                "output('z', compute({N}, function(i) return t(i) end))\n",
                 3, 1);
 }
 END_TEST
@@ -269,6 +306,7 @@ void add_fuse_tests(Suite *s) {
   tcase_add_test(tc, test_fuse_matmul_operand_stays);
   tcase_add_test(tc, test_fuse_equal_loads);
   tcase_add_test(tc, test_fuse_shared_and_reduce_stay);
+  tcase_add_test(tc, test_fuse_tiny_shared_recomputed);
   tcase_add_test(tc, test_fuse_refuses_checked_and_failing);
   tcase_add_test(tc, test_fuse_deterministic);
   tcase_add_test(tc, test_fuse_stage_nodes);

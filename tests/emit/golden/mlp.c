@@ -163,7 +163,6 @@ static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
   const float *const b = n8->b;
   for (int64_t i0 = n6; i0 < n7; i0++) {
     float t3[3];
-    float t4[3];
     float t5[1];
     float *const t7 = y + i0 * 3; /* a row of y, turned into it in place */
     float t8[1];
@@ -181,22 +180,18 @@ static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
       const float v5 = v0 + v4;
       t3[i1] = v5;
     }
-    /* mlp.lua:5: relu */
-    for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v6 = t3[i1];
-      const float v7 = v6 < 0.0f ? 0.0f : v6;
-      t4[i1] = v7;
-    }
-    /* mlp.lua:5: max */
-    float v8 = (-tc_inff());
+    /* mlp.lua:5: relu + max */
+    float v6 = (-tc_inff());
     for (int64_t r1 = 0; r1 < 3; r1++) {
-      const float v9 = t4[r1];
-      if (v9 > v8 || v9 != v9) v8 = v9;
+      const float v7 = t3[r1];
+      const float v8 = v7 < 0.0f ? 0.0f : v7;
+      if (v8 > v6 || v8 != v8) v6 = v8;
     }
-    t5[0] = v8;
-    /* mlp.lua:5: sub + exp */
+    t5[0] = v6;
+    /* mlp.lua:5: relu + sub + exp */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v10 = t4[i1];
+      const float v9 = t3[i1];
+      const float v10 = v9 < 0.0f ? 0.0f : v9;
       const float v11 = t5[0];
       const float v12 = v10 - v11;
       const float v13 = tc_expf(v12);
@@ -236,20 +231,19 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
   if (tc_ext_mul(B, 3, &e1)) return TC_EINVAL;
   if (e1 > 0 && !y) return TC_EINVAL;
 
-  /* mlp.lua:5: one loop nest over the rows of 7 stages */
+  /* mlp.lua:5: one loop nest over the rows of 6 stages */
 #if defined(TENSORC_POOL) && !defined(_OPENMP)
   {
     mlp_pool0_args n8 = {y, x, w, b};
-    if ((double)B * 178.0 >= 262144.0) tc_parallel_for(B, mlp_pool0, &n8);
+    if ((double)B * 172.0 >= 262144.0) tc_parallel_for(B, mlp_pool0, &n8);
     else mlp_pool0(&n8, 0, B);
   }
 #else
 #ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)B * 178.0 >= 262144.0)
+  #pragma omp parallel for schedule(static) if((double)B * 172.0 >= 262144.0)
 #endif
   for (int64_t i0 = 0; i0 < B; i0++) {
     float t3[3];
-    float t4[3];
     float t5[1];
     float *const t7 = y + i0 * 3; /* a row of y, turned into it in place */
     float t8[1];
@@ -267,22 +261,18 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
       const float v5 = v0 + v4;
       t3[i1] = v5;
     }
-    /* mlp.lua:5: relu */
-    for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v6 = t3[i1];
-      const float v7 = v6 < 0.0f ? 0.0f : v6;
-      t4[i1] = v7;
-    }
-    /* mlp.lua:5: max */
-    float v8 = (-tc_inff());
+    /* mlp.lua:5: relu + max */
+    float v6 = (-tc_inff());
     for (int64_t r1 = 0; r1 < 3; r1++) {
-      const float v9 = t4[r1];
-      if (v9 > v8 || v9 != v9) v8 = v9;
+      const float v7 = t3[r1];
+      const float v8 = v7 < 0.0f ? 0.0f : v7;
+      if (v8 > v6 || v8 != v8) v6 = v8;
     }
-    t5[0] = v8;
-    /* mlp.lua:5: sub + exp */
+    t5[0] = v6;
+    /* mlp.lua:5: relu + sub + exp */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v10 = t4[i1];
+      const float v9 = t3[i1];
+      const float v10 = v9 < 0.0f ? 0.0f : v9;
       const float v11 = t5[0];
       const float v12 = v10 - v11;
       const float v13 = tc_expf(v12);
