@@ -37,14 +37,15 @@ END {
   # Colours of the usual variants, then a grey for anything else.
   colour["hand"] = "#4c72b0"; colour["unfused"] = "#dd8452"
   colour["tensorc"] = "#55a868"
+  colour["tc-scalar"] = "#c44e52"; colour["tc-autovec"] = "#8172b3"
   barw = 24; gap = 22; groupw = nv * barw + gap
   left = 64; right = 150; top = 48; plot_h = 300; bottom = 56
   width = left + ng * groupw + right; height = top + plot_h + bottom
   if (width < 720) width = 720  # room for the title with few groups
   # A y range that shows the line at 1 and every bar, in ticks of 0.25,
-  # 0.5 or 1.
+  # 0.5, 1, 2.5 or 5 (issue 5's bars reach 20x and more).
   ymax = vmax * 1.1 < 1.25 ? 1.25 : vmax * 1.1
-  step = ymax <= 2 ? 0.25 : ymax <= 5 ? 0.5 : 1
+  step = ymax <= 2 ? 0.25 : ymax <= 5 ? 0.5 : ymax <= 10 ? 1 : ymax <= 25 ? 2.5 : 5
   ymax = step * int((ymax + step - 1e-9) / step)
 
   printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" ", width, height

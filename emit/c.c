@@ -19,6 +19,7 @@
  * reads well.  Shared subexpressions are computed once per scope.
  */
 #include "cgen.h"
+#include "vec.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -227,6 +228,28 @@ typedef struct kemit {
   size_t run_at;
   int npool;
   int pool_decl;
+  /* The intrinsics ISA of the P_run being written, when vec is 1: its
+     innermost loops over f32 run in vectors where they can
+     (vec_stage_ok).  attr is the target attribute its functions carry
+     ("TC_TARGET_AVX512 "), or "". */
+  int vec;
+  tcE_visa visa;
+  const char *attr;
+  /* target x86-64: P_run is written once per ISA, as static functions
+     P_run_<suffix>, and a P_run choosing one by ctx->isa */
+  int multi;
+  const char *run_suffix; /* "_avx512", or "" for the one P_run */
+  /* set by emit_loops_and_body: the step of the innermost loop it wrote
+     (the vector's lanes, or 1) */
+  int inner_step;
+  TC_VEC(memo) vmemos; /* vector values of the loop being written */
+  /* the variable whose consecutive values are a vector's lanes (IVAR or
+     RVAR, and its id), and the C expression of lane 0's value */
+  tc_op lane_op;
+  int lane_var;
+  const char *lane_base;
+  const char *lane_count; /* the elements left from lane 0 on (int64_t) */
+  const char *lane_mask;  /* the mask of the lanes that exist */
 } kemit;
 
 static char *kstr(kemit *kx, const char *fmt, ...)
@@ -465,9 +488,9 @@ static void create_signature(tc_buf *b, const tc_kernel *k, const char *P,
 }
 
 /* "int P_run(const P_ctx *ctx, int64_t B, const float *x, float *y)" */
-static void run_signature(tc_buf *b, const tc_kernel *k, const char *P,
+static void run_signature(tc_buf *b, const tc_kernel *k, const char *P, const char *suffix,
                           const names *nm, int na, const int *abi) {
-  tc_buf_printf(b, "int %s_run(const %s_ctx *%s", P, P, nm->ctx);
+  tc_buf_printf(b, "int %s_run%s(const %s_ctx *%s", P, suffix, P, nm->ctx);
   for (int d = 0; d < k->dims.len; d++) tc_buf_printf(b, ", int64_t %s", nm->dim[d]);
   for (int j = 0; j < na; j++) {
     const tc_arg *a = &k->args.data[abi[j]];
@@ -489,7 +512,7 @@ static void kernel_decls(tc_buf *b, const tc_module *m, const tc_kernel *k,
   tc_buf_printf(b, "typedef struct %s_ctx %s_ctx;\n", P, P);
   create_signature(b, k, P, &nm, na, abi);
   tc_buf_printf(b, ";\nvoid %s_destroy(%s_ctx *%s);\n", P, P, nm.ctx);
-  run_signature(b, k, P, &nm, na, abi);
+  run_signature(b, k, P, "", &nm, na, abi);
   tc_buf_puts(b, ";\n");
   free(abi);
   tc_buf_printf(b, "const tc_kernel_info *%s_info(void);\n", P);
@@ -742,7 +765,10 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
     tcE_line(g, "  %s *%s; /* a copy of the weight */\n", tc_dtype_ctype(a->dtype), kx->nm.arg[abi[j]]);
     nw++;
   }
-  if (!nw) tcE_line(g, "  char unused; /* C wants a member; the kernel has no weights */\n");
+  if (kx->multi)
+    tcE_line(g, "  int isa; /* the variant P_run runs (tc_pick_isa) */\n");
+  else if (!nw)
+    tcE_line(g, "  char unused; /* C wants a member; the kernel has no weights */\n");
   tcE_line(g, "};\n\n");
 
   tcE_line(g, "void %s_destroy(%s_ctx *%s) {\n", P, P, ctx);
@@ -780,6 +806,10 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
     tcE_line(g, "  return TC_ENOMEM;\n");
     tcE_line(g, "}\n");
     tcE_line(g, "memcpy(%s->%s, %s, %lld * sizeof *%s->%s);\n", c, w, w, (long long)n, c, w);
+  }
+  if (kx->multi) {
+    g->multi_isa = 1;
+    tcE_line(g, "%s->isa = tc_pick_isa();\n", c);
   }
   tcE_line(g, "*%s = %s;\n", ctx, c);
   tcE_line(g, "return TC_OK;\n");
@@ -939,6 +969,11 @@ static char *linear(kemit *kx, const tc_lbuf *x, const char *const *idx) {
 }
 
 static const char *emit_sx(kemit *kx, const tc_sexpr *e, int in_index);
+static int vec_sx_ok(kemit *kx, const tc_stage *s, const tc_sexpr *e, tc_op op, int ax);
+static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m);
+static const char *vdef(kemit *kx, const tc_sexpr *e, const char *type, tc_buf *expr);
+static int whole_vectors(const char *lo, const char *E, int step);
+static const char *vec_mask(kemit *kx, int whole, const char *left);
 
 static int is_index_arith(const tc_sexpr *e) {
   return e->dtype == TC_DT_I64 &&
@@ -1111,8 +1146,109 @@ static void memo_loads(kemit *kx, const tc_sexpr *e, int b, const char *name) {
   for (int i = 0; i < e->nargs; i++) memo_loads(kx, e->args[i], b, name);
 }
 
+/* 1 when the lanes of REDUCE e (lanes_ok), and the row of kx->pre
+   computed in its loop, run in vectors. */
+static int vec_lanes_ok(kemit *kx, const tc_sexpr *e) {
+  if (!kx->vec || kx->s->checked || e->dtype != TC_DT_F32 ||
+      !vec_sx_ok(kx, kx->s, e->args[0], TC_OP_RVAR, e->var))
+    return 0;
+  const tc_stage *a = kx->pre;
+  return !a || (a->kind == TC_STAGE_MAP && !a->checked &&
+                kx->p->bufs.data[a->out].dtype == TC_DT_F32 &&
+                vec_sx_ok(kx, a, a->body, TC_OP_IVAR, kx->pre_axis));
+}
+
+/* Loads of buffer b in e are known to hold vector v. */
+static void vmemo_loads(kemit *kx, const tc_sexpr *e, int b, const char *v) {
+  if (e->op == TC_OP_LOAD && e->ref == b) {
+    memo mm = {e, (char *)v};
+    TC_VEC_PUSH(kx->vmemos, mm);
+    return;
+  }
+  for (int i = 0; i < e->nargs; i++) vmemo_loads(kx, e->args[i], b, v);
+}
+
+/* emit_reduce_lanes in vectors: the TCE_RED_LANES lanes are
+   TCE_RED_LANES / L vector accumulators of L lanes, element r going to
+   lane r % TCE_RED_LANES as in the scalar lanes, the last block's missing
+   elements masked off, and the lanes combined in the same tree: the
+   result is bitwise the scalar target's. */
+static const char *emit_reduce_lanes_vec(kemit *kx, const tc_sexpr *e, const char *lo,
+                                         const char *E) {
+  tcE_cg *g = kx->g;
+  tcE_visa isa = kx->visa;
+  const char *vt = tcE_vec_type(isa);
+  int L = tcE_vec_lanes(isa), parts = TCE_RED_LANES / L;
+  const char *acc[TCE_RED_LANES];
+  tc_buf init = {0}, b = {0};
+  tcE_scalar_reduce_init(g, &init, e->red, e->dtype);
+  tcE_line(g, "/* %s in %d lanes, combined in a fixed order (docs/fusion.md) */\n",
+           tc_op_name(e->red), TCE_RED_LANES);
+  for (int j = 0; j < parts; j++) {
+    acc[j] = new_v(kx);
+    tcE_vec_set1(&b, isa, init.data);
+    tcE_line(g, "%s %s = %s;\n", vt, acc[j], b.data);
+    b.len = 0;
+  }
+  tc_buf_free(&init);
+  const char *blk = new_v(kx);
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %d) {\n", blk, lo, blk, E, blk, TCE_RED_LANES);
+  g->indent++;
+  int save = kx->memos.len;
+  const tc_stage *a = kx->pre;
+  kx->pre = NULL;
+  for (int j = 0; j < parts; j++) {
+    const char *base = j ? kstr(kx, "%s + %d", blk, j * L) : blk;
+    kx->vmemos.len = 0;
+    const char *left = j ? kstr(kx, "%s - (%s)", E, base) : kstr(kx, "%s - %s", E, base);
+    const char *m = vec_mask(kx, whole_vectors(lo, E, TCE_RED_LANES), left);
+    kx->lane_count = left;
+    if (a) { /* the producing stage's elements first, stored in its row */
+      const tc_lbuf *ab = &kx->p->bufs.data[a->out];
+      const char *aidx[TC_MAX_RANK];
+      for (int d = 0; d < ab->rank; d++) aidx[d] = kstr(kx, "%s%d", kx->nm.i, d);
+      aidx[kx->pre_axis] = base;
+      kx->lane_op = TC_OP_IVAR;
+      kx->lane_var = kx->pre_axis;
+      kx->lane_base = base;
+      const tc_stage *sv = kx->s;
+      kx->s = a;
+      const char *av = emit_vsx(kx, a->body, m);
+      kx->s = sv;
+      tcE_vec_store(&b, isa, kstr(kx, "&%s[%s]", buf_cname(kx, a->out), linear(kx, ab, aidx)), m,
+                    av);
+      tcE_line(g, "%s\n", b.data);
+      b.len = 0;
+      kx->vmemos.len = 0;
+      vmemo_loads(kx, e->args[0], a->out, av);
+    }
+    kx->lane_op = TC_OP_RVAR;
+    kx->lane_var = e->var;
+    kx->lane_base = base;
+    const char *x = emit_vsx(kx, e->args[0], m);
+    tcE_vec_red_step(&b, isa, e->red, acc[j], x, m);
+    tcE_line(g, "%s\n", b.data);
+    b.len = 0;
+  }
+  kx->vmemos.len = 0;
+  kx->memos.len = save;
+  g->indent--;
+  tcE_line(g, "}\n");
+  /* the levels across accumulators, then within one */
+  for (int w = parts / 2; w > 0; w /= 2)
+    for (int j = 0; j < w; j++) {
+      tcE_vec_red_combine(&b, isa, e->red, acc[j], acc[j + w]);
+      tcE_line(g, "%s = %s;\n", acc[j], b.data);
+      b.len = 0;
+    }
+  tcE_vec_hred(&b, isa, e->red, acc[0], g->hred[isa]);
+  const char *r = vdef(kx, NULL, "float", &b);
+  return r;
+}
+
 static const char *emit_reduce_lanes(kemit *kx, const tc_sexpr *e, const char *lo,
                                      const char *E) {
+  if (vec_lanes_ok(kx, e)) return emit_reduce_lanes_vec(kx, e, lo, E);
   tcE_cg *g = kx->g;
   const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
   const char *ct = tcE_value_ctype(e->dtype);
@@ -1174,6 +1310,20 @@ static const char *emit_reduce_lanes(kemit *kx, const tc_sexpr *e, const char *l
   return kstr(kx, "%s[0]", acc);
 }
 
+/* A MAX, MIN, ARGMAX or ARGMIN over a range of E elements that may be
+   empty fails (TC_EINVAL) unless its check was hoisted out of the loops
+   (hoist_empty_checks). */
+static void reduce_empty_check(kemit *kx, const tc_sexpr *e, const char *E) {
+  int64_t v;
+  int hoisted = 0;
+  for (int i = 0; i < kx->hoisted.len; i++) hoisted |= kx->hoisted.data[i] == e;
+  if ((e->red == TC_OP_MAX || e->red == TC_OP_MIN || e->red == TC_OP_ARGMAX ||
+       e->red == TC_OP_ARGMIN) &&
+      e->nargs != 3 && !(tc_ext_is_const(e->ext, &v) && v > 0) && !hoisted)
+    tcE_line(kx->g, "if (%s == 0) %s /* %s of nothing */\n", E, fail(kx, "TC_EINVAL"),
+             tc_op_name(e->red));
+}
+
 static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
   tcE_cg *g = kx->g;
   const tc_sexpr *body = e->args[0];
@@ -1187,13 +1337,7 @@ static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
   }
   const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
   int arg = e->red == TC_OP_ARGMAX || e->red == TC_OP_ARGMIN;
-  int64_t v;
-  int hoisted = 0;
-  for (int i = 0; i < kx->hoisted.len; i++) hoisted |= kx->hoisted.data[i] == e;
-  if ((e->red == TC_OP_MAX || e->red == TC_OP_MIN || arg) && e->nargs != 3 &&
-      !(tc_ext_is_const(e->ext, &v) && v > 0) && !hoisted)
-    tcE_line(g, "if (%s == 0) %s /* %s of nothing */\n", E, fail(kx, "TC_EINVAL"),
-             tc_op_name(e->red));
+  reduce_empty_check(kx, e, E);
   if (lanes_ok(kx, e)) return emit_reduce_lanes(kx, e, lo, E);
   char *acc = new_v(kx), *best = NULL;
   tc_buf init = {0};
@@ -1606,7 +1750,9 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
   int ok = !one && body && pool_scan(kx, body, ids, types, &n, MAXCAP) &&
            (step == 1 || pool_scan(kx, ext, ids, types, &n, MAXCAP)) && n > 0;
   if (!ok) {
-    insert_text(g, at, omp);
+    /* intrinsics targets: clang does not give OpenMP's outlined body the
+       function's target attribute, so such a nest stays serial */
+    if (!kx->vec) insert_text(g, at, omp);
     return;
   }
   const names *nm = &kx->nm;
@@ -1621,27 +1767,54 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
   do {                                                          \
     for (int i_ = 0; i_ < (k); i_++) tc_buf_puts(&b, "  ");     \
   } while (0)
-  tc_buf_puts(&b, "#if defined(TENSORC_POOL) && !defined(_OPENMP)\n");
+  /* how the function runs on [0, cnt): split by `split` when worth it */
+#define CALL(split)                                                                 \
+  do {                                                                              \
+    IND(ind + 1);                                                                   \
+    if (cond)                                                                       \
+      tc_buf_printf(&b, "if (%s) %s(%s, %s, &%s);\n", cond, split, cnt, fn, ps);    \
+    else                                                                            \
+      tc_buf_printf(&b, "%s(%s, %s, &%s);\n", split, cnt, fn, ps);                  \
+    if (cond) {                                                                     \
+      IND(ind + 1);                                                                 \
+      tc_buf_printf(&b, "else %s(&%s, 0, %s);\n", fn, ps, cnt);                     \
+    }                                                                               \
+  } while (0)
+  if (!kx->vec) tc_buf_puts(&b, "#if defined(TENSORC_POOL) && !defined(_OPENMP)\n");
   IND(ind);
   tc_buf_puts(&b, "{\n");
   IND(ind + 1);
   tc_buf_printf(&b, "%s_args %s = {", fn, ps);
   for (int i = 0; i < n; i++) tc_buf_printf(&b, "%s%s", i ? ", " : "", ids[i]);
   tc_buf_puts(&b, "};\n");
-  IND(ind + 1);
-  if (cond)
-    tc_buf_printf(&b, "if (%s) tc_parallel_for(%s, %s, &%s);\n", cond, cnt, fn, ps);
-  else
-    tc_buf_printf(&b, "tc_parallel_for(%s, %s, &%s);\n", cnt, fn, ps);
-  if (cond) {
+  if (kx->vec) {
+    /* intrinsics targets run the function under OpenMP too (tc_omp_for):
+       clang does not give OpenMP's outlined body the function's target
+       attribute */
+    kx->g->omp_for = 1;
+    tc_buf_puts(&b, "#if defined(_OPENMP)\n");
+    CALL("tc_omp_for");
+    tc_buf_puts(&b, "#elif defined(TENSORC_POOL)\n");
+    CALL("tc_parallel_for");
+    tc_buf_puts(&b, "#else\n");
     IND(ind + 1);
-    tc_buf_printf(&b, "else %s(&%s, 0, %s);\n", fn, ps, cnt);
+    tc_buf_printf(&b, "%s(&%s, 0, %s);\n", fn, ps, cnt);
+    tc_buf_puts(&b, "#endif\n");
+    IND(ind);
+    tc_buf_puts(&b, "}\n");
+    /* the nest itself is the function's */
+    g->o->len = at;
+    g->o->data[at] = 0;
+    tc_buf_puts(g->o, b.data);
+  } else {
+    CALL("tc_parallel_for");
+    IND(ind);
+    tc_buf_puts(&b, "}\n#else\n");
+    tc_buf_puts(&b, omp);
+    insert_text(g, at, b.data);
+    tc_buf_puts(g->o, "#endif\n");
   }
-  IND(ind);
-  tc_buf_puts(&b, "}\n#else\n");
-  tc_buf_puts(&b, omp);
-  insert_text(g, at, b.data);
-  tc_buf_puts(g->o, "#endif\n");
+#undef CALL
   b.len = 0;
   if (b.data) b.data[0] = 0;
   /* the function, before P_run */
@@ -1653,14 +1826,15 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
                 "                     void *arg);\n"
                 "#endif\n\n");
   }
-  tc_buf_puts(&b, "#if defined(TENSORC_POOL) && !defined(_OPENMP)\n");
+  if (!kx->vec) tc_buf_puts(&b, "#if defined(TENSORC_POOL) && !defined(_OPENMP)\n");
   tc_buf_printf(&b, "typedef struct %s_args {\n", fn);
   for (int i = 0; i < n; i++) {
     int ptr = types[i][strlen(types[i]) - 1] == '*';
     tc_buf_printf(&b, "  %s%s%s;\n", types[i], ptr ? "" : " ", ids[i]);
   }
   tc_buf_printf(&b, "} %s_args;\n\n", fn);
-  tc_buf_printf(&b, "static void %s(void *%s, int64_t %s, int64_t %s) {\n", fn, pa, plo, phi);
+  tc_buf_printf(&b, "static %svoid %s(void *%s, int64_t %s, int64_t %s) {\n", kx->attr, fn, pa,
+                plo, phi);
   tc_buf_printf(&b, "  const %s_args *%s = (const %s_args *)%s;\n", fn, ps, fn, pa);
   for (int i = 0; i < n; i++) {
     int ptr = types[i][strlen(types[i]) - 1] == '*';
@@ -1686,7 +1860,7 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
     if (!e) break;
     l = e + 1;
   }
-  tc_buf_puts(&b, "}\n#endif\n\n");
+  tc_buf_puts(&b, kx->vec ? "}\n\n" : "}\n#endif\n\n");
 #undef IND
   insert_text(g, kx->run_at, b.data);
   kx->run_at += b.len;
@@ -1699,6 +1873,218 @@ static void stage_comment(kemit *kx, const tc_stage *s, const char *suffix) {
            s->what ? s->what : "?", suffix);
 }
 
+/* ---- vector loops (intrinsics targets) --------------------------------- */
+
+/* 1 when e is the lane variable (op IVAR or RVAR, id var). */
+static int is_lane(const tc_sexpr *e, tc_op op, int var) { return e->op == op && e->var == var; }
+
+/* 1 when every elementwise op of e has a vector form in emit/vec.c. */
+static int vec_ops_here(const tc_sexpr *e) {
+  switch (e->op) {
+  case TC_OP_CONST: case TC_OP_LOAD: case TC_OP_WHERE: case TC_OP_CAST: break;
+  case TC_OP_REDUCE: return vec_ops_here(e->args[0]); /* its bounds are scalar */
+  default:
+    if (!tcE_vec_has_op(e->op)) return 0;
+  }
+  if (e->op == TC_OP_LOAD) return 1; /* its indices are scalar */
+  for (int i = 0; i < e->nargs; i++)
+    if (!vec_ops_here(e->args[i])) return 0;
+  return 1;
+}
+
+/* e computes in vectors along lane variable (op, ax) (tc_loop_vec_ok),
+   with ops this emitter has. */
+static int vec_sx_ok(kemit *kx, const tc_stage *s, const tc_sexpr *e, tc_op op, int ax) {
+  return tc_loop_vec_ok(kx->p, s, e, op, ax, 0, NULL, NULL) && vec_ops_here(e);
+}
+
+/* 1 when the innermost loop of MAP stage s (axis rank-1, a loop of its
+   own: at least `from`) runs in vectors: an intrinsics target, and the
+   `vectorize` pass said so (passes/vectorize.c). */
+static int vec_stage_ok(kemit *kx, const tc_stage *s, int from) {
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  int ax = o->rank - 1;
+  return kx->vec && s->vec && ax >= from && vec_sx_ok(kx, s, s->body, TC_OP_IVAR, ax);
+}
+
+static const char *vmemo_find(kemit *kx, const tc_sexpr *e) {
+  for (int i = kx->vmemos.len - 1; i >= 0; i--)
+    if (sx_equal(kx->vmemos.data[i].e, e)) return kx->vmemos.data[i].name;
+  return NULL;
+}
+
+/* Writes `const <vector> v = <expr>;` and returns v. */
+static const char *vdef(kemit *kx, const tc_sexpr *e, const char *type, tc_buf *expr) {
+  char *v = new_v(kx);
+  tcE_line(kx->g, "const %s %s = %s;\n", type, v, expr->data);
+  tc_buf_free(expr);
+  if (e) {
+    memo mm = {e, v};
+    TC_VEC_PUSH(kx->vmemos, mm);
+  }
+  return v;
+}
+
+static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m);
+
+/* A vertical reduction: each lane reduces its own element over r in
+   order, as the scalar loop does (bitwise the same result).  The "max of
+   nothing" check is the scalar one (reduce_empty_check). */
+static const char *emit_vreduce(kemit *kx, const tc_sexpr *e, const char *m) {
+  tcE_cg *g = kx->g;
+  tcE_visa isa = kx->visa;
+  const char *E, *lo = "0";
+  if (e->nargs == 3) {
+    lo = emit_sx(kx, e->args[1], 0);
+    E = emit_sx(kx, e->args[2], 0);
+  } else {
+    E = ext_name(kx, e->ext);
+  }
+  reduce_empty_check(kx, e, E);
+  const char *r = kstr(kx, "%s%d", kx->nm.r, e->var), *acc = new_v(kx);
+  tc_buf init = {0}, b = {0};
+  tcE_scalar_reduce_init(g, &init, e->red, e->dtype);
+  tcE_vec_set1(&b, isa, init.data);
+  tcE_line(g, "%s %s = %s;\n", tcE_vec_type(isa), acc, b.data);
+  tc_buf_free(&init);
+  b.len = 0;
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, lo, r, E, r);
+  g->indent++;
+  int save = kx->memos.len, vsave = kx->vmemos.len;
+  const char *x = emit_vsx(kx, e->args[0], m);
+  tcE_vec_red_combine(&b, isa, e->red, acc, x);
+  tcE_line(g, "%s = %s;\n", acc, b.data);
+  tc_buf_free(&b);
+  kx->memos.len = save;
+  kx->vmemos.len = vsave;
+  g->indent--;
+  tcE_line(g, "}\n");
+  memo mm = {e, (char *)acc};
+  TC_VEC_PUSH(kx->vmemos, mm);
+  return acc;
+}
+
+/* 1 when a loop from lo to E (C literals or expressions) by `step` has
+   whole vectors only: both are constants, E - lo a multiple of step. */
+static int whole_vectors(const char *lo, const char *E, int step) {
+  const char *digits = "0123456789";
+  if (strspn(lo, digits) != strlen(lo) || strspn(E, digits) != strlen(E)) return 0;
+  long long n = atoll(E) - atoll(lo);
+  return n >= 0 && n % step == 0;
+}
+
+/* The mask of a vector with `left` elements left from its first lane:
+   every lane when the loop has whole vectors only (no computation in the
+   loop), else the tail mask. */
+static const char *vec_mask(kemit *kx, int whole, const char *left) {
+  tc_buf b = {0};
+  if (whole)
+    tcE_vec_full_mask(&b, kx->visa);
+  else
+    tcE_vec_tail_mask(&b, kx->visa, left, kx->g->vec_tail);
+  return vdef(kx, NULL, tcE_vec_mask_type(kx->visa), &b);
+}
+
+/* The vector variable holding e (vec_sx_ok) for the lanes of the lane
+   variable from kx->lane_base on, mask m the lanes that exist. */
+static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
+  const char *known = vmemo_find(kx, e);
+  if (known) return known;
+  tcE_visa isa = kx->visa;
+  const char *vt = tcE_vec_type(isa);
+  tc_buf b = {0};
+  switch (e->op) {
+  case TC_OP_CONST: {
+    tc_buf lit = {0};
+    tcE_scalar_literal(kx->g, &lit, e->dtype, e->num, 0);
+    tcE_vec_set1(&b, isa, lit.data);
+    tc_buf_free(&lit);
+    return vdef(kx, e, vt, &b);
+  }
+  case TC_OP_LOAD: {
+    const tc_sexpr *last = e->args[e->nargs - 1];
+    if (!is_lane(last, kx->lane_op, kx->lane_var)) { /* one value for all lanes */
+      tcE_vec_set1(&b, isa, emit_sx(kx, e, 0));
+      return vdef(kx, e, vt, &b);
+    }
+    const tc_lbuf *x = &kx->p->bufs.data[e->ref];
+    const char *idx[TC_MAX_RANK];
+    for (int d = 0; d + 1 < e->nargs; d++) idx[d] = emit_sx(kx, e->args[d], 1);
+    idx[e->nargs - 1] = kx->lane_base;
+    kx->read[x->kind == TC_LBUF_ALIAS ? x->alias : e->ref] = 1;
+    const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, e->ref), linear(kx, x, idx));
+    if (x->dtype == TC_DT_BF16)
+      tcE_vec_load_bf16(&b, isa, addr, m, kx->lane_count, kx->g->vbf16);
+    else
+      tcE_vec_load(&b, isa, addr, m);
+    return vdef(kx, e, vt, &b);
+  }
+  case TC_OP_REDUCE: return emit_vreduce(kx, e, m);
+  case TC_OP_WHERE: {
+    const tc_sexpr *c = e->args[0];
+    const char *ca = emit_vsx(kx, c->args[0], m), *cb = emit_vsx(kx, c->args[1], m);
+    tcE_vec_cmp(&b, isa, c->op, ca, cb);
+    const char *cm = vdef(kx, c, tcE_vec_mask_type(isa), &b);
+    const char *t = emit_vsx(kx, e->args[1], m), *f = emit_vsx(kx, e->args[2], m);
+    tcE_vec_blend(&b, isa, cm, t, f);
+    return vdef(kx, e, vt, &b);
+  }
+  case TC_OP_CAST: { /* between f32 and bf16 (vec_sx_ok) */
+    const char *a = emit_vsx(kx, e->args[0], m);
+    if (e->dtype != TC_DT_BF16 || e->args[0]->dtype == TC_DT_BF16) return a; /* exact */
+    tcE_vec_round_bf16(&b, isa, a, kx->g->vbf16);
+    return vdef(kx, e, vt, &b);
+  }
+  default: {
+    const char *a[3] = {NULL, NULL, NULL};
+    assert(e->nargs <= 3);
+    for (int i = 0; i < e->nargs; i++) a[i] = emit_vsx(kx, e->args[i], m);
+    tc_buf slope = {0};
+    if (e->op == TC_OP_LEAKY_RELU) tcE_scalar_literal(kx->g, &slope, TC_DT_F32, e->num, 0);
+    tcE_vec_op(&b, isa, e->op, a, slope.data, kx->g->vmath[isa]);
+    tc_buf_free(&slope);
+    return vdef(kx, e, vt, &b);
+  }
+  }
+}
+
+/* The innermost loop of stage s in vectors (vec_stage_ok): over i<ax>
+   by the ISA's lanes, the last, partial vector under a mask (no scalar
+   tail, for static and symbolic extents alike); the loops outside are
+   open, their variables in idx. */
+static void emit_vector_loop(kemit *kx, const tc_stage *s, const char **idx) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  int ax = o->rank - 1, lanes = tcE_vec_lanes(kx->visa);
+  const char *E = ext_name(kx, o->shape[ax]);
+  idx[ax] = kstr(kx, "%s%d", kx->nm.i, ax);
+  g->vec_isa[kx->visa] = 1;
+  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s += %d) {\n", idx[ax], idx[ax], E, idx[ax], lanes);
+  g->indent++;
+  const char *left = kstr(kx, "%s - %s", E, idx[ax]);
+  const char *m = vec_mask(kx, whole_vectors("0", E, lanes), left);
+  kx->vmemos.len = 0;
+  kx->lane_op = TC_OP_IVAR;
+  kx->lane_var = ax;
+  kx->lane_base = idx[ax];
+  kx->lane_count = left;
+  int save = kx->memos.len;
+  const char *v = emit_vsx(kx, s->body, m);
+  tc_buf st = {0};
+  const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, s->out), linear(kx, o, idx));
+  if (o->dtype == TC_DT_BF16)
+    tcE_vec_store_bf16(&st, kx->visa, addr, m, left, v, g->vbf16);
+  else
+    tcE_vec_store(&st, kx->visa, addr, m, v);
+  tcE_line(g, "%s\n", st.data);
+  tc_buf_free(&st);
+  kx->vmemos.len = 0;
+  kx->memos.len = save;
+  g->indent--;
+  tcE_line(g, "}\n");
+  kx->inner_step = lanes;
+}
+
 /* Writes the loops of stage s over its axes from..rank-1 (the loops of
    the axes before are open, their variables in idx), an axis of extent
    1 (but axis 0) without a loop, and the body storing its element;
@@ -1706,8 +2092,9 @@ static void stage_comment(kemit *kx, const tc_stage *s, const char *suffix) {
 static int emit_loops_and_body(kemit *kx, const tc_stage *s, int from, const char **idx) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
-  int base = g->indent, nloops = 0;
-  for (int d = from; d < o->rank; d++) {
+  int base = g->indent, nloops = 0, vec = vec_stage_ok(kx, s, from);
+  kx->inner_step = 1;
+  for (int d = from; d < o->rank - vec; d++) {
     const char *E = ext_name(kx, o->shape[d]);
     if (d > 0 && !strcmp(E, "1")) { /* a kept dim (t[i0, 0] of a row's sum): no loop */
       idx[d] = "0";
@@ -1719,11 +2106,16 @@ static int emit_loops_and_body(kemit *kx, const tc_stage *s, int from, const cha
     g->indent++;
     nloops++;
   }
-  const char *v = emit_sx(kx, s->body, 0);
-  tc_buf st = {0};
-  tcE_scalar_store(g, &st, o->dtype, v);
-  tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, s->out), linear(kx, o, idx), st.data);
-  tc_buf_free(&st);
+  if (vec) {
+    emit_vector_loop(kx, s, idx);
+    nloops++;
+  } else {
+    const char *v = emit_sx(kx, s->body, 0);
+    tc_buf st = {0};
+    tcE_scalar_store(g, &st, o->dtype, v);
+    tcE_line(g, "%s[%s] = %s;\n", buf_cname(kx, s->out), linear(kx, o, idx), st.data);
+    tc_buf_free(&st);
+  }
   kx->zero_ivars = 0;
   while (g->indent > base) {
     g->indent--;
@@ -1781,7 +2173,7 @@ static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_befor
   work w = stage_work(kx, s);
   if (!w.sym && w.v < TCE_PAR_MIN_WORK) return;
   par_loop(kx, at, nloops - 1, par_cond(kx, w), kstr(kx, "%s0", kx->nm.i),
-           ext_name(kx, o->shape[0]), 1);
+           ext_name(kx, o->shape[0]), nloops == 1 ? kx->inner_step : 1);
 }
 
 /* ---- reductions over an outer axis ------------------------------------- */
@@ -1827,6 +2219,18 @@ static int interchange_ok(kemit *kx, const tc_stage *s) {
   return tc_loop_walks_down_columns(e->args[0], e->var, o->rank - 1);
 }
 
+/* Inside a vector loop over `var` from lo to `hi`: its mask
+   (kx->lane_mask) and the lane variable's state for emit_vsx. */
+static void vec_tile_step(kemit *kx, const char *lo, const char *hi, const char *var) {
+  const char *left = kstr(kx, "%s - %s", hi, var);
+  kx->lane_mask = vec_mask(kx, whole_vectors(lo, hi, tcE_vec_lanes(kx->visa)), left);
+  kx->vmemos.len = 0;
+  kx->lane_op = TC_OP_IVAR;
+  kx->lane_var = kx->p->bufs.data[kx->s->out].rank - 1;
+  kx->lane_base = var;
+  kx->lane_count = left;
+}
+
 static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
@@ -1866,11 +2270,28 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
     rhi = emit_sx(kx, e->args[2], 0);
   }
   const char *off = linear(kx, o, idx);
+  /* in vectors along the tile: each element still accumulates its rows
+     in order, bitwise as the scalar loop does */
+  int vec = kx->vec && s->vec && vec_sx_ok(kx, s, e->args[0], TC_OP_IVAR, k - 1);
+  const char *j = idx[k - 1], *step = vec ? kstr(kx, "%d", tcE_vec_lanes(kx->visa)) : NULL;
   tc_buf init = {0}, st = {0};
   tcE_scalar_reduce_init(g, &init, e->red, e->dtype);
-  tcE_scalar_store(g, &st, o->dtype, init.data);
-  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) %s[%s] = %s;\n", idx[k - 1], lo, idx[k - 1],
-           hi, idx[k - 1], out, off, st.data);
+  if (vec) {
+    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %s) {\n", j, lo, j, hi, j, step);
+    g->indent++;
+    tcE_vec_set1(&st, kx->visa, init.data);
+    vec_tile_step(kx, lo, hi, j);
+    tc_buf sb = {0};
+    tcE_vec_store(&sb, kx->visa, kstr(kx, "&%s[%s]", out, off), kx->lane_mask, st.data);
+    tcE_line(g, "%s\n", sb.data);
+    tc_buf_free(&sb);
+    g->indent--;
+    tcE_line(g, "}\n");
+  } else {
+    tcE_scalar_store(g, &st, o->dtype, init.data);
+    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) %s[%s] = %s;\n", j, lo, j, hi, j, out, off,
+             st.data);
+  }
   tc_buf_free(&init);
   tc_buf_free(&st);
   const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
@@ -1879,11 +2300,29 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   else
     tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", r, r, ext_name(kx, e->ext), r);
   g->indent++;
-  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", idx[k - 1], lo, idx[k - 1], hi,
-           idx[k - 1]);
+  if (vec)
+    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %s) {\n", j, lo, j, hi, j, step);
+  else
+    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", j, lo, j, hi, j);
   g->indent++;
   int save = kx->memos.len;
-  accumulate(kx, s->out, off, e->red, e->dtype, emit_sx(kx, e->args[0], 0));
+  if (vec) {
+    vec_tile_step(kx, lo, hi, j);
+    tcE_visa isa = kx->visa;
+    const char *addr = kstr(kx, "&%s[%s]", out, off), *m = kx->lane_mask;
+    const char *x = emit_vsx(kx, e->args[0], m);
+    tc_buf b = {0};
+    tcE_vec_load(&b, isa, addr, m);
+    const char *acc = vdef(kx, NULL, tcE_vec_type(isa), &b);
+    tcE_vec_red_combine(&b, isa, e->red, acc, x);
+    const char *v = vdef(kx, NULL, tcE_vec_type(isa), &b);
+    tcE_vec_store(&b, isa, addr, m, v);
+    tcE_line(g, "%s\n", b.data);
+    tc_buf_free(&b);
+    kx->vmemos.len = 0;
+  } else {
+    accumulate(kx, s->out, off, e->red, e->dtype, emit_sx(kx, e->args[0], 0));
+  }
   kx->memos.len = save;
   while (g->indent > base) {
     g->indent--;
@@ -2315,7 +2754,9 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   const names *nm = &kx->nm;
   tc_buf_putc(g->o, '\n');
   kx->run_at = g->o->len;
-  run_signature(g->o, k, kx->P, nm, na, abi);
+  if (kx->run_suffix[0]) tc_buf_puts(g->o, "static ");
+  tc_buf_puts(g->o, kx->attr);
+  run_signature(g->o, k, kx->P, kx->run_suffix, nm, na, abi);
   tc_buf_puts(g->o, " {\n");
   g->indent = 1;
   /* Temporaries of static size live on P_run's stack while they fit in
@@ -2489,6 +2930,62 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   tcE_line(g, "}\n");
 }
 
+static void set_isa(kemit *kx, tcE_visa isa) {
+  kx->g->vec_isa[isa] = 1;
+  kx->vec = 1;
+  kx->visa = isa;
+  kx->attr = kstr(kx, "%s ", tcE_vec_attr(isa));
+}
+
+/* What emit_run builds up, cleared before it writes another variant. */
+static void reset_run_state(kemit *kx) {
+  const tc_loop_prog *p = kx->p;
+  ext_tab_free(&kx->ext);
+  kx->next_e = 0;
+  kx->has_temps = 0;
+  kx->nv = 0;
+  kx->nfail = 0;
+  kx->zero_ivars = 0;
+  kx->memos.len = 0;
+  kx->vmemos.len = 0;
+  kx->hoisted.len = 0;
+  memset(kx->count, 0, ((size_t)p->bufs.len + 1) * sizeof *kx->count);
+  memset(kx->read, 0, (size_t)p->bufs.len + 1);
+  memset(kx->on_stack, 0, (size_t)p->bufs.len + 1);
+}
+
+/* Target x86-64: P_run calls the variant P_create chose. */
+static void emit_run_dispatch(kemit *kx, int na, const int *abi) {
+  tcE_cg *g = kx->g;
+  const tc_kernel *k = kx->k;
+  const names *nm = &kx->nm;
+  tc_buf args = {0};
+  tc_buf_puts(&args, nm->ctx);
+  for (int d = 0; d < k->dims.len; d++) tc_buf_printf(&args, ", %s", nm->dim[d]);
+  for (int j = 0; j < na; j++) {
+    const tc_arg *a = &k->args.data[abi[j]];
+    if (a->role == TC_ROLE_WEIGHT) continue;
+    if (a->csr) {
+      char *const *pt = nm->part[abi[j]];
+      tc_buf_printf(&args, ", %s, %s", pt[TC_FMT_CSR_ROWPTR], pt[TC_FMT_CSR_COL]);
+      if (a->has_values) tc_buf_printf(&args, ", %s", pt[TC_FMT_CSR_VAL]);
+    } else {
+      tc_buf_printf(&args, ", %s", nm->arg[abi[j]]);
+    }
+  }
+  tc_buf_putc(g->o, '\n');
+  run_signature(g->o, k, kx->P, "", nm, na, abi);
+  tc_buf_puts(g->o, " {\n");
+  tcE_line(g, "  if (!%s) return TC_EINVAL;\n", nm->ctx);
+  tcE_line(g, "  switch (%s->isa) {\n", nm->ctx);
+  tcE_line(g, "  case 2: return %s_run_avx512(%s);\n", kx->P, args.data);
+  tcE_line(g, "  case 1: return %s_run_avx2(%s);\n", kx->P, args.data);
+  tcE_line(g, "  default: return %s_run_scalar(%s);\n", kx->P, args.data);
+  tcE_line(g, "  }\n");
+  tcE_line(g, "}\n");
+  tc_buf_free(&args);
+}
+
 static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
                         const tc_loop_prog *p, const tcE_options *opt) {
   kemit kx = {0};
@@ -2498,6 +2995,12 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   kx.p = p;
   char *P = tc_kernel_cname(m, k, opt ? opt->prefix : NULL);
   kx.P = P;
+  kx.attr = "";
+  kx.run_suffix = "";
+  tcE_target target = opt ? opt->target : TCE_TARGET_SCALAR;
+  if (target == TCE_TARGET_AVX2 || target == TCE_TARGET_AVX512)
+    set_isa(&kx, target == TCE_TARGET_AVX2 ? TCE_VISA_AVX2 : TCE_VISA_AVX512);
+  kx.multi = target == TCE_TARGET_X86_64;
   names_init(&kx.nm, k, P);
   kx.count = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.count);
   kx.read = tc_xcalloc((size_t)p->bufs.len + 1, 1);
@@ -2511,7 +3014,20 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   tc_buf_printf(g->o, "\n/* ---- kernel %s ---- */\n\n", P);
   emit_info(&kx, g->o);
   emit_ctx_fns(&kx, na, abi);
-  emit_run(&kx, na, abi);
+  if (kx.multi) {
+    /* ORDER TCE_VISA: the variants, best first (v = -1: the scalar one) */
+    for (int v = TCE_VISA_COUNT - 1; v >= -1; v--) {
+      kx.vec = 0;
+      kx.attr = "";
+      if (v >= 0) set_isa(&kx, (tcE_visa)v);
+      kx.run_suffix = v >= 0 ? kstr(&kx, "_%s", tcE_vec_suffix((tcE_visa)v)) : "_scalar";
+      reset_run_state(&kx);
+      emit_run(&kx, na, abi);
+    }
+    emit_run_dispatch(&kx, na, abi);
+  } else {
+    emit_run(&kx, na, abi);
+  }
   emit_run_v(&kx, na, abi);
   emit_shape_fn(&kx);
 
@@ -2522,6 +3038,7 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   free(kx.on_stack);
   free(kx.shared_of);
   TC_VEC_FREE(kx.memos);
+  TC_VEC_FREE(kx.vmemos);
   TC_VEC_FREE(kx.hoisted);
   ext_tab_free(&kx.ext);
   tc_arena_free(&kx.ar);
@@ -2539,8 +3056,10 @@ char *tcE_emit_source(const tc_module *m, const tc_loop_prog *const *progs,
     emit_kernel(&g, m, m->kernels.data[i], progs[i], opt);
 
   tc_buf out = {0};
-  tc_buf_printf(&out, "/* %s.c: generated by tensorc from %s (target scalar).  Do not edit. */\n",
-                M, m->file ? m->file : M);
+  static const char *const target_names[TCE_TARGET_COUNT] = {"scalar", "avx2", "avx512",
+                                                               "x86-64"};
+  tc_buf_printf(&out, "/* %s.c: generated by tensorc from %s (target %s).  Do not edit. */\n",
+                M, m->file ? m->file : M, target_names[opt ? opt->target : TCE_TARGET_SCALAR]);
   if (opt && opt->single_file) {
     char *h = emit_header(m, opt, 0);
     tc_buf_puts(&out, "\n");
@@ -2553,6 +3072,44 @@ char *tcE_emit_source(const tc_module *m, const tc_loop_prog *const *progs,
     tc_buf_puts(&out, "\n#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n");
   }
   tcE_scalar_prelude(&g, &out);
+  tcE_vec_prelude(&out, g.vec_isa, g.vec_tail);
+  tcE_vec_hred_write(&out, (const char(*)[4])g.hred);
+  tcE_vec_bf16_write(&out, (const char(*)[3])g.vbf16);
+  if (g.multi_isa)
+    tc_buf_puts(&out,
+                "\n/* The variant of each kernel P_create chooses: 2 AVX-512, 1 AVX2, 0 scalar;\n"
+                "   the best this CPU (and its OS) supports, or less if TENSORC_ISA\n"
+                "   (scalar, avx2, avx512) asks for less. */\n"
+                "static int tc_pick_isa(void) {\n"
+                "  int best = 0, want;\n"
+                "  const char *e = getenv(\"TENSORC_ISA\");\n"
+                "#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))\n"
+                "  __builtin_cpu_init();\n"
+                "  if (__builtin_cpu_supports(\"avx2\") && __builtin_cpu_supports(\"fma\")) best = 1;\n"
+                "  if (best && __builtin_cpu_supports(\"avx512f\") && __builtin_cpu_supports(\"avx512bw\") &&\n"
+                "      __builtin_cpu_supports(\"avx512dq\") && __builtin_cpu_supports(\"avx512vl\"))\n"
+                "    best = 2;\n"
+                "#endif\n"
+                "  if (!e) return best;\n"
+                "  want = !strcmp(e, \"scalar\") ? 0 : !strcmp(e, \"avx2\") ? 1 : !strcmp(e, \"avx512\") ? 2 : best;\n"
+                "  return want < best ? want : best;\n"
+                "}\n");
+  if (g.omp_for)
+    tc_buf_puts(&out,
+                "\n#ifdef _OPENMP\n"
+                "#include <omp.h>\n\n"
+                "/* body on [0, n), one contiguous range a thread (as schedule(static)). */\n"
+                "static void tc_omp_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi),\n"
+                "                       void *arg) {\n"
+                "  #pragma omp parallel\n"
+                "  {\n"
+                "    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();\n"
+                "    const int64_t q = n / nt, r = n % nt, lo = t * q + (t < r ? t : r);\n"
+                "    body(arg, lo, lo + q + (t < r));\n"
+                "  }\n"
+                "}\n"
+                "#endif\n");
+  tcE_vmath_write(&out, (const char(*)[TCE_VM_COUNT])g.vmath);
   tc_buf_puts(&out, body.data ? body.data : "");
   tc_buf_free(&body);
   TC_VEC_FREE(g.libm);

@@ -11,6 +11,7 @@
 #define TC_EMIT_CGEN_H
 
 #include "emit.h"
+#include "vmath.h"
 
 /* ORDER HELPER: the static helpers a generated file may contain. */
 typedef enum tcE_helper {
@@ -70,6 +71,15 @@ typedef struct tcE_cg {
   char helpers[TCE_H_COUNT];  /* 1: the helper is used */
   /* libm functions used ("expf"), each once, in order of first use */
   TC_VEC(const char *) libm;
+  /* intrinsics targets (emit/vec.c): the ISAs the file uses, and the
+     vector math functions of each */
+  char vec_isa[TCE_VISA_COUNT];
+  char vec_tail[TCE_VISA_COUNT]; /* its tail-mask helper is used */
+  char vmath[TCE_VISA_COUNT][TCE_VM_COUNT];
+  char hred[TCE_VISA_COUNT][4]; /* horizontal reductions (tcE_vec_hred) */
+  char vbf16[TCE_VISA_COUNT][3]; /* bf16 load, store, round (emit/vec.c) */
+  int omp_for;   /* tc_omp_for is used (emit/c.c's pool_wrap) */
+  int multi_isa; /* tc_pick_isa is used (target x86-64) */
 } tcE_cg;
 
 /* Write the indentation, then printf. */

@@ -11,6 +11,10 @@
 
 typedef enum tcE_target {
   TCE_TARGET_SCALAR, /* plain C99; compiles under tcc */
+  TCE_TARGET_AVX2,   /* AVX2 + FMA intrinsics */
+  TCE_TARGET_AVX512, /* AVX-512 F, BW, DQ, VL intrinsics */
+  TCE_TARGET_X86_64, /* the three above in one file, one chosen at P_create
+                        by CPUID (TENSORC_ISA overrides) */
   TCE_TARGET_COUNT
 } tcE_target;
 

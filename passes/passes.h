@@ -114,4 +114,9 @@ int tcP_chunk(tc_loop_prog *p, tc_diag *d);
    those of the program before.  Returns 0. */
 int tcP_nest(tc_loop_prog *p, tc_diag *d);
 
+/* Marks the stages whose innermost loop runs in vectors on the
+   intrinsics targets (tc_stage.vec), and why the others do not
+   (tc_stage.vec_why): passes/vectorize.c. */
+int tcP_vectorize(tc_loop_prog *p, tc_diag *d);
+
 #endif

@@ -11,10 +11,14 @@
  *
  * KEY is 128 bits of hash (32 hex digits) over the compiler's identity
  * (its command and the first line of its --version), the full flags and
- * the source.  Every file is written under a temporary name and renamed,
- * so that concurrent tensorc processes never see half a file; an entry
- * whose KEY.so does not match its KEY.ok (a crash between the two renames,
- * a truncated file, a disk error) is rebuilt and never dlopen'd.
+ * the source.  So it covers tensorc's target too, with nothing added for
+ * it: the targets differ in their C (intrinsics, target attributes) or in
+ * their flags (native adds -march=native), and two that agree in both
+ * build the same object.  Every file is written under a temporary name
+ * and renamed, so that concurrent tensorc processes never see half a
+ * file; an entry whose KEY.so does not match its KEY.ok (a crash between
+ * the two renames, a truncated file, a disk error) is rebuilt and never
+ * dlopen'd.
  *
  * Nothing is kept between calls: the compiler's identity is asked each
  * time (a couple of milliseconds, against the ~50 ms of a compile).

@@ -279,6 +279,104 @@ int tc_loop_walks_down_columns(const tc_sexpr *body, int var, int last) {
   return good > 0 && bad == 0;
 }
 
+int tc_loop_op_has_vector(tc_op op) {
+  switch (op) {
+  case TC_OP_ADD: case TC_OP_SUB: case TC_OP_MUL: case TC_OP_DIV:
+  case TC_OP_NEG: case TC_OP_ABS: case TC_OP_SQRT: case TC_OP_RSQRT:
+  case TC_OP_RECIPROCAL: case TC_OP_RELU: case TC_OP_RELU6:
+  case TC_OP_MAXIMUM: case TC_OP_MINIMUM: case TC_OP_CLAMP:
+  case TC_OP_FLOOR: case TC_OP_CEIL: case TC_OP_TRUNC: case TC_OP_ROUND:
+  case TC_OP_LEAKY_RELU:
+  case TC_OP_EXP: case TC_OP_EXP2: case TC_OP_EXPM1: case TC_OP_LOG: case TC_OP_LOG2:
+  case TC_OP_LOG1P: case TC_OP_TANH: case TC_OP_SIGMOID: case TC_OP_SILU:
+  case TC_OP_SOFTPLUS: case TC_OP_ERF: case TC_OP_GELU: case TC_OP_GELU_TANH:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static int is_lane(const tc_sexpr *e, tc_op op, int var) { return e->op == op && e->var == var; }
+
+static int uses_lane(const tc_sexpr *e, tc_op op, int var) {
+  if (is_lane(e, op, var)) return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (uses_lane(e->args[i], op, var)) return 1;
+  return 0;
+}
+
+static int vec_no(const char *what, const tc_sexpr *e, const char **why, const tc_sexpr **bad) {
+  if (why) {
+    *why = what;
+    *bad = e;
+  }
+  return 0;
+}
+
+/* f32, or bf16 (held and computed in f32, rounded when stored). */
+static int vfloat(tc_dtype t) { return t == TC_DT_F32 || t == TC_DT_BF16; }
+
+int tc_loop_vec_ok(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, tc_op op,
+                   int var, int in_where, const char **why, const tc_sexpr **bad) {
+  switch (e->op) {
+  case TC_OP_CONST:
+    return vfloat(e->dtype) || vec_no("a constant not of f32 or bf16", e, why, bad);
+  case TC_OP_LOAD: {
+    const tc_lbuf *x = &p->bufs.data[e->ref];
+    if (!vfloat(e->dtype) || x->dtype != e->dtype)
+      return vec_no("a load of a buffer not of f32 or bf16", e, why, bad);
+    for (int d = 0; d < e->nargs; d++) {
+      const tc_sexpr *ix = e->args[d];
+      int lane = d == e->nargs - 1 && is_lane(ix, op, var);
+      if (!lane && uses_lane(ix, op, var))
+        return vec_no("a strided or gathered load (the lane variable is not its last index "
+                      "alone)",
+                      e, why, bad);
+      if (in_where && !(x->shape && tc_loop_index_in_range(p, s, ix, x->shape[d], s->body)))
+        return vec_no("a load under a where() that may be out of range on the branch not "
+                      "taken",
+                      e, why, bad);
+    }
+    return 1;
+  }
+  case TC_OP_WHERE: {
+    const tc_sexpr *c = e->args[0];
+    if (!vfloat(e->dtype)) return vec_no("a where() not of f32 or bf16", e, why, bad);
+    if (tc_op_class_of(c->op) != TC_OPC_CMP || !vfloat(c->args[0]->dtype))
+      return vec_no("a where() whose condition is not a comparison of float values", e, why,
+                    bad);
+    return tc_loop_vec_ok(p, s, c->args[0], op, var, in_where, why, bad) &&
+           tc_loop_vec_ok(p, s, c->args[1], op, var, in_where, why, bad) &&
+           tc_loop_vec_ok(p, s, e->args[1], op, var, 1, why, bad) &&
+           tc_loop_vec_ok(p, s, e->args[2], op, var, 1, why, bad);
+  }
+  case TC_OP_IVAR: case TC_OP_RVAR: case TC_OP_EXTENT:
+    return vec_no("an index used as a value", e, why, bad);
+  case TC_OP_REDUCE:
+    /* each lane reduces its own element in order (a vertical reduction):
+       the bounds of a range must be the same for every lane */
+    if (op != TC_OP_IVAR || !vfloat(e->dtype) ||
+        !(e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
+          e->red == TC_OP_MIN))
+      return vec_no("a reduction inside the loop", e, why, bad);
+    if (e->nargs == 3 && (uses_lane(e->args[1], op, var) || uses_lane(e->args[2], op, var)))
+      return vec_no("a reduction whose range depends on the lane", e, why, bad);
+    if (tc_loop_sx_may_divide_by_zero(e->args[0]))
+      return vec_no("a reduction that may divide by zero", e, why, bad);
+    return tc_loop_vec_ok(p, s, e->args[0], op, var, in_where, why, bad);
+  default:
+    if (!vfloat(e->dtype)) return vec_no("an op not computed in f32", e, why, bad);
+    if (e->op != TC_OP_CAST && !tc_loop_op_has_vector(e->op))
+      return vec_no("an op without a vector form", e, why, bad);
+    for (int i = 0; i < e->nargs; i++) {
+      if (!vfloat(e->args[i]->dtype))
+        return vec_no("an operand not of f32 or bf16", e, why, bad);
+      if (!tc_loop_vec_ok(p, s, e->args[i], op, var, in_where, why, bad)) return 0;
+    }
+    return 1;
+  }
+}
+
 int tc_loop_index_in_range(const tc_loop_prog *p, const tc_stage *s,
                            const tc_sexpr *idx, const tc_ext *extent,
                            const tc_sexpr *body) {
@@ -540,6 +638,8 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
       if (sc->unroll) tc_buf_printf(b, " unroll %d", sc->unroll);
       if (sc->has_parallel) tc_buf_printf(b, " parallel %d", sc->parallel);
     }
+    if (st->vec) tc_buf_printf(b, ", vector along i%d", o->rank - 1);
+    else if (st->vec_why) tc_buf_printf(b, ", scalar: %s", st->vec_why);
     tc_buf_putc(b, '\n');
   }
   free(pr.dim_names);

@@ -137,6 +137,12 @@ typedef struct tc_stage {
      pictures of the program (`tensorc ir --dot`): not printed. */
   const int *nodes;
   int nnodes;
+  /* Set by the `vectorize` pass (passes/vectorize.c): 1 when the stage's
+     innermost loop runs in vectors on the intrinsics targets, else 0 and
+     vec_why says why (for `tensorc ir --after vectorize`; NULL before the
+     pass). */
+  int vec;
+  const char *vec_why;
 } tc_stage;
 
 typedef struct tc_loop_prog {
@@ -222,6 +228,25 @@ int tc_loop_index_is_ivar(const tc_loop_prog *p, int buf, int d, const tc_sexpr 
    reduction variable, or a REDUCE around it (sum(x, 0); a matmul's
    B[r, j] is the other case, r in another index than the last). */
 int tc_loop_walks_down_columns(const tc_sexpr *body, int var, int last);
+
+/* 1 when f32 op `op` has a vector form on every intrinsics target
+   (emit/vec.c): arithmetic, comparisons, min/max, rounding, and the f32
+   math of emit/vmath.c. */
+int tc_loop_op_has_vector(tc_op op);
+/* 1 when e, in the body of stage s, computes in vectors whose lanes are
+   consecutive values of the lane variable (op IVAR or RVAR, id var);
+   "f32" below means f32 or bf16 (held in f32, rounded when stored or
+   cast, as on the scalar target), casts between them included:
+   f32 constants; f32 loads whose last index is the lane variable
+   (contiguous lanes) or that do not use it (one value for every lane);
+   f32 ops with a vector form; WHEREs on a comparison of f32 values; f32
+   SUM/PROD/MAX/MIN REDUCEs along another variable, each lane reducing its
+   own element in order (the lane variable an IVAR).  Both branches of a
+   WHERE are computed, so a load inside one must be in range
+   whatever the condition (tc_loop_index_in_range).  Otherwise 0, and
+   (when why is not NULL) *why says what stops it and *bad is the node. */
+int tc_loop_vec_ok(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, tc_op op,
+                   int var, int in_where, const char **why, const tc_sexpr **bad);
 
 /* 1 when index expression `idx` (of a load in stage s, whose rvars range
    over their REDUCE's extents) is known to lie in 0..extent-1: a bare IVAR

@@ -22,9 +22,12 @@ typedef struct bench_data {
   float *out;            /* the one output, nout elements */
   int64_t nout;
   void *ctx;             /* tensorc's kernel context (P_create) */
+  void *alt_ctx[2];      /* the contexts of other builds of the same DSL
+                            file (the scalar target's, issue 5) */
 } bench_data;
 
-/* What a variant is, for the ratios: tensorc's kernel or a peer. */
+/* What a variant is, for the ratios: tensorc's kernel (of any target or
+   build) or a peer.  `vs best` compares every variant with the peers. */
 typedef enum bench_kind { BENCH_TENSORC, BENCH_PEER } bench_kind;
 
 enum { BENCH_MAX_VARIANTS = 4 };

@@ -10,6 +10,9 @@
  * unfused.c: what an eager framework (NumPy, eager PyTorch) does: one
  *            vectorized, parallel loop per op, each writing a temporary
  *            that is malloc'd on every call and freed at its end.
+ * hand_libm.c: issue 5's peer for compute-heavy ops: a parallel loop that
+ *            calls libm's scalar expf/tanhf/erfcf, one element at a time
+ *            (compiled without mvec.h, so gcc does not vectorize them).
  *
  * All arrays are contiguous and row-major and never overlap; x is rows x
  * cols, vectors along the last axis have cols elements.  The unfused
@@ -58,5 +61,13 @@ int hand_colsum(int64_t rows, int64_t cols, const float *x,
                 const float *scale, const float *bias, float *y);
 int unfused_colsum(int64_t rows, int64_t cols, const float *x,
                    const float *scale, const float *bias, float *y);
+
+/* y = op(x), elementwise over n, with libm's scalar functions
+   (hand_libm.c): exp, tanh, sigmoid as 1 / (1 + exp(-x)), and exact gelu
+   as 0.5 x erfc(-x / sqrt 2). */
+void hand_exp(int64_t n, const float *x, float *y);
+void hand_tanh(int64_t n, const float *x, float *y);
+void hand_sigmoid(int64_t n, const float *x, float *y);
+void hand_gelu(int64_t n, const float *x, float *y);
 
 #endif /* BENCH_EW_PEERS_H */

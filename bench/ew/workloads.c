@@ -1,6 +1,6 @@
 /*
- * workloads.c: the workloads of issue 4's benchmarks (bench.h), each a DSL
- * file of bench/dsl/ built offline by `tensorc build` (its generated
+ * workloads.c: the workloads of issues 4 and 5's benchmarks (bench.h), each
+ * a DSL file of bench/dsl/ built offline by `tensorc build` (its generated
  * header is included below) with its data and its peers (peers.h).
  *
  * To add a workload: write bench/dsl/NAME.lua, add NAME to WORKLOADS in
@@ -20,6 +20,20 @@
 #include "layer_norm.h"
 #include "softmax.h"
 #include "sumexp.h"
+/* issue 5's: each built for TCFLAGS' target and, as W_scalar and
+   W_autovec, for the scalar target (bench/Makefile) */
+#include "exp.h"
+#include "exp_autovec.h"
+#include "exp_scalar.h"
+#include "gelu.h"
+#include "gelu_autovec.h"
+#include "gelu_scalar.h"
+#include "sigmoid.h"
+#include "sigmoid_autovec.h"
+#include "sigmoid_scalar.h"
+#include "tanh.h"
+#include "tanh_autovec.h"
+#include "tanh_scalar.h"
 
 /* The sizes of the issue; the DSL files say the same (static shapes). */
 enum { CHAIN_N = 16 * 1024 * 1024, ROWS = 4096, COLS = 1024 };
@@ -279,6 +293,68 @@ static int colsum_unfused(bench_data *d) {
                         d->out);
 }
 
+/* ---- y = op(x) over 16M: exp, tanh, sigmoid, gelu (issue 5) ---- */
+
+/* x uniform in [-5, 5): where activations live, and wide enough for every
+   branch of libm's tanhf and erfcf and for the outputs of gelu and
+   sigmoid to span several orders of magnitude. */
+static int unary_data(bench_data *d, uint64_t seed) {
+  d->rows = 1;
+  d->cols = CHAIN_N;
+  if (!(d->in[0] = uniform(CHAIN_N, -5.0f, 5.0f, &seed))) return -1;
+  return output(d, CHAIN_N) ? 0 : -1;
+}
+
+/* Workload W: its three tensorc kernels, built from bench/dsl/W.lua by
+   bench/Makefile (W for TCFLAGS' target: `tensorc`; W_scalar, the scalar
+   target compiled without gcc's vectorizer: `tc-scalar`; W_autovec, the
+   scalar target compiled like the rest: `tc-autovec`) and its peer hand_W
+   (hand_libm.c).  Defines W_setup, W_teardown and one function a variant;
+   the four workloads differ only in their names. */
+#define UNARY_WORKLOAD(W, SEED)                                              \
+  static int W##_setup(bench_data *d) {                                      \
+    static const int64_t sizes[] = {CHAIN_N, CHAIN_N};                       \
+    if (sizes_match(W##_info(), 2, sizes) != 0 ||                            \
+        sizes_match(W##_scalar_info(), 2, sizes) != 0 ||                     \
+        sizes_match(W##_autovec_info(), 2, sizes) != 0 ||                    \
+        unary_data(d, SEED) != 0)                                            \
+      return -1;                                                             \
+    W##_ctx *c = NULL;                                                       \
+    W##_scalar_ctx *s = NULL;                                                \
+    W##_autovec_ctx *a = NULL;                                               \
+    int rc = W##_create(&c);                                                 \
+    if (rc == 0) rc = W##_scalar_create(&s);                                 \
+    if (rc == 0) rc = W##_autovec_create(&a);                                \
+    d->ctx = c;                                                              \
+    d->alt_ctx[0] = s;                                                       \
+    d->alt_ctx[1] = a;                                                       \
+    return rc;                                                               \
+  }                                                                          \
+  static void W##_teardown(bench_data *d) {                                  \
+    if (d->ctx) W##_destroy(d->ctx);                                         \
+    if (d->alt_ctx[0]) W##_scalar_destroy(d->alt_ctx[0]);                    \
+    if (d->alt_ctx[1]) W##_autovec_destroy(d->alt_ctx[1]);                   \
+    free_data(d);                                                            \
+  }                                                                          \
+  static int W##_tensorc(bench_data *d) {                                    \
+    return W##_run(d->ctx, d->in[0], d->out);                                \
+  }                                                                          \
+  static int W##_tc_scalar(bench_data *d) {                                  \
+    return W##_scalar_run(d->alt_ctx[0], d->in[0], d->out);                  \
+  }                                                                          \
+  static int W##_tc_autovec(bench_data *d) {                                 \
+    return W##_autovec_run(d->alt_ctx[1], d->in[0], d->out);                 \
+  }                                                                          \
+  static int W##_hand(bench_data *d) {                                       \
+    hand_##W(d->cols, d->in[0], d->out);                                     \
+    return 0;                                                                \
+  }
+
+UNARY_WORKLOAD(exp, 7)
+UNARY_WORKLOAD(tanh, 8)
+UNARY_WORKLOAD(sigmoid, 9)
+UNARY_WORKLOAD(gelu, 10)
+
 /* ---- the table ---- */
 
 #define F32 ((double)sizeof(float))
@@ -286,6 +362,22 @@ static int colsum_unfused(bench_data *d) {
   3, {{"hand", BENCH_PEER, w##_hand}, {"unfused", BENCH_PEER, w##_unfused}, \
       {"tensorc", BENCH_TENSORC, w##_tensorc}}
 
+/* Issue 5's: libm's loop first (the reference), then the scalar target
+   without and with gcc's vectorizer, then TCFLAGS' target. */
+#define UNARY_VARIANTS(w)                                                   \
+  4, {{"hand", BENCH_PEER, w##_hand},                                       \
+      {"tc-scalar", BENCH_TENSORC, w##_tc_scalar},                          \
+      {"tc-autovec", BENCH_TENSORC, w##_tc_autovec},                        \
+      {"tensorc", BENCH_TENSORC, w##_tensorc}}
+
+/* Issue 5's tolerance: two results within 4 ulp of the exact one each are
+   within 8 ulp of one another, at most 8 * 2^-23 < 1e-6 relative; with no
+   floor, every element is held to that, however small.  The hand gelu is
+   less exact than libm's erfcf: its argument -x / sqrt 2 is rounded to
+   float, and erfc amplifies that relative error about 2 z^2 times (8x at
+   x = -2.9, 25x at x = -5), hence 2e-6, and a floor of 1e-3 of the largest
+   output: results below 5e-3 in size (x < -2.9) are held to 1e-8
+   absolute. */
 static const bench_workload workloads[] = {
     {"chain", "maximum(a*b + c, 0) * d, 16M f32", 1e-4, 1e-3, chain_setup,
      chain_teardown, 5.0 * CHAIN_N * F32, VARIANTS(chain)},
@@ -307,6 +399,14 @@ static const bench_workload workloads[] = {
     {"colsum", "sum(x * scale + bias, 0), 4096 x 1024 f32", 1e-3, 1e-3,
      colsum_setup, colsum_teardown, (1.0 * ROWS * COLS + 3.0 * COLS) * F32,
      VARIANTS(colsum)},
+    {"exp", "exp(x), 16M f32", 1e-6, 0.0, exp_setup, exp_teardown,
+     2.0 * CHAIN_N * F32, UNARY_VARIANTS(exp)},
+    {"tanh", "tanh(x), 16M f32", 1e-6, 0.0, tanh_setup, tanh_teardown,
+     2.0 * CHAIN_N * F32, UNARY_VARIANTS(tanh)},
+    {"sigmoid", "sigmoid(x), 16M f32", 1e-6, 0.0, sigmoid_setup,
+     sigmoid_teardown, 2.0 * CHAIN_N * F32, UNARY_VARIANTS(sigmoid)},
+    {"gelu", "gelu(x) (exact, erf), 16M f32", 2e-6, 1e-3, gelu_setup,
+     gelu_teardown, 2.0 * CHAIN_N * F32, UNARY_VARIANTS(gelu)},
 };
 
 const bench_workload *bench_workloads(int *n) {

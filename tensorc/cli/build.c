@@ -20,7 +20,9 @@ static const char usage_build[] =
     "\n"
     "Writes DIR/M.c and DIR/M.h, where M is the file's stem (or --name).\n"
     "  -o, --output DIR   the directory to write into (created if missing)\n"
-    "  --target T         scalar (default) or native\n"
+    "  --target T         scalar, avx2, avx512, native (this CPU's best) or\n"
+    "                     x86-64 (all in one file, chosen at run time);\n"
+    "                     default %s\n"
     "  --name M           the module's name\n"
     "  --prefix X         replaces M in the C names of the kernels\n";
 
@@ -70,12 +72,12 @@ int cli_cmd_build(int argc, char **argv, const tcL_options *lang) {
   tc_diag d = {0};
   cli_compile c = {0};
   c.lang = *lang;
-  c.emit.target = TCE_TARGET_SCALAR;
+  c.emit.target = CLI_DEFAULT_BUILD_TARGET;
   const char *outdir = NULL, *v;
   for (int i = 0; i < argc; i++) {
     int r;
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      fputs(usage_build, stdout);
+      printf(usage_build, cli_target_name(CLI_DEFAULT_BUILD_TARGET));
       return CLI_OK;
     }
     if ((r = cli_opt_value(argc, argv, &i, "-o", &v, &d)) != 0 ||
@@ -102,7 +104,7 @@ int cli_cmd_build(int argc, char **argv, const tcL_options *lang) {
     if (r < 0) return cli_fail(&d, CLI_EUSER);
   }
   if (!c.path || !outdir) {
-    fputs(usage_build, stderr);
+    fprintf(stderr, usage_build, cli_target_name(CLI_DEFAULT_BUILD_TARGET));
     return CLI_EUSER;
   }
 

@@ -93,9 +93,24 @@ char *cli_compile_for_jit(tc_module *m, int borrowed, const char *kernel,
                           tcE_target target, const char *prefix, int *status,
                           tc_diag *d);
 
-/* The target named `name` ("scalar", "native"), or -1 with a message
-   listing the targets in d. */
+/* ---- targets (pipeline.c) ----------------------------------------------- */
+
+/* The target of `tensorc build` and `tensorc ir` without --target.  The ABI
+   (spec/abi.md) says scalar until the SIMD emitters exist, x86-64 after:
+   every variant in one file, which compiles with a plain `cc -O2` and picks
+   the best the running CPU has.  This is the one place that says it. */
+#define CLI_DEFAULT_BUILD_TARGET TCE_TARGET_X86_64
+
+/* The emitter target named `name`: scalar, avx2, avx512, x86-64, or native
+   (the best this CPU has: avx512 with AVX-512 F/BW/DQ/VL, else avx2 with
+   AVX2 and FMA, else scalar; scalar when tensorc is not built for x86).
+   0, or -1 with a message listing the targets in d. */
 int cli_target_parse(const char *name, tcE_target *t, tc_diag *d);
+/* The name of emitter target t ("avx512"). */
+const char *cli_target_name(tcE_target t);
+/* 1 when code of target t runs on this CPU (x86-64's picks what it can,
+   so it always does on x86), else 0. */
+int cli_target_runs_here(tcE_target t);
 
 /* --name and --prefix become parts of C identifiers (and --name a file
    name): 0 when `value` is a C identifier, else -1 with a message naming

@@ -35,6 +35,8 @@ static const char usage[] =
     "  repl                    an interactive session\n"
     "  help [COMMAND]          this text, or a command's\n"
     "\n"
+    "targets (--target): scalar, avx2, avx512, native, x86-64\n"
+    "\n"
     "options:\n"
     "  --unsafe-lua            lift the DSL's sandbox\n"
     "  --help, -h              this text\n"
@@ -53,7 +55,9 @@ static const char usage_ir[] =
     "                    loop nests of the final loop program (of PASS, lower or\n"
     "                    later, with --after) as clusters; render it with\n"
     "                    `dot -Tsvg`\n"
-    "  -o, --output FILE write FILE (all or nothing) instead of stdout\n";
+    "  -o, --output FILE write FILE (all or nothing) instead of stdout\n"
+    "  --target T        the target of the C, as for build (default %s)\n"
+    "  --name M, --prefix X  as for build\n";
 
 int cli_opt_value(int argc, char **argv, int *i, const char *name,
                   const char **value, tc_diag *d) {
@@ -99,7 +103,7 @@ int cli_cmd_ir(int argc, char **argv, const tcL_options *lang) {
   for (int i = 0; i < argc; i++) {
     int r = 0;
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      fputs(usage_ir, stdout);
+      printf(usage_ir, cli_target_name(CLI_DEFAULT_BUILD_TARGET));
       return CLI_OK;
     }
     if (strcmp(argv[i], "--dot") == 0) {
@@ -131,7 +135,7 @@ int cli_cmd_ir(int argc, char **argv, const tcL_options *lang) {
     if (r < 0) return cli_fail(&d, CLI_EUSER);
   }
   if (!c.path) {
-    fputs(usage_ir, stderr);
+    fprintf(stderr, usage_ir, cli_target_name(CLI_DEFAULT_BUILD_TARGET));
     return CLI_EUSER;
   }
   int last = cli_pass_count() - 1, first = 0, headers = 1;
@@ -157,7 +161,7 @@ int cli_cmd_ir(int argc, char **argv, const tcL_options *lang) {
               "(use --after lower or a later pass)", after);
     return cli_fail(&d, CLI_EUSER);
   }
-  c.emit.target = TCE_TARGET_SCALAR;
+  c.emit.target = CLI_DEFAULT_BUILD_TARGET; /* what build writes */
   if (target && cli_target_parse(target, &c.emit.target, &d) != 0)
     return cli_fail(&d, CLI_EUSER);
   tc_buf out = {0};

@@ -39,6 +39,7 @@ static int pass_fuse(cli_compile *c, tc_diag *d);
 static int pass_schedule(cli_compile *c, tc_diag *d);
 static int pass_chunk(cli_compile *c, tc_diag *d);
 static int pass_nest(cli_compile *c, tc_diag *d);
+static int pass_vectorize(cli_compile *c, tc_diag *d);
 static int pass_emit(cli_compile *c, tc_diag *d);
 
 /* THE PIPELINE.  Each pass returns CLI_OK, CLI_EUSER or CLI_EINTERNAL. */
@@ -57,6 +58,7 @@ static const struct cli_pass {
     {"schedule", CLI_IR_LOOP, pass_schedule},
     {"chunk", CLI_IR_LOOP, pass_chunk},
     {"nest", CLI_IR_LOOP, pass_nest},
+    {"vectorize", CLI_IR_LOOP, pass_vectorize},
     {"emit", CLI_IR_C, pass_emit},
 };
 #define NPASSES ((int)(sizeof passes / sizeof passes[0]))
@@ -204,6 +206,10 @@ static int pass_chunk(cli_compile *c, tc_diag *d) { return loop_pass(c, d, tcP_c
 
 static int pass_nest(cli_compile *c, tc_diag *d) { return loop_pass(c, d, tcP_nest, "nest"); }
 
+static int pass_vectorize(cli_compile *c, tc_diag *d) {
+  return loop_pass(c, d, tcP_vectorize, "vectorize");
+}
+
 static int pass_emit(cli_compile *c, tc_diag *d) {
   c->emit.module_name = c->module->name;
   if (!c->emit.single_file) c->header = tcE_emit_header(c->selected, &c->emit);
@@ -295,36 +301,64 @@ char *cli_compile_for_jit(tc_module *m, int borrowed, const char *kernel,
 
 /* ---- targets ---------------------------------------------------------- */
 
-/* ORDER TARGET: every name of spec/abi.md; `avail` 0 for those whose
-   emitter does not exist yet.  "native" is the best emitter this machine
-   can run, which is scalar until the SIMD emitters land. */
+/* ORDER TARGET: every name of spec/abi.md, in the order messages list
+   them.  `native` has no fixed emitter target: native_target() decides. */
 static const struct {
   const char *name;
-  int avail;
   tcE_target target;
 } targets[] = {
-    {"scalar", 1, TCE_TARGET_SCALAR}, {"native", 1, TCE_TARGET_SCALAR},
-    {"avx2", 0, TCE_TARGET_SCALAR},   {"avx512", 0, TCE_TARGET_SCALAR},
-    {"x86-64", 0, TCE_TARGET_SCALAR},
+    {"scalar", TCE_TARGET_SCALAR}, {"avx2", TCE_TARGET_AVX2},
+    {"avx512", TCE_TARGET_AVX512}, {"native", TCE_TARGET_COUNT},
+    {"x86-64", TCE_TARGET_X86_64},
 };
+#define NTARGETS ((int)(sizeof targets / sizeof targets[0]))
+#define TARGET_LIST "scalar, avx2, avx512, native, x86-64"
+
+/* The ISA extensions an emitter target's code needs, as the generated
+   C's target attributes name them (TC_TARGET_AVX512, TC_TARGET_AVX2). */
+static int cpu_has(tcE_target t) {
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+  __builtin_cpu_init();
+  switch (t) {
+  case TCE_TARGET_AVX512:
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  case TCE_TARGET_AVX2:
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  default:
+    return 1;
+  }
+#else
+  /* tensorc itself built for another architecture: only plain C runs
+     here. */
+  return t == TCE_TARGET_SCALAR;
+#endif
+}
+
+/* `native`: the best intrinsics target this CPU runs, else scalar. */
+static tcE_target native_target(void) {
+  if (cpu_has(TCE_TARGET_AVX512)) return TCE_TARGET_AVX512;
+  if (cpu_has(TCE_TARGET_AVX2)) return TCE_TARGET_AVX2;
+  return TCE_TARGET_SCALAR;
+}
 
 int cli_target_parse(const char *name, tcE_target *t, tc_diag *d) {
-  for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+  for (int i = 0; i < NTARGETS; i++) {
     if (strcmp(targets[i].name, name) != 0) continue;
-    if (!targets[i].avail) {
-      cli_error(d,
-                 "target '%s' is not available yet (available: scalar, native)",
-                 name);
-      return -1;
-    }
-    *t = targets[i].target;
+    *t = targets[i].target == TCE_TARGET_COUNT ? native_target() : targets[i].target;
     return 0;
   }
-  cli_error(d,
-             "unknown target '%s' (targets: scalar, native, avx2, avx512, x86-64)",
-             name);
+  cli_error(d, "unknown target '%s' (targets: " TARGET_LIST ")", name);
   return -1;
 }
+
+const char *cli_target_name(tcE_target t) {
+  for (int i = 0; i < NTARGETS; i++)
+    if (targets[i].target == t) return targets[i].name;
+  return "?";
+}
+
+int cli_target_runs_here(tcE_target t) { return cpu_has(t); }
 
 int cli_check_c_name(const char *option, const char *value, tc_diag *d) {
   int ok = value[0] != '\0' && !(value[0] >= '0' && value[0] <= '9');

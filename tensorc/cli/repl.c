@@ -42,12 +42,17 @@ static const char help_text[] =
     "  :run K [NAME=VALUE ...]    run K on random data (dims as NAME=VALUE), show outputs\n"
     "  :check K [NAME=VALUE ...]  run K and compare with the reference interpreter\n"
     "  :bench K [NAME=VALUE ...] [N]  time N runs (default 100)\n"
+    "  :target [T]                show or set the target of :ir, :c and :run:\n"
+    "                             scalar (default; runs with libtcc), or avx2,\n"
+    "                             avx512, native, x86-64 (run with cc, cached)\n"
     "  :quit                      leave (also Ctrl-D)\n";
 
 typedef struct repl {
   tcL_options opt;
   tcL_session *s;
   TC_VEC(char *) chunks; /* the chunks that succeeded, for replays */
+  char target[16];       /* a target's name (:target); scalar runs with
+                            libtcc, the others with cc */
   int interactive;
   int failed;            /* some line failed */
 } repl;
@@ -167,8 +172,12 @@ static int cmd_ir(repl *r, int nw, char **w, int c_only) {
   c.preloaded = (tc_module *)tcL_session_module(s); /* the throwaway's */
   c.borrowed = 1;
   c.kernel = k->name;
-  c.emit.target = TCE_TARGET_SCALAR;
   tc_diag d = {0};
+  if (cli_target_parse(r->target, &c.emit.target, &d) != 0) {
+    cli_fail(&d, CLI_EUSER); /* cannot happen: :target checked it */
+    tcL_session_free(s);
+    return -1;
+  }
   tc_buf out = {0};
   int rc = cli_compile_run(&c, last, first, headers, &out, &d);
   if (out.data) fputs(out.data, stdout);
@@ -196,7 +205,8 @@ static int cmd_run(repl *r, int nw, char **w, int check, int bench) {
   o.kernel = k->name;
   o.check = check;
   o.summary = !bench;
-  o.jit = CLI_JIT_TCC;
+  o.target = r->target;
+  o.jit = strcmp(r->target, "scalar") == 0 ? CLI_JIT_TCC : CLI_JIT_CC;
   o.repl = 1;
   o.bench = bench ? 100 : 0;
   tc_diag d = {0};
@@ -234,6 +244,23 @@ static int cmd_run(repl *r, int nw, char **w, int check, int bench) {
   return status == CLI_OK ? 0 : -1;
 }
 
+/* :target [T]: prints the target, or sets it. */
+static int cmd_target(repl *r, int nw, char **w) {
+  if (nw < 2) {
+    printf("target %s\n", r->target);
+    return 0;
+  }
+  tcE_target t;
+  tc_diag d = {0};
+  if (nw > 2) {
+    cli_error(&d, ":target takes one name, got '%s' too", w[2]);
+    return cli_fail(&d, -1);
+  }
+  if (cli_target_parse(w[1], &t, &d) != 0) return cli_fail(&d, -1);
+  snprintf(r->target, sizeof r->target, "%s", w[1]);
+  return 0;
+}
+
 /* Runs one command line.  Returns 0, -1 on failure, 1 for :quit. */
 static int command(repl *r, const char *line) {
   char *copy = tc_xstrdup(line);
@@ -260,6 +287,8 @@ static int command(repl *r, const char *line) {
     rc = cmd_run(r, nw, w, 1, 0);
   else if (!strcmp(c, ":bench"))
     rc = cmd_run(r, nw, w, 0, 1);
+  else if (!strcmp(c, ":target"))
+    rc = cmd_target(r, nw, w);
   else {
     fprintf(stderr, "tensorc: unknown command '%s' (type :help)\n", c);
     rc = -1;
@@ -300,6 +329,7 @@ int cli_cmd_repl(int argc, char **argv, const tcL_options *lang) {
   }
   repl r = {0};
   r.opt = *lang;
+  snprintf(r.target, sizeof r.target, "scalar");
   r.interactive = isatty(0);
   r.s = tcL_session_new(&r.opt);
   if (!r.s) return CLI_EINTERNAL;

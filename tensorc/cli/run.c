@@ -28,7 +28,8 @@ static const char usage_run[] =
     "  --data DIR        read inputs and weights from DIR/NAME.npy and write\n"
     "                    the outputs to DIR/NAME.npy; missing inputs are generated\n"
     "  --jit tcc|cc      libtcc in memory (default) or cc + dlopen (cached)\n"
-    "  --target T        scalar or native (tcc: scalar only; cc: native by default)\n"
+    "  --target T        scalar, avx2, avx512, native or x86-64 (tcc: scalar\n"
+    "                    only; cc: native by default)\n"
     "  --seed S          seed of generated inputs (default 0)\n"
     "  --check           compare with the reference interpreter; exit 1 beyond\n"
     "                    the tolerance of docs/cli.md\n"
@@ -593,13 +594,16 @@ static tcR_lib *compile_kernel(tc_module *m, int borrowed, const char *kernel,
                                const cli_run_opts *o, int *status, tc_diag *d) {
   const char *target = o->target ? o->target : o->jit == CLI_JIT_TCC ? "scalar" : "native";
   tcE_target t;
-  if (o->jit == CLI_JIT_TCC && strcmp(target, "scalar") != 0) {
-    if (!borrowed) tc_module_free(m);
-    *status = CLI_EUSER;
-    cli_error(d, "--jit tcc implies --target scalar (got --target %s; use --jit cc)", target);
-    return NULL;
-  }
-  if (cli_target_parse(target, &t, d) != 0) {
+  int rc = cli_target_parse(target, &t, d);
+  if (rc == 0 && o->jit == CLI_JIT_TCC && t != TCE_TARGET_SCALAR)
+    rc = cli_error(d, "--jit tcc compiles only --target scalar (libtcc has no "
+                   "intrinsics), got --target %s: use --jit cc", target);
+  /* The kernel runs here: code for an ISA this CPU lacks would stop at its
+     first instruction of it (SIGILL). */
+  if (rc == 0 && !cli_target_runs_here(t))
+    rc = cli_error(d, "--target %s: this CPU cannot run %s code (use --target "
+                   "native or x86-64)", target, cli_target_name(t));
+  if (rc != 0) {
     if (!borrowed) tc_module_free(m);
     *status = CLI_EUSER;
     return NULL;
@@ -617,6 +621,12 @@ static tcR_lib *compile_kernel(tc_module *m, int borrowed, const char *kernel,
     const char *cc = getenv("CC");
     tc_buf flags = {0};
     tc_buf_puts(&flags, cc && strstr(cc, "clang") ? "-fopenmp=libgomp" : "-fopenmp");
+    /* native also lets cc tune the scalar parts for this CPU.  avx2, avx512
+       and x86-64 need no -m flag: their functions carry target attributes.
+       The cache key (rt/jit_cc.c) covers the flags and the C, and the C
+       differs by target (its intrinsics and attributes), so two targets
+       never share an entry unless they compile the same C with the same
+       flags, to the same object (tests/cli: run_cc_cache_per_target). */
     if (strcmp(target, "native") == 0) tc_buf_puts(&flags, " -march=native");
     int cached = 0;
     lib = tcR_jit_cc(src, flags.data, &cached, err, sizeof err);

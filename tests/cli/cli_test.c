@@ -620,8 +620,153 @@ START_TEST(run_checks_with_tcc_and_cc) {
   result_free(&r);
   r = run(NULL, "run two.lua --kernel scale --dim N=3 --jit tcc --target native");
   EXPECT_STATUS(r, 1);
-  EXPECT_IN(r, err, "--jit tcc implies --target scalar");
+  EXPECT_IN(r, err, "--jit tcc compiles only --target scalar");
   result_free(&r);
+}
+END_TEST
+
+/* ---- targets ------------------------------------------------------------ */
+
+static const char *const target_names[] = {"scalar", "avx2", "avx512", "native", "x86-64"};
+enum { NTARGET_NAMES = 5 };
+
+/* The target `native` must become on this machine, judged by the test's
+   own CPU check (the same rule as tensorc's: docs/cli.md). */
+static const char *native_here(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    return "avx512";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+#endif
+  return "scalar";
+}
+
+/* The C of `ir two.lua --after emit --target T` (T NULL: no --target);
+   malloc'd. */
+static char *emitted(const char *target) {
+  result r = target ? run(NULL, "ir two.lua --after emit --target %s", target)
+                    : run(NULL, "ir two.lua --after emit");
+  EXPECT_STATUS(r, 0);
+  free(r.err);
+  return r.out;
+}
+
+START_TEST(target_names_parse) {
+  write_text("two.lua", two_lua);
+  for (int i = 0; i < NTARGET_NAMES; i++) {
+    result r = run(NULL, "ir two.lua --after emit --target %s", target_names[i]);
+    EXPECT_STATUS(r, 0);
+    EXPECT_IN(r, out, "two_neg_run");
+    result_free(&r);
+    r = run(NULL, "build two.lua -o out_%d --target=%s", i, target_names[i]);
+    EXPECT_STATUS(r, 0);
+    result_free(&r);
+  }
+  /* native is what this CPU has best: the same C as that target's */
+  char *native = emitted("native"), *best = emitted(native_here());
+  ck_assert_msg(strcmp(native, best) == 0,
+                "--target native does not write the C of --target %s (this CPU's best)",
+                native_here());
+  free(native);
+  free(best);
+}
+END_TEST
+
+START_TEST(target_unknown_is_a_user_error) {
+  write_text("two.lua", two_lua);
+  const char *cmds[] = {"build two.lua -o out --target avx9000",
+                        "ir two.lua --target avx9000",
+                        "run two.lua --kernel scale --dim N=3 --jit cc --target avx9000",
+                        "run two.lua --kernel scale --dim N=3 --target avx9000"};
+  for (int i = 0; i < 4; i++) {
+    result r = run(NULL, "%s", cmds[i]);
+    EXPECT_STATUS(r, 1);
+    /* the whole message: an option's error, not the DSL file's */
+    ck_assert_msg(strcmp(r.err, "tensorc: unknown target 'avx9000' (targets: scalar, "
+                                "avx2, avx512, native, x86-64)\n") == 0,
+                  "`%s`: stderr is\n%s", r.cmd, r.err);
+    ck_assert_msg(r.out[0] == '\0', "`%s` printed on stdout:\n%s", r.cmd, r.out);
+    result_free(&r);
+  }
+  ck_assert_msg(!exists("out/two.c"), "a build with an unknown target wrote out/two.c");
+  result r = run(NULL, "run two.lua --kernel scale --dim N=3 --jit tcc --target avx512");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "tensorc: --jit tcc compiles only --target scalar (libtcc has no "
+                    "intrinsics), got --target avx512: use --jit cc");
+  result_free(&r);
+  /* tcc is the default JIT: the same without --jit */
+  r = run(NULL, "run two.lua --kernel scale --dim N=3 --target x86-64");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "--jit tcc compiles only --target scalar");
+  result_free(&r);
+}
+END_TEST
+
+/* CLI_DEFAULT_BUILD_TARGET: x86-64 for build and ir, said by the help. */
+START_TEST(target_default_of_build_is_x86_64) {
+  write_text("two.lua", two_lua);
+  result r = run(NULL, "build two.lua -o dflt");
+  EXPECT_STATUS(r, 0);
+  result_free(&r);
+  r = run(NULL, "build two.lua -o x64 --target x86-64");
+  EXPECT_STATUS(r, 0);
+  result_free(&r);
+  const char *files[] = {"two.c", "two.h"};
+  for (int i = 0; i < 2; i++) {
+    char a[64], b[64];
+    snprintf(a, sizeof a, "dflt/%s", files[i]);
+    snprintf(b, sizeof b, "x64/%s", files[i]);
+    char *da = slurp(in_scratch(a)), *db = slurp(in_scratch(b));
+    ck_assert_msg(da[0] && strcmp(da, db) == 0,
+                  "build without --target: %s differs from --target x86-64's", files[i]);
+    free(da);
+    free(db);
+  }
+  char *dflt = emitted(NULL), *x64 = emitted("x86-64");
+  ck_assert_msg(strcmp(dflt, x64) == 0, "ir without --target is not --target x86-64");
+  free(dflt);
+  free(x64);
+  const char *cmds[] = {"build", "ir"};
+  for (int i = 0; i < 2; i++) {
+    r = run(NULL, "%s --help", cmds[i]);
+    EXPECT_STATUS(r, 0);
+    EXPECT_IN(r, out, "default x86-64");
+    result_free(&r);
+  }
+}
+END_TEST
+
+/* The number of KEY.so files in the cache directory. */
+static int cache_entries(void) {
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "ls '%s/cache' | grep -c '\\.so$' > '%s/count.txt'", scratch,
+           scratch);
+  if (system(cmd) == -1) return -1;
+  char *t = slurp(in_scratch("count.txt"));
+  int n = atoi(t);
+  free(t);
+  return n;
+}
+
+/* The cache key of --jit cc covers the target: through the C, which names
+   its target and differs by it, and through the flags (native adds
+   -march=native).  A target compiled again reuses its entry. */
+START_TEST(run_cc_cache_per_target) {
+  write_text("two.lua", two_lua);
+  const char *targets[] = {"scalar", "x86-64", "native", "scalar", "x86-64"};
+  const int want[] = {1, 2, 3, 3, 3};
+  for (int i = 0; i < 5; i++) {
+    result r = run(NULL, "run two.lua --kernel scale --dim N=5 --jit cc --target %s --check",
+                   targets[i]);
+    EXPECT_STATUS(r, 0);
+    EXPECT_IN(r, out, ": ok");
+    result_free(&r);
+    ck_assert_msg(cache_entries() == want[i],
+                  "after --jit cc --target %s (run %d): %d cache entries, expected %d",
+                  targets[i], i + 1, cache_entries(), want[i]);
+  }
 }
 END_TEST
 
@@ -855,6 +1000,7 @@ START_TEST(repl_piped) {
                  ":c k\n"
                  ":check k N=9\n"
                  ":run k N=3\n"
+                 ":target\n"
                  ":quit\n",
                  "repl");
   EXPECT_STATUS(r, 0);
@@ -863,7 +1009,28 @@ START_TEST(repl_piped) {
   EXPECT_IN(r, out, "check y:");
   EXPECT_IN(r, out, ": ok");
   EXPECT_IN(r, out, "y: f32[3] = [");
+  EXPECT_IN(r, out, "target scalar");
   ck_assert_msg(strstr(r.out, "tc>") == NULL, "piped repl printed a prompt:\n%s", r.out);
+  result_free(&r);
+
+  /* :target: another target's C, run with cc; a bad name is an error. */
+  r = run("kernel(\"k\")\n"
+          "N = dim(\"N\")\n"
+          "x = input(\"x\", f32, {N})\n"
+          "output(\"y\", exp(x) + 1)\n"
+          ":target avx9000\n"
+          ":target x86-64\n"
+          ":target\n"
+          ":c k\n"
+          ":check k N=9\n"
+          ":bench k N=9 3\n",
+          "repl");
+  EXPECT_STATUS(r, 1);
+  EXPECT_IN(r, err, "tensorc: unknown target 'avx9000'");
+  EXPECT_IN(r, out, "target x86-64");
+  EXPECT_IN(r, out, "_run(");
+  EXPECT_IN(r, out, ": ok");
+  EXPECT_IN(r, out, "us (cc)");
   result_free(&r);
 
   /* A bad line is reported and the session goes on; the status says so. */
@@ -949,6 +1116,10 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, ir_dot_unfusable_stages_are_two_clusters);
   tcase_add_test(tc, ir_dot_errors);
   tcase_add_test(tc, run_checks_with_tcc_and_cc);
+  tcase_add_test(tc, target_names_parse);
+  tcase_add_test(tc, target_unknown_is_a_user_error);
+  tcase_add_test(tc, target_default_of_build_is_x86_64);
+  tcase_add_test(tc, run_cc_cache_per_target);
   tcase_add_test(tc, run_data_reads_and_writes);
   tcase_add_test(tc, run_data_scalars);
   tcase_add_test(tc, run_data_errors_name_the_file);

@@ -85,14 +85,15 @@ static void gather_pool0(void *n5, int64_t n6, int64_t n7) {
       const int v6 = v2 - v5 < 32 ? (int)(v2 - v5) : 32;
       for (int v4 = 0; v4 < v6; v4++) {
         const int64_t r0 = v5 + v4;
-        const float v8 = x[r0];
-        v3[v4] += v8;
+        const float v7 = x[r0];
+        v3[v4] += v7;
       }
     }
-    for (int v7 = 16; v7 > 0; v7 /= 2)
-      for (int v4 = 0; v4 < v7; v4++) {
-        v3[v4] += v3[v4 + v7];
-      }
+    for (int v4 = 0; v4 < 16; v4++) v3[v4] += v3[v4 + 16];
+    for (int v4 = 0; v4 < 8; v4++) v3[v4] += v3[v4 + 8];
+    for (int v4 = 0; v4 < 4; v4++) v3[v4] += v3[v4 + 4];
+    for (int v4 = 0; v4 < 2; v4++) v3[v4] += v3[v4 + 2];
+    for (int v4 = 0; v4 < 1; v4++) v3[v4] += v3[v4 + 1];
     t10[i0] = v3[0];
   }
 }
@@ -153,14 +154,15 @@ int gather_run(const gather_ctx *ctx, int64_t N, int64_t M, const float *x, cons
       const int v6 = v2 - v5 < 32 ? (int)(v2 - v5) : 32;
       for (int v4 = 0; v4 < v6; v4++) {
         const int64_t r0 = v5 + v4;
-        const float v8 = x[r0];
-        v3[v4] += v8;
+        const float v7 = x[r0];
+        v3[v4] += v7;
       }
     }
-    for (int v7 = 16; v7 > 0; v7 /= 2)
-      for (int v4 = 0; v4 < v7; v4++) {
-        v3[v4] += v3[v4 + v7];
-      }
+    for (int v4 = 0; v4 < 16; v4++) v3[v4] += v3[v4 + 16];
+    for (int v4 = 0; v4 < 8; v4++) v3[v4] += v3[v4 + 8];
+    for (int v4 = 0; v4 < 4; v4++) v3[v4] += v3[v4 + 4];
+    for (int v4 = 0; v4 < 2; v4++) v3[v4] += v3[v4 + 2];
+    for (int v4 = 0; v4 < 1; v4++) v3[v4] += v3[v4 + 1];
     t10[i0] = v3[0];
   }
 #endif

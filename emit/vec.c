@@ -1,0 +1,427 @@
+/*
+ * vec.c: the intrinsics targets, AVX2 and AVX-512: how one f32 vector op
+ * is written for each.  emit/c.c decides which loops run in vectors and
+ * writes their structure; this file supplies the intrinsics, as scalar.c
+ * supplies the scalar C.  Every function of the generated code that uses
+ * them carries the ISA's target attribute (TC_TARGET_AVX512 /
+ * TC_TARGET_AVX2), so the file compiles with a plain `cc -O2`.
+ *
+ * Semantics are those of the scalar target, bit for bit where IEEE
+ * arithmetic fixes the result: maximum/minimum propagate NaN as
+ * `a > b || a != a ? a : b` does, relu keeps -0 and NaN, comparisons are
+ * ordered (false on NaN) except `!=`.  Math functions (exp, tanh, ...) call
+ * emit/vmath.c's vector helpers, within 4 ulp (docs/math.md).
+ */
+#include "vec.h"
+
+#include <assert.h>
+#include <string.h>
+
+/* ORDER TCE_VISA: AVX2, AVX512 */
+static const struct {
+  const char *vt, *mt, *attr, *pfx, *suffix;
+  int lanes;
+} isas[TCE_VISA_COUNT] = {
+    {"__m256", "__m256", "TC_TARGET_AVX2", "_mm256", "avx2", 8},
+    {"__m512", "__mmask16", "TC_TARGET_AVX512", "_mm512", "avx512", 16},
+};
+
+const char *tcE_vec_type(tcE_visa isa) { return isas[isa].vt; }
+const char *tcE_vec_mask_type(tcE_visa isa) { return isas[isa].mt; }
+const char *tcE_vec_attr(tcE_visa isa) { return isas[isa].attr; }
+const char *tcE_vec_suffix(tcE_visa isa) { return isas[isa].suffix; }
+int tcE_vec_lanes(tcE_visa isa) { return isas[isa].lanes; }
+
+void tcE_vec_set1(tc_buf *out, tcE_visa isa, const char *scalar) {
+  tc_buf_printf(out, "%s_set1_ps(%s)", isas[isa].pfx, scalar);
+}
+
+void tcE_vec_tail_mask(tc_buf *out, tcE_visa isa, const char *n, char used[TCE_VISA_COUNT]) {
+  used[isa] = 1;
+  tc_buf_printf(out, "tc_tail_%s(%s)", isas[isa].suffix, n);
+}
+
+void tcE_vec_load(tc_buf *out, tcE_visa isa, const char *addr, const char *mask) {
+  if (isa == TCE_VISA_AVX512)
+    tc_buf_printf(out, "_mm512_maskz_loadu_ps(%s, %s)", mask, addr);
+  else
+    tc_buf_printf(out, "_mm256_maskload_ps(%s, _mm256_castps_si256(%s))", addr, mask);
+}
+
+void tcE_vec_store(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
+                   const char *v) {
+  if (isa == TCE_VISA_AVX512)
+    tc_buf_printf(out, "_mm512_mask_storeu_ps(%s, %s, %s);", addr, mask, v);
+  else
+    tc_buf_printf(out, "_mm256_maskstore_ps(%s, _mm256_castps_si256(%s), %s);", addr, mask, v);
+}
+
+/* The compare predicate of a CMP op. */
+static const char *cmp_pred(tc_op op) {
+  switch (op) {
+  case TC_OP_LT: return "_CMP_LT_OQ";
+  case TC_OP_LE: return "_CMP_LE_OQ";
+  case TC_OP_GT: return "_CMP_GT_OQ";
+  case TC_OP_GE: return "_CMP_GE_OQ";
+  case TC_OP_EQ: return "_CMP_EQ_OQ";
+  case TC_OP_NE: return "_CMP_NEQ_UQ";
+  default: return NULL;
+  }
+}
+
+int tcE_vec_has_op(tc_op op) {
+  switch (op) {
+  case TC_OP_ADD: case TC_OP_SUB: case TC_OP_MUL: case TC_OP_DIV:
+  case TC_OP_NEG: case TC_OP_ABS: case TC_OP_SQRT: case TC_OP_RSQRT:
+  case TC_OP_RECIPROCAL: case TC_OP_RELU: case TC_OP_RELU6:
+  case TC_OP_MAXIMUM: case TC_OP_MINIMUM: case TC_OP_CLAMP:
+  case TC_OP_FLOOR: case TC_OP_CEIL: case TC_OP_TRUNC: case TC_OP_ROUND:
+  case TC_OP_LEAKY_RELU:
+    return 1;
+  default:
+    return cmp_pred(op) != NULL || tcE_vmath_of_op(op) != TCE_VM_COUNT;
+  }
+}
+
+int tcE_vec_is_cmp(tc_op op) { return cmp_pred(op) != NULL; }
+
+void tcE_vec_cmp(tc_buf *out, tcE_visa isa, tc_op op, const char *a, const char *b) {
+  const char *p = cmp_pred(op);
+  assert(p);
+  if (isa == TCE_VISA_AVX512)
+    tc_buf_printf(out, "_mm512_cmp_ps_mask(%s, %s, %s)", a, b, p);
+  else
+    tc_buf_printf(out, "_mm256_cmp_ps(%s, %s, %s)", a, b, p);
+}
+
+void tcE_vec_blend(tc_buf *out, tcE_visa isa, const char *m, const char *t, const char *f) {
+  if (isa == TCE_VISA_AVX512)
+    tc_buf_printf(out, "_mm512_mask_blend_ps(%s, %s, %s)", m, f, t);
+  else
+    tc_buf_printf(out, "_mm256_blendv_ps(%s, %s, %s)", f, t, m);
+}
+
+void tcE_vec_mask_or(tc_buf *out, tcE_visa isa, const char *a, const char *b) {
+  if (isa == TCE_VISA_AVX512)
+    tc_buf_printf(out, "(__mmask16)(%s | %s)", a, b);
+  else
+    tc_buf_printf(out, "_mm256_or_ps(%s, %s)", a, b);
+}
+
+void tcE_vec_op(tc_buf *out, tcE_visa isa, tc_op op, const char *const *a, const char *slope,
+                char used[TCE_VM_COUNT]) {
+  const char *P = isas[isa].pfx;
+  int z = isa == TCE_VISA_AVX512;
+  switch (op) {
+  case TC_OP_ADD: tc_buf_printf(out, "%s_add_ps(%s, %s)", P, a[0], a[1]); return;
+  case TC_OP_SUB: tc_buf_printf(out, "%s_sub_ps(%s, %s)", P, a[0], a[1]); return;
+  case TC_OP_MUL: tc_buf_printf(out, "%s_mul_ps(%s, %s)", P, a[0], a[1]); return;
+  case TC_OP_DIV: tc_buf_printf(out, "%s_div_ps(%s, %s)", P, a[0], a[1]); return;
+  case TC_OP_NEG: tc_buf_printf(out, "%s_xor_ps(%s, %s_set1_ps(-0.0f))", P, a[0], P); return;
+  case TC_OP_ABS: tc_buf_printf(out, "%s_andnot_ps(%s_set1_ps(-0.0f), %s)", P, P, a[0]); return;
+  case TC_OP_SQRT: tc_buf_printf(out, "%s_sqrt_ps(%s)", P, a[0]); return;
+  case TC_OP_RSQRT:
+    tc_buf_printf(out, "%s_div_ps(%s_set1_ps(1.0f), %s_sqrt_ps(%s))", P, P, P, a[0]);
+    return;
+  case TC_OP_RECIPROCAL: tc_buf_printf(out, "%s_div_ps(%s_set1_ps(1.0f), %s)", P, P, a[0]); return;
+  /* max(0, x) returns x when x is NaN (the second operand) and when both
+     are zeros: relu(-0) is -0, as x < 0 ? 0 : x gives */
+  case TC_OP_RELU: tc_buf_printf(out, "%s_max_ps(%s_setzero_ps(), %s)", P, P, a[0]); return;
+  case TC_OP_RELU6:
+    tc_buf_printf(out, "%s_min_ps(%s_set1_ps(6.0f), %s_max_ps(%s_setzero_ps(), %s))", P, P, P, P,
+                  a[0]);
+    return;
+  case TC_OP_FLOOR: case TC_OP_CEIL: case TC_OP_TRUNC: case TC_OP_ROUND: {
+    const char *mode = op == TC_OP_FLOOR  ? "_MM_FROUND_TO_NEG_INF"
+                       : op == TC_OP_CEIL ? "_MM_FROUND_TO_POS_INF"
+                       : op == TC_OP_TRUNC ? "_MM_FROUND_TO_ZERO"
+                                           : "_MM_FROUND_TO_NEAREST_INT";
+    if (z)
+      tc_buf_printf(out, "_mm512_roundscale_ps(%s, %s | _MM_FROUND_NO_EXC)", a[0], mode);
+    else
+      tc_buf_printf(out, "_mm256_round_ps(%s, %s | _MM_FROUND_NO_EXC)", a[0], mode);
+    return;
+  }
+  /* a > b || a != a ? a : b (and <): NaN in either operand gives NaN */
+  case TC_OP_MAXIMUM: case TC_OP_MINIMUM: {
+    const char *p = op == TC_OP_MAXIMUM ? "_CMP_GT_OQ" : "_CMP_LT_OQ";
+    if (z)
+      tc_buf_printf(out,
+                    "_mm512_mask_blend_ps((__mmask16)(_mm512_cmp_ps_mask(%s, %s, %s) | "
+                    "_mm512_cmp_ps_mask(%s, %s, _CMP_UNORD_Q)), %s, %s)",
+                    a[0], a[1], p, a[0], a[0], a[1], a[0]);
+    else
+      tc_buf_printf(out,
+                    "_mm256_blendv_ps(%s, %s, _mm256_or_ps(_mm256_cmp_ps(%s, %s, %s), "
+                    "_mm256_cmp_ps(%s, %s, _CMP_UNORD_Q)))",
+                    a[1], a[0], a[0], a[1], p, a[0], a[0]);
+    return;
+  }
+  /* hi < c ? hi : c, with c = x < lo ? lo : x (the scalar template) */
+  case TC_OP_CLAMP: {
+    tc_buf c = {0};
+    if (z)
+      tc_buf_printf(&c, "_mm512_mask_blend_ps(_mm512_cmp_ps_mask(%s, %s, _CMP_LT_OQ), %s, %s)",
+                    a[0], a[1], a[0], a[1]);
+    else
+      tc_buf_printf(&c, "_mm256_blendv_ps(%s, %s, _mm256_cmp_ps(%s, %s, _CMP_LT_OQ))", a[0],
+                    a[1], a[0], a[1]);
+    /* c is repeated: a[] are names, so the expression is pure */
+    if (z)
+      tc_buf_printf(out, "_mm512_mask_blend_ps(_mm512_cmp_ps_mask(%s, %s, _CMP_LT_OQ), %s, %s)",
+                    a[2], c.data, c.data, a[2]);
+    else
+      tc_buf_printf(out, "_mm256_blendv_ps(%s, %s, _mm256_cmp_ps(%s, %s, _CMP_LT_OQ))", c.data,
+                    a[2], a[2], c.data);
+    tc_buf_free(&c);
+    return;
+  }
+  /* x > 0 ? x : x * slope */
+  case TC_OP_LEAKY_RELU:
+    if (z)
+      tc_buf_printf(out,
+                    "_mm512_mask_blend_ps(_mm512_cmp_ps_mask(%s, _mm512_setzero_ps(), "
+                    "_CMP_GT_OQ), _mm512_mul_ps(%s, _mm512_set1_ps(%s)), %s)",
+                    a[0], a[0], slope, a[0]);
+    else
+      tc_buf_printf(out,
+                    "_mm256_blendv_ps(_mm256_mul_ps(%s, _mm256_set1_ps(%s)), %s, "
+                    "_mm256_cmp_ps(%s, _mm256_setzero_ps(), _CMP_GT_OQ))",
+                    a[0], slope, a[0], a[0]);
+    return;
+  default: {
+    tcE_vmfn f = tcE_vmath_of_op(op);
+    assert(f != TCE_VM_COUNT);
+    used[f] = 1;
+    tc_buf_printf(out, "%s(%s)", tcE_vmath_name(isa, f), a[0]);
+    return;
+  }
+  }
+}
+
+void tcE_vec_prelude(tc_buf *out, const char used_isa[TCE_VISA_COUNT],
+                     const char used_tail[TCE_VISA_COUNT]) {
+  if (!used_isa[TCE_VISA_AVX2] && !used_isa[TCE_VISA_AVX512]) return;
+  tc_buf_puts(out,
+              "\n#include <immintrin.h>\n\n"
+              "/* Functions using intrinsics carry their instruction set as a target\n"
+              "   attribute: this file needs no -m flag. */\n"
+              "#ifndef TC_TARGET_AVX2\n"
+              "#define TC_TARGET_AVX2 __attribute__((target(\"avx2,fma\")))\n"
+              "#endif\n"
+              "#ifndef TC_TARGET_AVX512\n"
+              "#define TC_TARGET_AVX512 "
+              "__attribute__((target(\"avx512f,avx512bw,avx512dq,avx512vl,avx2,fma\")))\n"
+              "#endif\n");
+  if (used_tail[TCE_VISA_AVX2])
+    tc_buf_puts(out,
+                "\n/* Lanes [0, n) of 8 (none for n <= 0, all of them from n = 8 on). */\n"
+                "static inline TC_TARGET_AVX2 __m256 tc_tail_avx2(int64_t n) {\n"
+                "  const int64_t k = n < 8 ? n : 8;\n"
+                "  return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)k),\n"
+                "                                                _mm256_setr_epi32(0, 1, 2, 3, 4, "
+                "5, 6, 7)));\n"
+                "}\n");
+  if (used_tail[TCE_VISA_AVX512])
+    tc_buf_puts(out,
+                "\n/* Lanes [0, n) of 16 (none for n <= 0, all of them from n = 16 on). */\n"
+                "static inline TC_TARGET_AVX512 __mmask16 tc_tail_avx512(int64_t n) {\n"
+                "  return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);\n"
+                "}\n");
+}
+
+/* ---- reductions in lanes ------------------------------------------------ */
+
+/* acc (red) x, acc and x vectors of width prefix P ("_mm", "_mm256",
+   "_mm512"); for MAX/MIN the scalar step `x > acc || x != x ? x : acc`. */
+static void step_expr(tc_buf *out, const char *P, tc_op red, const char *acc, const char *x) {
+  switch (red) {
+  case TC_OP_SUM: tc_buf_printf(out, "%s_add_ps(%s, %s)", P, acc, x); return;
+  case TC_OP_PROD: tc_buf_printf(out, "%s_mul_ps(%s, %s)", P, acc, x); return;
+  default: {
+    const char *p = red == TC_OP_MAX ? "_CMP_GT_OQ" : "_CMP_LT_OQ";
+    if (!strcmp(P, "_mm512"))
+      tc_buf_printf(out,
+                    "_mm512_mask_blend_ps((__mmask16)(_mm512_cmp_ps_mask(%s, %s, %s) | "
+                    "_mm512_cmp_ps_mask(%s, %s, _CMP_UNORD_Q)), %s, %s)",
+                    x, acc, p, x, x, acc, x);
+    else
+      tc_buf_printf(out,
+                    "%s_blendv_ps(%s, %s, %s_or_ps(%s_cmp_ps(%s, %s, %s), %s_cmp_ps(%s, %s, "
+                    "_CMP_UNORD_Q)))",
+                    P, acc, x, P, P, x, acc, p, P, x, x);
+  }
+  }
+}
+
+void tcE_vec_red_step(tc_buf *out, tcE_visa isa, tc_op red, const char *acc, const char *x,
+                      const char *m) {
+  if (isa == TCE_VISA_AVX512) {
+    switch (red) {
+    case TC_OP_SUM:
+      tc_buf_printf(out, "%s = _mm512_mask_add_ps(%s, %s, %s, %s);", acc, acc, m, acc, x);
+      return;
+    case TC_OP_PROD:
+      tc_buf_printf(out, "%s = _mm512_mask_mul_ps(%s, %s, %s, %s);", acc, acc, m, acc, x);
+      return;
+    default:
+      tc_buf_printf(out,
+                    "%s = _mm512_mask_blend_ps((__mmask16)(_mm512_mask_cmp_ps_mask(%s, %s, %s, "
+                    "%s) | _mm512_mask_cmp_ps_mask(%s, %s, %s, _CMP_UNORD_Q)), %s, %s);",
+                    acc, m, x, acc, red == TC_OP_MAX ? "_CMP_GT_OQ" : "_CMP_LT_OQ", m, x, x,
+                    acc, x);
+      return;
+    }
+  }
+  tc_buf_printf(out, "%s = _mm256_blendv_ps(%s, ", acc, acc);
+  step_expr(out, "_mm256", red, acc, x);
+  tc_buf_printf(out, ", %s);", m);
+}
+
+void tcE_vec_red_combine(tc_buf *out, tcE_visa isa, tc_op red, const char *acc, const char *x) {
+  step_expr(out, isa == TCE_VISA_AVX512 ? "_mm512" : "_mm256", red, acc, x);
+}
+
+static int red_index(tc_op red) {
+  return red == TC_OP_SUM ? 0 : red == TC_OP_PROD ? 1 : red == TC_OP_MAX ? 2 : 3;
+}
+
+static const char *const red_names[4] = {"sum", "prod", "max", "min"};
+
+void tcE_vec_hred(tc_buf *out, tcE_visa isa, tc_op red, const char *v, char used[4]) {
+  used[red_index(red)] = 1;
+  tc_buf_printf(out, "tc_h%s_%s(%s)", red_names[red_index(red)], isas[isa].suffix, v);
+}
+
+void tcE_vec_hred_write(tc_buf *out, const char used[TCE_VISA_COUNT][4]) {
+  static const tc_op reds[4] = {TC_OP_SUM, TC_OP_PROD, TC_OP_MAX, TC_OP_MIN};
+  for (int isa = TCE_VISA_COUNT - 1; isa >= 0; isa--)
+    for (int k = 0; k < 4; k++) {
+      if (!used[isa][k]) continue;
+      int z = isa == TCE_VISA_AVX512;
+      tc_buf_printf(out,
+                    "\n/* The %s of the lanes of a, combined pairwise in the fixed order of\n"
+                    "   the scalar target's lanes (lane l with lane l + w, w halving). */\n"
+                    "static inline %s float tc_h%s_%s(%s a) {\n",
+                    red_names[k], isas[isa].attr, red_names[k], isas[isa].suffix, isas[isa].vt);
+      const char *y = "a";
+      if (z) {
+        tc_buf_puts(out, "  const __m256 lo8 = _mm512_castps512_ps256(a), hi8 = "
+                         "_mm512_extractf32x8_ps(a, 1);\n  const __m256 y = ");
+        step_expr(out, "_mm256", reds[k], "lo8", "hi8");
+        tc_buf_puts(out, ";\n");
+        y = "y";
+      }
+      tc_buf_printf(out,
+                    "  const __m128 lo4 = _mm256_castps256_ps128(%s), hi4 = "
+                    "_mm256_extractf128_ps(%s, 1);\n  const __m128 x4 = ",
+                    y, y);
+      step_expr(out, "_mm", reds[k], "lo4", "hi4");
+      tc_buf_puts(out, ";\n  const __m128 hi2 = _mm_movehl_ps(x4, x4);\n  const __m128 x2 = ");
+      step_expr(out, "_mm", reds[k], "x4", "hi2");
+      tc_buf_puts(out, ";\n  const __m128 hi1 = _mm_shuffle_ps(x2, x2, 1);\n  const __m128 x1 = ");
+      step_expr(out, "_mm", reds[k], "x2", "hi1");
+      tc_buf_puts(out, ";\n  return _mm_cvtss_f32(x1);\n}\n");
+    }
+}
+
+/* ---- bf16 ---------------------------------------------------------------- */
+
+/* ORDER TCE_VBF16: LOAD, STORE, ROUND */
+static const char *const bf16_text[TCE_VISA_COUNT][3] = {
+    {"\n/* n (at most 8 used) bf16 at p, widened to f32; lanes past n are 0.  AVX2\n"
+     "   has no 16-bit masked load: a short tail is copied first. */\n"
+     "static inline TC_TARGET_AVX2 __m256 tc_load_bf16_avx2(const uint16_t *p, int64_t n) {\n"
+     "  __m128i h;\n"
+     "  if (n >= 8) {\n"
+     "    h = _mm_loadu_si128((const __m128i *)(const void *)p);\n"
+     "  } else {\n"
+     "    uint16_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};\n"
+     "    if (n > 0) memcpy(b, p, (size_t)n * sizeof *b);\n"
+     "    h = _mm_loadu_si128((const __m128i *)(const void *)b);\n"
+     "  }\n"
+     "  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));\n"
+     "}\n",
+     "\n/* The lanes of v rounded to bf16 (nearest even; a NaN stays a quiet NaN), in\n"
+     "   the upper halves of 32-bit lanes, as tc_bf16_store rounds one. */\n"
+     "static inline TC_TARGET_AVX2 __m256i tc_bf16_bits_avx2(__m256 v) {\n"
+     "  const __m256i u = _mm256_castps_si256(v);\n"
+     "  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));\n"
+     "  const __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), odd));\n"
+     "  const __m256i q = _mm256_or_si256(u, _mm256_set1_epi32(0x400000));\n"
+     "  return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(q),\n"
+     "                                              _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));\n"
+     "}\n\n"
+     "/* v rounded to bf16, stored to the n (at most 8 used) bf16 at p. */\n"
+     "static inline TC_TARGET_AVX2 void tc_store_bf16_avx2(uint16_t *p, int64_t n, __m256 v) {\n"
+     "  const __m256i r = _mm256_srli_epi32(tc_bf16_bits_avx2(v), 16);\n"
+     "  const __m128i h = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));\n"
+     "  if (n >= 8) {\n"
+     "    _mm_storeu_si128((__m128i *)(void *)p, h);\n"
+     "  } else if (n > 0) {\n"
+     "    uint16_t b[8];\n"
+     "    _mm_storeu_si128((__m128i *)(void *)b, h);\n"
+     "    memcpy(p, b, (size_t)n * sizeof *b);\n"
+     "  }\n"
+     "}\n",
+     "\n/* v rounded to bf16 and held in f32 again (a cast to bf16). */\n"
+     "static inline TC_TARGET_AVX2 __m256 tc_round_bf16_avx2(__m256 v) {\n"
+     "  return _mm256_castsi256_ps(\n"
+     "      _mm256_and_si256(tc_bf16_bits_avx2(v), _mm256_set1_epi32((int)0xffff0000u)));\n"
+     "}\n"},
+    {"\n/* The bf16 at p in the lanes of m, widened to f32 (others 0, not read). */\n"
+     "static inline TC_TARGET_AVX512 __m512 tc_load_bf16_avx512(const uint16_t *p, __mmask16 m) {\n"
+     "  return _mm512_castsi512_ps(\n"
+     "      _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));\n"
+     "}\n",
+     "\n/* The lanes of v rounded to bf16 (nearest even; a NaN stays a quiet NaN), in\n"
+     "   the upper halves of 32-bit lanes, as tc_bf16_store rounds one. */\n"
+     "static inline TC_TARGET_AVX512 __m512i tc_bf16_bits_avx512(__m512 v) {\n"
+     "  const __m512i u = _mm512_castps_si512(v);\n"
+     "  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));\n"
+     "  const __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), odd));\n"
+     "  return _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q),\n"
+     "                               _mm512_or_si512(u, _mm512_set1_epi32(0x400000)));\n"
+     "}\n\n"
+     "/* v rounded to bf16, stored to the lanes of m at p. */\n"
+     "static inline TC_TARGET_AVX512 void tc_store_bf16_avx512(uint16_t *p, __mmask16 m, __m512 v) {\n"
+     "  _mm256_mask_storeu_epi16(p, m, _mm512_cvtepi32_epi16(_mm512_srli_epi32(tc_bf16_bits_avx512(v), 16)));\n"
+     "}\n",
+     "\n/* v rounded to bf16 and held in f32 again (a cast to bf16). */\n"
+     "static inline TC_TARGET_AVX512 __m512 tc_round_bf16_avx512(__m512 v) {\n"
+     "  return _mm512_castsi512_ps(\n"
+     "      _mm512_and_si512(tc_bf16_bits_avx512(v), _mm512_set1_epi32((int)0xffff0000u)));\n"
+     "}\n"}};
+
+void tcE_vec_load_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
+                       const char *count, char used[TCE_VISA_COUNT][3]) {
+  used[isa][0] = 1;
+  tc_buf_printf(out, "tc_load_bf16_%s(%s, %s)", isas[isa].suffix, addr,
+                isa == TCE_VISA_AVX512 ? mask : count);
+}
+
+void tcE_vec_store_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
+                        const char *count, const char *v, char used[TCE_VISA_COUNT][3]) {
+  used[isa][1] = 1;
+  tc_buf_printf(out, "tc_store_bf16_%s(%s, %s, %s);", isas[isa].suffix, addr,
+                isa == TCE_VISA_AVX512 ? mask : count, v);
+}
+
+void tcE_vec_round_bf16(tc_buf *out, tcE_visa isa, const char *v, char used[TCE_VISA_COUNT][3]) {
+  used[isa][2] = 1;
+  tc_buf_printf(out, "tc_round_bf16_%s(%s)", isas[isa].suffix, v);
+}
+
+void tcE_vec_bf16_write(tc_buf *out, const char used[TCE_VISA_COUNT][3]) {
+  for (int isa = TCE_VISA_COUNT - 1; isa >= 0; isa--) {
+    /* the store and the round share tc_bf16_bits, written with the store */
+    if (used[isa][0]) tc_buf_puts(out, bf16_text[isa][0]);
+    if (used[isa][1] || used[isa][2]) tc_buf_puts(out, bf16_text[isa][1]);
+    if (used[isa][2]) tc_buf_puts(out, bf16_text[isa][2]);
+  }
+}
+
+void tcE_vec_full_mask(tc_buf *out, tcE_visa isa) {
+  tc_buf_puts(out, isa == TCE_VISA_AVX512 ? "(__mmask16)0xffff"
+                                          : "_mm256_castsi256_ps(_mm256_set1_epi32(-1))");
+}
