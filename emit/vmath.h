@@ -7,7 +7,7 @@
  * AVX2 (8 lanes), named tc_<fn>_<isa> ("tc_exp_avx512").  They are
  * straight-line (no branches, calls or tables), forced inline, and carry
  * the ISA's target attribute (TC_TARGET_AVX512 / TC_TARGET_AVX2, defined
- * by tcE_vmath_prelude), so a file holding them compiles with a plain
+ * by tcE_vmath_write), so a file holding them compiles with a plain
  * `cc -O2` and no -m flag.  docs/math.md gives each one's method and
  * maximum error.
  */

@@ -13,5 +13,7 @@ extern const emit_program emit_programs[];
 /* math_test.c: the f32 math helpers, their accuracy and vectorization. */
 #include <check.h>
 TCase *emit_math_tcase(void);
+/* vmath_test.c: the vector math of the intrinsics targets (emit/vmath.c). */
+TCase *emit_vmath_tcase(void);
 
 #endif

@@ -13,5 +13,7 @@ void add_fuse_tests(Suite *s);
 
 /* tests/passes/nest_test.c: the chunk and nest passes. */
 void add_nest_tests(Suite *s);
+/* vectorize_test.c */
+void add_vectorize_tests(Suite *s);
 
 #endif

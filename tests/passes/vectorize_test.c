@@ -1,0 +1,118 @@
+/*
+ * vectorize_test.c: the vectorize pass (passes/vectorize.c): which
+ * stages' innermost loops run in vectors on the intrinsics targets, and
+ * the reason printed for those that stay scalar.  That the vector code
+ * computes what the reference interpreter does is the e2e suite's job
+ * (every case on every target, tests/e2e/run.sh step 6).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit/vec.h"
+#include "lang/lang.h"
+#include "passes/passes.h"
+#include "passes_tests.h"
+
+/* The program of src after the loop passes, printed. */
+static char *vectorized(const char *src) {
+  tc_diag d = {0};
+  tcL_options o = {0};
+  tc_module *m = tcL_load_string(src, "t.lua", &o, &d);
+  ck_assert_msg(m != NULL, "loading\n%s\nfailed: %s", src, d.msg);
+  ck_assert_msg(tcP_decompose(m, &d) == 0, "decompose of\n%s\nfailed: %s", src, d.msg);
+  tc_loop_prog *p = tcP_lower(m, m->kernels.data[0], &d);
+  ck_assert_msg(p != NULL, "lowering\n%s\nfailed: %s", src, d.msg);
+  ck_assert(tcP_fuse(p, &d) == 0);
+  ck_assert(tcP_schedule(p, &d) == 0);
+  ck_assert(tcP_chunk(p, &d) == 0);
+  ck_assert(tcP_nest(p, &d) == 0);
+  ck_assert(tcP_vectorize(p, &d) == 0);
+  ck_assert_msg(tc_loop_verify(p, &d) == 0, "after vectorize:\n%s\ndoes not verify: %s", src,
+                d.msg);
+  tc_buf b = {0};
+  tc_loop_print(&b, p);
+  tc_loop_free(p);
+  tc_module_free(m);
+  return tc_buf_steal(&b);
+}
+
+static void expect(const char *src, const char *want) {
+  char *ir = vectorized(src);
+  ck_assert_msg(strstr(ir, want) != NULL, "vectorizing\n%s\ngave\n%s\nwithout \"%s\"", src, ir,
+                want);
+  free(ir);
+}
+
+START_TEST(test_vectorize_elementwise) {
+  /* symbolic extents: the tail is masked */
+  expect("local N = dim('N')\n"
+         "local a, b = input('a', f32, {N}), input('b', f32, {N})\n"
+         "output('y', where(gt(a, b), gelu(a), maximum(a * b + 1, 0)))\n",
+         "vector along i0");
+  /* a broadcast operand is one value for every lane */
+  expect("local B, C = dim('B'), dim('C')\n"
+         "local x, s = input('x', f32, {B, C}), input('s', f32, {B, 1})\n"
+         "output('y', x * s)\n",
+         "vector along i1");
+  /* softmax: the exponentials and the scaling in vectors, the row
+     reductions in vector lanes */
+  char *ir = vectorized("local B, C = dim('B'), dim('C')\n"
+                        "local x = input('x', f32, {B, C})\n"
+                        "output('y', softmax(x, -1))\n");
+  ck_assert_msg(strstr(ir, "sub + exp, t.lua:3, vector along i1") &&
+                    strstr(ir, "its max over r0 in vector lanes") &&
+                    strstr(ir, "its sum over r1 in vector lanes"),
+                "%s", ir);
+  free(ir);
+  /* a matmul along its output's columns: each lane sums its own column */
+  expect("local a, b = input('a', f32, {8, 32}), input('b', f32, {32, 64})\n"
+         "output('y', matmul(a, b))\n",
+         "vector along i1");
+}
+END_TEST
+
+START_TEST(test_vectorize_refused) {
+  /* not f32 */
+  expect("local N = dim('N')\n"
+         "local a = input('a', i32, {N})\n"
+         "output('y', a * 3)\n",
+         "scalar: its output is not f32");
+  /* a transposed read: strided along the vector loop, and tiled */
+  expect("local x = input('x', f32, {64, 64})\n"
+         "output('y', transpose(x, 0, 1) + 1)\n",
+         "scalar: tiled for a transposed read");
+  /* too short */
+  expect("local x = input('x', f32, {100, 3})\n"
+         "output('y', x * 2)\n",
+         "scalar: its innermost loop is too short");
+  /* an op without a vector form */
+  expect("local N = dim('N')\n"
+         "local a = input('a', f32, {N})\n"
+         "output('y', sin(a))\n",
+         "scalar: an op without a vector form (sin)");
+  /* a user's compute body: its loads are checked */
+  expect("local N = dim('N')\n"
+         "local a = input('a', f32, {N})\n"
+         "output('y', compute({N}, function(i) return a(i) * 2 end))\n",
+         "scalar: a compute() body");
+}
+END_TEST
+
+/* Every op the pass sends to vectors has a vector form in the emitter. */
+START_TEST(test_vectorize_ops_have_vector_forms) {
+  for (int op = 0; op < TC_OP_COUNT; op++)
+    if (tc_loop_op_has_vector((tc_op)op))
+      ck_assert_msg(tcE_vec_has_op((tc_op)op), "%s is vectorized by the pass, not by emit/vec.c",
+                    tc_op_name((tc_op)op));
+}
+END_TEST
+
+void add_vectorize_tests(Suite *s) {
+  TCase *tc = tcase_create("vectorize");
+  tcase_add_test(tc, test_vectorize_elementwise);
+  tcase_add_test(tc, test_vectorize_refused);
+  tcase_add_test(tc, test_vectorize_ops_have_vector_forms);
+  suite_add_tcase(s, tc);
+}
