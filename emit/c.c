@@ -1878,24 +1878,9 @@ static void stage_comment(kemit *kx, const tc_stage *s, const char *suffix) {
 /* 1 when e is the lane variable (op IVAR or RVAR, id var). */
 static int is_lane(const tc_sexpr *e, tc_op op, int var) { return e->op == op && e->var == var; }
 
-/* 1 when every elementwise op of e has a vector form in emit/vec.c. */
-static int vec_ops_here(const tc_sexpr *e) {
-  switch (e->op) {
-  case TC_OP_CONST: case TC_OP_LOAD: case TC_OP_WHERE: case TC_OP_CAST: break;
-  case TC_OP_REDUCE: return vec_ops_here(e->args[0]); /* its bounds are scalar */
-  default:
-    if (!tcE_vec_has_op(e->op)) return 0;
-  }
-  if (e->op == TC_OP_LOAD) return 1; /* its indices are scalar */
-  for (int i = 0; i < e->nargs; i++)
-    if (!vec_ops_here(e->args[i])) return 0;
-  return 1;
-}
-
-/* e computes in vectors along lane variable (op, ax) (tc_loop_vec_ok),
-   with ops this emitter has. */
+/* e computes in vectors along lane variable (op, ax) (tc_loop_vec_ok). */
 static int vec_sx_ok(kemit *kx, const tc_stage *s, const tc_sexpr *e, tc_op op, int ax) {
-  return tc_loop_vec_ok(kx->p, s, e, op, ax, 0, NULL, NULL) && vec_ops_here(e);
+  return tc_loop_vec_ok(kx->p, s, e, op, ax, 0, NULL, NULL);
 }
 
 /* 1 when the innermost loop of MAP stage s (axis rank-1, a loop of its
@@ -1926,6 +1911,33 @@ static const char *vdef(kemit *kx, const tc_sexpr *e, const char *type, tc_buf *
 }
 
 static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m);
+
+/* Op e without a vector form, on vectors a[]: each operand stored to an
+   array, the scalar target's expression for each lane, the results
+   loaded back (bitwise the scalar target's values). */
+static const char *emit_lane_by_lane(kemit *kx, const tc_sexpr *e, const char *const *a) {
+  tcE_cg *g = kx->g;
+  tcE_visa isa = kx->visa;
+  int L = tcE_vec_lanes(isa);
+  const char *P = isa == TCE_VISA_AVX512 ? "_mm512" : "_mm256";
+  const char *arr[3] = {NULL, NULL, NULL}, *el[3];
+  tcE_line(g, "/* %s has no vector form: lane by lane */\n", tc_op_name(e->op));
+  for (int i = 0; i < e->nargs; i++) arr[i] = new_v(kx);
+  const char *res = new_v(kx), *lane = new_v(kx);
+  for (int i = 0; i < e->nargs; i++) {
+    tcE_line(g, "float %s[%d];\n", arr[i], L);
+    tcE_line(g, "%s_storeu_ps(%s, %s);\n", P, arr[i], a[i]);
+    el[i] = kstr(kx, "%s[%s]", arr[i], lane);
+  }
+  tcE_line(g, "float %s[%d];\n", res, L);
+  tc_buf b = {0};
+  tcE_scalar_op(g, &b, e->op, e->dtype, e->nargs ? e->args[0]->dtype : e->dtype, el, e->num);
+  tcE_line(g, "for (int %s = 0; %s < %d; %s++) %s[%s] = %s;\n", lane, lane, L, lane, res, lane,
+           b.data);
+  b.len = 0;
+  tc_buf_printf(&b, "%s_loadu_ps(%s)", P, res);
+  return vdef(kx, e, tcE_vec_type(isa), &b);
+}
 
 /* A vertical reduction: each lane reduces its own element over r in
    order, as the scalar loop does (bitwise the same result).  The "max of
@@ -2039,6 +2051,7 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
     const char *a[3] = {NULL, NULL, NULL};
     assert(e->nargs <= 3);
     for (int i = 0; i < e->nargs; i++) a[i] = emit_vsx(kx, e->args[i], m);
+    if (!tcE_vec_has_op(e->op)) return emit_lane_by_lane(kx, e, a);
     tc_buf slope = {0};
     if (e->op == TC_OP_LEAKY_RELU) tcE_scalar_literal(kx->g, &slope, TC_DT_F32, e->num, 0);
     tcE_vec_op(&b, isa, e->op, a, slope.data, kx->g->vmath[isa]);

@@ -19,14 +19,17 @@
  *   - an innermost loop that is the nest's row loop, or a static one of
  *     fewer than VEC_MIN_TRIP elements (too short to pay for a vector:
  *     the profitability rule);
- *   - a body with anything tc_loop_vec_ok refuses (an op without a vector
- *     form, an integer or bf16 value, a reduction inside the loop: row
+ *   - a body with anything tc_loop_vec_ok refuses (an integer value, a
+ *     gather, argmax, a reduction along the row inside the loop: row
  *     reductions run in vector lanes of their own, emit/c.c).
+ * In a vector loop, an op without a vector form (sin, pow, ...) is
+ * computed lane by lane, and vec_why lists those ops.
  * The decision does not depend on the ISA; the scalar target ignores it.
  */
 #include "passes.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* The shortest static innermost loop worth a vector. */
 enum { VEC_MIN_TRIP = 4 };
@@ -55,6 +58,18 @@ static const char *why_stage(tc_loop_prog *p, const tc_stage *s) {
   return r;
 }
 
+/* Appends to b the ops of e computed lane by lane (no vector form),
+   each once. */
+static void note_lane_ops(const tc_sexpr *e, tc_buf *b) {
+  if (e->op == TC_OP_LOAD) return; /* its indices are scalar */
+  if (e->nargs > 0 && e->op != TC_OP_REDUCE && e->op != TC_OP_WHERE && e->op != TC_OP_CAST &&
+      tc_op_class_of(e->op) != TC_OPC_CMP && !tc_loop_op_has_vector(e->op)) {
+    const char *n = tc_op_name(e->op);
+    if (!b->data || !strstr(b->data, n)) tc_buf_printf(b, "%s%s", b->len ? ", " : "", n);
+  }
+  for (int i = 0; i < e->nargs; i++) note_lane_ops(e->args[i], b);
+}
+
 /* Appends to b, for each f32 row reduction in e whose body computes in
    vectors along its reduction variable, that it does: emit/c.c runs
    those in vector lanes (when the row is long enough). */
@@ -73,7 +88,19 @@ int tcP_vectorize(tc_loop_prog *p, tc_diag *d) {
     tc_stage *s = &p->stages.data[i];
     s->vec_why = why_stage(p, s);
     s->vec = s->vec_why == NULL;
-    if (s->vec || s->kind != TC_STAGE_MAP || s->checked) continue;
+    if (s->vec) {
+      tc_buf b = {0};
+      note_lane_ops(s->body, &b);
+      if (b.len) {
+        tc_buf w = {0};
+        tc_buf_printf(&w, "%s lane by lane", b.data);
+        s->vec_why = tc_arena_strdup(&p->arena, w.data); /* a note, not a reason */
+        tc_buf_free(&w);
+      }
+      tc_buf_free(&b);
+      continue;
+    }
+    if (s->kind != TC_STAGE_MAP || s->checked) continue;
     tc_buf b = {0};
     note_lanes(p, s, s->body, &b);
     if (b.len) {

@@ -365,9 +365,9 @@ int tc_loop_vec_ok(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, 
       return vec_no("a reduction that may divide by zero", e, why, bad);
     return tc_loop_vec_ok(p, s, e->args[0], op, var, in_where, why, bad);
   default:
+    /* an op without a vector form is computed lane by lane */
     if (!vfloat(e->dtype)) return vec_no("an op not computed in f32", e, why, bad);
-    if (e->op != TC_OP_CAST && !tc_loop_op_has_vector(e->op))
-      return vec_no("an op without a vector form", e, why, bad);
+    if (e->nargs > 3) return vec_no("an op of more than three operands", e, why, bad);
     for (int i = 0; i < e->nargs; i++) {
       if (!vfloat(e->args[i]->dtype))
         return vec_no("an operand not of f32 or bf16", e, why, bad);
@@ -639,6 +639,7 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
       if (sc->has_parallel) tc_buf_printf(b, " parallel %d", sc->parallel);
     }
     if (st->vec) tc_buf_printf(b, ", vector along i%d", o->rank - 1);
+    if (st->vec && st->vec_why) tc_buf_printf(b, " (%s)", st->vec_why);
     else if (st->vec_why) tc_buf_printf(b, ", scalar: %s", st->vec_why);
     tc_buf_putc(b, '\n');
   }

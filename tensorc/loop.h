@@ -140,7 +140,8 @@ typedef struct tc_stage {
   /* Set by the `vectorize` pass (passes/vectorize.c): 1 when the stage's
      innermost loop runs in vectors on the intrinsics targets, else 0 and
      vec_why says why (for `tensorc ir --after vectorize`; NULL before the
-     pass). */
+     pass).  With vec 1, vec_why lists the ops computed lane by lane, or
+     is NULL. */
   int vec;
   const char *vec_why;
 } tc_stage;
@@ -239,7 +240,8 @@ int tc_loop_op_has_vector(tc_op op);
    cast, as on the scalar target), casts between them included:
    f32 constants; f32 loads whose last index is the lane variable
    (contiguous lanes) or that do not use it (one value for every lane);
-   f32 ops with a vector form; WHEREs on a comparison of f32 values; f32
+   f32 ops (those without a vector form, tc_loop_op_has_vector, computed
+   lane by lane); WHEREs on a comparison of f32 values; f32
    SUM/PROD/MAX/MIN REDUCEs along another variable, each lane reducing its
    own element in order (the lane variable an IVAR).  Both branches of a
    WHERE are computed, so a load inside one must be in range

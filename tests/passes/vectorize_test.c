@@ -66,6 +66,11 @@ START_TEST(test_vectorize_elementwise) {
                     strstr(ir, "its sum over r1 in vector lanes"),
                 "%s", ir);
   free(ir);
+  /* ops without a vector form, lane by lane in an otherwise vector loop */
+  expect("local N = dim('N')\n"
+         "local a = input('a', f32, {N})\n"
+         "output('y', sin(a) * 2 + pow(a, a))\n",
+         "vector along i0 (sin, pow lane by lane)");
   /* a matmul along its output's columns: each lane sums its own column */
   expect("local a, b = input('a', f32, {8, 32}), input('b', f32, {32, 64})\n"
          "output('y', matmul(a, b))\n",
@@ -87,11 +92,11 @@ START_TEST(test_vectorize_refused) {
   expect("local x = input('x', f32, {100, 3})\n"
          "output('y', x * 2)\n",
          "scalar: its innermost loop is too short");
-  /* an op without a vector form */
+  /* an integer value inside */
   expect("local N = dim('N')\n"
-         "local a = input('a', f32, {N})\n"
-         "output('y', sin(a))\n",
-         "scalar: an op without a vector form (sin)");
+         "local a, k = input('a', f32, {N}), input('k', i32, {N})\n"
+         "output('y', a * cast(k, f32))\n",
+         "scalar: an operand not of f32 or bf16 (cast)");
   /* a user's compute body: its loads are checked */
   expect("local N = dim('N')\n"
          "local a = input('a', f32, {N})\n"
