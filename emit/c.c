@@ -974,6 +974,9 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m);
 static const char *vdef(kemit *kx, const tc_sexpr *e, const char *type, tc_buf *expr);
 static int whole_vectors(const char *lo, const char *E, int step);
 static const char *vec_mask(kemit *kx, int whole, const char *left);
+static int vsplit_begin(kemit *kx, int whole, const char *left, int lanes);
+static void vsplit_next(kemit *kx);
+static void vsplit_end(kemit *kx, int n);
 
 static int is_index_arith(const tc_sexpr *e) {
   return e->dtype == TC_DT_I64 &&
@@ -1197,39 +1200,46 @@ static const char *emit_reduce_lanes_vec(kemit *kx, const tc_sexpr *e, const cha
   int save = kx->memos.len;
   const tc_stage *a = kx->pre;
   kx->pre = NULL;
-  for (int j = 0; j < parts; j++) {
-    const char *base = j ? kstr(kx, "%s + %d", blk, j * L) : blk;
-    kx->vmemos.len = 0;
-    const char *left = j ? kstr(kx, "%s - (%s)", E, base) : kstr(kx, "%s - %s", E, base);
-    const char *m = vec_mask(kx, whole_vectors(lo, E, TCE_RED_LANES), left);
-    kx->lane_count = left;
-    if (a) { /* the producing stage's elements first, stored in its row */
-      const tc_lbuf *ab = &kx->p->bufs.data[a->out];
-      const char *aidx[TC_MAX_RANK];
-      for (int d = 0; d < ab->rank; d++) aidx[d] = kstr(kx, "%s%d", kx->nm.i, d);
-      aidx[kx->pre_axis] = base;
-      kx->lane_op = TC_OP_IVAR;
-      kx->lane_var = kx->pre_axis;
+  int nbody = vsplit_begin(kx, whole_vectors(lo, E, TCE_RED_LANES),
+                           kstr(kx, "%s - %s", E, blk), TCE_RED_LANES);
+  for (int k = 0; k < nbody; k++) {
+    if (k) vsplit_next(kx);
+    kx->memos.len = save;
+    for (int j = 0; j < parts; j++) {
+      const char *base = j ? kstr(kx, "%s + %d", blk, j * L) : blk;
+      kx->vmemos.len = 0;
+      const char *left = j ? kstr(kx, "%s - (%s)", E, base) : kstr(kx, "%s - %s", E, base);
+      const char *m = vec_mask(kx, k == 0, left);
+      kx->lane_count = left;
+      if (a) { /* the producing stage's elements first, stored in its row */
+        const tc_lbuf *ab = &kx->p->bufs.data[a->out];
+        const char *aidx[TC_MAX_RANK];
+        for (int d = 0; d < ab->rank; d++) aidx[d] = kstr(kx, "%s%d", kx->nm.i, d);
+        aidx[kx->pre_axis] = base;
+        kx->lane_op = TC_OP_IVAR;
+        kx->lane_var = kx->pre_axis;
+        kx->lane_base = base;
+        const tc_stage *sv = kx->s;
+        kx->s = a;
+        const char *av = emit_vsx(kx, a->body, m);
+        kx->s = sv;
+        tcE_vec_store(&b, isa, kstr(kx, "&%s[%s]", buf_cname(kx, a->out), linear(kx, ab, aidx)), m,
+                      av);
+        tcE_line(g, "%s\n", b.data);
+        b.len = 0;
+        kx->vmemos.len = 0;
+        vmemo_loads(kx, e->args[0], a->out, av);
+      }
+      kx->lane_op = TC_OP_RVAR;
+      kx->lane_var = e->var;
       kx->lane_base = base;
-      const tc_stage *sv = kx->s;
-      kx->s = a;
-      const char *av = emit_vsx(kx, a->body, m);
-      kx->s = sv;
-      tcE_vec_store(&b, isa, kstr(kx, "&%s[%s]", buf_cname(kx, a->out), linear(kx, ab, aidx)), m,
-                    av);
+      const char *x = emit_vsx(kx, e->args[0], m);
+      tcE_vec_red_step(&b, isa, e->red, acc[j], x, m);
       tcE_line(g, "%s\n", b.data);
       b.len = 0;
-      kx->vmemos.len = 0;
-      vmemo_loads(kx, e->args[0], a->out, av);
     }
-    kx->lane_op = TC_OP_RVAR;
-    kx->lane_var = e->var;
-    kx->lane_base = base;
-    const char *x = emit_vsx(kx, e->args[0], m);
-    tcE_vec_red_step(&b, isa, e->red, acc[j], x, m);
-    tcE_line(g, "%s\n", b.data);
-    b.len = 0;
   }
+  vsplit_end(kx, nbody);
   kx->vmemos.len = 0;
   kx->memos.len = save;
   g->indent--;
@@ -1985,15 +1995,39 @@ static int whole_vectors(const char *lo, const char *E, int step) {
   return n >= 0 && n % step == 0;
 }
 
+/* A vector loop whose vectors are not known to be whole writes its body
+   twice: for a whole vector (no mask, the hot path) and for the last,
+   partial one (a tail mask), as
+     if (left >= lanes) { ... } else { ... }
+   vsplit_begin opens it and returns the number of bodies to write (1 when
+   every vector is whole), vsplit_next separates them, vsplit_end closes
+   it.  Body k is whole when k == 0. */
+static int vsplit_begin(kemit *kx, int whole, const char *left, int lanes) {
+  if (whole) return 1;
+  tcE_line(kx->g, "if (%s >= %d) { /* whole vectors */\n", left, lanes);
+  kx->g->indent++;
+  return 2;
+}
+
+static void vsplit_next(kemit *kx) {
+  kx->g->indent--;
+  tcE_line(kx->g, "} else { /* the last, partial vector */\n");
+  kx->g->indent++;
+}
+
+static void vsplit_end(kemit *kx, int n) {
+  if (n < 2) return;
+  kx->g->indent--;
+  tcE_line(kx->g, "}\n");
+}
+
 /* The mask of a vector with `left` elements left from its first lane:
-   every lane when the loop has whole vectors only (no computation in the
-   loop), else the tail mask. */
+   NULL for a whole vector (emit/vec.h: every lane), else a variable
+   holding the tail mask. */
 static const char *vec_mask(kemit *kx, int whole, const char *left) {
+  if (whole) return NULL;
   tc_buf b = {0};
-  if (whole)
-    tcE_vec_full_mask(&b, kx->visa);
-  else
-    tcE_vec_tail_mask(&b, kx->visa, left, kx->g->vec_tail);
+  tcE_vec_tail_mask(&b, kx->visa, left, kx->g->vec_tail);
   return vdef(kx, NULL, tcE_vec_mask_type(kx->visa), &b);
 }
 
@@ -2075,22 +2109,27 @@ static void emit_vector_loop(kemit *kx, const tc_stage *s, const char **idx) {
   tcE_line(g, "for (int64_t %s = 0; %s < %s; %s += %d) {\n", idx[ax], idx[ax], E, idx[ax], lanes);
   g->indent++;
   const char *left = kstr(kx, "%s - %s", E, idx[ax]);
-  const char *m = vec_mask(kx, whole_vectors("0", E, lanes), left);
-  kx->vmemos.len = 0;
-  kx->lane_op = TC_OP_IVAR;
-  kx->lane_var = ax;
-  kx->lane_base = idx[ax];
-  kx->lane_count = left;
-  int save = kx->memos.len;
-  const char *v = emit_vsx(kx, s->body, m);
-  tc_buf st = {0};
-  const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, s->out), linear(kx, o, idx));
-  if (o->dtype == TC_DT_BF16)
-    tcE_vec_store_bf16(&st, kx->visa, addr, m, left, v, g->vbf16);
-  else
-    tcE_vec_store(&st, kx->visa, addr, m, v);
-  tcE_line(g, "%s\n", st.data);
-  tc_buf_free(&st);
+  int save = kx->memos.len, nbody = vsplit_begin(kx, whole_vectors("0", E, lanes), left, lanes);
+  for (int k = 0; k < nbody; k++) {
+    if (k) vsplit_next(kx);
+    kx->memos.len = save;
+    const char *m = vec_mask(kx, k == 0, left);
+    kx->vmemos.len = 0;
+    kx->lane_op = TC_OP_IVAR;
+    kx->lane_var = ax;
+    kx->lane_base = idx[ax];
+    kx->lane_count = left;
+    const char *v = emit_vsx(kx, s->body, m);
+    tc_buf st = {0};
+    const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, s->out), linear(kx, o, idx));
+    if (o->dtype == TC_DT_BF16)
+      tcE_vec_store_bf16(&st, kx->visa, addr, m, left, v, g->vbf16);
+    else
+      tcE_vec_store(&st, kx->visa, addr, m, v);
+    tcE_line(g, "%s\n", st.data);
+    tc_buf_free(&st);
+  }
+  vsplit_end(kx, nbody);
   kx->vmemos.len = 0;
   kx->memos.len = save;
   g->indent--;
@@ -2232,11 +2271,11 @@ static int interchange_ok(kemit *kx, const tc_stage *s) {
   return tc_loop_walks_down_columns(e->args[0], e->var, o->rank - 1);
 }
 
-/* Inside a vector loop over `var` from lo to `hi`: its mask
-   (kx->lane_mask) and the lane variable's state for emit_vsx. */
-static void vec_tile_step(kemit *kx, const char *lo, const char *hi, const char *var) {
+/* Inside a vector loop over `var` up to `hi`, in body k of vsplit_begin:
+   its mask (kx->lane_mask) and the lane variable's state for emit_vsx. */
+static void vec_tile_step(kemit *kx, int k, const char *hi, const char *var) {
   const char *left = kstr(kx, "%s - %s", hi, var);
-  kx->lane_mask = vec_mask(kx, whole_vectors(lo, hi, tcE_vec_lanes(kx->visa)), left);
+  kx->lane_mask = vec_mask(kx, k == 0, left);
   kx->vmemos.len = 0;
   kx->lane_op = TC_OP_IVAR;
   kx->lane_var = kx->p->bufs.data[kx->s->out].rank - 1;
@@ -2289,15 +2328,22 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   const char *j = idx[k - 1], *step = vec ? kstr(kx, "%d", tcE_vec_lanes(kx->visa)) : NULL;
   tc_buf init = {0}, st = {0};
   tcE_scalar_reduce_init(g, &init, e->red, e->dtype);
+  int whole = vec && whole_vectors(lo, hi, tcE_vec_lanes(kx->visa));
+  const char *left = kstr(kx, "%s - %s", hi, j);
   if (vec) {
     tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %s) {\n", j, lo, j, hi, j, step);
     g->indent++;
     tcE_vec_set1(&st, kx->visa, init.data);
-    vec_tile_step(kx, lo, hi, j);
-    tc_buf sb = {0};
-    tcE_vec_store(&sb, kx->visa, kstr(kx, "&%s[%s]", out, off), kx->lane_mask, st.data);
-    tcE_line(g, "%s\n", sb.data);
-    tc_buf_free(&sb);
+    int nbody = vsplit_begin(kx, whole, left, tcE_vec_lanes(kx->visa));
+    for (int bk = 0; bk < nbody; bk++) {
+      if (bk) vsplit_next(kx);
+      vec_tile_step(kx, bk, hi, j);
+      tc_buf sb = {0};
+      tcE_vec_store(&sb, kx->visa, kstr(kx, "&%s[%s]", out, off), kx->lane_mask, st.data);
+      tcE_line(g, "%s\n", sb.data);
+      tc_buf_free(&sb);
+    }
+    vsplit_end(kx, nbody);
     g->indent--;
     tcE_line(g, "}\n");
   } else {
@@ -2320,18 +2366,24 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   g->indent++;
   int save = kx->memos.len;
   if (vec) {
-    vec_tile_step(kx, lo, hi, j);
-    tcE_visa isa = kx->visa;
-    const char *addr = kstr(kx, "&%s[%s]", out, off), *m = kx->lane_mask;
-    const char *x = emit_vsx(kx, e->args[0], m);
-    tc_buf b = {0};
-    tcE_vec_load(&b, isa, addr, m);
-    const char *acc = vdef(kx, NULL, tcE_vec_type(isa), &b);
-    tcE_vec_red_combine(&b, isa, e->red, acc, x);
-    const char *v = vdef(kx, NULL, tcE_vec_type(isa), &b);
-    tcE_vec_store(&b, isa, addr, m, v);
-    tcE_line(g, "%s\n", b.data);
-    tc_buf_free(&b);
+    int nbody = vsplit_begin(kx, whole, left, tcE_vec_lanes(kx->visa));
+    for (int bk = 0; bk < nbody; bk++) {
+      if (bk) vsplit_next(kx);
+      kx->memos.len = save;
+      vec_tile_step(kx, bk, hi, j);
+      tcE_visa isa = kx->visa;
+      const char *addr = kstr(kx, "&%s[%s]", out, off), *m = kx->lane_mask;
+      const char *x = emit_vsx(kx, e->args[0], m);
+      tc_buf b = {0};
+      tcE_vec_load(&b, isa, addr, m);
+      const char *acc = vdef(kx, NULL, tcE_vec_type(isa), &b);
+      tcE_vec_red_combine(&b, isa, e->red, acc, x);
+      const char *v = vdef(kx, NULL, tcE_vec_type(isa), &b);
+      tcE_vec_store(&b, isa, addr, m, v);
+      tcE_line(g, "%s\n", b.data);
+      tc_buf_free(&b);
+    }
+    vsplit_end(kx, nbody);
     kx->vmemos.len = 0;
   } else {
     accumulate(kx, s->out, off, e->red, e->dtype, emit_sx(kx, e->args[0], 0));

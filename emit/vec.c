@@ -42,7 +42,9 @@ void tcE_vec_tail_mask(tc_buf *out, tcE_visa isa, const char *n, char used[TCE_V
 }
 
 void tcE_vec_load(tc_buf *out, tcE_visa isa, const char *addr, const char *mask) {
-  if (isa == TCE_VISA_AVX512)
+  if (!mask)
+    tc_buf_printf(out, "%s_loadu_ps(%s)", isas[isa].pfx, addr);
+  else if (isa == TCE_VISA_AVX512)
     tc_buf_printf(out, "_mm512_maskz_loadu_ps(%s, %s)", mask, addr);
   else
     tc_buf_printf(out, "_mm256_maskload_ps(%s, _mm256_castps_si256(%s))", addr, mask);
@@ -50,7 +52,9 @@ void tcE_vec_load(tc_buf *out, tcE_visa isa, const char *addr, const char *mask)
 
 void tcE_vec_store(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
                    const char *v) {
-  if (isa == TCE_VISA_AVX512)
+  if (!mask)
+    tc_buf_printf(out, "%s_storeu_ps(%s, %s);", isas[isa].pfx, addr, v);
+  else if (isa == TCE_VISA_AVX512)
     tc_buf_printf(out, "_mm512_mask_storeu_ps(%s, %s, %s);", addr, mask, v);
   else
     tc_buf_printf(out, "_mm256_maskstore_ps(%s, _mm256_castps_si256(%s), %s);", addr, mask, v);
@@ -256,6 +260,12 @@ static void step_expr(tc_buf *out, const char *P, tc_op red, const char *acc, co
 
 void tcE_vec_red_step(tc_buf *out, tcE_visa isa, tc_op red, const char *acc, const char *x,
                       const char *m) {
+  if (!m) {
+    tc_buf_printf(out, "%s = ", acc);
+    tcE_vec_red_combine(out, isa, red, acc, x);
+    tc_buf_putc(out, ';');
+    return;
+  }
   if (isa == TCE_VISA_AVX512) {
     switch (red) {
     case TC_OP_SUM:
@@ -393,18 +403,24 @@ static const char *const bf16_text[TCE_VISA_COUNT][3] = {
      "      _mm512_and_si512(tc_bf16_bits_avx512(v), _mm512_set1_epi32((int)0xffff0000u)));\n"
      "}\n"}};
 
+/* The mask or count argument of the bf16 helpers (NULL mask: every lane). */
+static const char *bf16_lanes(tcE_visa isa, const char *mask, const char *count) {
+  if (isa == TCE_VISA_AVX512) return mask ? mask : "(__mmask16)0xffff";
+  return mask ? count : "8";
+}
+
 void tcE_vec_load_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
                        const char *count, char used[TCE_VISA_COUNT][3]) {
   used[isa][0] = 1;
   tc_buf_printf(out, "tc_load_bf16_%s(%s, %s)", isas[isa].suffix, addr,
-                isa == TCE_VISA_AVX512 ? mask : count);
+                bf16_lanes(isa, mask, count));
 }
 
 void tcE_vec_store_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
                         const char *count, const char *v, char used[TCE_VISA_COUNT][3]) {
   used[isa][1] = 1;
   tc_buf_printf(out, "tc_store_bf16_%s(%s, %s, %s);", isas[isa].suffix, addr,
-                isa == TCE_VISA_AVX512 ? mask : count, v);
+                bf16_lanes(isa, mask, count), v);
 }
 
 void tcE_vec_round_bf16(tc_buf *out, tcE_visa isa, const char *v, char used[TCE_VISA_COUNT][3]) {
@@ -421,7 +437,3 @@ void tcE_vec_bf16_write(tc_buf *out, const char used[TCE_VISA_COUNT][3]) {
   }
 }
 
-void tcE_vec_full_mask(tc_buf *out, tcE_visa isa) {
-  tc_buf_puts(out, isa == TCE_VISA_AVX512 ? "(__mmask16)0xffff"
-                                          : "_mm256_castsi256_ps(_mm256_set1_epi32(-1))");
-}

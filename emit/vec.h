@@ -4,7 +4,7 @@
  *
  * Operands are names of vector variables (safe to repeat); a mask is the
  * ISA's mask type (__mmask16 for AVX-512, a __m256 of all-ones lanes for
- * AVX2).
+ * AVX2), or NULL for every lane (a whole vector: plain loads and stores).
  */
 #ifndef TC_EMIT_VEC_H
 #define TC_EMIT_VEC_H
@@ -26,8 +26,6 @@ void tcE_vec_set1(tc_buf *out, tcE_visa isa, const char *scalar);
 /* The mask of lanes [0, min(n, lanes)) (n an int64_t expression); sets
    used[isa] (the helper it calls). */
 void tcE_vec_tail_mask(tc_buf *out, tcE_visa isa, const char *n, char used[TCE_VISA_COUNT]);
-/* The mask of every lane (a loop whose vectors are all whole). */
-void tcE_vec_full_mask(tc_buf *out, tcE_visa isa);
 /* Masked load of the lanes at addr (lanes off the mask are not read). */
 void tcE_vec_load(tc_buf *out, tcE_visa isa, const char *addr, const char *mask);
 /* Masked store, a statement. */
