@@ -89,8 +89,10 @@ static int reserved(const char *u, const char *P) {
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
     if (!strcmp(u, words[i])) return 1;
   size_t n = strlen(P);
+  /* '_': <immintrin.h> (_mm512_add_ps, _MM_FROUND_NO_EXC, _CMP_GT_OQ) and
+     the C implementation's own names */
   return !strncmp(u, "TC_", 3) || !strncmp(u, "tc_", 3) || !strncmp(u, "INT", 3) ||
-         !strncmp(u, "UINT", 4) || !strncmp(u, "__", 2) || !strncmp(u, "FP_", 3) ||
+         !strncmp(u, "UINT", 4) || u[0] == '_' || !strncmp(u, "FP_", 3) ||
          !strncmp(u, "SIZE_", 5) ||
          (!strncmp(u, P, n) && u[n] == '_');
 }
@@ -236,7 +238,7 @@ typedef struct kemit {
   tcE_visa visa;
   const char *attr;
   /* target x86-64: P_run is written once per ISA, as static functions
-     P_run_<suffix>, and a P_run choosing one by ctx->isa */
+     P_run_<suffix>, and a P_run choosing one by ctx->tc_isa */
   int multi;
   const char *run_suffix; /* "_avx512", or "" for the one P_run */
   /* set by emit_loops_and_body: the step of the innermost loop it wrote
@@ -248,8 +250,10 @@ typedef struct kemit {
   tc_op lane_op;
   int lane_var;
   const char *lane_base;
-  const char *lane_count; /* the elements left from lane 0 on (int64_t) */
   const char *lane_mask;  /* the mask of the lanes that exist */
+  /* buffer id -> the vector holding the current element of a local
+     buffer (emit_nest_vector), or NULL */
+  const char **vlocal;
 } kemit;
 
 static char *kstr(kemit *kx, const char *fmt, ...)
@@ -766,7 +770,7 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
     nw++;
   }
   if (kx->multi)
-    tcE_line(g, "  int isa; /* the variant P_run runs (tc_pick_isa) */\n");
+    tcE_line(g, "  int tc_isa; /* the variant P_run runs (tc_pick_isa) */\n");
   else if (!nw)
     tcE_line(g, "  char unused; /* C wants a member; the kernel has no weights */\n");
   tcE_line(g, "};\n\n");
@@ -809,7 +813,7 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   }
   if (kx->multi) {
     g->multi_isa = 1;
-    tcE_line(g, "%s->isa = tc_pick_isa();\n", c);
+    tcE_line(g, "%s->tc_isa = tc_pick_isa();\n", c);
   }
   tcE_line(g, "*%s = %s;\n", ctx, c);
   tcE_line(g, "return TC_OK;\n");
@@ -1063,56 +1067,26 @@ static const char *emit_where(kemit *kx, const tc_sexpr *e) {
   return name;
 }
 
-/* Lanes of the vectorizable reductions below: two AVX-512 vectors of
-   f32 (four AVX2 ones), enough independent sums to hide the latency of a
-   vector add while a row streams from L1. */
-#define TCE_RED_LANES 32
+/* Lanes of the vectorizable reductions below (TC_LOOP_RED_LANES, loop.h):
+   two AVX-512 vectors of f32 (four AVX2 ones), enough independent sums to
+   hide the latency of a vector add while a row streams from L1. */
+#define TCE_RED_LANES TC_LOOP_RED_LANES
 
 /* The stack P_run may give its temporaries of static size; larger ones
    are allocated when it runs. */
 #define TCE_STACK_TEMP_BYTES 65536
 
-/* 1 when every load in e that uses rvar `var` reads [..., var] (the
-   variable alone in the last index, in no other), e has no REDUCE or
-   WHERE inside, and nothing in it can fail. */
-static int lanes_body_ok(const tc_sexpr *e, int var) {
-  if (e->op == TC_OP_REDUCE || e->op == TC_OP_WHERE) return 0;
-  if (e->op == TC_OP_LOAD) {
-    for (int d = 0; d + 1 < e->nargs; d++)
-      if (tc_loop_sx_uses_rvar(e->args[d], var)) return 0;
-    if (e->nargs > 0) {
-      const tc_sexpr *l = e->args[e->nargs - 1];
-      if (tc_loop_sx_uses_rvar(l, var) && !(l->op == TC_OP_RVAR && l->var == var)) return 0;
-    }
-    return 1;
-  }
-  for (int i = 0; i < e->nargs; i++)
-    if (!lanes_body_ok(e->args[i], var)) return 0;
-  return 1;
-}
-
-/* A float SUM, PROD, MAX or MIN over a contiguous run (a row), computed in
-   TCE_RED_LANES interleaved partial results that a C compiler keeps in
-   vector registers: element r goes to lane r % LANES, in order of r; the
-   lanes are then combined pairwise in a fixed tree (lane l with lane
+/* A float SUM, PROD, MAX or MIN over a contiguous run (a row) is computed
+   in TCE_RED_LANES interleaved partial results (tc_loop_reduce_in_lanes
+   says which, loop.h): element r goes to lane r % LANES, in order of r;
+   the lanes are then combined pairwise in a fixed tree (lane l with lane
    l + w, for w = LANES/2, ..., 1).  This reassociates the reduction (as
    `omp simd reduction` does) but in one fixed way: the result does not
    depend on the compiler's vectorization, the target or the thread
-   count.  MAX and MIN keep propagating NaN, per lane and when combined.
-   Static rows shorter than two blocks stay sequential. */
+   count.  MAX and MIN keep propagating NaN, per lane and when combined. */
 static int lanes_ok(kemit *kx, const tc_sexpr *e) {
-  int64_t v;
   (void)kx;
-  if (e->nargs == 3) /* a chunk of a split reduction (passes/chunk.c) */
-    return tc_dtype_is_float(e->dtype) && e->dtype != TC_DT_BF16 &&
-           (e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
-            e->red == TC_OP_MIN) &&
-           !tc_loop_sx_may_divide_by_zero(e->args[0]) && lanes_body_ok(e->args[0], e->var);
-  return e->nargs == 1 && tc_dtype_is_float(e->dtype) && e->dtype != TC_DT_BF16 &&
-         (e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
-          e->red == TC_OP_MIN) &&
-         !(tc_ext_is_const(e->ext, &v) && v < 2 * TCE_RED_LANES) &&
-         !tc_loop_sx_may_divide_by_zero(e->args[0]) && lanes_body_ok(e->args[0], e->var);
+  return tc_loop_reduce_in_lanes(e);
 }
 
 /* acc = acc (red) x as one select or update, which vectorizes. */
@@ -1210,7 +1184,6 @@ static const char *emit_reduce_lanes_vec(kemit *kx, const tc_sexpr *e, const cha
       kx->vmemos.len = 0;
       const char *left = j ? kstr(kx, "%s - (%s)", E, base) : kstr(kx, "%s - %s", E, base);
       const char *m = vec_mask(kx, k == 0, left);
-      kx->lane_count = left;
       if (a) { /* the producing stage's elements first, stored in its row */
         const tc_lbuf *ab = &kx->p->bufs.data[a->out];
         const char *aidx[TC_MAX_RANK];
@@ -1932,9 +1905,19 @@ static const char *emit_lane_by_lane(kemit *kx, const tc_sexpr *e, const char *c
   const char *P = isa == TCE_VISA_AVX512 ? "_mm512" : "_mm256";
   const char *arr[3] = {NULL, NULL, NULL}, *el[3];
   tcE_line(g, "/* %s has no vector form: lane by lane */\n", tc_op_name(e->op));
-  for (int i = 0; i < e->nargs; i++) arr[i] = new_v(kx);
+  /* a constant operand stays a literal, as in the scalar code (gcc folds
+     powf(x, 2.0f) to x * x there) */
+  for (int i = 0; i < e->nargs; i++)
+    if (e->args[i]->op != TC_OP_CONST) arr[i] = new_v(kx);
   const char *res = new_v(kx), *lane = new_v(kx);
   for (int i = 0; i < e->nargs; i++) {
+    if (!arr[i]) {
+      tc_buf lit = {0};
+      tcE_scalar_literal(g, &lit, e->args[i]->dtype, e->args[i]->num, e->args[i]->inum);
+      el[i] = kstr(kx, "%s", lit.data);
+      tc_buf_free(&lit);
+      continue;
+    }
     tcE_line(g, "float %s[%d];\n", arr[i], L);
     tcE_line(g, "%s_storeu_ps(%s, %s);\n", P, arr[i], a[i]);
     el[i] = kstr(kx, "%s[%s]", arr[i], lane);
@@ -2048,8 +2031,9 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
     return vdef(kx, e, vt, &b);
   }
   case TC_OP_LOAD: {
-    const tc_sexpr *last = e->args[e->nargs - 1];
-    if (!is_lane(last, kx->lane_op, kx->lane_var)) { /* one value for all lanes */
+    if (kx->vlocal[e->ref]) return kx->vlocal[e->ref]; /* a nest's local element */
+    if (e->nargs == 0 || !is_lane(e->args[e->nargs - 1], kx->lane_op, kx->lane_var)) {
+      /* one value for all lanes (a rank-0 tensor's too) */
       tcE_vec_set1(&b, isa, emit_sx(kx, e, 0));
       return vdef(kx, e, vt, &b);
     }
@@ -2060,7 +2044,7 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
     kx->read[x->kind == TC_LBUF_ALIAS ? x->alias : e->ref] = 1;
     const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, e->ref), linear(kx, x, idx));
     if (x->dtype == TC_DT_BF16)
-      tcE_vec_load_bf16(&b, isa, addr, m, kx->lane_count, kx->g->vbf16);
+      tcE_vec_load_bf16(&b, isa, addr, m, kx->g->vbf16);
     else
       tcE_vec_load(&b, isa, addr, m);
     return vdef(kx, e, vt, &b);
@@ -2087,7 +2071,7 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
     for (int i = 0; i < e->nargs; i++) a[i] = emit_vsx(kx, e->args[i], m);
     if (!tcE_vec_has_op(e->op)) return emit_lane_by_lane(kx, e, a);
     tc_buf slope = {0};
-    if (e->op == TC_OP_LEAKY_RELU) tcE_scalar_literal(kx->g, &slope, TC_DT_F32, e->num, 0);
+    if (e->op == TC_OP_LEAKY_RELU) tcE_scalar_literal(kx->g, &slope, e->dtype, e->num, 0);
     tcE_vec_op(&b, isa, e->op, a, slope.data, kx->g->vmath[isa]);
     tc_buf_free(&slope);
     return vdef(kx, e, vt, &b);
@@ -2118,12 +2102,11 @@ static void emit_vector_loop(kemit *kx, const tc_stage *s, const char **idx) {
     kx->lane_op = TC_OP_IVAR;
     kx->lane_var = ax;
     kx->lane_base = idx[ax];
-    kx->lane_count = left;
     const char *v = emit_vsx(kx, s->body, m);
     tc_buf st = {0};
     const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, s->out), linear(kx, o, idx));
     if (o->dtype == TC_DT_BF16)
-      tcE_vec_store_bf16(&st, kx->visa, addr, m, left, v, g->vbf16);
+      tcE_vec_store_bf16(&st, kx->visa, addr, m, v, g->vbf16);
     else
       tcE_vec_store(&st, kx->visa, addr, m, v);
     tcE_line(g, "%s\n", st.data);
@@ -2280,7 +2263,6 @@ static void vec_tile_step(kemit *kx, int k, const char *hi, const char *var) {
   kx->lane_op = TC_OP_IVAR;
   kx->lane_var = kx->p->bufs.data[kx->s->out].rank - 1;
   kx->lane_base = var;
-  kx->lane_count = left;
 }
 
 static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
@@ -2656,6 +2638,84 @@ static const tc_sexpr *row_reduction_of(kemit *kx, const tc_stage *a, const tc_s
   return r;
 }
 
+/* 1 when the nest first..last shares every loop of its stages (no stage
+   has a loop of its own: several outputs over one iteration space) and
+   the vectorize pass put each in vectors: the last shared loop then runs
+   in vectors, the stages one after the other inside it. */
+static int nest_vec_ok(kemit *kx, int first, int last) {
+  if (!kx->vec) return 0;
+  for (int s = first; s <= last; s++) {
+    const tc_stage *st = &kx->p->stages.data[s];
+    const tc_lbuf *o = &kx->p->bufs.data[st->out];
+    if (!st->vec || o->rank != st->shared ||
+        !vec_sx_ok(kx, st, st->body, TC_OP_IVAR, o->rank - 1))
+      return 0;
+  }
+  return 1;
+}
+
+/* The nest of nest_vec_ok: the shared loops, the last by vectors (whole
+   ones, then the last, partial one: vsplit_begin), each stage's vector
+   computed and stored in turn.  A local buffer's element is the vector
+   itself, read by the later stages (kx->vlocal), never stored. */
+static void emit_nest_vector(kemit *kx, int first, int last, const char **idx) {
+  tcE_cg *g = kx->g;
+  const tc_loop_prog *p = kx->p;
+  const tc_lbuf *o0 = &p->bufs.data[p->stages.data[first].out];
+  int k = o0->rank, lanes = tcE_vec_lanes(kx->visa), base = g->indent;
+  for (int d = 0; d < k; d++) {
+    const char *E = ext_name(kx, o0->shape[d]);
+    idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s += %d) {\n", idx[d], idx[d], E, idx[d],
+             d == k - 1 ? lanes : 1);
+    g->indent++;
+  }
+  const char *E = ext_name(kx, o0->shape[k - 1]), *left = kstr(kx, "%s - %s", E, idx[k - 1]);
+  g->vec_isa[kx->visa] = 1;
+  int nbody = vsplit_begin(kx, whole_vectors("0", E, lanes), left, lanes);
+  for (int bk = 0; bk < nbody; bk++) {
+    if (bk) vsplit_next(kx);
+    kx->memos.len = 0;
+    kx->vmemos.len = 0;
+    const char *m = vec_mask(kx, bk == 0, left);
+    kx->lane_op = TC_OP_IVAR;
+    kx->lane_var = k - 1;
+    kx->lane_base = idx[k - 1];
+    for (int s = first; s <= last; s++) {
+      const tc_stage *st = &p->stages.data[s];
+      const tc_lbuf *o = &p->bufs.data[st->out];
+      kx->s = st;
+      stage_comment(kx, st, "");
+      const char *v = emit_vsx(kx, st->body, m);
+      if (o->local) { /* its loads in the later stages are v (rounded as stored) */
+        if (o->dtype == TC_DT_BF16) {
+          tc_buf b = {0};
+          tcE_vec_round_bf16(&b, kx->visa, v, g->vbf16);
+          v = vdef(kx, NULL, tcE_vec_type(kx->visa), &b);
+        }
+        kx->vlocal[st->out] = v;
+        continue;
+      }
+      tc_buf b = {0};
+      const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, st->out), linear(kx, o, idx));
+      if (o->dtype == TC_DT_BF16)
+        tcE_vec_store_bf16(&b, kx->visa, addr, m, v, g->vbf16);
+      else
+        tcE_vec_store(&b, kx->visa, addr, m, v);
+      tcE_line(g, "%s\n", b.data);
+      tc_buf_free(&b);
+    }
+    for (int s = first; s <= last; s++) kx->vlocal[p->stages.data[s].out] = NULL;
+  }
+  vsplit_end(kx, nbody);
+  kx->memos.len = 0;
+  kx->vmemos.len = 0;
+  while (g->indent > base) {
+    g->indent--;
+    tcE_line(g, "}\n");
+  }
+}
+
 /* The stages first..last of one nest (passes/nest.c): the shared loops
    once, the nest's local buffers declared inside them, then each stage's
    remaining loops in program order.  The "max of nothing" checks of all
@@ -2696,6 +2756,17 @@ static void emit_nest(kemit *kx, int first, int last) {
   size_t at = g->o->len;
   int nfail = kx->nfail;
   const char *idx[TC_MAX_RANK];
+  if (nest_vec_ok(kx, first, last)) { /* every loop shared: the last one in vectors */
+    emit_nest_vector(kx, first, last, idx);
+    if (kx->nfail != nfail) return;
+    int lanes = tcE_vec_lanes(kx->visa);
+    work w = work_const(0);
+    for (int s = first; s <= last; s++) w = work_op(kx, w, stage_work(kx, &p->stages.data[s]), '+');
+    if (!w.sym && w.v < TCE_PAR_MIN_WORK) return;
+    par_loop(kx, at, k - 1, par_cond(kx, w), idx[0], ext_name(kx, o0->shape[0]),
+             k == 1 ? lanes : 1);
+    return;
+  }
   for (int d = 0; d < k; d++) {
     idx[d] = kstr(kx, "%s%d", kx->nm.i, d);
     tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", idx[d], idx[d],
@@ -3042,7 +3113,7 @@ static void emit_run_dispatch(kemit *kx, int na, const int *abi) {
   run_signature(g->o, k, kx->P, "", nm, na, abi);
   tc_buf_puts(g->o, " {\n");
   tcE_line(g, "  if (!%s) return TC_EINVAL;\n", nm->ctx);
-  tcE_line(g, "  switch (%s->isa) {\n", nm->ctx);
+  tcE_line(g, "  switch (%s->tc_isa) {\n", nm->ctx);
   tcE_line(g, "  case 2: return %s_run_avx512(%s);\n", kx->P, args.data);
   tcE_line(g, "  case 1: return %s_run_avx2(%s);\n", kx->P, args.data);
   tcE_line(g, "  default: return %s_run_scalar(%s);\n", kx->P, args.data);
@@ -3071,6 +3142,7 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   kx.read = tc_xcalloc((size_t)p->bufs.len + 1, 1);
   kx.on_stack = tc_xcalloc((size_t)p->bufs.len + 1, 1);
   kx.shared_of = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.shared_of);
+  kx.vlocal = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.vlocal);
   for (int s = 0; s < p->stages.len; s++)
     kx.shared_of[p->stages.data[s].out] = p->stages.data[s].shared;
   int *abi = tc_xmalloc(((size_t)k->args.len + 1) * sizeof(int));
@@ -3102,6 +3174,7 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   free(kx.read);
   free(kx.on_stack);
   free(kx.shared_of);
+  free((void *)kx.vlocal);
   TC_VEC_FREE(kx.memos);
   TC_VEC_FREE(kx.vmemos);
   TC_VEC_FREE(kx.hoisted);
@@ -3123,8 +3196,19 @@ char *tcE_emit_source(const tc_module *m, const tc_loop_prog *const *progs,
   tc_buf out = {0};
   static const char *const target_names[TCE_TARGET_COUNT] = {"scalar", "avx2", "avx512",
                                                                "x86-64"};
+  tcE_target target = opt ? opt->target : TCE_TARGET_SCALAR;
   tc_buf_printf(&out, "/* %s.c: generated by tensorc from %s (target %s).  Do not edit. */\n",
-                M, m->file ? m->file : M, target_names[opt ? opt->target : TCE_TARGET_SCALAR]);
+                M, m->file ? m->file : M, target_names[target]);
+  if (target != TCE_TARGET_SCALAR)
+    /* a * b + c stays two roundings in every function, scalar helpers
+       inlined into vector code included, so that the variants of a kernel
+       give the same bits (gcc contracts to FMA by default outside ISO
+       mode, clang within an expression; docs/simd.md) */
+    tc_buf_puts(&out, "#if defined(__clang__)\n"
+                      "#pragma STDC FP_CONTRACT OFF\n"
+                      "#elif defined(__GNUC__)\n"
+                      "#pragma GCC optimize(\"fp-contract=off\")\n"
+                      "#endif\n");
   if (opt && opt->single_file) {
     char *h = emit_header(m, opt, 0);
     tc_buf_puts(&out, "\n");

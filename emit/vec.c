@@ -339,18 +339,20 @@ void tcE_vec_hred_write(tc_buf *out, const char used[TCE_VISA_COUNT][4]) {
 
 /* ORDER TCE_VBF16: LOAD, STORE, ROUND */
 static const char *const bf16_text[TCE_VISA_COUNT][3] = {
-    {"\n/* n (at most 8 used) bf16 at p, widened to f32; lanes past n are 0.  AVX2\n"
-     "   has no 16-bit masked load: a short tail is copied first. */\n"
-     "static inline TC_TARGET_AVX2 __m256 tc_load_bf16_avx2(const uint16_t *p, int64_t n) {\n"
-     "  __m128i h;\n"
-     "  if (n >= 8) {\n"
-     "    h = _mm_loadu_si128((const __m128i *)(const void *)p);\n"
-     "  } else {\n"
-     "    uint16_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};\n"
-     "    if (n > 0) memcpy(b, p, (size_t)n * sizeof *b);\n"
-     "    h = _mm_loadu_si128((const __m128i *)(const void *)b);\n"
-     "  }\n"
+    {"\n/* The bf16 at p, widened to f32: 8 of them (m NULL in the emitter: the\n"
+     "   whole-vector form), or the first lanes of prefix mask m (lanes past\n"
+     "   them 0, not read).  AVX2 has no 16-bit masked load: a short tail is\n"
+     "   copied first. */\n"
+     "static inline TC_TARGET_AVX2 __m256 tc_widen_bf16_avx2(__m128i h) {\n"
      "  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));\n"
+     "}\n\n"
+     "static inline TC_TARGET_AVX2 __m256 tc_load_bf16_avx2(const uint16_t *p) {\n"
+     "  return tc_widen_bf16_avx2(_mm_loadu_si128((const __m128i *)(const void *)p));\n"
+     "}\n\n"
+     "static inline TC_TARGET_AVX2 __m256 tc_load_bf16_tail_avx2(const uint16_t *p, __m256 m) {\n"
+     "  uint16_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};\n"
+     "  memcpy(b, p, (size_t)__builtin_popcount((unsigned)_mm256_movemask_ps(m)) * sizeof *b);\n"
+     "  return tc_widen_bf16_avx2(_mm_loadu_si128((const __m128i *)(const void *)b));\n"
      "}\n",
      "\n/* The lanes of v rounded to bf16 (nearest even; a NaN stays a quiet NaN), in\n"
      "   the upper halves of 32-bit lanes, as tc_bf16_store rounds one. */\n"
@@ -362,17 +364,20 @@ static const char *const bf16_text[TCE_VISA_COUNT][3] = {
      "  return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(q),\n"
      "                                              _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));\n"
      "}\n\n"
-     "/* v rounded to bf16, stored to the n (at most 8 used) bf16 at p. */\n"
-     "static inline TC_TARGET_AVX2 void tc_store_bf16_avx2(uint16_t *p, int64_t n, __m256 v) {\n"
+     "/* v rounded to bf16, as 8 uint16_t. */\n"
+     "static inline TC_TARGET_AVX2 __m128i tc_narrow_bf16_avx2(__m256 v) {\n"
      "  const __m256i r = _mm256_srli_epi32(tc_bf16_bits_avx2(v), 16);\n"
-     "  const __m128i h = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));\n"
-     "  if (n >= 8) {\n"
-     "    _mm_storeu_si128((__m128i *)(void *)p, h);\n"
-     "  } else if (n > 0) {\n"
-     "    uint16_t b[8];\n"
-     "    _mm_storeu_si128((__m128i *)(void *)b, h);\n"
-     "    memcpy(p, b, (size_t)n * sizeof *b);\n"
-     "  }\n"
+     "  return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));\n"
+     "}\n\n"
+     "/* v rounded to bf16, stored to the 8 bf16 at p, or to the first lanes of\n"
+     "   prefix mask m. */\n"
+     "static inline TC_TARGET_AVX2 void tc_store_bf16_avx2(uint16_t *p, __m256 v) {\n"
+     "  _mm_storeu_si128((__m128i *)(void *)p, tc_narrow_bf16_avx2(v));\n"
+     "}\n\n"
+     "static inline TC_TARGET_AVX2 void tc_store_bf16_tail_avx2(uint16_t *p, __m256 m, __m256 v) {\n"
+     "  uint16_t b[8];\n"
+     "  _mm_storeu_si128((__m128i *)(void *)b, tc_narrow_bf16_avx2(v));\n"
+     "  memcpy(p, b, (size_t)__builtin_popcount((unsigned)_mm256_movemask_ps(m)) * sizeof *b);\n"
      "}\n",
      "\n/* v rounded to bf16 and held in f32 again (a cast to bf16). */\n"
      "static inline TC_TARGET_AVX2 __m256 tc_round_bf16_avx2(__m256 v) {\n"
@@ -403,24 +408,27 @@ static const char *const bf16_text[TCE_VISA_COUNT][3] = {
      "      _mm512_and_si512(tc_bf16_bits_avx512(v), _mm512_set1_epi32((int)0xffff0000u)));\n"
      "}\n"}};
 
-/* The mask or count argument of the bf16 helpers (NULL mask: every lane). */
-static const char *bf16_lanes(tcE_visa isa, const char *mask, const char *count) {
-  if (isa == TCE_VISA_AVX512) return mask ? mask : "(__mmask16)0xffff";
-  return mask ? count : "8";
-}
-
 void tcE_vec_load_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
-                       const char *count, char used[TCE_VISA_COUNT][3]) {
+                       char used[TCE_VISA_COUNT][3]) {
   used[isa][0] = 1;
-  tc_buf_printf(out, "tc_load_bf16_%s(%s, %s)", isas[isa].suffix, addr,
-                bf16_lanes(isa, mask, count));
+  if (isa == TCE_VISA_AVX512)
+    tc_buf_printf(out, "tc_load_bf16_avx512(%s, %s)", addr, mask ? mask : "(__mmask16)0xffff");
+  else if (mask)
+    tc_buf_printf(out, "tc_load_bf16_tail_avx2(%s, %s)", addr, mask);
+  else
+    tc_buf_printf(out, "tc_load_bf16_avx2(%s)", addr);
 }
 
 void tcE_vec_store_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
-                        const char *count, const char *v, char used[TCE_VISA_COUNT][3]) {
+                        const char *v, char used[TCE_VISA_COUNT][3]) {
   used[isa][1] = 1;
-  tc_buf_printf(out, "tc_store_bf16_%s(%s, %s, %s);", isas[isa].suffix, addr,
-                bf16_lanes(isa, mask, count), v);
+  if (isa == TCE_VISA_AVX512)
+    tc_buf_printf(out, "tc_store_bf16_avx512(%s, %s, %s);", addr,
+                  mask ? mask : "(__mmask16)0xffff", v);
+  else if (mask)
+    tc_buf_printf(out, "tc_store_bf16_tail_avx2(%s, %s, %s);", addr, mask, v);
+  else
+    tc_buf_printf(out, "tc_store_bf16_avx2(%s, %s);", addr, v);
 }
 
 void tcE_vec_round_bf16(tc_buf *out, tcE_visa isa, const char *v, char used[TCE_VISA_COUNT][3]) {

@@ -51,15 +51,14 @@ void tcE_vec_red_step(tc_buf *out, tcE_visa isa, tc_op red, const char *acc, con
 void tcE_vec_red_combine(tc_buf *out, tcE_visa isa, tc_op red, const char *acc, const char *x);
 void tcE_vec_hred(tc_buf *out, tcE_visa isa, tc_op red, const char *v, char used[4]);
 void tcE_vec_hred_write(tc_buf *out, const char used[TCE_VISA_COUNT][4]);
-/* bf16 vectors (held in f32 lanes): a load of the elements at addr
-   (AVX-512 takes the mask, AVX2 the count of elements left, an int64_t
-   expression), a store rounding to nearest even, a round (a cast to
-   bf16); used[isa][0..2] records the helpers, tcE_vec_bf16_write writes
-   them. */
+/* bf16 vectors (held in f32 lanes): a load of the elements at addr in
+   the lanes of mask (NULL: every lane), a store rounding to nearest
+   even, a round (a cast to bf16); used[isa][0..2] records the helpers,
+   tcE_vec_bf16_write writes them. */
 void tcE_vec_load_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
-                       const char *count, char used[TCE_VISA_COUNT][3]);
+                       char used[TCE_VISA_COUNT][3]);
 void tcE_vec_store_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
-                        const char *count, const char *v, char used[TCE_VISA_COUNT][3]);
+                        const char *v, char used[TCE_VISA_COUNT][3]);
 void tcE_vec_round_bf16(tc_buf *out, tcE_visa isa, const char *v, char used[TCE_VISA_COUNT][3]);
 void tcE_vec_bf16_write(tc_buf *out, const char used[TCE_VISA_COUNT][3]);
 /* <immintrin.h>, the TC_TARGET_* macros and the tail-mask helpers of the

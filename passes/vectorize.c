@@ -16,9 +16,11 @@
  *     body (its loads are bounds-checked one by one), a stage with
  *     schedule() hints (its loops are the ones the hints ask for);
  *   - an output not of f32 or bf16 (vectors are float only so far);
- *   - an innermost loop that is the nest's row loop, or a static one of
- *     fewer than VEC_MIN_TRIP elements (too short to pay for a vector:
- *     the profitability rule);
+ *   - an innermost loop that is the nest's row loop (unless no stage of
+ *     the nest has a loop of its own and all can run in vectors: several
+ *     outputs over one iteration space), or a static one of fewer than
+ *     VEC_MIN_TRIP elements (too short to pay for a vector: the
+ *     profitability rule);
  *   - a body with anything tc_loop_vec_ok refuses (an integer value, a
  *     gather, argmax, a reduction along the row inside the loop: row
  *     reductions run in vector lanes of their own, emit/c.c).
@@ -34,6 +36,21 @@
 /* The shortest static innermost loop worth a vector. */
 enum { VEC_MIN_TRIP = 4 };
 
+/* 1 when no stage of s's nest has a loop of its own (several outputs
+   over one iteration space): the nest's last loop then runs in vectors
+   when every stage's body can (emit/c.c). */
+static int nest_all_shared(const tc_loop_prog *p, const tc_stage *s) {
+  for (int i = 0; i < p->stages.len; i++) {
+    const tc_stage *t = &p->stages.data[i];
+    if (t->nest != s->nest) continue;
+    const tc_lbuf *o = &p->bufs.data[t->out];
+    if (o->rank != t->shared || t->kind != TC_STAGE_MAP || t->checked || t->sched ||
+        !tc_loop_vec_ok(p, t, t->body, TC_OP_IVAR, o->rank - 1, 0, NULL, NULL))
+      return 0;
+  }
+  return 1;
+}
+
 static const char *why_stage(tc_loop_prog *p, const tc_stage *s) {
   const tc_lbuf *o = &p->bufs.data[s->out];
   int64_t n;
@@ -45,7 +62,8 @@ static const char *why_stage(tc_loop_prog *p, const tc_stage *s) {
   if (o->rank == 0) return "no loop";
   if (o->dtype != TC_DT_F32 && o->dtype != TC_DT_BF16)
     return "its output is not f32 or bf16 (vectors are float only so far)";
-  if (s->nest >= 0 && o->rank - 1 < s->shared) return "its only loop is the nest's row loop";
+  if (s->nest >= 0 && o->rank - 1 < s->shared && !nest_all_shared(p, s))
+    return "its only loop is the nest's row loop";
   if (tc_ext_is_const(o->shape[o->rank - 1], &n) && n < VEC_MIN_TRIP)
     return "its innermost loop is too short to pay for a vector";
   const char *why = NULL;

@@ -279,6 +279,36 @@ int tc_loop_walks_down_columns(const tc_sexpr *body, int var, int last) {
   return good > 0 && bad == 0;
 }
 
+/* 1 when every load in e that uses rvar `var` reads [..., var] (the
+   variable alone in the last index, in no other), and e has no REDUCE or
+   WHERE inside. */
+static int lanes_body_ok(const tc_sexpr *e, int var) {
+  if (e->op == TC_OP_REDUCE || e->op == TC_OP_WHERE) return 0;
+  if (e->op == TC_OP_LOAD) {
+    for (int d = 0; d + 1 < e->nargs; d++)
+      if (tc_loop_sx_uses_rvar(e->args[d], var)) return 0;
+    if (e->nargs > 0) {
+      const tc_sexpr *l = e->args[e->nargs - 1];
+      if (tc_loop_sx_uses_rvar(l, var) && !(l->op == TC_OP_RVAR && l->var == var)) return 0;
+    }
+    return 1;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!lanes_body_ok(e->args[i], var)) return 0;
+  return 1;
+}
+
+int tc_loop_reduce_in_lanes(const tc_sexpr *e) {
+  int64_t v;
+  if (e->op != TC_OP_REDUCE || !tc_dtype_is_float(e->dtype) || e->dtype == TC_DT_BF16 ||
+      !(e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
+        e->red == TC_OP_MIN) ||
+      tc_loop_sx_may_divide_by_zero(e->args[0]) || !lanes_body_ok(e->args[0], e->var))
+    return 0;
+  if (e->nargs == 3) return 1; /* a chunk of a split reduction (passes/chunk.c) */
+  return e->nargs == 1 && !(tc_ext_is_const(e->ext, &v) && v < 2 * TC_LOOP_RED_LANES);
+}
+
 int tc_loop_op_has_vector(tc_op op) {
   switch (op) {
   case TC_OP_ADD: case TC_OP_SUB: case TC_OP_MUL: case TC_OP_DIV:
@@ -363,6 +393,9 @@ int tc_loop_vec_ok(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, 
       return vec_no("a reduction whose range depends on the lane", e, why, bad);
     if (tc_loop_sx_may_divide_by_zero(e->args[0]))
       return vec_no("a reduction that may divide by zero", e, why, bad);
+    /* a row of its own, reduced in lanes on every target (not in order) */
+    if (tc_loop_reduce_in_lanes(e))
+      return vec_no("a reduction along a row of its own (computed in lanes)", e, why, bad);
     return tc_loop_vec_ok(p, s, e->args[0], op, var, in_where, why, bad);
   default:
     /* an op without a vector form is computed lane by lane */

@@ -230,6 +230,17 @@ int tc_loop_index_is_ivar(const tc_loop_prog *p, int buf, int d, const tc_sexpr 
    B[r, j] is the other case, r in another index than the last). */
 int tc_loop_walks_down_columns(const tc_sexpr *body, int var, int last);
 
+/* The interleaved partial results of a row reduction computed in lanes
+   (emit/c.c, docs/fusion.md). */
+#define TC_LOOP_RED_LANES 32
+/* 1 when REDUCE e is computed in TC_LOOP_RED_LANES lanes combined in a
+   fixed tree rather than in order, on every target: a float (not bf16)
+   SUM, PROD, MAX or MIN that cannot divide by zero, whose loads use its
+   variable only alone in their last index (a contiguous row), with no
+   REDUCE or WHERE inside, over a range (a chunk) or an extent not known to
+   be below 2 * TC_LOOP_RED_LANES. */
+int tc_loop_reduce_in_lanes(const tc_sexpr *e);
+
 /* 1 when f32 op `op` has a vector form on every intrinsics target
    (emit/vec.c): arithmetic, comparisons, min/max, rounding, and the f32
    math of emit/vmath.c. */
