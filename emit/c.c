@@ -2079,6 +2079,21 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
   }
 }
 
+/* Stores vector v to buffer b at idx (the lanes of mask m; NULL: all),
+   rounding to bf16 for a bf16 buffer. */
+static void vec_store_out(kemit *kx, int b, const char *const *idx, const char *m,
+                          const char *v) {
+  tc_buf st = {0};
+  const tc_lbuf *o = &kx->p->bufs.data[b];
+  const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, b), linear(kx, o, idx));
+  if (o->dtype == TC_DT_BF16)
+    tcE_vec_store_bf16(&st, kx->visa, addr, m, v, kx->g->vbf16);
+  else
+    tcE_vec_store(&st, kx->visa, addr, m, v);
+  tcE_line(kx->g, "%s\n", st.data);
+  tc_buf_free(&st);
+}
+
 /* The innermost loop of stage s in vectors (vec_stage_ok): over i<ax>
    by the ISA's lanes, the last, partial vector under a mask (no scalar
    tail, for static and symbolic extents alike); the loops outside are
@@ -2102,15 +2117,7 @@ static void emit_vector_loop(kemit *kx, const tc_stage *s, const char **idx) {
     kx->lane_op = TC_OP_IVAR;
     kx->lane_var = ax;
     kx->lane_base = idx[ax];
-    const char *v = emit_vsx(kx, s->body, m);
-    tc_buf st = {0};
-    const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, s->out), linear(kx, o, idx));
-    if (o->dtype == TC_DT_BF16)
-      tcE_vec_store_bf16(&st, kx->visa, addr, m, v, g->vbf16);
-    else
-      tcE_vec_store(&st, kx->visa, addr, m, v);
-    tcE_line(g, "%s\n", st.data);
-    tc_buf_free(&st);
+    vec_store_out(kx, s->out, idx, m, emit_vsx(kx, s->body, m));
   }
   vsplit_end(kx, nbody);
   kx->vmemos.len = 0;
@@ -2696,14 +2703,7 @@ static void emit_nest_vector(kemit *kx, int first, int last, const char **idx) {
         kx->vlocal[st->out] = v;
         continue;
       }
-      tc_buf b = {0};
-      const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, st->out), linear(kx, o, idx));
-      if (o->dtype == TC_DT_BF16)
-        tcE_vec_store_bf16(&b, kx->visa, addr, m, v, g->vbf16);
-      else
-        tcE_vec_store(&b, kx->visa, addr, m, v);
-      tcE_line(g, "%s\n", b.data);
-      tc_buf_free(&b);
+      vec_store_out(kx, st->out, idx, m, v);
     }
     for (int s = first; s <= last; s++) kx->vlocal[p->stages.data[s].out] = NULL;
   }
