@@ -1307,9 +1307,133 @@ static void reduce_empty_check(kemit *kx, const tc_sexpr *e, const char *E) {
              tc_op_name(e->red));
 }
 
-static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
+static const char *emit_reduce_seq(kemit *kx, const tc_sexpr *e, const char *lo, const char *E);
+
+/* 1 when ARGMAX/ARGMIN e (over a whole row: not a range) runs in vector
+   lanes: an intrinsics target, an unchecked stage, a body of f32 values
+   computed in vectors along the row. */
+static int argbest_vec_ok(kemit *kx, const tc_sexpr *e) {
+  return kx->vec && !kx->s->checked && !kx->pre && e->nargs == 1 &&
+         (e->red == TC_OP_ARGMAX || e->red == TC_OP_ARGMIN) && e->args[0]->dtype == TC_DT_F32 &&
+         vec_sx_ok(kx, kx->s, e->args[0], TC_OP_RVAR, e->var);
+}
+
+/* ARGMAX/ARGMIN of a row in TCE_RED_LANES lanes, bitwise the scalar
+   result: each lane keeps the best value it saw and its (32-bit) index,
+   taking an element when it is better (a NaN beats any number; on a tie
+   the earlier element stays) or when the lane has none yet; the lanes'
+   results are then combined by the same order, the smaller index winning
+   ties, which gives the first index of the extreme (of the first NaN).
+   Rows of 2^31 elements or more take the scalar loop. */
+static const char *emit_argbest_vec(kemit *kx, const tc_sexpr *e, const char *E) {
   tcE_cg *g = kx->g;
-  const tc_sexpr *body = e->args[0];
+  tcE_visa isa = kx->visa;
+  int z = isa == TCE_VISA_AVX512, L = tcE_vec_lanes(isa), parts = TCE_RED_LANES / L;
+  const char *P = z ? "_mm512" : "_mm256", *vt = tcE_vec_type(isa), *it = z ? "__m512i" : "__m256i";
+  const char *cmp = e->red == TC_OP_ARGMAX ? "_CMP_GT_OQ" : "_CMP_LT_OQ";
+  const char *res = new_v(kx);
+  int64_t nE;
+  int guard = !(tc_ext_is_const(e->ext, &nE) && nE <= INT32_MAX);
+  tcE_line(g, "int64_t %s;\n", res);
+  if (guard) {
+    tcE_line(g, "if (%s <= 2147483647) {\n", E);
+    g->indent++;
+  } else {
+    tcE_line(g, "{\n");
+    g->indent++;
+  }
+  tcE_line(g, "/* %s in %d lanes: each lane's best value and index */\n", tc_op_name(e->red),
+           TCE_RED_LANES);
+  const char *bv[TCE_RED_LANES], *bi[TCE_RED_LANES];
+  for (int j = 0; j < parts; j++) {
+    bv[j] = new_v(kx);
+    bi[j] = new_v(kx);
+    tcE_line(g, "%s %s = %s_setzero_ps();\n", vt, bv[j], P);
+    tcE_line(g, "%s %s = %s_set1_epi32(-1);\n", it, bi[j], P);
+  }
+  const char *iota = new_v(kx), *blk = new_v(kx);
+  if (z)
+    tcE_line(g, "const __m512i %s = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, "
+                "13, 14, 15);\n", iota);
+  else
+    tcE_line(g, "const __m256i %s = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);\n", iota);
+  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s += %d) {\n", blk, blk, E, blk, TCE_RED_LANES);
+  g->indent++;
+  int save = kx->memos.len;
+  for (int j = 0; j < parts; j++) {
+    const char *base = j ? kstr(kx, "%s + %d", blk, j * L) : blk;
+    const char *left = j ? kstr(kx, "%s - (%s)", E, base) : kstr(kx, "%s - %s", E, base);
+    kx->vmemos.len = 0;
+    const char *m = vec_mask(kx, 0, left);
+    kx->lane_op = TC_OP_RVAR;
+    kx->lane_var = e->var;
+    kx->lane_base = base;
+    const char *x = emit_vsx(kx, e->args[0], m), *ri = new_v(kx), *up = new_v(kx);
+    tcE_line(g, "const %s %s = %s_add_epi32(%s_set1_epi32((int)(%s)), %s);\n", it, ri, P, P, base,
+             iota);
+    if (z)
+      tcE_line(g,
+               "const __mmask16 %s = (__mmask16)(%s & (_mm512_cmp_ps_mask(%s, %s, %s) | "
+               "(_mm512_cmp_ps_mask(%s, %s, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(%s, %s, "
+               "_CMP_ORD_Q)) | _mm512_cmpeq_epi32_mask(%s, _mm512_set1_epi32(-1))));\n",
+               up, m, x, bv[j], cmp, x, x, bv[j], bv[j], bi[j]);
+    else
+      tcE_line(g,
+               "const __m256 %s = _mm256_and_ps(%s, _mm256_or_ps(_mm256_or_ps(_mm256_cmp_ps(%s, %s, "
+               "%s), _mm256_and_ps(_mm256_cmp_ps(%s, %s, _CMP_UNORD_Q), _mm256_cmp_ps(%s, %s, "
+               "_CMP_ORD_Q))), _mm256_castsi256_ps(_mm256_cmpeq_epi32(%s, "
+               "_mm256_set1_epi32(-1)))));\n",
+               up, m, x, bv[j], cmp, x, x, bv[j], bv[j], bi[j]);
+    if (z) {
+      tcE_line(g, "%s = _mm512_mask_blend_ps(%s, %s, %s);\n", bv[j], up, bv[j], x);
+      tcE_line(g, "%s = _mm512_mask_blend_epi32(%s, %s, %s);\n", bi[j], up, bi[j], ri);
+    } else {
+      tcE_line(g, "%s = _mm256_blendv_ps(%s, %s, %s);\n", bv[j], bv[j], x, up);
+      tcE_line(g, "%s = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(%s), "
+                  "_mm256_castsi256_ps(%s), %s));\n", bi[j], bi[j], ri, up);
+    }
+  }
+  kx->vmemos.len = 0;
+  kx->memos.len = save;
+  g->indent--;
+  tcE_line(g, "}\n");
+  /* the lanes combined: any order gives the same (value, index) */
+  const char *vals = new_v(kx), *ids = new_v(kx), *l = new_v(kx), *x = new_v(kx), *i = new_v(kx);
+  const char *bvs = new_v(kx), *bis = new_v(kx), *c = e->red == TC_OP_ARGMAX ? ">" : "<";
+  tcE_line(g, "float %s[%d];\n", vals, TCE_RED_LANES);
+  tcE_line(g, "int32_t %s[%d];\n", ids, TCE_RED_LANES);
+  for (int j = 0; j < parts; j++) {
+    tcE_line(g, "%s_storeu_ps(%s + %d, %s);\n", P, vals, j * L, bv[j]);
+    tcE_line(g, "%s_storeu_si%d((void *)(%s + %d), %s);\n", P, z ? 512 : 256, ids, j * L,
+             bi[j]);
+  }
+  tcE_line(g, "float %s = 0.0f;\n", bvs);
+  tcE_line(g, "int32_t %s = -1;\n", bis);
+  tcE_line(g, "for (int %s = 0; %s < %d; %s++) {\n", l, l, TCE_RED_LANES, l);
+  tcE_line(g, "  const float %s = %s[%s];\n", x, vals, l);
+  tcE_line(g, "  const int32_t %s = %s[%s];\n", i, ids, l);
+  tcE_line(g, "  if (%s >= 0 && (%s < 0 || (%s != %s ? %s == %s || %s < %s\n", i, bis, x, x, bvs,
+           bvs, i, bis);
+  tcE_line(g, "      : %s == %s && (%s %s %s || (%s == %s && %s < %s))))) {\n", bvs, bvs, x, c,
+           bvs, x, bvs, i, bis);
+  tcE_line(g, "    %s = %s;\n", bvs, x);
+  tcE_line(g, "    %s = %s;\n", bis, i);
+  tcE_line(g, "  }\n");
+  tcE_line(g, "}\n");
+  tcE_line(g, "%s = %s;\n", res, bis);
+  g->indent--;
+  if (guard) {
+    tcE_line(g, "} else {\n");
+    g->indent++;
+    const char *seq = emit_reduce_seq(kx, e, "0", E);
+    tcE_line(g, "%s = %s;\n", res, seq);
+    g->indent--;
+  }
+  tcE_line(g, "}\n");
+  return res;
+}
+
+static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
   const char *E = NULL, *lo = "0";
   if (e->nargs == 3) {
     /* a data-dependent range: its identity when empty (loop.h) */
@@ -1318,10 +1442,18 @@ static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
   } else {
     E = ext_name(kx, e->ext);
   }
-  const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
-  int arg = e->red == TC_OP_ARGMAX || e->red == TC_OP_ARGMIN;
   reduce_empty_check(kx, e, E);
   if (lanes_ok(kx, e)) return emit_reduce_lanes(kx, e, lo, E);
+  if (argbest_vec_ok(kx, e)) return emit_argbest_vec(kx, e, E);
+  return emit_reduce_seq(kx, e, lo, E);
+}
+
+/* REDUCE e over lo..E-1 in order (the reduction variable's loop). */
+static const char *emit_reduce_seq(kemit *kx, const tc_sexpr *e, const char *lo, const char *E) {
+  tcE_cg *g = kx->g;
+  const tc_sexpr *body = e->args[0];
+  const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
+  int arg = e->red == TC_OP_ARGMAX || e->red == TC_OP_ARGMIN;
   char *acc = new_v(kx), *best = NULL;
   tc_buf init = {0};
   if (arg) {

@@ -92,9 +92,11 @@ static void note_lane_ops(const tc_sexpr *e, tc_buf *b) {
    vectors along its reduction variable, that it does: emit/c.c runs
    those in vector lanes (when the row is long enough). */
 static void note_lanes(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, tc_buf *b) {
-  if (e->op == TC_OP_REDUCE && e->dtype == TC_DT_F32 &&
-      (e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
-       e->red == TC_OP_MIN) &&
+  int arg = e->op == TC_OP_REDUCE && (e->red == TC_OP_ARGMAX || e->red == TC_OP_ARGMIN);
+  if (e->op == TC_OP_REDUCE &&
+      ((e->dtype == TC_DT_F32 && (e->red == TC_OP_SUM || e->red == TC_OP_PROD ||
+                                  e->red == TC_OP_MAX || e->red == TC_OP_MIN)) ||
+       (arg && e->nargs == 1 && e->args[0]->dtype == TC_DT_F32)) &&
       tc_loop_vec_ok(p, s, e->args[0], TC_OP_RVAR, e->var, 0, NULL, NULL))
     tc_buf_printf(b, "; its %s over r%d in vector lanes", tc_op_name(e->red), e->var);
   for (int i = 0; i < e->nargs; i++) note_lanes(p, s, e->args[i], b);
