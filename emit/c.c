@@ -1866,8 +1866,9 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
            (step == 1 || pool_scan(kx, ext, ids, types, &n, MAXCAP)) && n > 0;
   if (!ok) {
     /* intrinsics targets: clang does not give OpenMP's outlined body the
-       function's target attribute, so such a nest stays serial */
-    if (!kx->vec) insert_text(g, at, omp);
+       function's target attribute, so a nest with intrinsics in it stays
+       serial; one in scalar code keeps its pragma */
+    if (!kx->vec || !strstr(nest, "_mm")) insert_text(g, at, omp);
     return;
   }
   const names *nm = &kx->nm;
@@ -2200,8 +2201,10 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
   default: {
     const char *a[3] = {NULL, NULL, NULL};
     assert(e->nargs <= 3);
-    for (int i = 0; i < e->nargs; i++) a[i] = emit_vsx(kx, e->args[i], m);
-    if (!tcE_vec_has_op(e->op)) return emit_lane_by_lane(kx, e, a);
+    int lanewise = !tcE_vec_has_op(e->op);
+    for (int i = 0; i < e->nargs; i++) /* lane by lane, a constant stays a literal */
+      if (!(lanewise && e->args[i]->op == TC_OP_CONST)) a[i] = emit_vsx(kx, e->args[i], m);
+    if (lanewise) return emit_lane_by_lane(kx, e, a);
     tc_buf slope = {0};
     if (e->op == TC_OP_LEAKY_RELU) tcE_scalar_literal(kx->g, &slope, e->dtype, e->num, 0);
     tcE_vec_op(&b, isa, e->op, a, slope.data, kx->g->vmath[isa]);
@@ -3355,7 +3358,7 @@ char *tcE_emit_source(const tc_module *m, const tc_loop_prog *const *progs,
   tcE_scalar_prelude(&g, &out);
   tcE_vec_prelude(&out, g.vec_isa, g.vec_tail);
   tcE_vec_hred_write(&out, (const char(*)[4])g.hred);
-  tcE_vec_bf16_write(&out, (const char(*)[3])g.vbf16);
+  tcE_vec_bf16_write(&out, (const char(*)[TCE_VBF16_COUNT])g.vbf16);
   if (g.multi_isa)
     tc_buf_puts(&out,
                 "\n/* The variant of each kernel P_create chooses: 2 AVX-512, 1 AVX2, 0 scalar;\n"

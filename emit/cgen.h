@@ -11,7 +11,7 @@
 #define TC_EMIT_CGEN_H
 
 #include "emit.h"
-#include "vmath.h"
+#include "vec.h"
 
 /* ORDER HELPER: the static helpers a generated file may contain. */
 typedef enum tcE_helper {
@@ -77,7 +77,7 @@ typedef struct tcE_cg {
   char vec_tail[TCE_VISA_COUNT]; /* its tail-mask helper is used */
   char vmath[TCE_VISA_COUNT][TCE_VM_COUNT];
   char hred[TCE_VISA_COUNT][4]; /* horizontal reductions (tcE_vec_hred) */
-  char vbf16[TCE_VISA_COUNT][3]; /* bf16 load, store, round (emit/vec.c) */
+  char vbf16[TCE_VISA_COUNT][TCE_VBF16_COUNT]; /* bf16 helpers (emit/vec.c) */
   int omp_for;   /* tc_omp_for is used (emit/c.c's pool_wrap) */
   int multi_isa; /* tc_pick_isa is used (target x86-64) */
 } tcE_cg;

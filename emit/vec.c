@@ -337,111 +337,142 @@ void tcE_vec_hred_write(tc_buf *out, const char used[TCE_VISA_COUNT][4]) {
 
 /* ---- bf16 ---------------------------------------------------------------- */
 
-/* ORDER TCE_VBF16: LOAD, STORE, ROUND */
-static const char *const bf16_text[TCE_VISA_COUNT][3] = {
-    {"\n/* The bf16 at p, widened to f32: 8 of them (m NULL in the emitter: the\n"
-     "   whole-vector form), or the first lanes of prefix mask m (lanes past\n"
-     "   them 0, not read).  AVX2 has no 16-bit masked load: a short tail is\n"
-     "   copied first. */\n"
-     "static inline TC_TARGET_AVX2 __m256 tc_widen_bf16_avx2(__m128i h) {\n"
-     "  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));\n"
-     "}\n\n"
-     "static inline TC_TARGET_AVX2 __m256 tc_load_bf16_avx2(const uint16_t *p) {\n"
-     "  return tc_widen_bf16_avx2(_mm_loadu_si128((const __m128i *)(const void *)p));\n"
-     "}\n\n"
-     "static inline TC_TARGET_AVX2 __m256 tc_load_bf16_tail_avx2(const uint16_t *p, __m256 m) {\n"
-     "  uint16_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};\n"
-     "  memcpy(b, p, (size_t)__builtin_popcount((unsigned)_mm256_movemask_ps(m)) * sizeof *b);\n"
-     "  return tc_widen_bf16_avx2(_mm_loadu_si128((const __m128i *)(const void *)b));\n"
-     "}\n",
-     "\n/* The lanes of v rounded to bf16 (nearest even; a NaN stays a quiet NaN), in\n"
-     "   the upper halves of 32-bit lanes, as tc_bf16_store rounds one. */\n"
-     "static inline TC_TARGET_AVX2 __m256i tc_bf16_bits_avx2(__m256 v) {\n"
-     "  const __m256i u = _mm256_castps_si256(v);\n"
-     "  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));\n"
-     "  const __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), odd));\n"
-     "  const __m256i q = _mm256_or_si256(u, _mm256_set1_epi32(0x400000));\n"
-     "  return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(q),\n"
-     "                                              _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));\n"
-     "}\n\n"
-     "/* v rounded to bf16, as 8 uint16_t. */\n"
-     "static inline TC_TARGET_AVX2 __m128i tc_narrow_bf16_avx2(__m256 v) {\n"
-     "  const __m256i r = _mm256_srli_epi32(tc_bf16_bits_avx2(v), 16);\n"
-     "  return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));\n"
-     "}\n\n"
-     "/* v rounded to bf16, stored to the 8 bf16 at p, or to the first lanes of\n"
-     "   prefix mask m. */\n"
-     "static inline TC_TARGET_AVX2 void tc_store_bf16_avx2(uint16_t *p, __m256 v) {\n"
-     "  _mm_storeu_si128((__m128i *)(void *)p, tc_narrow_bf16_avx2(v));\n"
-     "}\n\n"
-     "static inline TC_TARGET_AVX2 void tc_store_bf16_tail_avx2(uint16_t *p, __m256 m, __m256 v) {\n"
-     "  uint16_t b[8];\n"
-     "  _mm_storeu_si128((__m128i *)(void *)b, tc_narrow_bf16_avx2(v));\n"
-     "  memcpy(p, b, (size_t)__builtin_popcount((unsigned)_mm256_movemask_ps(m)) * sizeof *b);\n"
-     "}\n",
-     "\n/* v rounded to bf16 and held in f32 again (a cast to bf16). */\n"
-     "static inline TC_TARGET_AVX2 __m256 tc_round_bf16_avx2(__m256 v) {\n"
-     "  return _mm256_castsi256_ps(\n"
-     "      _mm256_and_si256(tc_bf16_bits_avx2(v), _mm256_set1_epi32((int)0xffff0000u)));\n"
-     "}\n"},
-    {"\n/* The bf16 at p in the lanes of m, widened to f32 (others 0, not read). */\n"
-     "static inline TC_TARGET_AVX512 __m512 tc_load_bf16_avx512(const uint16_t *p, __mmask16 m) {\n"
-     "  return _mm512_castsi512_ps(\n"
-     "      _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));\n"
-     "}\n",
-     "\n/* The lanes of v rounded to bf16 (nearest even; a NaN stays a quiet NaN), in\n"
-     "   the upper halves of 32-bit lanes, as tc_bf16_store rounds one. */\n"
-     "static inline TC_TARGET_AVX512 __m512i tc_bf16_bits_avx512(__m512 v) {\n"
-     "  const __m512i u = _mm512_castps_si512(v);\n"
-     "  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));\n"
-     "  const __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), odd));\n"
-     "  return _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q),\n"
-     "                               _mm512_or_si512(u, _mm512_set1_epi32(0x400000)));\n"
-     "}\n\n"
-     "/* v rounded to bf16, stored to the lanes of m at p. */\n"
-     "static inline TC_TARGET_AVX512 void tc_store_bf16_avx512(uint16_t *p, __mmask16 m, __m512 v) {\n"
-     "  _mm256_mask_storeu_epi16(p, m, _mm512_cvtepi32_epi16(_mm512_srli_epi32(tc_bf16_bits_avx512(v), 16)));\n"
-     "}\n",
-     "\n/* v rounded to bf16 and held in f32 again (a cast to bf16). */\n"
-     "static inline TC_TARGET_AVX512 __m512 tc_round_bf16_avx512(__m512 v) {\n"
-     "  return _mm512_castsi512_ps(\n"
-     "      _mm512_and_si512(tc_bf16_bits_avx512(v), _mm512_set1_epi32((int)0xffff0000u)));\n"
-     "}\n"}};
+/* The bf16 helpers, each written when used (clang warns about an unused
+   static function), after those they call.  ORDER TCE_VBF16. */
+enum {
+  VB_WIDEN, VB_LOAD, VB_LOAD_TAIL, VB_BITS, VB_NARROW, VB_STORE, VB_STORE_TAIL, VB_ROUND,
+  VB_COUNT
+};
+_Static_assert(VB_COUNT == TCE_VBF16_COUNT, "TCE_VBF16_COUNT in vec.h");
+static const unsigned char bf16_deps[VB_COUNT] = {
+    [VB_LOAD] = 1u << VB_WIDEN, [VB_LOAD_TAIL] = 1u << VB_WIDEN,
+    [VB_NARROW] = 1u << VB_BITS, [VB_STORE] = 1u << VB_NARROW | 1u << VB_BITS,
+    [VB_STORE_TAIL] = 1u << VB_NARROW | 1u << VB_BITS, [VB_ROUND] = 1u << VB_BITS};
+static const char *const bf16_text[TCE_VISA_COUNT][VB_COUNT] = {
+    {[VB_WIDEN] =
+         "\n/* 8 bf16 widened to f32. */\n"
+         "static inline TC_TARGET_AVX2 __m256 tc_widen_bf16_avx2(__m128i h) {\n"
+         "  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));\n"
+         "}\n",
+     [VB_LOAD] =
+         "\n/* The 8 bf16 at p, widened to f32. */\n"
+         "static inline TC_TARGET_AVX2 __m256 tc_load_bf16_avx2(const uint16_t *p) {\n"
+         "  return tc_widen_bf16_avx2(_mm_loadu_si128((const __m128i *)(const void *)p));\n"
+         "}\n",
+     [VB_LOAD_TAIL] =
+         "\n/* The bf16 at p in the first lanes of prefix mask m, widened to f32 (the\n"
+         "   others 0, not read).  AVX2 has no 16-bit masked load: they are copied. */\n"
+         "static inline TC_TARGET_AVX2 __m256 tc_load_bf16_tail_avx2(const uint16_t *p, __m256 m) {\n"
+         "  uint16_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};\n"
+         "  memcpy(b, p, (size_t)__builtin_popcount((unsigned)_mm256_movemask_ps(m)) * sizeof *b);\n"
+         "  return tc_widen_bf16_avx2(_mm_loadu_si128((const __m128i *)(const void *)b));\n"
+         "}\n",
+     [VB_BITS] =
+         "\n/* The lanes of v rounded to bf16 (nearest even; a NaN stays a quiet NaN), in\n"
+         "   the upper halves of 32-bit lanes, as tc_bf16_store rounds one. */\n"
+         "static inline TC_TARGET_AVX2 __m256i tc_bf16_bits_avx2(__m256 v) {\n"
+         "  const __m256i u = _mm256_castps_si256(v);\n"
+         "  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));\n"
+         "  const __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), odd));\n"
+         "  const __m256i q = _mm256_or_si256(u, _mm256_set1_epi32(0x400000));\n"
+         "  return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(q),\n"
+         "                                              _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));\n"
+         "}\n",
+     [VB_NARROW] =
+         "\n/* v rounded to bf16, as 8 uint16_t. */\n"
+         "static inline TC_TARGET_AVX2 __m128i tc_narrow_bf16_avx2(__m256 v) {\n"
+         "  const __m256i r = _mm256_srli_epi32(tc_bf16_bits_avx2(v), 16);\n"
+         "  return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));\n"
+         "}\n",
+     [VB_STORE] =
+         "\n/* v rounded to bf16, stored to the 8 bf16 at p. */\n"
+         "static inline TC_TARGET_AVX2 void tc_store_bf16_avx2(uint16_t *p, __m256 v) {\n"
+         "  _mm_storeu_si128((__m128i *)(void *)p, tc_narrow_bf16_avx2(v));\n"
+         "}\n",
+     [VB_STORE_TAIL] =
+         "\n/* v rounded to bf16, stored to the first lanes of prefix mask m at p. */\n"
+         "static inline TC_TARGET_AVX2 void tc_store_bf16_tail_avx2(uint16_t *p, __m256 m, __m256 v) {\n"
+         "  uint16_t b[8];\n"
+         "  _mm_storeu_si128((__m128i *)(void *)b, tc_narrow_bf16_avx2(v));\n"
+         "  memcpy(p, b, (size_t)__builtin_popcount((unsigned)_mm256_movemask_ps(m)) * sizeof *b);\n"
+         "}\n",
+     [VB_ROUND] =
+         "\n/* v rounded to bf16 and held in f32 again (a cast to bf16). */\n"
+         "static inline TC_TARGET_AVX2 __m256 tc_round_bf16_avx2(__m256 v) {\n"
+         "  return _mm256_castsi256_ps(\n"
+         "      _mm256_and_si256(tc_bf16_bits_avx2(v), _mm256_set1_epi32((int)0xffff0000u)));\n"
+         "}\n"},
+    {[VB_LOAD] =
+         "\n/* The bf16 at p in the lanes of m, widened to f32 (others 0, not read). */\n"
+         "static inline TC_TARGET_AVX512 __m512 tc_load_bf16_avx512(const uint16_t *p, __mmask16 m) {\n"
+         "  return _mm512_castsi512_ps(\n"
+         "      _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));\n"
+         "}\n",
+     [VB_BITS] =
+         "\n/* The lanes of v rounded to bf16 (nearest even; a NaN stays a quiet NaN), in\n"
+         "   the upper halves of 32-bit lanes, as tc_bf16_store rounds one. */\n"
+         "static inline TC_TARGET_AVX512 __m512i tc_bf16_bits_avx512(__m512 v) {\n"
+         "  const __m512i u = _mm512_castps_si512(v);\n"
+         "  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));\n"
+         "  const __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), odd));\n"
+         "  return _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q),\n"
+         "                               _mm512_or_si512(u, _mm512_set1_epi32(0x400000)));\n"
+         "}\n",
+     [VB_STORE] =
+         "\n/* v rounded to bf16, stored to the lanes of m at p. */\n"
+         "static inline TC_TARGET_AVX512 void tc_store_bf16_avx512(uint16_t *p, __mmask16 m, __m512 v) {\n"
+         "  _mm256_mask_storeu_epi16(p, m, _mm512_cvtepi32_epi16(_mm512_srli_epi32(tc_bf16_bits_avx512(v), 16)));\n"
+         "}\n",
+     [VB_ROUND] =
+         "\n/* v rounded to bf16 and held in f32 again (a cast to bf16). */\n"
+         "static inline TC_TARGET_AVX512 __m512 tc_round_bf16_avx512(__m512 v) {\n"
+         "  return _mm512_castsi512_ps(\n"
+         "      _mm512_and_si512(tc_bf16_bits_avx512(v), _mm512_set1_epi32((int)0xffff0000u)));\n"
+         "}\n"}};
+
+static void bf16_use(char *used, int h) {
+  used[h] = 1;
+  for (int d = 0; d < VB_COUNT; d++)
+    if (bf16_deps[h] >> d & 1) used[d] = 1;
+}
 
 void tcE_vec_load_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
-                       char used[TCE_VISA_COUNT][3]) {
-  used[isa][0] = 1;
-  if (isa == TCE_VISA_AVX512)
+                       char used[TCE_VISA_COUNT][TCE_VBF16_COUNT]) {
+  if (isa == TCE_VISA_AVX512) {
+    bf16_use(used[isa], VB_LOAD);
     tc_buf_printf(out, "tc_load_bf16_avx512(%s, %s)", addr, mask ? mask : "(__mmask16)0xffff");
-  else if (mask)
+  } else if (mask) {
+    bf16_use(used[isa], VB_LOAD_TAIL);
     tc_buf_printf(out, "tc_load_bf16_tail_avx2(%s, %s)", addr, mask);
-  else
+  } else {
+    bf16_use(used[isa], VB_LOAD);
     tc_buf_printf(out, "tc_load_bf16_avx2(%s)", addr);
-}
-
-void tcE_vec_store_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
-                        const char *v, char used[TCE_VISA_COUNT][3]) {
-  used[isa][1] = 1;
-  if (isa == TCE_VISA_AVX512)
-    tc_buf_printf(out, "tc_store_bf16_avx512(%s, %s, %s);", addr,
-                  mask ? mask : "(__mmask16)0xffff", v);
-  else if (mask)
-    tc_buf_printf(out, "tc_store_bf16_tail_avx2(%s, %s, %s);", addr, mask, v);
-  else
-    tc_buf_printf(out, "tc_store_bf16_avx2(%s, %s);", addr, v);
-}
-
-void tcE_vec_round_bf16(tc_buf *out, tcE_visa isa, const char *v, char used[TCE_VISA_COUNT][3]) {
-  used[isa][2] = 1;
-  tc_buf_printf(out, "tc_round_bf16_%s(%s)", isas[isa].suffix, v);
-}
-
-void tcE_vec_bf16_write(tc_buf *out, const char used[TCE_VISA_COUNT][3]) {
-  for (int isa = TCE_VISA_COUNT - 1; isa >= 0; isa--) {
-    /* the store and the round share tc_bf16_bits, written with the store */
-    if (used[isa][0]) tc_buf_puts(out, bf16_text[isa][0]);
-    if (used[isa][1] || used[isa][2]) tc_buf_puts(out, bf16_text[isa][1]);
-    if (used[isa][2]) tc_buf_puts(out, bf16_text[isa][2]);
   }
 }
 
+void tcE_vec_store_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
+                        const char *v, char used[TCE_VISA_COUNT][TCE_VBF16_COUNT]) {
+  if (isa == TCE_VISA_AVX512) {
+    bf16_use(used[isa], VB_STORE);
+    tc_buf_printf(out, "tc_store_bf16_avx512(%s, %s, %s);", addr,
+                  mask ? mask : "(__mmask16)0xffff", v);
+  } else if (mask) {
+    bf16_use(used[isa], VB_STORE_TAIL);
+    tc_buf_printf(out, "tc_store_bf16_tail_avx2(%s, %s, %s);", addr, mask, v);
+  } else {
+    bf16_use(used[isa], VB_STORE);
+    tc_buf_printf(out, "tc_store_bf16_avx2(%s, %s);", addr, v);
+  }
+}
+
+void tcE_vec_round_bf16(tc_buf *out, tcE_visa isa, const char *v,
+                        char used[TCE_VISA_COUNT][TCE_VBF16_COUNT]) {
+  bf16_use(used[isa], VB_ROUND);
+  tc_buf_printf(out, "tc_round_bf16_%s(%s)", isas[isa].suffix, v);
+}
+
+void tcE_vec_bf16_write(tc_buf *out, const char used[TCE_VISA_COUNT][TCE_VBF16_COUNT]) {
+  for (int isa = TCE_VISA_COUNT - 1; isa >= 0; isa--)
+    for (int h = 0; h < VB_COUNT; h++)
+      if (used[isa][h] && bf16_text[isa][h]) tc_buf_puts(out, bf16_text[isa][h]);
+}

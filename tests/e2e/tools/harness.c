@@ -26,10 +26,14 @@
  *       the kernels whose every dim is an axis of an input or a weight
  *       (so that their dims can be inferred from data files)
  *   harness --kernel P --data DIR [--out DIR2] [--seed S] [--ints LO:HI]
- *           [--expect RC] [NAME=VALUE...]
+ *           [--specials] [--expect RC] [NAME=VALUE...]
  *       reads every weight and input from DIR/NAME.npy, or generates it
  *       (floats uniform in [-1, 1), integers uniform in [LO, HI), default
- *       -8:8) and writes it there; creates the context, runs the kernel
+ *       -8:8; with --specials, about one element in 8 is instead a special
+ *       value: for floats NaN, +-inf, +-0, denormals, the smallest normal,
+ *       +-100, values at the edges of exp's range, halves and integers;
+ *       for integers the dtype's limits, -1, 0 and 1, so not for indices)
+ *       and writes it there; creates the context, runs the kernel
  *       twice (the results must be identical), checks that P_run_v returned
  *       RC (default 0), and on success writes each output to DIR2/NAME.npy
  *       (DIR2 defaults to DIR).
@@ -40,6 +44,12 @@
  *       "decreasing" (rowptr decreases at its end), "rowptr0" (rowptr[0]
  *       is 1), "colrange" (a col equal to cols), "colneg" (a col of -1);
  *       the col and val arrays have exactly max(rowptr[rows], 0) entries.
+ *   harness --kernel P --isa LIST --data DIR --out DIR2 [...] [NAME=VALUE...]
+ *       the same once for each ISA of the comma-separated LIST (scalar,
+ *       avx2, avx512), with TENSORC_ISA set to it before P_create_v (an
+ *       x86-64 module chooses its variant there: docs/cli.md), the outputs
+ *       into DIR2/ISA/NAME.npy; with --hostile, the hostile calls under
+ *       each ISA.
  *   harness --kernel P --hostile [NAME=VALUE...]
  *       hands the kernel null pointers, negative dims and dims whose
  *       element counts overflow, and checks each call returns TC_EINVAL
@@ -47,12 +57,14 @@
  * Exit status: 0 when every check held, 1 otherwise (with a message saying
  * what was run and what was expected); a sanitizer report aborts.
  */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, setenv */
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include TC_HEADER
@@ -142,6 +154,33 @@ static uint16_t bf16_from_f32(float f) {
   return (uint16_t)(u >> 16);
 }
 
+/* --specials: the values that edge cases of vector code (masked tails,
+   NaN-propagating reductions, range reduction in exp and log, denormal
+   inputs, saturating casts) must handle as the reference does.  No huge
+   finite values: a row sum holding +-1e30 cancels differently in every
+   order, so no two correct kernels would agree. */
+static const float special_f32[] = {
+    NAN, INFINITY, -INFINITY, -0.0f, 0.0f,
+    0x1p-149f, -0x1p-149f, 0x1.2p-140f, -1e-40f, 0x1.fffffcp-127f, /* denormals */
+    0x1p-126f, -0x1p-126f, 1e-20f,                                 /* small normals */
+    100.0f, -100.0f, 88.7f, -87.3f,      /* exp: beyond overflow, near its edges */
+    0.5f, -2.5f, 3.0f};                  /* halves (round), integers (floor) */
+static int specials;
+
+/* A special value for an integer dtype: its limits, -1, 0 or 1. */
+static int64_t special_int(int dt, uint64_t r) {
+  static const int64_t lim[][2] = {
+      [TC_I8] = {INT8_MIN, INT8_MAX}, [TC_U8] = {0, UINT8_MAX},
+      [TC_I32] = {INT32_MIN, INT32_MAX}, [TC_I64] = {INT64_MIN, INT64_MAX}};
+  switch (r % 5) {
+  case 0: return lim[dt][0];
+  case 1: return lim[dt][1];
+  case 2: return dt == TC_U8 ? 0 : -1;
+  case 3: return 0;
+  }
+  return 1;
+}
+
 /* Fill `count` elements of dtype dt with deterministic random values. */
 static void fill_random(void *p, int dt, int64_t count, uint64_t *seed,
                         int64_t lo, int64_t hi) {
@@ -150,6 +189,13 @@ static void fill_random(void *p, int dt, int64_t count, uint64_t *seed,
     uint64_t r = splitmix64(seed);
     double u = (double)(r >> 11) * 0x1.0p-53 * 2.0 - 1.0;
     int64_t v = lo + (int64_t)(r % (uint64_t)(hi - lo));
+    if (specials && (r & 7) == 0) { /* the low bits: u does not use them */
+      uint64_t k = r >> 3 & 0xff;
+      if (dt == TC_F32 || dt == TC_F64 || dt == TC_BF16)
+        u = special_f32[k % (sizeof special_f32 / sizeof special_f32[0])];
+      else if (dt == TC_I8 || dt == TC_U8 || dt == TC_I32 || dt == TC_I64)
+        v = special_int(dt, k);
+    }
     switch (dt) {
     case TC_F32: ((float *)p)[i] = (float)u; break;
     case TC_F64: ((double *)p)[i] = u; break;
@@ -664,7 +710,7 @@ done:
 
 int main(int argc, char **argv) {
   const entry *e = NULL;
-  const char *dir = NULL, *outdir = NULL;
+  const char *dir = NULL, *outdir = NULL, *isas = NULL;
   uint64_t seed = 0;
   int64_t lo = -8, hi = 8, *dims;
   int want = TC_OK, hostile = 0, i, rc;
@@ -707,6 +753,10 @@ int main(int argc, char **argv) {
       hostile = 1;
       continue;
     }
+    if (strcmp(o, "--specials") == 0) {
+      specials = 1;
+      continue;
+    }
     if (i + 1 >= argc) break;
     if (strcmp(o, "--kernel") == 0) {
       e = find_kernel(argv[++i]);
@@ -719,6 +769,7 @@ int main(int argc, char **argv) {
     else if (strcmp(o, "--seed") == 0) seed = strtoull(argv[++i], NULL, 10);
     else if (strcmp(o, "--expect") == 0) want = atoi(argv[++i]);
     else if (strcmp(o, "--csr") == 0) csr_mode = argv[++i];
+    else if (strcmp(o, "--isa") == 0) isas = argv[++i];
     else if (strcmp(o, "--ints") == 0) {
       char *end;
       lo = strtoll(argv[++i], &end, 10);
@@ -731,15 +782,45 @@ int main(int argc, char **argv) {
   }
   if (!e || (!hostile && !dir) || i > argc) {
     fprintf(stderr, "usage: harness --list | --kernel P (--data DIR [--out DIR]"
-            " [--seed S] [--ints LO:HI] [--csr MODE] [--expect RC] | --hostile) "
+            " [--seed S] [--ints LO:HI] [--specials] [--csr MODE] [--expect RC] | --hostile)"
+            " [--isa LIST] "
             "[NAME=VALUE...]\n");
     return 2;
   }
   dims = calloc((size_t)e->info()->ndims + 1, sizeof *dims);
   if (!dims || parse_dims(e, argc, argv, i, dims) != 0) return 2;
-  rc = hostile ? mode_hostile(e, dims)
-               : mode_run(e, dims, dir, outdir ? outdir : dir, seed, lo, hi,
-                          want);
+  if (!isas) {
+    rc = hostile ? mode_hostile(e, dims)
+                 : mode_run(e, dims, dir, outdir ? outdir : dir, seed, lo, hi,
+                            want);
+  } else {
+    /* Each ISA in turn, its outputs in a folder of its own. */
+    char isa[64], out[4096];
+    const char *p = isas;
+    rc = 0;
+    while (*p) {
+      size_t n = strcspn(p, ",");
+      if (n == 0 || n >= sizeof isa) {
+        fprintf(stderr, "harness: bad --isa list '%s'\n", isas);
+        return 2;
+      }
+      memcpy(isa, p, n);
+      isa[n] = 0;
+      p += n + (p[n] == ',');
+      setenv("TENSORC_ISA", isa, 1);
+      snprintf(out, sizeof out, "%s/%s", outdir ? outdir : dir, isa);
+      if (!hostile && mkdir(out, 0777) != 0 && access(out, F_OK) != 0) {
+        fprintf(stderr, "harness: cannot create %s\n", out);
+        return 1;
+      }
+      failures = 0; /* the modes report this ISA's own */
+      if ((hostile ? mode_hostile(e, dims)
+                   : mode_run(e, dims, dir, out, seed, lo, hi, want)) != 0) {
+        fprintf(stderr, "harness: (the failure above: under TENSORC_ISA=%s)\n", isa);
+        rc = 1;
+      }
+    }
+  }
   free(dims);
   return rc;
 }

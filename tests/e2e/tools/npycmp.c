@@ -1,9 +1,11 @@
 /*
  * npycmp.c: compare two .npy files for the end-to-end tests.
  *
- *   npycmp [--rtol R] [--atol A] A.npy B.npy
+ *   npycmp [--rtol R] [--atol A] A.npy B.npy [A2.npy B2.npy ...]
  *
- * The files must have the same dtype and shape.  Integer (and bool)
+ * Compares each pair (several pairs in one process: the SIMD target step
+ * of run.sh compares every output of a run at once).  The files of a pair
+ * must have the same dtype and shape.  Integer (and bool)
  * elements must be equal; floating ones (f32, f64, and bf16, which the ABI
  * stores as <u2: no tensorc dtype is a 16-bit integer) must satisfy
  * |a - b| <= atol + rtol * |b|, with NaN equal only to NaN and infinities
@@ -12,8 +14,9 @@
  * for bf16 rtol is at least 2^-7, one unit in the last place, since an f32
  * difference of reassociation may round to neighbouring bf16 values.
  *
- * Exit status 0 when they match, 1 when they differ (the first differing
- * element and the largest error are printed), 2 on a usage or file error.
+ * Exit status 0 when every pair matches, 1 when some differ (for each, the
+ * first differing element and the largest error are printed), 2 on a usage
+ * or file error.
  */
 #include <math.h>
 #include <stdint.h>
@@ -47,41 +50,32 @@ static double elem(const npy_array *a, int64_t i, int *isfloat) {
   return (double)((const int64_t *)a->data)[i];
 }
 
-int main(int argc, char **argv) {
-  double rtol = 1e-4, atol = 1e-5, maxerr = 0;
-  int i, d, isfloat, bad = 0;
+/* Compare one pair; returns 0 (equal), 1 (different) or 2 (file error). */
+static int compare(const char *pa, const char *pb, double rtol, double atol) {
+  double maxerr = 0;
+  int d, isfloat, bad = 0;
   int64_t k, first = -1;
   npy_array a, b;
   char err[8192];
-  for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
-    if (strcmp(argv[i], "--rtol") == 0 && i + 1 < argc) rtol = atof(argv[++i]);
-    else if (strcmp(argv[i], "--atol") == 0 && i + 1 < argc) atol = atof(argv[++i]);
-    else break;
-  }
-  if (argc - i != 2) {
-    fprintf(stderr, "usage: npycmp [--rtol R] [--atol A] A.npy B.npy\n");
-    return 2;
-  }
-  if (npy_read(argv[i], &a, err, sizeof err) != 0) {
+  if (npy_read(pa, &a, err, sizeof err) != 0) {
     fprintf(stderr, "npycmp: %s\n", err);
     return 2;
   }
-  if (npy_read(argv[i + 1], &b, err, sizeof err) != 0) {
+  if (npy_read(pb, &b, err, sizeof err) != 0) {
     fprintf(stderr, "npycmp: %s\n", err);
     free(a.data);
     return 2;
   }
   if (strcmp(a.descr, b.descr) != 0 || a.rank != b.rank) {
     fprintf(stderr, "npycmp: %s is %s of rank %d, %s is %s of rank %d\n",
-            argv[i], a.descr, a.rank, argv[i + 1], b.descr, b.rank);
+            pa, a.descr, a.rank, pb, b.descr, b.rank);
     bad = 1;
     goto out;
   }
   for (d = 0; d < a.rank; d++)
     if (a.shape[d] != b.shape[d]) {
       fprintf(stderr, "npycmp: %s and %s differ in extent %d: %lld vs %lld\n",
-              argv[i], argv[i + 1], d, (long long)a.shape[d],
-              (long long)b.shape[d]);
+              pa, pb, d, (long long)a.shape[d], (long long)b.shape[d]);
       bad = 1;
       goto out;
     }
@@ -101,8 +95,8 @@ int main(int argc, char **argv) {
       if (first < 0) {
         first = k;
         fprintf(stderr, "npycmp: %s and %s differ at flat index %lld: %.9g "
-                "vs %.9g (rtol %g, atol %g)\n", argv[i], argv[i + 1],
-                (long long)k, x, y, rtol, atol);
+                "vs %.9g (rtol %g, atol %g)\n", pa, pb, (long long)k, x, y,
+                rtol, atol);
       }
       bad++;
     }
@@ -114,4 +108,23 @@ out:
   free(a.data);
   free(b.data);
   return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  double rtol = 1e-4, atol = 1e-5;
+  int i, st = 0;
+  for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+    if (strcmp(argv[i], "--rtol") == 0 && i + 1 < argc) rtol = atof(argv[++i]);
+    else if (strcmp(argv[i], "--atol") == 0 && i + 1 < argc) atol = atof(argv[++i]);
+    else break;
+  }
+  if (argc - i < 2 || (argc - i) % 2 != 0) {
+    fprintf(stderr, "usage: npycmp [--rtol R] [--atol A] A.npy B.npy [A2.npy B2.npy ...]\n");
+    return 2;
+  }
+  for (; i < argc; i += 2) {
+    int r = compare(argv[i], argv[i + 1], rtol, atol);
+    if (r > st) st = r;
+  }
+  return st;
 }

@@ -9,6 +9,9 @@
  *      run finding different bytes)
  *   5  computes through a static scratch array (global mutable state:
  *      two threads running at once race on it; ThreadSanitizer)
+ *   6  reads x's last partial AVX2 vector with a mask one lane too wide
+ *      (clang's ASan, which step 6 of run.sh uses, checks masked loads
+ *      lane by lane; gcc's does not)
  */
 #include "selftest.h"
 
@@ -17,6 +20,20 @@
 
 #ifndef SELFTEST_BUG
 #define SELFTEST_BUG 0
+#endif
+
+#if SELFTEST_BUG == 6
+#include <immintrin.h>
+
+/* 0 times the first lane of x's last vector, loaded with one lane too many
+   (n % 8 + 1 from the last multiple of 8: always x[n] too). */
+__attribute__((target("avx2"))) static float tail_bug(const float *x, int64_t n) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n % 8 + 1)), lane);
+  float o[8];
+  _mm256_storeu_ps(o, _mm256_maskload_ps(x + (n - n % 8), m));
+  return o[0] * 0.0f;
+}
 #endif
 
 struct selftest_ctx {
@@ -60,6 +77,9 @@ int selftest_run(const selftest_ctx *ctx, int64_t N, const float *x,
     if (SELFTEST_BUG != 4 || i + 1 < N) y[2 * i + 1] = x[idx[i]];
   }
   if (SELFTEST_BUG == 1 && N > 0) y[2 * N] = 0;
+#if SELFTEST_BUG == 6
+  if (N > 0) y[0] += tail_bug(x, N);
+#endif
 #if SELFTEST_BUG == 5
   {
     static float scratch[4];
