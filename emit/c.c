@@ -2201,6 +2201,18 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
   default: {
     const char *a[3] = {NULL, NULL, NULL};
     assert(e->nargs <= 3);
+    /* a * b + c (and -) in one FMA: one rounding, as a hand-written loop
+       compiled with contraction has it (docs/simd.md) */
+    if ((e->op == TC_OP_ADD || e->op == TC_OP_SUB)) {
+      int k = e->args[0]->op == TC_OP_MUL ? 0 : e->args[1]->op == TC_OP_MUL ? 1 : -1;
+      if (k >= 0 && e->args[k]->dtype == e->dtype) {
+        const tc_sexpr *mul = e->args[k];
+        const char *x = emit_vsx(kx, mul->args[0], m), *y = emit_vsx(kx, mul->args[1], m);
+        const char *c = emit_vsx(kx, e->args[1 - k], m);
+        tcE_vec_fma(&b, isa, e->op, k == 1, x, y, c);
+        return vdef(kx, e, vt, &b);
+      }
+    }
     int lanewise = !tcE_vec_has_op(e->op);
     for (int i = 0; i < e->nargs; i++) /* lane by lane, a constant stays a literal */
       if (!(lanewise && e->args[i]->op == TC_OP_CONST)) a[i] = emit_vsx(kx, e->args[i], m);

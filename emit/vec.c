@@ -476,3 +476,10 @@ void tcE_vec_bf16_write(tc_buf *out, const char used[TCE_VISA_COUNT][TCE_VBF16_C
     for (int h = 0; h < VB_COUNT; h++)
       if (used[isa][h] && bf16_text[isa][h]) tc_buf_puts(out, bf16_text[isa][h]);
 }
+
+void tcE_vec_fma(tc_buf *out, tcE_visa isa, tc_op op, int mul_second, const char *a,
+                 const char *b, const char *c) {
+  /* a * b + c, a * b - c, c - a * b */
+  const char *f = op == TC_OP_ADD ? "fmadd" : mul_second ? "fnmadd" : "fmsub";
+  tc_buf_printf(out, "%s_%s_ps(%s, %s, %s)", isas[isa].pfx, f, a, b, c);
+}

@@ -35,6 +35,11 @@ void tcE_vec_store(tc_buf *out, tcE_visa isa, const char *addr, const char *mask
    literal; a math function sets used[its vmath fn]. */
 void tcE_vec_op(tc_buf *out, tcE_visa isa, tc_op op, const char *const *a, const char *slope,
                 char used[TCE_VM_COUNT]);
+/* ADD or SUB (op) of a product a * b and c, in one rounding: a * b + c,
+   a * b - c, or (mul_second: the product is the second operand of SUB)
+   c - a * b. */
+void tcE_vec_fma(tc_buf *out, tcE_visa isa, tc_op op, int mul_second, const char *a,
+                 const char *b, const char *c);
 /* A CMP op on two vectors: a mask. */
 void tcE_vec_cmp(tc_buf *out, tcE_visa isa, tc_op op, const char *a, const char *b);
 /* m ? t : f, lane by lane. */
