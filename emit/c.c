@@ -1433,16 +1433,25 @@ static const char *emit_argbest_vec(kemit *kx, const tc_sexpr *e, const char *E)
   return res;
 }
 
-static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
-  const char *E = NULL, *lo = "0";
+/* The bounds of REDUCE e (its range's, evaluated once, or 0 and its
+   extent): returns the end, *lo the start, after the "of nothing" check
+   (reduce_empty_check). */
+static const char *reduce_bounds(kemit *kx, const tc_sexpr *e, const char **lo) {
+  const char *E;
+  *lo = "0";
   if (e->nargs == 3) {
     /* a data-dependent range: its identity when empty (loop.h) */
-    lo = emit_sx(kx, e->args[1], 0);
+    *lo = emit_sx(kx, e->args[1], 0);
     E = emit_sx(kx, e->args[2], 0);
   } else {
     E = ext_name(kx, e->ext);
   }
   reduce_empty_check(kx, e, E);
+  return E;
+}
+
+static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
+  const char *lo, *E = reduce_bounds(kx, e, &lo);
   if (lanes_ok(kx, e)) return emit_reduce_lanes(kx, e, lo, E);
   if (argbest_vec_ok(kx, e)) return emit_argbest_vec(kx, e, E);
   return emit_reduce_seq(kx, e, lo, E);
@@ -2071,14 +2080,7 @@ static const char *emit_lane_by_lane(kemit *kx, const tc_sexpr *e, const char *c
 static const char *emit_vreduce(kemit *kx, const tc_sexpr *e, const char *m) {
   tcE_cg *g = kx->g;
   tcE_visa isa = kx->visa;
-  const char *E, *lo = "0";
-  if (e->nargs == 3) {
-    lo = emit_sx(kx, e->args[1], 0);
-    E = emit_sx(kx, e->args[2], 0);
-  } else {
-    E = ext_name(kx, e->ext);
-  }
-  reduce_empty_check(kx, e, E);
+  const char *lo, *E = reduce_bounds(kx, e, &lo);
   const char *r = kstr(kx, "%s%d", kx->nm.r, e->var), *acc = new_v(kx);
   tc_buf init = {0}, b = {0};
   tcE_scalar_reduce_init(g, &init, e->red, e->dtype);
