@@ -15,6 +15,7 @@ need tcc test -d /usr/lib/x86_64-linux-gnu/tcc
 need libtcc-dev test -f /usr/include/libtcc.h
 need check test -f /usr/include/check.h
 need libedit-dev test -f /usr/include/editline/readline.h
+need clang command -v clang
 [ -z "$missing" ] && exit 0
 echo "deps.sh: installing$missing"
 SUDO=""
