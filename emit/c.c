@@ -1875,9 +1875,14 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
            (step == 1 || pool_scan(kx, ext, ids, types, &n, MAXCAP)) && n > 0;
   if (!ok) {
     /* intrinsics targets: clang does not give OpenMP's outlined body the
-       function's target attribute, so a nest with intrinsics in it stays
-       serial; one in scalar code keeps its pragma */
-    if (!kx->vec || !strstr(nest, "_mm")) insert_text(g, at, omp);
+       function's target attribute (gcc does), so under clang a nest with
+       intrinsics in it stays serial; one in scalar code keeps its pragma */
+    if (!kx->vec || !strstr(nest, "_mm")) {
+      insert_text(g, at, omp);
+    } else {
+      assert(!strncmp(omp, "#ifdef _OPENMP\n", 15));
+      insert_text(g, at, kstr(kx, "#if defined(_OPENMP) && !defined(__clang__)\n%s", omp + 15));
+    }
     return;
   }
   const names *nm = &kx->nm;
