@@ -1084,10 +1084,6 @@ static const char *emit_where(kemit *kx, const tc_sexpr *e) {
    `omp simd reduction` does) but in one fixed way: the result does not
    depend on the compiler's vectorization, the target or the thread
    count.  MAX and MIN keep propagating NaN, per lane and when combined. */
-static int lanes_ok(kemit *kx, const tc_sexpr *e) {
-  (void)kx;
-  return tc_loop_reduce_in_lanes(e);
-}
 
 /* acc = acc (red) x as one select or update, which vectorizes. */
 static const char *lane_step(kemit *kx, tc_op red, const char *acc, const char *x) {
@@ -1123,7 +1119,7 @@ static void memo_loads(kemit *kx, const tc_sexpr *e, int b, const char *name) {
   for (int i = 0; i < e->nargs; i++) memo_loads(kx, e->args[i], b, name);
 }
 
-/* 1 when the lanes of REDUCE e (lanes_ok), and the row of kx->pre
+/* 1 when the lanes of REDUCE e (tc_loop_reduce_in_lanes), and the row of kx->pre
    computed in its loop, run in vectors. */
 static int vec_lanes_ok(kemit *kx, const tc_sexpr *e) {
   if (!kx->vec || kx->s->checked || e->dtype != TC_DT_F32 ||
@@ -1452,7 +1448,7 @@ static const char *reduce_bounds(kemit *kx, const tc_sexpr *e, const char **lo) 
 
 static const char *emit_reduce(kemit *kx, const tc_sexpr *e) {
   const char *lo, *E = reduce_bounds(kx, e, &lo);
-  if (lanes_ok(kx, e)) return emit_reduce_lanes(kx, e, lo, E);
+  if (tc_loop_reduce_in_lanes(e)) return emit_reduce_lanes(kx, e, lo, E);
   if (argbest_vec_ok(kx, e)) return emit_argbest_vec(kx, e, E);
   return emit_reduce_seq(kx, e, lo, E);
 }
@@ -2788,7 +2784,7 @@ static const tc_sexpr *row_reduction_of(kemit *kx, const tc_stage *a, const tc_s
     if (!tc_ext_is_const(bo->shape[d], &one) || one != 1) return NULL;
   if (tc_loop_sx_count_reduces(b->body) != 1 || uses_ivar_from(b->body, k)) return NULL;
   const tc_sexpr *r = find_reduce_sx(b->body);
-  if (!lanes_ok(kx, r) || r->nargs != 1 || !tc_ext_equal(r->ext, ao->shape[k])) return NULL;
+  if (!tc_loop_reduce_in_lanes(r) || r->nargs != 1 || !tc_ext_equal(r->ext, ao->shape[k])) return NULL;
   if (needs_empty_check(r)) {
     int hoisted = 0;
     for (int i = 0; i < kx->hoisted.len; i++) hoisted |= kx->hoisted.data[i] == r;

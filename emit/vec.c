@@ -73,19 +73,10 @@ static const char *cmp_pred(tc_op op) {
   }
 }
 
-int tcE_vec_has_op(tc_op op) {
-  switch (op) {
-  case TC_OP_ADD: case TC_OP_SUB: case TC_OP_MUL: case TC_OP_DIV:
-  case TC_OP_NEG: case TC_OP_ABS: case TC_OP_SQRT: case TC_OP_RSQRT:
-  case TC_OP_RECIPROCAL: case TC_OP_RELU: case TC_OP_RELU6:
-  case TC_OP_MAXIMUM: case TC_OP_MINIMUM: case TC_OP_CLAMP:
-  case TC_OP_FLOOR: case TC_OP_CEIL: case TC_OP_TRUNC: case TC_OP_ROUND:
-  case TC_OP_LEAKY_RELU:
-    return 1;
-  default:
-    return cmp_pred(op) != NULL || tcE_vmath_of_op(op) != TCE_VM_COUNT;
-  }
-}
+/* The ops the vectorize pass sends to vectors (tc_loop_op_has_vector, the
+   one list) and the comparisons; tcE_vec_op writes each, math ones through
+   emit/vmath.c. */
+int tcE_vec_has_op(tc_op op) { return tc_loop_op_has_vector(op) || cmp_pred(op) != NULL; }
 
 int tcE_vec_is_cmp(tc_op op) { return cmp_pred(op) != NULL; }
 

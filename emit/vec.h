@@ -9,7 +9,7 @@
 #ifndef TC_EMIT_VEC_H
 #define TC_EMIT_VEC_H
 
-#include "../tensorc/graph.h"
+#include "../tensorc/loop.h"
 #include "vmath.h"
 
 const char *tcE_vec_type(tcE_visa isa);      /* "__m512" */
