@@ -19,6 +19,7 @@
  * reads well.  Shared subexpressions are computed once per scope.
  */
 #include "cgen.h"
+#include "gemm.h"
 #include "vec.h"
 
 #include <assert.h>
@@ -230,6 +231,7 @@ typedef struct kemit {
   size_t run_at;
   int npool;
   int pool_decl;
+  int ngemm;       /* GEMM epilogue functions written (emit_gemm_stage) */
   /* The intrinsics ISA of the P_run being written, when vec is 1: its
      innermost loops over f32 run in vectors where they can
      (vec_stage_ok).  attr is the target attribute its functions carry
@@ -757,6 +759,50 @@ static int64_t const_count(const tc_arg *a) {
   return n;
 }
 
+static int gemm_stage(const kemit *kx, const tc_stage *s);
+static void mark_stage_reads(kemit *kx, const tc_stage *s);
+
+/* 1 when the contraction's B is packed by P_create: a weight without
+   batch axes. */
+static int gemm_prepacked(const tc_gemm *gm) { return gm->b_weight; }
+
+/* P_create's packing of the B of GEMM stage st (number s) into
+   c->tc_pack<s>, for the ISA the context runs. */
+static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
+  tcE_cg *g = kx->g;
+  const tc_gemm *gm = st->gemm;
+  const tc_lbuf *o = &kx->p->bufs.data[st->out];
+  const tc_lbuf *B = &kx->p->bufs.data[gm->bload->ref];
+  int64_t K, N, d0, d1;
+  int ok = tc_ext_is_const(gm->reduce->ext, &K) && tc_ext_is_const(o->shape[o->rank - 1], &N) &&
+           tc_ext_is_const(B->shape[0], &d0) && tc_ext_is_const(B->shape[1], &d1);
+  assert(ok && "weights have integer shapes");
+  (void)ok;
+  /* B[k][j] at w[k * rs + j * cs] */
+  int64_t rs = gm->b_trans ? 1 : d1, cs = gm->b_trans ? d1 : 1;
+  const char *w = kx->nm.arg[kx->p->bufs.data[tc_loop_base_buf(kx->p, gm->bload->ref)].arg];
+  for (int v = TCE_VISA_COUNT - 1; v >= 0; v--) {
+    if (!kx->multi && !(kx->vec && kx->visa == (tcE_visa)v)) continue;
+    int nr = tcE_gemm_nr((tcE_visa)v);
+    int64_t n = (N + nr - 1) / nr * nr * K;
+    g->gemm[v] = 1;
+    if (kx->multi)
+      tcE_line(g, "if (%s->tc_isa == %d) { /* %s */\n", c, v == TCE_VISA_AVX512 ? 2 : 1,
+               tcE_vec_suffix((tcE_visa)v));
+    else
+      tcE_line(g, "{\n");
+    tcE_line(g, "  %s->tc_pack%d = (float *)malloc(%lld * sizeof(float));\n", c, s,
+             (long long)(n > 0 ? n : 1));
+    tcE_line(g, "  if (!%s->tc_pack%d) {\n", c, s);
+    tcE_line(g, "    %s_destroy(%s);\n", kx->P, c);
+    tcE_line(g, "    return TC_ENOMEM;\n");
+    tcE_line(g, "  }\n");
+    tcE_line(g, "  tc_gemm_pack_b(%s->tc_pack%d, %s, %lld, %lld, 0, %lld, 0, %lld, %lld, %d);\n", c,
+             s, w, (long long)rs, (long long)cs, (long long)K, (long long)N, (long long)N, nr);
+    tcE_line(g, "}\n");
+  }
+}
+
 static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   tcE_cg *g = kx->g;
   const tc_kernel *k = kx->k;
@@ -768,6 +814,15 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
     if (a->role != TC_ROLE_WEIGHT) continue;
     tcE_line(g, "  %s *%s; /* a copy of the weight */\n", tc_dtype_ctype(a->dtype), kx->nm.arg[abi[j]]);
     nw++;
+  }
+  int vec_ctx = kx->multi || kx->vec; /* a variant with the GEMM template */
+  const tc_loop_prog *p = kx->p;
+  for (int s = 0; vec_ctx && s < p->stages.len; s++) {
+    const tc_stage *st = &p->stages.data[s];
+    if (st->gemm && gemm_prepacked(st->gemm))
+      tcE_line(g, "  float *tc_pack%d; /* %s in the GEMM template's panels (%s:%d) */\n", s,
+               p->bufs.data[st->gemm->bload->ref].name, st->loc.file ? st->loc.file : "?",
+               st->loc.line);
   }
   if (kx->multi)
     tcE_line(g, "  int tc_isa; /* the variant P_run runs (tc_pick_isa) */\n");
@@ -782,6 +837,9 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
       const tc_arg *a = &k->args.data[abi[j]];
       if (a->role == TC_ROLE_WEIGHT) tcE_line(g, "  free(%s->%s);\n", ctx, kx->nm.arg[abi[j]]);
     }
+    for (int s = 0; vec_ctx && s < p->stages.len; s++)
+      if (p->stages.data[s].gemm && gemm_prepacked(p->stages.data[s].gemm))
+        tcE_line(g, "  free(%s->tc_pack%d);\n", ctx, s);
   }
   tcE_line(g, "  free(%s);\n}\n\n", ctx);
 
@@ -797,12 +855,37 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   }
   tcE_line(g, "%s = (%s_ctx *)calloc(1, sizeof *%s);\n", c, P, c);
   tcE_line(g, "if (!%s) return TC_ENOMEM;\n", c);
+  if (kx->multi) {
+    g->multi_isa = 1;
+    tcE_line(g, "%s->tc_isa = tc_pick_isa();\n", c);
+  }
+  /* The weights a variant reads as they are (the vector variants read a
+     GEMM's B from its panels only): kx->read, as P_run sees it. */
+  char *raw = tc_xcalloc((size_t)p->bufs.len + 1, 1);
+  if (vec_ctx) {
+    int vsave = kx->vec;
+    kx->vec = 1;
+    memset(kx->read, 0, (size_t)p->bufs.len + 1);
+    for (int s = 0; s < p->stages.len; s++) mark_stage_reads(kx, &p->stages.data[s]);
+    memcpy(raw, kx->read, (size_t)p->bufs.len + 1);
+    memset(kx->read, 0, (size_t)p->bufs.len + 1);
+    kx->vec = vsave;
+  }
   for (int j = 0; j < na; j++) {
     const tc_arg *a = &k->args.data[abi[j]];
     if (a->role != TC_ROLE_WEIGHT) continue;
     int64_t n = const_count(a);
     if (n == 0) continue; /* stays NULL: a pointer to nothing is never read */
     const char *w = kx->nm.arg[abi[j]];
+    int b = 0, in = 0;
+    while (b < p->bufs.len && !(p->bufs.data[b].kind == TC_LBUF_ARG && p->bufs.data[b].arg == abi[j]))
+      b++;
+    if (vec_ctx && b < p->bufs.len && !raw[b]) {
+      if (!kx->multi) continue; /* only the GEMM template reads it, from its panels */
+      tcE_line(g, "if (%s->tc_isa == 0) { /* only the scalar variant reads it as it is */\n", c);
+      g->indent++;
+      in = 1;
+    }
     tcE_line(g, "%s->%s = (%s *)malloc(%lld * sizeof *%s->%s);\n", c, w,
              tc_dtype_ctype(a->dtype), (long long)n, c, w);
     tcE_line(g, "if (!%s->%s) {\n", c, w);
@@ -810,11 +893,15 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
     tcE_line(g, "  return TC_ENOMEM;\n");
     tcE_line(g, "}\n");
     tcE_line(g, "memcpy(%s->%s, %s, %lld * sizeof *%s->%s);\n", c, w, w, (long long)n, c, w);
+    if (in) {
+      g->indent--;
+      tcE_line(g, "}\n");
+    }
   }
-  if (kx->multi) {
-    g->multi_isa = 1;
-    tcE_line(g, "%s->tc_isa = tc_pick_isa();\n", c);
-  }
+  free(raw);
+  for (int s = 0; vec_ctx && s < p->stages.len; s++)
+    if (p->stages.data[s].gemm && gemm_prepacked(p->stages.data[s].gemm))
+      emit_prepack(kx, &p->stages.data[s], s, c);
   tcE_line(g, "*%s = %s;\n", ctx, c);
   tcE_line(g, "return TC_OK;\n");
   g->indent = 0;
@@ -878,27 +965,12 @@ static void emit_run_v(kemit *kx, int na, const int *abi) {
 
 static char *new_v(kemit *kx) { return kstr(kx, "%s%d", kx->nm.v, kx->nv++); }
 
-/* Structural equality of scalar expressions: the DSL makes a new node for
-   every call, so `idx(i)` written twice is two equal trees. */
-static int sx_equal(const tc_sexpr *a, const tc_sexpr *b) {
-  if (a == b) return 1;
-  if (a->op != b->op || a->dtype != b->dtype || a->nargs != b->nargs || a->var != b->var ||
-      a->ref != b->ref || a->inum != b->inum)
-    return 0;
-  if (a->op == TC_OP_REDUCE && a->red != b->red) return 0;
-  if ((a->op == TC_OP_CONST || a->op == TC_OP_LEAKY_RELU) &&
-      memcmp(&a->num, &b->num, sizeof a->num))
-    return 0;
-  if ((a->ext || b->ext) && !(a->ext && b->ext && tc_ext_equal(a->ext, b->ext))) return 0;
-  for (int i = 0; i < a->nargs; i++)
-    if (!sx_equal(a->args[i], b->args[i])) return 0;
-  return 1;
-}
-
-/* The variable already holding e's value in this scope, or NULL. */
+/* The variable already holding e's value in this scope, or NULL (equal
+   trees count: the DSL makes a new node for every call, so `idx(i)`
+   written twice is two equal trees). */
 static const char *memo_find(kemit *kx, const tc_sexpr *e) {
   for (int i = kx->memos.len - 1; i >= 0; i--)
-    if (sx_equal(kx->memos.data[i].e, e)) return kx->memos.data[i].name;
+    if (tc_loop_sx_equal(kx->memos.data[i].e, e)) return kx->memos.data[i].name;
   return NULL;
 }
 
@@ -2020,7 +2092,7 @@ static int vec_stage_ok(kemit *kx, const tc_stage *s, int from) {
 
 static const char *vmemo_find(kemit *kx, const tc_sexpr *e) {
   for (int i = kx->vmemos.len - 1; i >= 0; i--)
-    if (sx_equal(kx->vmemos.data[i].e, e)) return kx->vmemos.data[i].name;
+    if (tc_loop_sx_equal(kx->vmemos.data[i].e, e)) return kx->vmemos.data[i].name;
   return NULL;
 }
 
@@ -2693,6 +2765,199 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
            n > 0 ? loops[0].step : 1);
 }
 
+/* ---- the GEMM template (emit/gemm.c, docs/gemm.md) ------------------- */
+
+/* 1 when stage s is written as a call of the GEMM template: a contraction
+   (passes/gemm.c) on an intrinsics target. */
+static int gemm_stage(const kemit *kx, const tc_stage *s) {
+  return s->gemm && kx->vec && kx->p->bufs.data[s->out].rank - 2 <= 6;
+}
+
+
+/* The row-major stride of axis t of buffer x, as a C expression (the
+   extents were evaluated by the prologue, and their product, x's element
+   count, was checked for overflow). */
+static const char *stride_of(kemit *kx, const tc_lbuf *x, int t) {
+  int64_t c = 1, v;
+  tc_buf b = {0};
+  for (int d = t + 1; d < x->rank; d++) {
+    if (tc_ext_is_const(x->shape[d], &v)) c *= v;
+    else tc_buf_printf(&b, "%s%s", b.len ? " * " : "", ext_name(kx, x->shape[d]));
+  }
+  const char *r = b.len ? (c == 1 ? kstr(kx, "%s", b.data) : kstr(kx, "%lld * %s", (long long)c, b.data))
+                        : kstr(kx, "%lld", (long long)c);
+  tc_buf_free(&b);
+  return r;
+}
+
+/* The stride of operand load ld along the output's batch axis d (0 when
+   it broadcasts along it). */
+static const char *gemm_batch_stride(kemit *kx, const tc_sexpr *ld, int d) {
+  for (int t = 0; t + 2 < ld->nargs; t++)
+    if (ld->args[t]->op == TC_OP_IVAR && ld->args[t]->var == d)
+      return stride_of(kx, &kx->p->bufs.data[ld->ref], t);
+  return "0";
+}
+
+/* Writes, before P_run, the function applying stage s's epilogue to a
+   tile of its output (the sums already there), and returns its name; its
+   argument struct's type is NAME_args, its members in *ids. */
+static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids, int *nids,
+                                 int max) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  const names *nm = &kx->nm;
+  int r = o->rank, L = tcE_vec_lanes(kx->visa);
+  const char *fn = kstr(kx, "%s_epi%d_%s", kx->P, kx->ngemm++, tcE_vec_suffix(kx->visa));
+  const char *pa = kstr(kx, "%s5", nm->n), *pb = kstr(kx, "%s6", nm->n),
+             *pi = kstr(kx, "%s7", nm->n), *pj = kstr(kx, "%s8", nm->n),
+             *pm = kstr(kx, "%s9", nm->n), *pn = kstr(kx, "%s10", nm->n),
+             *ps = kstr(kx, "%s11", nm->n);
+  tc_buf *save = g->o;
+  int save_indent = g->indent, save_memos = kx->memos.len;
+  tc_buf body = {0};
+  g->o = &body;
+  g->indent = 1;
+  const char *idx[TC_MAX_RANK];
+  for (int d = 0; d < r; d++) idx[d] = kstr(kx, "%s%d", nm->i, d);
+  for (int d = 0; d + 2 < r; d++) tcE_line(g, "const int64_t %s = %s[%d];\n", idx[d], pb, d);
+  tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s++) {\n", idx[r - 2], pi, idx[r - 2], pi, pm,
+           idx[r - 2]);
+  g->indent++;
+  tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s += %d) {\n", idx[r - 1], pj, idx[r - 1], pj,
+           pn, idx[r - 1], L);
+  g->indent++;
+  const char *left = kstr(kx, "%s + %s - %s", pj, pn, idx[r - 1]);
+  int save2 = kx->memos.len, nbody = vsplit_begin(kx, 0, left, L);
+  for (int k = 0; k < nbody; k++) {
+    if (k) vsplit_next(kx);
+    kx->memos.len = save2;
+    const char *m = vec_mask(kx, k == 0, left);
+    kx->vmemos.len = 0;
+    kx->lane_op = TC_OP_IVAR;
+    kx->lane_var = r - 1;
+    kx->lane_base = idx[r - 1];
+    vec_store_out(kx, s->out, idx, m, emit_vsx(kx, s->gemm->epi, m));
+  }
+  vsplit_end(kx, nbody);
+  kx->vmemos.len = 0;
+  g->indent--;
+  tcE_line(g, "}\n");
+  g->indent--;
+  tcE_line(g, "}\n");
+  g->o = save;
+  g->indent = save_indent;
+  kx->memos.len = save_memos;
+
+  const char *types[64];
+  int ok = pool_scan(kx, body.data, ids, types, nids, max);
+  assert(ok && "an epilogue reads dense buffers and extents only");
+  (void)ok;
+  tc_buf f = {0};
+  tc_buf_printf(&f, "typedef struct %s_args {\n", fn);
+  for (int i = 0; i < *nids; i++) {
+    int ptr = types[i][strlen(types[i]) - 1] == '*';
+    tc_buf_printf(&f, "  %s%s%s;\n", types[i], ptr ? "" : " ", ids[i]);
+  }
+  if (!*nids) tc_buf_puts(&f, "  char unused;\n");
+  tc_buf_printf(&f, "} %s_args;\n\n", fn);
+  tc_buf_printf(&f, "/* %s:%d: the epilogue of %s on rows [%s, %s + %s) x columns [%s, %s + %s)\n"
+                    "   of batch index %s, their sums in %s. */\n",
+                s->loc.file ? s->loc.file : "?", s->loc.line, s->what ? s->what : "?", pi, pi,
+                pm, pj, pj, pn, pb, o->name);
+  tc_buf_printf(&f,
+                "static %svoid %s(const void *%s, const int64_t *%s, int64_t %s, int64_t %s,\n"
+                "    int64_t %s, int64_t %s) {\n",
+                kx->attr, fn, pa, pb, pi, pj, pm, pn);
+  tc_buf_printf(&f, "  const %s_args *%s = (const %s_args *)%s;\n", fn, ps, fn, pa);
+  if (r == 2) tc_buf_printf(&f, "  (void)%s;\n", pb);
+  if (!*nids) tc_buf_printf(&f, "  (void)%s;\n", ps);
+  for (int i = 0; i < *nids; i++) {
+    int ptr = types[i][strlen(types[i]) - 1] == '*';
+    if (ptr)
+      tc_buf_printf(&f, "  %sconst %s = %s->%s;\n", types[i], ids[i], ps, ids[i]);
+    else
+      tc_buf_printf(&f, "  const %s %s = %s->%s;\n", types[i], ids[i], ps, ids[i]);
+  }
+  tc_buf_puts(&f, body.data);
+  tc_buf_puts(&f, "}\n\n");
+  insert_text(g, kx->run_at, f.data);
+  kx->run_at += f.len;
+  tc_buf_free(&f);
+  tc_buf_free(&body);
+  return fn;
+}
+
+/* Stage s (gemm_stage) as a call of the template's entry point. */
+static void emit_gemm_stage(kemit *kx, const tc_stage *s) {
+  tcE_cg *g = kx->g;
+  const tc_loop_prog *p = kx->p;
+  const tc_gemm *gm = s->gemm;
+  const tc_lbuf *o = &p->bufs.data[s->out];
+  const tc_lbuf *A = &p->bufs.data[gm->aload->ref], *B = &p->bufs.data[gm->bload->ref];
+  int r = o->rank, ra = gm->aload->nargs, rb = gm->bload->nargs;
+  tcE_visa isa = kx->visa;
+  const char *sfx = tcE_vec_suffix(isa);
+  g->gemm[isa] = 1;
+  g->vec_isa[isa] = 1;
+  g->vec_tail[isa] = 1;
+  g->omp_for = 1;
+  const char *ids[64];
+  int nids = 0;
+  const char *epi = gm->plain ? NULL : gemm_epilogue(kx, s, ids, &nids, 64);
+  int pre = gemm_prepacked(gm);
+  kx->read[tc_loop_base_buf(p, gm->aload->ref)] = 1;
+  if (!pre) kx->read[tc_loop_base_buf(p, gm->bload->ref)] = 1;
+  tcE_line(g, "/* GEMM template: %d x %d %s micro-kernels%s%s */\n", tcE_gemm_mr(isa),
+           tcE_gemm_nr(isa), isa == TCE_VISA_AVX512 ? "AVX-512" : "AVX2",
+           pre ? kstr(kx, ", %s packed at create", B->name) : "",
+           epi ? ", the epilogue on each tile" : "");
+  tcE_line(g, "{\n");
+  g->indent++;
+  const char *ea = NULL;
+  if (epi) {
+    ea = new_v(kx);
+    tc_buf init = {0};
+    for (int i = 0; i < nids; i++) tc_buf_printf(&init, "%s%s", i ? ", " : "", ids[i]);
+    tcE_line(g, "const %s_args %s = {%s};\n", epi, ea, nids ? init.data : "0");
+    tc_buf_free(&init);
+  }
+  const char *v = new_v(kx);
+  tcE_line(g, "tc_gemm %s = {0};\n", v);
+  tcE_line(g, "%s.m = %s;\n", v, ext_name(kx, o->shape[r - 2]));
+  tcE_line(g, "%s.n = %s;\n", v, ext_name(kx, o->shape[r - 1]));
+  tcE_line(g, "%s.k = %s;\n", v, ext_name(kx, gm->reduce->ext));
+  const char *a_row = stride_of(kx, A, ra - 2), *a_col = stride_of(kx, A, ra - 1);
+  tcE_line(g, "%s.a = %s;\n", v, buf_cname(kx, gm->aload->ref));
+  tcE_line(g, "%s.a_rs = %s;\n", v, gm->a_trans ? a_col : a_row);
+  tcE_line(g, "%s.a_cs = %s;\n", v, gm->a_trans ? a_row : a_col);
+  if (pre) {
+    tcE_line(g, "%s.bp = %s->tc_pack%d;\n", v, kx->nm.ctx, (int)(s - p->stages.data));
+  } else {
+    const char *b_row = stride_of(kx, B, rb - 2), *b_col = stride_of(kx, B, rb - 1);
+    tcE_line(g, "%s.b = %s;\n", v, buf_cname(kx, gm->bload->ref));
+    tcE_line(g, "%s.b_rs = %s;\n", v, gm->b_trans ? b_col : b_row);
+    tcE_line(g, "%s.b_cs = %s;\n", v, gm->b_trans ? b_row : b_col);
+  }
+  tcE_line(g, "%s.c = %s;\n", v, buf_cname(kx, s->out));
+  tcE_line(g, "%s.ldc = %s;\n", v, stride_of(kx, o, r - 2));
+  if (r > 2) tcE_line(g, "%s.nb = %d;\n", v, r - 2);
+  for (int d = 0; d + 2 < r; d++) {
+    tcE_line(g, "%s.bext[%d] = %s;\n", v, d, ext_name(kx, o->shape[d]));
+    const char *sa = gemm_batch_stride(kx, gm->aload, d), *sb = gemm_batch_stride(kx, gm->bload, d);
+    if (strcmp(sa, "0")) tcE_line(g, "%s.a_bs[%d] = %s;\n", v, d, sa);
+    if (strcmp(sb, "0") && !pre) tcE_line(g, "%s.b_bs[%d] = %s;\n", v, d, sb);
+    tcE_line(g, "%s.c_bs[%d] = %s;\n", v, d, stride_of(kx, o, d));
+  }
+  if (epi) {
+    tcE_line(g, "%s.epi = %s;\n", v, epi);
+    tcE_line(g, "%s.epi_arg = &%s;\n", v, ea);
+  }
+  tcE_line(g, "if (tc_gemm_%s(&%s) != 0) %s\n", sfx, v, fail(kx, "TC_ENOMEM"));
+  g->indent--;
+  tcE_line(g, "}\n");
+}
+
 static void emit_stage(kemit *kx, const tc_stage *s) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
@@ -2705,6 +2970,10 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
   stage_comment(kx, s, "");
   if (s->kind == TC_STAGE_ACCUM) {
     emit_accum_stage(kx, s);
+    return;
+  }
+  if (gemm_stage(kx, s)) {
+    emit_gemm_stage(kx, s);
     return;
   }
   int base = g->indent;
@@ -2997,6 +3266,12 @@ static void mark_reads(kemit *kx, const tc_sexpr *e) {
 }
 
 static void mark_stage_reads(kemit *kx, const tc_stage *s) {
+  if (gemm_stage(kx, s)) { /* the template reads A, B unless packed, and the epilogue's loads */
+    mark_reads(kx, s->gemm->aload);
+    if (!gemm_prepacked(s->gemm)) mark_reads(kx, s->gemm->bload);
+    mark_reads(kx, s->gemm->epi);
+    return;
+  }
   mark_reads(kx, s->body);
   if (s->kind == TC_STAGE_ACCUM)
     for (int d = 0; d < kx->p->bufs.data[s->out].rank; d++) mark_reads(kx, s->idx[d]);
@@ -3409,6 +3684,7 @@ char *tcE_emit_source(const tc_module *m, const tc_loop_prog *const *progs,
                 "}\n"
                 "#endif\n");
   tcE_vmath_write(&out, (const char(*)[TCE_VM_COUNT])g.vmath);
+  tcE_gemm_write(&out, g.gemm);
   tc_buf_puts(&out, body.data ? body.data : "");
   tc_buf_free(&body);
   TC_VEC_FREE(g.libm);

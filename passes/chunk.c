@@ -19,7 +19,8 @@
  * every thread count; they differ from a single sequential pass over r
  * by the reassociation of the chunks (as any parallel reduction does).
  *
- * Rewritten: a MAP stage without schedule() hints that cannot fail whose body is one REDUCE (SUM,
+ * Rewritten: a MAP stage without schedule() hints that cannot fail and
+ * is no GEMM (passes/gemm.c: the template splits its own work) whose body is one REDUCE (SUM,
  * PROD, MAX or MIN, its result stored as it is computed: not bf16 or
  * bool) over a static or symbolic extent, with nothing reduced inside it,
  * when either its loads walk down columns (the reduced variable indexes a
@@ -62,7 +63,7 @@ static int try_chunk(tc_loop_prog *p, int s) {
   const tc_stage st = p->stages.data[s];
   const tc_lbuf o = p->bufs.data[st.out];
   const tc_sexpr *e = st.body;
-  if (st.kind != TC_STAGE_MAP || st.checked || st.sched || e->op != TC_OP_REDUCE ||
+  if (st.kind != TC_STAGE_MAP || st.checked || st.sched || st.gemm || e->op != TC_OP_REDUCE ||
       e->nargs != 1 ||
       !(e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
         e->red == TC_OP_MIN) ||

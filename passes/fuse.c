@@ -33,6 +33,13 @@
  * less than the memory traffic it saves.  Elementwise producers of a
  * reduction's operand (sum(x * s + b, 0)) fuse by the first rule.
  *
+ * A contraction the GEMM template takes (tcP_gemm_product: a matmul's
+ * sum of products, which cannot fail, with what was already fused around
+ * it) is the one producer with a REDUCE that is inlined: into its one reader, where that reads each element
+ * once outside any REDUCE (the bias, activation or residual after a
+ * matmul), so that no sum is computed twice and the reader's stage
+ * becomes the GEMM with its epilogue (passes/gemm.c).
+ *
  * A tiny producer (TINY_MAX_NODES cheap nodes) with several readers is
  * recomputed in each of them when every reader qualifies as above and
  * the loads it repeats cost no more than the temporary it saves: with L
@@ -92,19 +99,6 @@ static int all_loads(const tc_sexpr *e) {
 }
 
 
-/* Structural equality, as the emitter's (emit/c.c) memo uses it. */
-static int sx_same(const tc_sexpr *a, const tc_sexpr *b) {
-  if (a == b) return 1;
-  if (a->op != b->op || a->dtype != b->dtype || a->nargs != b->nargs || a->var != b->var ||
-      a->ref != b->ref || a->inum != b->inum || a->red != b->red ||
-      memcmp(&a->num, &b->num, sizeof a->num))
-    return 0;
-  if ((a->ext || b->ext) && !(a->ext && b->ext && tc_ext_equal(a->ext, b->ext))) return 0;
-  for (int i = 0; i < a->nargs; i++)
-    if (!sx_same(a->args[i], b->args[i])) return 0;
-  return 1;
-}
-
 /* Loads of buffer b itself (not through an alias) in e, as a tree, that
    differ from *first (which is set to the first one seen): the emitter
    computes equal expressions of one scope once, so equal loads
@@ -115,7 +109,7 @@ static int count_loads(const tc_sexpr *e, int b, const tc_sexpr **first) {
     if (!*first) {
       *first = e;
       n = 1;
-    } else if (!sx_same(*first, e)) {
+    } else if (!tc_loop_sx_equal(*first, e)) {
       n = 1;
     }
   }
@@ -426,7 +420,8 @@ static int scheduled(const tc_loop_prog *p, int node) {
 /* 1 when stage sc may compute stage sp's value (body size ps_size,
    cheap_size `cheap`, reads rp) where it loads sp's buffer t: the rules
    above, for one reader. */
-static int reader_ok(fstate *f, int sp, int ps_size, int cheap, const int_vec *rp, int sc) {
+static int reader_ok(fstate *f, int sp, int ps_size, int cheap, const int_vec *rp, int sc,
+                     int gemm) {
   tc_loop_prog *p = f->p;
   int t = p->stages.data[sp].out;
   const tc_stage *cs = &p->stages.data[sc];
@@ -448,6 +443,7 @@ static int reader_ok(fstate *f, int sp, int ps_size, int cheap, const int_vec *r
   site st = {0};
   find_site(p, cs, cs->body, t, &rs, &st);
   assert(st.found);
+  if (gemm) return st.exact && !st.in_reduce;
   return st.exact || (!st.in_reduce && cheap >= 0 && cheap <= CHEAP_MAX_NODES);
 }
 
@@ -487,8 +483,12 @@ static int try_inline(fstate *f, int sp) {
       scheduled(p, tb->node))
     return 0; /* no readers, or hints for its loops: T stays */
   int ps_size = size_capped(ps->body, FUSE_MAX_NODES);
-  if (ps_size > FUSE_MAX_NODES || (tc_loop_sx_count_reduces(ps->body) > 0 || tc_loop_sx_may_divide_by_zero(ps->body))) return 0;
-  int cheap = cheap_size(ps->body), k = f->nread[t];
+  int gemm = tcP_gemm_product(p, ps->body, tb->rank), k = f->nread[t];
+  if (ps_size > FUSE_MAX_NODES || (gemm && k != 1) ||
+      (!gemm && tc_loop_sx_count_reduces(ps->body) > 0) ||
+      tc_loop_sx_may_divide_by_zero(ps->body))
+    return 0;
+  int cheap = cheap_size(ps->body);
   int_vec readers = {0}, rp = {0};
   if (k == 1) {
     TC_VEC_PUSH(readers, (int)f->rsum[t]);
@@ -502,7 +502,7 @@ static int try_inline(fstate *f, int sp) {
   }
   int ok = readers.data[0] > sp; /* its own reader, or read before written: not ours */
   collect_reads(f, ps, &rp);
-  for (int i = 0; i < readers.len && ok; i++) ok = reader_ok(f, sp, ps_size, cheap, &rp, readers.data[i]);
+  for (int i = 0; i < readers.len && ok; i++) ok = reader_ok(f, sp, ps_size, cheap, &rp, readers.data[i], gemm);
   if (ok) {
     count_reads(f, sp, -1, &rp);
     for (int i = 0; i < readers.len; i++) {

@@ -22,7 +22,8 @@
  *
  * A stage T joins the nest N of the stages just before it when
  *   - both are MAP stages without schedule() hints (their loops are the
- *     user's) that cannot fail (unchecked loads, no integer
+ *     user's), neither a GEMM (passes/gemm.c: the template's loops are its
+ *     own), that cannot fail (unchecked loads, no integer
  *     division by a variable: a failure must come at the same point as
  *     before); the "max of nothing" of an empty row is the one failure
  *     left, and it gives TC_EINVAL wherever it is found;
@@ -87,7 +88,7 @@ static int walks_columns(const tc_sexpr *e, int nvars, const int *vars) {
 /* A stage that may be in a nest at all. */
 static int nestable(const tc_loop_prog *p, const tc_stage *s) {
   const tc_lbuf *o = &p->bufs.data[s->out];
-  return s->kind == TC_STAGE_MAP && !s->checked && !s->sched && o->rank >= 1 &&
+  return s->kind == TC_STAGE_MAP && !s->checked && !s->sched && !s->gemm && o->rank >= 1 &&
          !tc_loop_sx_may_divide_by_zero(s->body) &&
          !walks_columns(s->body, 0, NULL);
 }

@@ -98,6 +98,17 @@ int tcP_fuse(tc_loop_prog *p, tc_diag *d);
    Rules at the top of schedule.c.  Returns 0, or -1 with the error in d. */
 int tcP_schedule(tc_loop_prog *p, tc_diag *d);
 
+/* passes/gemm.c: describes each contraction the emitter writes with its
+   GEMM template (tc_stage.gemm: matmul, linear, einsum, batched matmul,
+   with the elementwise epilogue fusion put around the sum); rules at the
+   top of gemm.c.  Changes no body.  Returns 0. */
+int tcP_gemm(tc_loop_prog *p, tc_diag *d);
+/* 1 when `body`, of a stage with an output of that rank, holds one
+   REDUCE (or several equal ones) and that is a contraction the template
+   takes (gemm.c's rules, but the epilogue's): what fusion may put (more)
+   epilogue around. */
+int tcP_gemm_product(const tc_loop_prog *p, const tc_sexpr *body, int rank);
+
 /* passes/chunk.c: a reduction whose output is small (or which walks down
    columns) is split into a stage of partial results over chunks of the
    reduced axis, of a size fixed by the shapes (never by the thread

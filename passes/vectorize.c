@@ -54,6 +54,7 @@ static int nest_all_shared(const tc_loop_prog *p, const tc_stage *s) {
 static const char *why_stage(tc_loop_prog *p, const tc_stage *s) {
   const tc_lbuf *o = &p->bufs.data[s->out];
   int64_t n;
+  if (s->gemm) return NULL; /* the template's micro-kernel and epilogue (emit/gemm.c) */
   if (s->kind == TC_STAGE_ACCUM) return "a scatter: it accumulates through indices";
   if (s->checked) return "a compute() body: its loads are bounds-checked one by one";
   if (s->sched && s->sched->node < 0)

@@ -240,6 +240,18 @@ int tc_loop_sx_may_divide_by_zero(const tc_sexpr *e) {
   return 0;
 }
 
+int tc_loop_sx_equal(const tc_sexpr *a, const tc_sexpr *b) {
+  if (a == b) return 1;
+  if (a->op != b->op || a->dtype != b->dtype || a->nargs != b->nargs || a->var != b->var ||
+      a->ref != b->ref || a->inum != b->inum || a->red != b->red ||
+      memcmp(&a->num, &b->num, sizeof a->num))
+    return 0;
+  if ((a->ext || b->ext) && !(a->ext && b->ext && tc_ext_equal(a->ext, b->ext))) return 0;
+  for (int i = 0; i < a->nargs; i++)
+    if (!tc_loop_sx_equal(a->args[i], b->args[i])) return 0;
+  return 1;
+}
+
 int tc_loop_sx_count_reduces(const tc_sexpr *e) {
   int n = e->op == TC_OP_REDUCE;
   for (int i = 0; i < e->nargs; i++) n += tc_loop_sx_count_reduces(e->args[i]);
@@ -670,6 +682,17 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
       if (sc->vectorize) tc_buf_printf(b, " vectorize %d", sc->vectorize);
       if (sc->unroll) tc_buf_printf(b, " unroll %d", sc->unroll);
       if (sc->has_parallel) tc_buf_printf(b, " parallel %d", sc->parallel);
+    }
+    if (st->gemm) {
+      const tc_gemm *gm = st->gemm;
+      tc_buf_printf(b, ", GEMM template (A %s%s, B %s%s%s", p->bufs.data[gm->aload->ref].name,
+                    gm->a_trans ? " transposed" : "", p->bufs.data[gm->bload->ref].name,
+                    gm->b_trans ? " transposed" : "", gm->b_weight ? ", packed at create" : "");
+      if (!gm->plain) {
+        tc_buf_puts(b, "; epilogue ");
+        print_sx(&pr, gm->epi, 0);
+      }
+      tc_buf_putc(b, ')');
     }
     if (st->vec) tc_buf_printf(b, ", vector along i%d", o->rank - 1);
     if (st->vec && st->vec_why) tc_buf_printf(b, " (%s)", st->vec_why);

@@ -99,6 +99,32 @@ typedef enum tc_stage_kind {
   TC_STAGE_ACCUM    /* out = init; over dom: out[idx...] red= body */
 } tc_stage_kind;
 
+/* A contraction the emitter writes with its GEMM template (set by the
+   `gemm` pass, passes/gemm.c, on a MAP stage of rank r >= 2 with an f32
+   output).  The stage's body holds one REDUCE, `reduce` (or several equal
+   ones: one value):
+     sum(k in 0..K: A[..., i, k] * B[..., k, j])
+   where i = i<r-2>, j = i<r-1>, k the REDUCE's rvar; with a_trans A is
+   indexed [..., k, i], with b_trans B is indexed [..., j, k] (linear's w).
+   An operand's leading indices are the output's batch axes i0..i<r-3>,
+   aligned from the right as in NumPy broadcasting: each is the IVAR of
+   that axis, or the constant 0 on an axis of extent 1, and missing
+   leading axes broadcast.  The rest of the body, applied to each
+   element's sum, is the epilogue: `epi` is the body with the REDUCE
+   replaced by a load of the output at [i0, ..., i<r-1>] (the sum, stored
+   there first), and computes in vectors along j (tc_loop_vec_ok).  The
+   body itself stays as it was: targets without the template (scalar C)
+   compute it as any stage. */
+typedef struct tc_gemm {
+  const tc_sexpr *reduce;
+  const tc_sexpr *aload, *bload; /* the two LOADs of the product */
+  int a_trans, b_trans;
+  const tc_sexpr *epi;
+  int plain;     /* 1 when the body is the REDUCE alone (no epilogue) */
+  int b_weight;  /* 1 when B is a weight without batch axes: packed once,
+                    by P_create */
+} tc_gemm;
+
 typedef struct tc_stage {
   int out;               /* the buffer written, never an ALIAS */
   const tc_sexpr *body;  /* of the buffer's dtype */
@@ -144,6 +170,9 @@ typedef struct tc_stage {
      is NULL. */
   int vec;
   const char *vec_why;
+  /* Set by the `gemm` pass: the contraction the stage is, written with
+     the GEMM template on the intrinsics targets; NULL otherwise. */
+  const tc_gemm *gemm;
 } tc_stage;
 
 typedef struct tc_loop_prog {
@@ -215,6 +244,10 @@ int tc_loop_sx_uses_rvar(const tc_sexpr *e, int rvar);
    emitter checks those divisors at run time).  A REDUCE's "max of
    nothing" is not counted. */
 int tc_loop_sx_may_divide_by_zero(const tc_sexpr *e);
+
+/* 1 when a and b are the same expression: equal ops, dtypes, operands
+   and attributes (what computes one value, and may be computed once). */
+int tc_loop_sx_equal(const tc_sexpr *a, const tc_sexpr *b);
 
 /* The number of REDUCE nodes in e (as a tree). */
 int tc_loop_sx_count_reduces(const tc_sexpr *e);

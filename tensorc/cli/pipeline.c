@@ -11,6 +11,8 @@
  *   fuse       elementwise stages inlined into their reader (passes/fuse.c)
  *   schedule   schedule() hints attached to their stages, or rejected at
  *              their line (passes/schedule.c)
+ *   gemm       contractions (matmul, linear, einsum) and their epilogues
+ *              marked for the GEMM template (passes/gemm.c)
  *   chunk      small-output reductions split along the reduced axis into
  *              fixed-size chunks (passes/chunk.c)
  *   nest       stages over the same rows share one loop nest, their
@@ -37,6 +39,7 @@ static int pass_quant(cli_compile *c, tc_diag *d);
 static int pass_lower(cli_compile *c, tc_diag *d);
 static int pass_fuse(cli_compile *c, tc_diag *d);
 static int pass_schedule(cli_compile *c, tc_diag *d);
+static int pass_gemm(cli_compile *c, tc_diag *d);
 static int pass_chunk(cli_compile *c, tc_diag *d);
 static int pass_nest(cli_compile *c, tc_diag *d);
 static int pass_vectorize(cli_compile *c, tc_diag *d);
@@ -56,6 +59,7 @@ static const struct cli_pass {
     {"lower", CLI_IR_LOOP, pass_lower},
     {"fuse", CLI_IR_LOOP, pass_fuse},
     {"schedule", CLI_IR_LOOP, pass_schedule},
+    {"gemm", CLI_IR_LOOP, pass_gemm},
     {"chunk", CLI_IR_LOOP, pass_chunk},
     {"nest", CLI_IR_LOOP, pass_nest},
     {"vectorize", CLI_IR_LOOP, pass_vectorize},
@@ -201,6 +205,8 @@ static int pass_fuse(cli_compile *c, tc_diag *d) { return loop_pass(c, d, tcP_fu
 static int pass_schedule(cli_compile *c, tc_diag *d) {
   return loop_pass(c, d, tcP_schedule, "schedule");
 }
+
+static int pass_gemm(cli_compile *c, tc_diag *d) { return loop_pass(c, d, tcP_gemm, "gemm"); }
 
 static int pass_chunk(cli_compile *c, tc_diag *d) { return loop_pass(c, d, tcP_chunk, "chunk"); }
 

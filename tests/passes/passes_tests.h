@@ -13,6 +13,8 @@ void add_fuse_tests(Suite *s);
 
 /* tests/passes/nest_test.c: the chunk and nest passes. */
 void add_nest_tests(Suite *s);
+/* gemm_test.c: the gemm pass and the fusion of epilogues. */
+void add_gemm_tests(Suite *s);
 /* vectorize_test.c */
 void add_vectorize_tests(Suite *s);
 

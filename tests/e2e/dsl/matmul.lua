@@ -3,6 +3,7 @@
 -- e2e: M=1,7,17,33,100,0 K=1,5,16,3,64,4 N=1,3,17,40,7,5 B=1,2,3,1,2,2
 -- e2e: M=3 K=0 N=4 B=2
 -- e2e: M=257 K=130 N=67 B=1
+-- threads[mm1]: K=1040 N=600
 kernel("mm2")
 local M, K, N = dim("M"), dim("K"), dim("N")
 local a = input("a", f32, {M, K})

@@ -162,12 +162,12 @@ static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
   const float *const w = n8->w;
   const float *const b = n8->b;
   for (int64_t i0 = n6; i0 < n7; i0++) {
-    float t3[3];
+    float t4[3];
     float t5[1];
     float *const t7 = y + i0 * 3; /* a row of y, turned into it in place */
     float t8[1];
     float t10[1];
-    /* mlp.lua:5: linear */
+    /* mlp.lua:5: linear + relu */
     for (int64_t i1 = 0; i1 < 3; i1++) {
       float v0 = 0.0f;
       for (int64_t r0 = 0; r0 < 4; r0++) {
@@ -178,42 +178,41 @@ static void mlp_pool0(void *n5, int64_t n6, int64_t n7) {
       }
       const float v4 = b[i1];
       const float v5 = v0 + v4;
-      t3[i1] = v5;
+      const float v6 = v5 < 0.0f ? 0.0f : v5;
+      t4[i1] = v6;
     }
-    /* mlp.lua:5: relu + max */
-    float v6 = (-tc_inff());
+    /* mlp.lua:5: max */
+    float v7 = (-tc_inff());
     for (int64_t r1 = 0; r1 < 3; r1++) {
-      const float v7 = t3[r1];
-      const float v8 = v7 < 0.0f ? 0.0f : v7;
-      if (v8 > v6 || v8 != v8) v6 = v8;
+      const float v8 = t4[r1];
+      if (v8 > v7 || v8 != v8) v7 = v8;
     }
-    t5[0] = v6;
-    /* mlp.lua:5: relu + sub + exp */
+    t5[0] = v7;
+    /* mlp.lua:5: sub + exp */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v9 = t3[i1];
-      const float v10 = v9 < 0.0f ? 0.0f : v9;
-      const float v11 = t5[0];
-      const float v12 = v10 - v11;
-      const float v13 = tc_expf(v12);
-      t7[i1] = v13;
+      const float v9 = t4[i1];
+      const float v10 = t5[0];
+      const float v11 = v9 - v10;
+      const float v12 = tc_expf(v11);
+      t7[i1] = v12;
     }
     /* mlp.lua:5: sum */
-    float v14 = 0.0f;
+    float v13 = 0.0f;
     for (int64_t r2 = 0; r2 < 3; r2++) {
-      const float v15 = t7[r2];
-      v14 += v15;
+      const float v14 = t7[r2];
+      v13 += v14;
     }
-    t8[0] = v14;
+    t8[0] = v13;
     /* mlp.lua:5: div */
-    const float v16 = t8[0];
-    const float v17 = 1.0f / v16;
-    t10[0] = v17;
+    const float v15 = t8[0];
+    const float v16 = 1.0f / v15;
+    t10[0] = v16;
     /* mlp.lua:5: mul */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v18 = t7[i1];
-      const float v19 = t10[0];
-      const float v20 = v18 * v19;
-      y[i0 * 3 + i1] = v20;
+      const float v17 = t7[i1];
+      const float v18 = t10[0];
+      const float v19 = v17 * v18;
+      y[i0 * 3 + i1] = v19;
     }
   }
 }
@@ -235,20 +234,20 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
 #if defined(TENSORC_POOL) && !defined(_OPENMP)
   {
     mlp_pool0_args n8 = {y, x, w, b};
-    if ((double)B * 172.0 >= 262144.0) tc_parallel_for(B, mlp_pool0, &n8);
+    if ((double)B * 169.0 >= 262144.0) tc_parallel_for(B, mlp_pool0, &n8);
     else mlp_pool0(&n8, 0, B);
   }
 #else
 #ifdef _OPENMP
-  #pragma omp parallel for schedule(static) if((double)B * 172.0 >= 262144.0)
+  #pragma omp parallel for schedule(static) if((double)B * 169.0 >= 262144.0)
 #endif
   for (int64_t i0 = 0; i0 < B; i0++) {
-    float t3[3];
+    float t4[3];
     float t5[1];
     float *const t7 = y + i0 * 3; /* a row of y, turned into it in place */
     float t8[1];
     float t10[1];
-    /* mlp.lua:5: linear */
+    /* mlp.lua:5: linear + relu */
     for (int64_t i1 = 0; i1 < 3; i1++) {
       float v0 = 0.0f;
       for (int64_t r0 = 0; r0 < 4; r0++) {
@@ -259,42 +258,41 @@ int mlp_run(const mlp_ctx *ctx, int64_t B, const float *x, float *y) {
       }
       const float v4 = b[i1];
       const float v5 = v0 + v4;
-      t3[i1] = v5;
+      const float v6 = v5 < 0.0f ? 0.0f : v5;
+      t4[i1] = v6;
     }
-    /* mlp.lua:5: relu + max */
-    float v6 = (-tc_inff());
+    /* mlp.lua:5: max */
+    float v7 = (-tc_inff());
     for (int64_t r1 = 0; r1 < 3; r1++) {
-      const float v7 = t3[r1];
-      const float v8 = v7 < 0.0f ? 0.0f : v7;
-      if (v8 > v6 || v8 != v8) v6 = v8;
+      const float v8 = t4[r1];
+      if (v8 > v7 || v8 != v8) v7 = v8;
     }
-    t5[0] = v6;
-    /* mlp.lua:5: relu + sub + exp */
+    t5[0] = v7;
+    /* mlp.lua:5: sub + exp */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v9 = t3[i1];
-      const float v10 = v9 < 0.0f ? 0.0f : v9;
-      const float v11 = t5[0];
-      const float v12 = v10 - v11;
-      const float v13 = tc_expf(v12);
-      t7[i1] = v13;
+      const float v9 = t4[i1];
+      const float v10 = t5[0];
+      const float v11 = v9 - v10;
+      const float v12 = tc_expf(v11);
+      t7[i1] = v12;
     }
     /* mlp.lua:5: sum */
-    float v14 = 0.0f;
+    float v13 = 0.0f;
     for (int64_t r2 = 0; r2 < 3; r2++) {
-      const float v15 = t7[r2];
-      v14 += v15;
+      const float v14 = t7[r2];
+      v13 += v14;
     }
-    t8[0] = v14;
+    t8[0] = v13;
     /* mlp.lua:5: div */
-    const float v16 = t8[0];
-    const float v17 = 1.0f / v16;
-    t10[0] = v17;
+    const float v15 = t8[0];
+    const float v16 = 1.0f / v15;
+    t10[0] = v16;
     /* mlp.lua:5: mul */
     for (int64_t i1 = 0; i1 < 3; i1++) {
-      const float v18 = t7[i1];
-      const float v19 = t10[0];
-      const float v20 = v18 * v19;
-      y[i0 * 3 + i1] = v20;
+      const float v17 = t7[i1];
+      const float v18 = t10[0];
+      const float v19 = v17 * v18;
+      y[i0 * 3 + i1] = v19;
     }
   }
 #endif

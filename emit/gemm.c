@@ -1,0 +1,305 @@
+/*
+ * gemm.c: the GEMM template's run-time code, written into generated files
+ * that hold a contraction (passes/gemm.c marks them; emit/c.c writes each
+ * one as a call to tc_gemm_<isa>).  docs/gemm.md explains the design and
+ * bench/gemm-study/NOTES.md the measurements behind its numbers.
+ *
+ * BLIS's structure, simplified where measurement allowed it:
+ *   - B is packed into panels of NR columns, k-major (element (k, j) of
+ *     panel p at p*K*NR + k*NR + j), zero-padded to NR: by P_create when B
+ *     is a weight, else per block by the task that needs it;
+ *   - A is read in place when its rows are contiguous (the micro-kernel
+ *     takes a row stride; reading A directly measured as fast as packing
+ *     it), else (a transposed A) one MR x KC micro-panel is packed at a
+ *     time onto the stack;
+ *   - the micro-kernel keeps an MR x NR tile of C in registers (AVX-512
+ *     14 x 32 in 28 zmm, AVX2 6 x 16 in 12 ymm), one broadcast of A and
+ *     NR/lanes loads of B per k: all run at the FMA peak from L1;
+ *     rows past the edge repeat the last row (never stored), columns past
+ *     it are zeros of the packing (masked at the store);
+ *   - blocking: KC = 256 (a B micro-panel of KC x NR in L1), blocks of at
+ *     most NCP panels (a KC x NCP*NR block of B in L2) visited by every row
+ *     block of the task;
+ *   - C is accumulated in memory across KC blocks; after the last one the
+ *     epilogue (a function the kernel's file writes, or none) runs over
+ *     the tile while it is in L1;
+ *   - threads: the output of each batch matrix is cut into tasks, a
+ *     contiguous range of row blocks by a range of panels, enough for the
+ *     threads there are (tc_omp_for, or tc_parallel_for under
+ *     TENSORC_POOL).  Every element is summed by one task in the same
+ *     order (k ascending, blocks of KC in order), so results are bitwise
+ *     the same for every thread count.
+ */
+#include "gemm.h"
+
+#include <assert.h>
+
+/* The micro-kernels' rows, largest first; the driver calls the smallest
+   that covers the rows left.  (AVX-512: 14 x 32 uses 28 of the 32 zmm as
+   accumulators; AVX2: 6 x 16, 12 of 16 ymm.) */
+static const int mr_avx512[] = {14, 8, 4, 2, 1};
+static const int mr_avx2[] = {6, 4, 2, 1};
+
+int tcE_gemm_nr(tcE_visa isa) { return isa == TCE_VISA_AVX512 ? 32 : 16; }
+int tcE_gemm_mr(tcE_visa isa) { return isa == TCE_VISA_AVX512 ? 14 : 6; }
+
+static void shared_part(tc_buf *o) {
+  tc_buf_puts(o,
+              "\n/* ---- the GEMM template (docs/gemm.md) ---- */\n\n"
+              "#define TC_GEMM_KC 256  /* k per block: a KC x NR panel of B fills half of L1 */\n"
+              "#define TC_GEMM_NCP 32  /* panels per block of B: KC x 32 x NR floats in L2 */\n"
+              "#define TC_GEMM_MAXB 6  /* batch axes */\n"
+              "/* Less work than this (multiply-adds) runs on the calling thread. */\n"
+              "#define TC_GEMM_MIN_PAR 262144\n\n"
+              "/* out[b][i][j] = epi(sum(k < K: A[b][i][k] * B[b][k][j])) for every batch\n"
+              "   index b (axes bext[], row-major), i < m, j < n. */\n"
+              "typedef struct tc_gemm {\n"
+              "  int64_t m, n, k;\n"
+              "  const float *a; int64_t a_rs, a_cs;  /* A[i][k] at a[i * a_rs + k * a_cs] */\n"
+              "  const float *b; int64_t b_rs, b_cs;  /* B[k][j] at b[k * b_rs + j * b_cs] */\n"
+              "  const float *bp;  /* or B in panels (tc_gemm_pack_b), packed by P_create */\n"
+              "  float *c; int64_t ldc;                /* C[i][j] at c[i * ldc + j] */\n"
+              "  int nb;                               /* batch axes */\n"
+              "  int64_t bext[TC_GEMM_MAXB], a_bs[TC_GEMM_MAXB], b_bs[TC_GEMM_MAXB], c_bs[TC_GEMM_MAXB];\n"
+              "  /* applied to rows [i0, i0 + mr) x columns [j0, j0 + nr) of batch\n"
+              "     index bi once their sums are in C; NULL: none */\n"
+              "  void (*epi)(const void *arg, const int64_t *bi, int64_t i0, int64_t j0, int64_t mr,\n"
+              "              int64_t nr);\n"
+              "  const void *epi_arg;\n"
+              "} tc_gemm;\n\n"
+              "/* How a call is cut into tasks: per batch matrix, mt row ranges of\n"
+              "   rows_t rows by nt panel ranges of panels_t panels. */\n"
+              "typedef struct tc_gemm_grid {\n"
+              "  const tc_gemm *g;\n"
+              "  int64_t mt, nt, rows_t, panels_t;\n"
+              "  int *err;  /* per task: set when its scratch could not be allocated */\n"
+              "} tc_gemm_grid;\n\n"
+              "/* Columns [j0, j0 + nc) of rows [k0, k0 + kc) of B (B[k][j] at\n"
+              "   b[k * rs + j * cs], n columns in all) as panels of nr columns:\n"
+              "   element (k, j) of panel p at dst[(p * kc + k) * nr + j], columns\n"
+              "   from n on zero. */\n"
+              "static void tc_gemm_pack_b(float *dst, const float *b, int64_t rs, int64_t cs,\n"
+              "                           int64_t k0, int64_t kc, int64_t j0, int64_t nc, int64_t n,\n"
+              "                           int nr) {\n"
+              "  for (int64_t p = 0; p * nr < nc; p++)\n"
+              "    for (int64_t k = 0; k < kc; k++) {\n"
+              "      float *d = dst + (p * kc + k) * nr;\n"
+              "      const float *s = b + (k0 + k) * rs;\n"
+              "      for (int64_t j = 0; j < nr; j++) {\n"
+              "        const int64_t c = j0 + p * nr + j;\n"
+              "        d[j] = c < n ? s[c * cs] : 0.0f;\n"
+              "      }\n"
+              "    }\n"
+              "}\n\n"
+              "#ifdef TENSORC_POOL\n"
+              "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi),\n"
+              "                     void *arg);\n"
+              "#endif\n");
+}
+
+/* The micro-kernel of `mr` rows: C[0..rows) x [0..nr) = (acc ? C + : )
+   A[0..rows) x [0..kc) * B panel, rows = min(mr, rows) of the call. */
+static void kernel(tc_buf *o, tcE_visa isa, int mr) {
+  int z = isa == TCE_VISA_AVX512, L = z ? 16 : 8, NV = tcE_gemm_nr(isa) / L;
+  const char *sfx = tcE_vec_suffix(isa), *P = z ? "_mm512" : "_mm256", *T = z ? "__m512" : "__m256";
+  int NR = NV * L;
+  tc_buf_printf(o,
+                "\n/* C[0, rows) x [0, nr) %s= A[0, rows) x [0, kc) * B, rows <= %d: A row i at\n"
+                "   a + i * lda, B a panel of %d columns (k-major). */\n",
+                "(+)", mr, NR);
+  tc_buf_printf(o,
+                "static TC_TARGET_%s void tc_gemm_%s_%dx%d(int64_t kc, const float *a, int64_t lda,\n"
+                "    const float *b, float *c, int64_t ldc, int64_t rows, int64_t nr, int acc) {\n",
+                z ? "AVX512" : "AVX2", sfx, mr, NR);
+  if (mr == 1) tc_buf_puts(o, "  (void)lda;\n  (void)rows;\n");
+  for (int i = 0; i < mr; i++) {
+    if (i == 0)
+      tc_buf_printf(o, "  const float *a0 = a;\n");
+    else
+      tc_buf_printf(o, "  const float *a%d = a + (%d < rows ? %d : rows - 1) * lda;\n", i, i, i);
+  }
+  for (int i = 0; i < mr; i++) {
+    tc_buf_printf(o, "  %s", T);
+    for (int v = 0; v < NV; v++)
+      tc_buf_printf(o, "%sc%d_%d = %s_setzero_ps()", v ? ", " : " ", i, v, P);
+    tc_buf_puts(o, ";\n");
+  }
+  tc_buf_puts(o, "  for (int64_t k = 0; k < kc; k++) {\n");
+  for (int v = 0; v < NV; v++)
+    tc_buf_printf(o, "    const %s b%d = %s_loadu_ps(b + k * %d + %d);\n", T, v, P, NR, v * L);
+  for (int i = 0; i < mr; i++) {
+    tc_buf_printf(o, "    {\n      const %s x = %s_set1_ps(a%d[k]);\n", T, P, i);
+    for (int v = 0; v < NV; v++)
+      tc_buf_printf(o, "      c%d_%d = %s_fmadd_ps(x, b%d, c%d_%d);\n", i, v, P, v, i, v);
+    tc_buf_puts(o, "    }\n");
+  }
+  tc_buf_puts(o, "  }\n");
+  if (z) {
+    for (int v = 0; v < NV; v++)
+      tc_buf_printf(o, "  const __mmask16 m%d = tc_tail_avx512(nr - %d);\n", v, v * L);
+  } else {
+    for (int v = 0; v < NV; v++)
+      tc_buf_printf(o, "  const __m256i m%d = _mm256_castps_si256(tc_tail_avx2(nr - %d));\n", v,
+                    v * L);
+  }
+  for (int i = 0; i < mr; i++) {
+    if (i)
+      tc_buf_printf(o, "  if (rows > %d) {\n", i);
+    else
+      tc_buf_puts(o, "  {\n");
+    tc_buf_printf(o, "    float *ci = c + %d * ldc;\n", i);
+    tc_buf_puts(o, "    if (acc) {\n");
+    for (int v = 0; v < NV; v++)
+      if (z)
+        tc_buf_printf(o, "      c%d_%d = _mm512_add_ps(_mm512_maskz_loadu_ps(m%d, ci + %d), c%d_%d);\n",
+                      i, v, v, v * L, i, v);
+      else
+        tc_buf_printf(o, "      c%d_%d = _mm256_add_ps(_mm256_maskload_ps(ci + %d, m%d), c%d_%d);\n",
+                      i, v, v * L, v, i, v);
+    tc_buf_puts(o, "    }\n");
+    for (int v = 0; v < NV; v++)
+      if (z)
+        tc_buf_printf(o, "    _mm512_mask_storeu_ps(ci + %d, m%d, c%d_%d);\n", v * L, v, i, v);
+      else
+        tc_buf_printf(o, "    _mm256_maskstore_ps(ci + %d, m%d, c%d_%d);\n", v * L, v, i, v);
+    tc_buf_puts(o, "  }\n");
+  }
+  tc_buf_puts(o, "}\n");
+}
+
+/* The task function and the entry point of one ISA. */
+static void driver(tc_buf *o, tcE_visa isa) {
+  int z = isa == TCE_VISA_AVX512, NR = tcE_gemm_nr(isa), MR = tcE_gemm_mr(isa);
+  const char *sfx = tcE_vec_suffix(isa), *attr = z ? "TC_TARGET_AVX512" : "TC_TARGET_AVX2";
+  const int *mrs = z ? mr_avx512 : mr_avx2;
+  int nmr = z ? (int)(sizeof mr_avx512 / sizeof *mr_avx512)
+              : (int)(sizeof mr_avx2 / sizeof *mr_avx2);
+  tc_buf_printf(o,
+                "\n/* Tasks [lo, hi) of grid arg (tc_gemm_grid): each computes its rows and\n"
+                "   panels of one batch matrix, B block by B block. */\n"
+                "static %s void tc_gemm_task_%s(void *arg, int64_t lo, int64_t hi) {\n"
+                "  const tc_gemm_grid *gr = (const tc_gemm_grid *)arg;\n"
+                "  const tc_gemm *g = gr->g;\n"
+                "  const int64_t np = (g->n + %d) / %d, per = gr->mt * gr->nt;\n"
+                "  float ap[%d * TC_GEMM_KC]; /* a micro-panel of a transposed A */\n"
+                "  float *bb = NULL;           /* a block of B, when not packed by P_create */\n"
+                "  if (!g->bp) {\n"
+                "    bb = (float *)malloc((size_t)TC_GEMM_KC * TC_GEMM_NCP * %d * sizeof *bb);\n"
+                "    if (!bb) {\n"
+                "      gr->err[lo] = 1;\n"
+                "      return;\n"
+                "    }\n"
+                "  }\n"
+                "  for (int64_t t = lo; t < hi; t++) {\n"
+                "    /* the batch matrix, its index bi and its operands */\n"
+                "    int64_t bi[TC_GEMM_MAXB], r = t / per;\n"
+                "    const float *a = g->a, *b = g->b;\n"
+                "    float *c = g->c;\n"
+                "    for (int d = g->nb - 1; d >= 0; d--) {\n"
+                "      bi[d] = r %% g->bext[d];\n"
+                "      r /= g->bext[d];\n"
+                "      a += bi[d] * g->a_bs[d];\n"
+                "      if (b) b += bi[d] * g->b_bs[d];\n"
+                "      c += bi[d] * g->c_bs[d];\n"
+                "    }\n"
+                "    const int64_t ti = t %% per / gr->nt, tj = t %% gr->nt;\n"
+                "    const int64_t i_lo = ti * gr->rows_t, i_hi = i_lo + gr->rows_t < g->m ? i_lo + gr->rows_t : g->m;\n"
+                "    const int64_t p_lo = tj * gr->panels_t, p_hi = p_lo + gr->panels_t < np ? p_lo + gr->panels_t : np;\n"
+                "    for (int64_t jc = p_lo; jc < p_hi; jc += TC_GEMM_NCP) {\n"
+                "      const int64_t jc_hi = jc + TC_GEMM_NCP < p_hi ? jc + TC_GEMM_NCP : p_hi;\n"
+                "      /* one pass even when k is 0: C gets its zeros and the epilogue */\n"
+                "      for (int64_t pc = 0; pc == 0 || pc < g->k; pc += TC_GEMM_KC) {\n"
+                "        const int64_t kc = g->k - pc < TC_GEMM_KC ? g->k - pc : TC_GEMM_KC;\n"
+                "        const int last = pc + kc >= g->k;\n"
+                "        if (bb)\n"
+                "          tc_gemm_pack_b(bb, b, g->b_rs, g->b_cs, pc, kc, jc * %d, (jc_hi - jc) * %d, g->n, %d);\n"
+                "        for (int64_t ir = i_lo; ir < i_hi; ir += %d) {\n"
+                "          const int64_t rows = i_hi - ir < %d ? i_hi - ir : %d;\n"
+                "          const float *ai = a + ir * g->a_rs + pc * g->a_cs;\n"
+                "          int64_t lda = g->a_rs;\n"
+                "          if (g->a_cs != 1) { /* pack rows x kc, row-major */\n"
+                "            for (int64_t i = 0; i < rows; i++)\n"
+                "              for (int64_t k = 0; k < kc; k++) ap[i * kc + k] = ai[i * g->a_rs + k * g->a_cs];\n"
+                "            ai = ap;\n"
+                "            lda = kc;\n"
+                "          }\n"
+                "          for (int64_t p = jc; p < jc_hi; p++) {\n"
+                "            const int64_t j0 = p * %d, nr = g->n - j0 < %d ? g->n - j0 : %d;\n"
+                "            const float *bp = bb ? bb + (p - jc) * kc * %d : g->bp + (p * g->k + pc) * %d;\n"
+                "            float *cij = c + ir * g->ldc + j0;\n",
+                attr, sfx, NR - 1, NR, MR, NR, NR, NR, NR, MR, MR, MR, NR, NR, NR, NR, NR);
+  for (int q = nmr - 1; q >= 0; q--) {
+    if (q == 0)
+      tc_buf_puts(o, "            else\n");
+    else
+      tc_buf_printf(o, "            %sif (rows <= %d)\n", q == nmr - 1 ? "" : "else ", mrs[q]);
+    tc_buf_printf(o, "              tc_gemm_%s_%dx%d(kc, ai, lda, bp, cij, g->ldc, rows, nr, pc > 0);\n",
+                  sfx, mrs[q], NR);
+  }
+  tc_buf_printf(o,
+                "            if (last && g->epi) g->epi(g->epi_arg, bi, ir, j0, rows, nr);\n"
+                "          }\n"
+                "        }\n"
+                "      }\n"
+                "    }\n"
+                "  }\n"
+                "  free(bb);\n"
+                "}\n\n");
+  tc_buf_printf(o,
+                "/* Runs g; TC_ENOMEM when scratch could not be allocated (C is then\n"
+                "   incomplete). */\n"
+                "static %s int tc_gemm_%s(const tc_gemm *g) {\n"
+                "  tc_gemm_grid gr;\n"
+                "  int64_t nmat = 1, threads = 1;\n"
+                "  int err1 = 0, rc = 0;\n"
+                "  for (int d = 0; d < g->nb; d++) nmat *= g->bext[d];\n"
+                "  if (g->m <= 0 || g->n <= 0 || nmat <= 0) return 0;\n"
+                "  const int64_t np = (g->n + %d) / %d, mb = (g->m + %d) / %d;\n"
+                "  const double work = (double)g->m * (double)g->n * (double)(g->k > 0 ? g->k : 1) * (double)nmat;\n"
+                "#if defined(_OPENMP)\n"
+                "  threads = omp_get_max_threads();\n"
+                "#elif defined(TENSORC_POOL)\n"
+                "  threads = 8; /* the pool's size is not known: enough tasks for most */\n"
+                "#endif\n"
+                "  if (work < TC_GEMM_MIN_PAR) threads = 1;\n"
+                "  /* tasks per batch matrix: panels first (each thread streams its own\n"
+                "     part of B), then rows */\n"
+                "  const int64_t want = nmat >= threads ? 1 : (threads + nmat - 1) / nmat;\n"
+                "  gr.g = g;\n"
+                "  gr.nt = want < np ? want : np;\n"
+                "  gr.mt = (want + gr.nt - 1) / gr.nt < mb ? (want + gr.nt - 1) / gr.nt : mb;\n"
+                "  gr.panels_t = (np + gr.nt - 1) / gr.nt;\n"
+                "  gr.rows_t = (mb + gr.mt - 1) / gr.mt * %d;\n"
+                "  const int64_t ntask = nmat * gr.mt * gr.nt;\n"
+                "  gr.err = ntask == 1 ? &err1 : (int *)calloc((size_t)ntask, sizeof *gr.err);\n"
+                "  if (!gr.err) return TC_ENOMEM;\n"
+                "#if defined(_OPENMP)\n"
+                "  if (threads > 1 && ntask > 1) tc_omp_for(ntask, tc_gemm_task_%s, &gr);\n"
+                "  else tc_gemm_task_%s(&gr, 0, ntask);\n"
+                "#elif defined(TENSORC_POOL)\n"
+                "  if (threads > 1 && ntask > 1) tc_parallel_for(ntask, tc_gemm_task_%s, &gr);\n"
+                "  else tc_gemm_task_%s(&gr, 0, ntask);\n"
+                "#else\n"
+                "  tc_gemm_task_%s(&gr, 0, ntask);\n"
+                "#endif\n"
+                "  for (int64_t t = 0; t < ntask; t++) rc |= gr.err[t];\n"
+                "  if (gr.err != &err1) free(gr.err);\n"
+                "  return rc ? TC_ENOMEM : 0;\n"
+                "}\n",
+                attr, sfx, NR - 1, NR, MR - 1, MR, MR, sfx, sfx, sfx, sfx, sfx);
+}
+
+void tcE_gemm_write(tc_buf *out, const char used[TCE_VISA_COUNT]) {
+  int any = 0;
+  for (int v = 0; v < TCE_VISA_COUNT; v++) any |= used[v];
+  if (!any) return;
+  shared_part(out);
+  for (int v = 0; v < TCE_VISA_COUNT; v++) {
+    if (!used[v]) continue;
+    const int *mrs = v == TCE_VISA_AVX512 ? mr_avx512 : mr_avx2;
+    int nmr = v == TCE_VISA_AVX512 ? (int)(sizeof mr_avx512 / sizeof *mr_avx512)
+                                   : (int)(sizeof mr_avx2 / sizeof *mr_avx2);
+    for (int q = 0; q < nmr; q++) kernel(out, (tcE_visa)v, mrs[q]);
+    driver(out, (tcE_visa)v);
+  }
+}

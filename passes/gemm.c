@@ -1,0 +1,175 @@
+/*
+ * gemm.c: contractions the emitter writes with its GEMM template.
+ *
+ * matmul, linear, einsum contractions and batched matmul lower to
+ *
+ *   out[b..., i, j] = sum(k in 0..K: A[b'..., i, k] * B[b'..., k, j])
+ *
+ * (either operand possibly transposed: linear's weight is B[j, k]), and
+ * fusion (passes/fuse.c) inlines the product into its one elementwise
+ * consumer, so that the stage's body is epi(sum(...)): bias, activation,
+ * residual.  This pass recognizes those stages and describes them in
+ * tc_stage.gemm (tensorc/loop.h): which load is A and which B, their
+ * transposition, and the epilogue as an expression of the finished sum.
+ * On the intrinsics targets the emitter writes such a stage as a
+ * register-blocked micro-kernel over packed panels of B (packed once by
+ * P_create when B is a weight), applying the epilogue to each output tile
+ * while it is in cache (emit/gemm.c, docs/gemm.md); the scalar target
+ * ignores the description and computes the body as any stage.
+ *
+ * Taken: an unchecked MAP stage with an f32 output of rank 2 or more,
+ * without user schedule() hints, whose body holds one REDUCE (or several
+ * equal ones, computed once: x * sigmoid(x) of a matmul): a SUM over
+ * a static or symbolic extent of the product of two f32 loads whose last
+ * two indices are (i, k) or (k, i) for A and (k, j) or (j, k) for B, i
+ * and j the output's last two variables, and whose leading indices are
+ * the output's batch variables aligned from the right (NumPy
+ * broadcasting), or 0 on an axis of extent 1; the output's last extent
+ * is not the constant 1 (a matrix-vector product: the emitter's row
+ * reductions in vector lanes serve it better); the epilogue must compute
+ * in vectors along j (tc_loop_vec_ok) and cannot fail.  A transpose
+ * schedule the `schedule` pass chose for the stage is dropped: the
+ * template reads both operands its own way.
+ */
+#include "passes.h"
+
+#include <string.h>
+
+/* 1 when ix is IVAR `var`. */
+static int is_ivar(const tc_sexpr *ix, int var) { return ix->op == TC_OP_IVAR && ix->var == var; }
+
+/* 1 when ix is RVAR `var`. */
+static int is_rvar(const tc_sexpr *ix, int var) { return ix->op == TC_OP_RVAR && ix->var == var; }
+
+/* 1 when the leading indices of load ld (of an operand of an output of
+   rank r) are the output's batch variables aligned from the right, or 0
+   on an axis of extent 1. */
+static int batch_ok(const tc_loop_prog *p, const tc_sexpr *ld, int r) {
+  const tc_lbuf *x = &p->bufs.data[ld->ref];
+  int lead = ld->nargs - 2;
+  if (lead > r - 2) return 0;
+  for (int t = 0; t < lead; t++) {
+    const tc_sexpr *ix = ld->args[t];
+    int64_t v;
+    if (is_ivar(ix, t + (r - 2 - lead))) continue;
+    if (ix->op == TC_OP_CONST && ix->inum == 0 && tc_ext_is_const(x->shape[t], &v) && v == 1)
+      continue;
+    return 0;
+  }
+  return 1;
+}
+
+/* Fills g's operands when REDUCE e of a stage with an output of rank r is
+   a contraction the template takes (the rules above, but the epilogue's). */
+static int match_product(const tc_loop_prog *p, const tc_sexpr *e, int r, tc_gemm *g) {
+  if (e->op != TC_OP_REDUCE || e->red != TC_OP_SUM || e->dtype != TC_DT_F32 || e->nargs != 1 ||
+      !e->ext || r < 2)
+    return 0;
+  const tc_sexpr *m = e->args[0];
+  if (m->op != TC_OP_MUL || m->dtype != TC_DT_F32 || m->nargs != 2) return 0;
+  int k = e->var, i = r - 2, j = r - 1;
+  const tc_sexpr *a = NULL, *b = NULL;
+  int a_trans = 0, b_trans = 0;
+  for (int t = 0; t < 2; t++) {
+    const tc_sexpr *ld = m->args[t];
+    if (ld->op != TC_OP_LOAD || ld->dtype != TC_DT_F32 || ld->nargs < 2 ||
+        !p->bufs.data[ld->ref].shape || !batch_ok(p, ld, r))
+      return 0;
+    const tc_sexpr *x = ld->args[ld->nargs - 2], *y = ld->args[ld->nargs - 1];
+    if (!a && is_ivar(x, i) && is_rvar(y, k)) {
+      a = ld;
+    } else if (!a && is_rvar(x, k) && is_ivar(y, i)) {
+      a = ld;
+      a_trans = 1;
+    } else if (!b && is_rvar(x, k) && is_ivar(y, j)) {
+      b = ld;
+    } else if (!b && is_ivar(x, j) && is_rvar(y, k)) {
+      b = ld;
+      b_trans = 1;
+    } else {
+      return 0;
+    }
+  }
+  if (!a || !b) return 0;
+  g->reduce = e;
+  g->aload = a;
+  g->bload = b;
+  g->a_trans = a_trans;
+  g->b_trans = b_trans;
+  return 1;
+}
+
+
+/* e with every node equal to `from` replaced by `to`. */
+static const tc_sexpr *replace(tc_loop_prog *p, const tc_sexpr *e, const tc_sexpr *from,
+                               const tc_sexpr *to) {
+  if (tc_loop_sx_equal(e, from)) return to;
+  if (e->nargs == 0) return e;
+  const tc_sexpr *args[8];
+  const tc_sexpr **a = e->nargs <= 8 ? args : tc_arena_alloc(&p->arena, (size_t)e->nargs * sizeof *a);
+  int changed = 0;
+  for (int i = 0; i < e->nargs; i++) {
+    a[i] = replace(p, e->args[i], from, to);
+    changed |= a[i] != e->args[i];
+  }
+  return changed ? tc_loop_sx_copy(p, e, a) : e;
+}
+
+/* The REDUCEs of e (as a tree) are all equal to *r (set to the first
+   one found): 0 when one differs. */
+static int reduces_equal(const tc_sexpr *e, const tc_sexpr **r) {
+  if (e->op == TC_OP_REDUCE) {
+    if (!*r) *r = e;
+    return tc_loop_sx_equal(*r, e);
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!reduces_equal(e->args[i], r)) return 0;
+  return 1;
+}
+
+/* The REDUCE of e when it holds one, or several equal ones (x * sigmoid(x)
+   of a matmul: one sum, computed once), else NULL. */
+static const tc_sexpr *the_reduce(const tc_sexpr *e) {
+  const tc_sexpr *r = NULL;
+  return reduces_equal(e, &r) ? r : NULL;
+}
+
+int tcP_gemm_product(const tc_loop_prog *p, const tc_sexpr *body, int rank) {
+  tc_gemm g;
+  const tc_sexpr *e = the_reduce(body);
+  return e && match_product(p, e, rank, &g);
+}
+
+static void try_stage(tc_loop_prog *p, tc_stage *s) {
+  const tc_lbuf *o = &p->bufs.data[s->out];
+  if (s->kind != TC_STAGE_MAP || s->checked || (s->sched && s->sched->node >= 0) ||
+      o->dtype != TC_DT_F32 || o->rank < 2)
+    return;
+  int64_t n;
+  if (tc_ext_is_const(o->shape[o->rank - 1], &n) && n == 1)
+    return; /* a matrix-vector product: a row reduction in vector lanes serves it better */
+  const tc_sexpr *e = the_reduce(s->body);
+  tc_gemm g;
+  memset(&g, 0, sizeof g);
+  if (!e || !match_product(p, e, o->rank, &g)) return;
+  const tc_sexpr *idx[TC_MAX_RANK];
+  for (int d = 0; d < o->rank; d++) idx[d] = tc_loop_sx_ivar(p, d);
+  g.plain = s->body == e;
+  g.epi = replace(p, s->body, e, tc_loop_sx_load(p, s->out, idx));
+  if (!g.plain && (tc_loop_sx_may_divide_by_zero(g.epi) ||
+                   !tc_loop_vec_ok(p, s, g.epi, TC_OP_IVAR, o->rank - 1, 0, NULL, NULL)))
+    return;
+  const tc_lbuf *bb = &p->bufs.data[tc_loop_base_buf(p, g.bload->ref)];
+  g.b_weight = bb->kind == TC_LBUF_ARG && p->kernel && g.bload->nargs == 2 &&
+               p->kernel->args.data[bb->arg].role == TC_ROLE_WEIGHT;
+  tc_gemm *keep = tc_arena_alloc(&p->arena, sizeof *keep);
+  *keep = g;
+  s->gemm = keep;
+  s->sched = NULL; /* a transpose tiling the schedule pass chose: the template's own */
+}
+
+int tcP_gemm(tc_loop_prog *p, tc_diag *d) {
+  (void)d;
+  for (int i = 0; i < p->stages.len; i++) try_stage(p, &p->stages.data[i]);
+  return 0;
+}

@@ -1,0 +1,150 @@
+/*
+ * gemm_test.c: the gemm pass (passes/gemm.c) and the fusion rule that
+ * puts a contraction's elementwise consumers around it (passes/fuse.c):
+ * which stages the GEMM template takes, how it sees their operands, what
+ * their epilogue is, and which stay ordinary stages.  That the template
+ * computes what the reference interpreter does is the e2e suite's job
+ * (tests/e2e/dsl/gemm.lua, matmul.lua, linear.lua, einsum.lua on every
+ * target).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang/lang.h"
+#include "passes/passes.h"
+#include "passes_tests.h"
+
+/* The program of src after the loop passes up to gemm, and its stage
+   count. */
+static char *after_gemm(const char *src, int *nstages) {
+  tc_diag d = {0};
+  tcL_options o = {0};
+  tc_module *m = tcL_load_string(src, "t.lua", &o, &d);
+  ck_assert_msg(m != NULL, "loading\n%s\nfailed: %s", src, d.msg);
+  ck_assert_msg(tcP_decompose(m, &d) == 0, "decompose of\n%s\nfailed: %s", src, d.msg);
+  tc_loop_prog *p = tcP_lower(m, m->kernels.data[0], &d);
+  ck_assert_msg(p != NULL, "lowering\n%s\nfailed: %s", src, d.msg);
+  ck_assert(tcP_fuse(p, &d) == 0);
+  ck_assert(tcP_schedule(p, &d) == 0);
+  ck_assert(tcP_gemm(p, &d) == 0);
+  ck_assert_msg(tc_loop_verify(p, &d) == 0, "after gemm:\n%s\ndoes not verify: %s", src, d.msg);
+  if (nstages) *nstages = p->stages.len;
+  tc_buf b = {0};
+  tc_loop_print(&b, p);
+  tc_loop_free(p);
+  tc_module_free(m);
+  return tc_buf_steal(&b);
+}
+
+/* src gives one stage, and its line holds `want`. */
+static void expect_one(const char *src, const char *want) {
+  int n = 0;
+  char *ir = after_gemm(src, &n);
+  ck_assert_msg(n == 1 && strstr(ir, want) != NULL, "gemm of\n%s\ngave\n%s\nwithout \"%s\"", src,
+                ir, want);
+  free(ir);
+}
+
+static void expect_none(const char *src) {
+  char *ir = after_gemm(src, NULL);
+  ck_assert_msg(strstr(ir, "GEMM template") == NULL, "gemm of\n%s\ngave a template:\n%s", src, ir);
+  free(ir);
+}
+
+START_TEST(test_gemm_operands) {
+  expect_one("local M = dim('M')\n"
+             "local a, b = input('a', f32, {M, 8}), input('b', f32, {8, 5})\n"
+             "output('y', matmul(a, b))\n",
+             "GEMM template (A a, B b)");
+  /* linear: w [out, in] is B transposed, a weight packed at create */
+  expect_one("local x = input('x', f32, {3, 8})\n"
+             "local w = weight('w', f32, {5, 8})\n"
+             "output('y', linear(x, w))\n",
+             "GEMM template (A x, B w transposed, packed at create)");
+  /* transposed A, and an output transposed (A and B change places) */
+  expect_one("local a, b = input('a', f32, {8, 3}), input('b', f32, {8, 5})\n"
+             "output('y', einsum('km,kn->mn', a, b))\n",
+             "GEMM template (A a transposed, B b)");
+  expect_one("local a, b = input('a', f32, {3, 8}), input('b', f32, {8, 5})\n"
+             "output('y', einsum('mk,kn->nm', a, b))\n",
+             "GEMM template (A b transposed, B a transposed)");
+  /* batches, one operand broadcast; a weight with batch axes is read as
+     it is */
+  expect_one("local a, b = input('a', f32, {4, 3, 8}), input('b', f32, {8, 5})\n"
+             "output('y', matmul(a, b))\n",
+             "GEMM template (A a, B b)");
+  expect_one("local x = input('x', f32, {3, 8})\n"
+             "local w = weight('w', f32, {2, 8, 5})\n"
+             "output('y', matmul(x, w))\n",
+             "GEMM template (A x, B w)");
+}
+END_TEST
+
+START_TEST(test_gemm_epilogue) {
+  /* bias, residual and activation fuse around the sum: one stage */
+  expect_one("local M = dim('M')\n"
+             "local x, r = input('x', f32, {M, 8}), input('r', f32, {M, 5})\n"
+             "local w, b = weight('w', f32, {5, 8}), weight('b', f32, {5})\n"
+             "output('y', relu(linear(x, w, b) + r))\n",
+             "epilogue relu((y[i0, i1] + b[i1]) + r[i0, i1])");
+  expect_one("local x = input('x', f32, {3, 8})\n"
+             "local w, b = weight('w', f32, {5, 8}), weight('b', f32, {5})\n"
+             "output('y', gelu(linear(x, w, b)))\n",
+             "linear + gelu, t.lua:3, GEMM template (A x, B w transposed, packed at create; "
+             "epilogue gelu(y[i0, i1] + b[i1]))");
+  /* a product read twice by one reader: one sum, its value read twice */
+  expect_one("local a, b = input('a', f32, {3, 8}), input('b', f32, {8, 5})\n"
+             "local t = matmul(a, b)\n"
+             "output('y', t * sigmoid(t))\n",
+             "epilogue y[i0, i1] * sigmoid(y[i0, i1])");
+  /* read by two stages: the product keeps its own stage */
+  int n = 0;
+  char *ir = after_gemm("local a, b = input('a', f32, {3, 8}), input('b', f32, {8, 5})\n"
+                        "local t = matmul(a, b)\n"
+                        "output('y', t + 1)\n"
+                        "output('z', t * 2)\n",
+                        &n);
+  ck_assert_msg(n == 3 && strstr(ir, "GEMM template (A a, B b)"), "%s", ir);
+  free(ir);
+  /* nor is a reduction of it: the sum over rows stays a stage of its own */
+  ir = after_gemm("local a, b = input('a', f32, {3, 8}), input('b', f32, {8, 5})\n"
+                  "output('y', sum(matmul(a, b), 0))\n",
+                  &n);
+  ck_assert_msg(n == 2 && strstr(ir, "GEMM template (A a, B b)"), "%s", ir);
+  free(ir);
+}
+END_TEST
+
+START_TEST(test_gemm_refused) {
+  /* matrix-vector products (a row reduction in vector lanes serves them
+     better than 32-column panels holding one column) */
+  expect_none("local a, v = input('a', f32, {3, 8}), input('v', f32, {8})\n"
+              "output('y', matmul(a, v))\n");
+  /* not f32 */
+  expect_none("local a, b = input('a', f64, {3, 8}), input('b', f64, {8, 5})\n"
+              "output('y', matmul(a, b))\n");
+  expect_none("local a, b = input('a', bf16, {3, 8}), input('b', bf16, {8, 5})\n"
+              "output('y', matmul(a, b))\n");
+  /* a reduction that is not a product of two operands */
+  expect_none("local a = input('a', f32, {3, 8})\n"
+              "output('y', sum(a * a, -1, true))\n");
+  /* an epilogue the vector code cannot compute (an integer result) */
+  expect_none("local a, b = input('a', f32, {3, 8}), input('b', f32, {8, 5})\n"
+              "output('y', cast(matmul(a, b), i32))\n");
+  /* the user's schedule() hints: its loops are theirs */
+  expect_none("local a, b = input('a', f32, {16, 8}), input('b', f32, {8, 16})\n"
+              "local y = matmul(a, b)\n"
+              "schedule(y, {tile = {4, 4}})\n"
+              "output('y', y)\n");
+}
+END_TEST
+
+void add_gemm_tests(Suite *s) {
+  TCase *tc = tcase_create("gemm");
+  tcase_add_test(tc, test_gemm_operands);
+  tcase_add_test(tc, test_gemm_epilogue);
+  tcase_add_test(tc, test_gemm_refused);
+  suite_add_tcase(s, tc);
+}
