@@ -766,6 +766,20 @@ static void mark_stage_reads(kemit *kx, const tc_stage *s);
    batch axes. */
 static int gemm_prepacked(const tc_gemm *gm) { return gm->b_weight; }
 
+/* The convolution's extents as a GEMM (tc_gemm.conv): K, and the
+   GEMM's N (Cout for NHWC; for NCHW m is Cout). */
+static void conv_gemm_k(const kemit *kx, const tc_gemm *gm, int64_t *K, int64_t *Cout) {
+  const tc_lbuf *W = &kx->p->bufs.data[gm->bload->ref];
+  int64_t e[4];
+  for (int d = 0; d < 4; d++) {
+    int ok = tc_ext_is_const(W->shape[d], &e[d]);
+    assert(ok && "a convolution's window is static");
+    (void)ok;
+  }
+  *K = e[0] * e[1] * e[2] * e[3] / (gm->conv[7] ? e[3] : e[0]);
+  *Cout = gm->conv[7] ? e[3] : e[0];
+}
+
 /* P_create's packing of the B of GEMM stage st (number s) into
    c->tc_pack<s>, for the ISA the context runs. */
 static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
@@ -773,13 +787,21 @@ static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
   const tc_gemm *gm = st->gemm;
   const tc_lbuf *o = &kx->p->bufs.data[st->out];
   const tc_lbuf *B = &kx->p->bufs.data[gm->bload->ref];
-  int64_t K, N, d0, d1;
-  int ok = tc_ext_is_const(gm->reduce->ext, &K) && tc_ext_is_const(o->shape[o->rank - 1], &N) &&
-           tc_ext_is_const(B->shape[0], &d0) && tc_ext_is_const(B->shape[1], &d1);
-  assert(ok && "weights have integer shapes");
-  (void)ok;
-  /* B[k][j] at w[k * rs + j * cs] */
-  int64_t rs = gm->b_trans ? 1 : d1, cs = gm->b_trans ? d1 : 1;
+  int64_t K, N, rs, cs;
+  if (gm->conv) { /* NHWC: w [kh, kw, C, Cout] is B [K, Cout] */
+    conv_gemm_k(kx, gm, &K, &N);
+    rs = N;
+    cs = 1;
+  } else {
+    int64_t d1;
+    int ok = tc_ext_is_const(gm->reduce->ext, &K) && tc_ext_is_const(o->shape[o->rank - 1], &N) &&
+             tc_ext_is_const(B->shape[1], &d1);
+    assert(ok && "weights have integer shapes");
+    (void)ok;
+    /* B[k][j] at w[k * rs + j * cs] */
+    rs = gm->b_trans ? 1 : d1;
+    cs = gm->b_trans ? d1 : 1;
+  }
   const char *w = kx->nm.arg[kx->p->bufs.data[tc_loop_base_buf(kx->p, gm->bload->ref)].arg];
   for (int v = TCE_VISA_COUNT - 1; v >= 0; v--) {
     if (!kx->multi && !(kx->vec && kx->visa == (tcE_visa)v)) continue;
@@ -817,13 +839,16 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   }
   int vec_ctx = kx->multi || kx->vec; /* a variant with the GEMM template */
   const tc_loop_prog *p = kx->p;
+  int ngemm = 0;
   for (int s = 0; vec_ctx && s < p->stages.len; s++) {
     const tc_stage *st = &p->stages.data[s];
+    ngemm += st->gemm != NULL;
     if (st->gemm && gemm_prepacked(st->gemm))
       tcE_line(g, "  float *tc_pack%d; /* %s in the GEMM template's panels (%s:%d) */\n", s,
                p->bufs.data[st->gemm->bload->ref].name, st->loc.file ? st->loc.file : "?",
                st->loc.line);
   }
+  if (ngemm) tcE_line(g, "  int64_t tc_kc, tc_ncp; /* the GEMM template's blocking (tc_gemm_blocking) */\n");
   if (kx->multi)
     tcE_line(g, "  int tc_isa; /* the variant P_run runs (tc_pick_isa) */\n");
   else if (!nw)
@@ -899,6 +924,13 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
     }
   }
   free(raw);
+  if (ngemm) {
+    if (kx->multi)
+      tcE_line(g, "if (%s->tc_isa) tc_gemm_blocking(%s->tc_isa == 2 ? %d : %d, &%s->tc_kc, &%s->tc_ncp);\n",
+               c, c, tcE_gemm_nr(TCE_VISA_AVX512), tcE_gemm_nr(TCE_VISA_AVX2), c, c);
+    else
+      tcE_line(g, "tc_gemm_blocking(%d, &%s->tc_kc, &%s->tc_ncp);\n", tcE_gemm_nr(kx->visa), c, c);
+  }
   for (int s = 0; vec_ctx && s < p->stages.len; s++)
     if (p->stages.data[s].gemm && gemm_prepacked(p->stages.data[s].gemm))
       emit_prepack(kx, &p->stages.data[s], s, c);
@@ -2820,14 +2852,46 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
   g->indent = 1;
   const char *idx[TC_MAX_RANK];
   for (int d = 0; d < r; d++) idx[d] = kstr(kx, "%s%d", nm->i, d);
-  for (int d = 0; d + 2 < r; d++) tcE_line(g, "const int64_t %s = %s[%d];\n", idx[d], pb, d);
-  tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s++) {\n", idx[r - 2], pi, idx[r - 2], pi, pm,
-           idx[r - 2]);
+  const int64_t *cv = s->gemm->conv;
+  /* the tile's rows and columns in the output's indices: a matmul's rows
+     are i<r-2> (after the batch axes bi), its columns i<r-1>; an NHWC
+     convolution's rows are output pixels (i1, i2) of image i0, its
+     columns channels i3; an NCHW one's rows are channels i1, its columns
+     pixels (i2, i3), a run of columns along each output row */
+  const char *q = kstr(kx, "%s12", nm->n), *qlo = kstr(kx, "%s13", nm->n),
+             *qhi = kstr(kx, "%s14", nm->n);
+  const char *OW = cv ? ext_name(kx, o->shape[cv[7] ? 2 : 3]) : NULL;
+  const char *vlo = pj, *vhi = kstr(kx, "%s + %s", pj, pn);
+  if (cv) tcE_line(g, "const int64_t %s = %s[0];\n", idx[0], pb);
+  else
+    for (int d = 0; d + 2 < r; d++) tcE_line(g, "const int64_t %s = %s[%d];\n", idx[d], pb, d);
+  int opened = 0;
+  if (cv && cv[7]) { /* NHWC */
+    tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s++) {\n", q, pi, q, pi, pm, q);
+    g->indent++;
+    tcE_line(g, "const int64_t %s = %s / %s, %s = %s %% %s;\n", idx[1], q, OW, idx[2], q, OW);
+    opened = 1;
+  } else {
+    const char *row = cv ? idx[1] : idx[r - 2];
+    tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s++) {\n", row, pi, row, pi, pm, row);
+    g->indent++;
+    opened = 1;
+    if (cv) { /* NCHW: the columns, a run along each output row */
+      tcE_line(g, "for (int64_t %s = %s; %s < %s + %s;) {\n", q, pj, q, pj, pn);
+      g->indent++;
+      tcE_line(g, "const int64_t %s = %s / %s, %s = %s %% %s;\n", idx[2], q, OW, qlo, q, OW);
+      tcE_line(g, "const int64_t %s = %s - %s < %s + %s - %s ? %s : %s + %s + %s - %s;\n", qhi, OW,
+               qlo, pj, pn, q, OW, qlo, pj, pn, q);
+      vlo = qlo;
+      vhi = qhi;
+      opened = 2;
+    }
+  }
+  int vax = r - 1;
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %d) {\n", idx[vax], vlo, idx[vax], vhi,
+           idx[vax], L);
   g->indent++;
-  tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s += %d) {\n", idx[r - 1], pj, idx[r - 1], pj,
-           pn, idx[r - 1], L);
-  g->indent++;
-  const char *left = kstr(kx, "%s + %s - %s", pj, pn, idx[r - 1]);
+  const char *left = kstr(kx, "%s - %s", vhi, idx[vax]);
   int save2 = kx->memos.len, nbody = vsplit_begin(kx, 0, left, L);
   for (int k = 0; k < nbody; k++) {
     if (k) vsplit_next(kx);
@@ -2835,14 +2899,19 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
     const char *m = vec_mask(kx, k == 0, left);
     kx->vmemos.len = 0;
     kx->lane_op = TC_OP_IVAR;
-    kx->lane_var = r - 1;
-    kx->lane_base = idx[r - 1];
+    kx->lane_var = vax;
+    kx->lane_base = idx[vax];
     vec_store_out(kx, s->out, idx, m, emit_vsx(kx, s->gemm->epi, m));
   }
   vsplit_end(kx, nbody);
   kx->vmemos.len = 0;
   g->indent--;
   tcE_line(g, "}\n");
+  if (opened == 2) {
+    tcE_line(g, "%s += %s - %s;\n", q, qhi, qlo);
+    g->indent--;
+    tcE_line(g, "}\n");
+  }
   g->indent--;
   tcE_line(g, "}\n");
   g->o = save;
@@ -2870,7 +2939,7 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
                 "    int64_t %s, int64_t %s) {\n",
                 kx->attr, fn, pa, pb, pi, pj, pm, pn);
   tc_buf_printf(&f, "  const %s_args *%s = (const %s_args *)%s;\n", fn, ps, fn, pa);
-  if (r == 2) tc_buf_printf(&f, "  (void)%s;\n", pb);
+  if (r == 2 && !cv) tc_buf_printf(&f, "  (void)%s;\n", pb);
   if (!*nids) tc_buf_printf(&f, "  (void)%s;\n", ps);
   for (int i = 0; i < *nids; i++) {
     int ptr = types[i][strlen(types[i]) - 1] == '*';
@@ -2886,6 +2955,69 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
   tc_buf_free(&f);
   tc_buf_free(&body);
   return fn;
+}
+
+/* The fields of GEMM descriptor v for convolution stage s: per image, an
+   implicit GEMM (tc_gemm.conv, docs/gemm.md). */
+static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pre) {
+  tcE_cg *g = kx->g;
+  const tc_loop_prog *p = kx->p;
+  const tc_gemm *gm = s->gemm;
+  const tc_lbuf *o = &p->bufs.data[s->out], *X = &p->bufs.data[gm->aload->ref];
+  const tc_lbuf *W = &p->bufs.data[gm->bload->ref];
+  const int64_t *a = gm->conv;
+  int nhwc = a[7] != 0;
+  int64_t K, Cout;
+  conv_gemm_k(kx, gm, &K, &Cout);
+  /* extents: x [N, C, H, W] or [N, H, W, C]; y likewise; w static */
+  const char *H = ext_name(kx, X->shape[nhwc ? 1 : 2]), *Wd = ext_name(kx, X->shape[nhwc ? 2 : 3]);
+  const char *C = ext_name(kx, X->shape[nhwc ? 3 : 1]);
+  const char *OH = ext_name(kx, o->shape[nhwc ? 1 : 2]), *OW = ext_name(kx, o->shape[nhwc ? 2 : 3]);
+  const char *x = buf_cname(kx, gm->aload->ref), *w = buf_cname(kx, gm->bload->ref);
+  const char *pix = kstr(kx, "%s * %s", OH, OW);
+  int64_t kh = 0, kw = 0;
+  tc_ext_is_const(W->shape[nhwc ? 0 : 2], &kh);
+  tc_ext_is_const(W->shape[nhwc ? 1 : 3], &kw);
+  if (nhwc) { /* rows: output pixels; columns: output channels */
+    tcE_line(g, "%s.m = %s;\n", v, pix);
+    tcE_line(g, "%s.n = %lld;\n", v, (long long)Cout);
+    tcE_line(g, "%s.k = %lld;\n", v, (long long)K);
+    tcE_line(g, "%s.amode = 1;\n", v);
+    tcE_line(g, "%s.a = %s;\n", v, x);
+    if (pre) {
+      tcE_line(g, "%s.bp = %s->tc_pack%d;\n", v, kx->nm.ctx, (int)(s - p->stages.data));
+    } else {
+      tcE_line(g, "%s.bmode = 1;\n", v);
+      tcE_line(g, "%s.b = %s;\n", v, w);
+      tcE_line(g, "%s.b_rs = %lld;\n", v, (long long)Cout);
+      tcE_line(g, "%s.b_cs = 1;\n", v);
+    }
+    tcE_line(g, "%s.ldc = %lld;\n", v, (long long)Cout);
+  } else { /* rows: output channels (w's rows); columns: output pixels */
+    tcE_line(g, "%s.m = %lld;\n", v, (long long)Cout);
+    tcE_line(g, "%s.n = %s;\n", v, pix);
+    tcE_line(g, "%s.k = %lld;\n", v, (long long)K);
+    tcE_line(g, "%s.a = %s;\n", v, w);
+    tcE_line(g, "%s.a_rs = %lld;\n", v, (long long)K);
+    tcE_line(g, "%s.a_cs = 1;\n", v);
+    tcE_line(g, "%s.bmode = 2;\n", v);
+    tcE_line(g, "%s.b = %s;\n", v, x);
+    tcE_line(g, "%s.ldc = %s;\n", v, pix);
+  }
+  tcE_line(g, "%s.c = %s;\n", v, buf_cname(kx, s->out));
+  tcE_line(g, "%s.cv.h = %s;\n", v, H);
+  tcE_line(g, "%s.cv.w = %s;\n", v, Wd);
+  tcE_line(g, "%s.cv.c = %s;\n", v, C);
+  tcE_line(g, "%s.cv.ow = %s;\n", v, OW);
+  tcE_line(g, "%s.cv.kh = %lld;\n", v, (long long)kh);
+  tcE_line(g, "%s.cv.kw = %lld;\n", v, (long long)kw);
+  static const char *const f[6] = {"sh", "sw", "ph", "pw", "dh", "dw"};
+  for (int i = 0; i < 6; i++) tcE_line(g, "%s.cv.%s = %lld;\n", v, f[i], (long long)a[i]);
+  /* one batch axis: the image */
+  tcE_line(g, "%s.nb = 1;\n", v);
+  tcE_line(g, "%s.bext[0] = %s;\n", v, ext_name(kx, o->shape[0]));
+  tcE_line(g, "%s.%s_bs[0] = %s;\n", v, nhwc ? "a" : "b", stride_of(kx, X, 0));
+  tcE_line(g, "%s.c_bs[0] = %s;\n", v, stride_of(kx, o, 0));
 }
 
 /* Stage s (gemm_stage) as a call of the template's entry point. */
@@ -2924,31 +3056,40 @@ static void emit_gemm_stage(kemit *kx, const tc_stage *s) {
   }
   const char *v = new_v(kx);
   tcE_line(g, "tc_gemm %s = {0};\n", v);
-  tcE_line(g, "%s.m = %s;\n", v, ext_name(kx, o->shape[r - 2]));
-  tcE_line(g, "%s.n = %s;\n", v, ext_name(kx, o->shape[r - 1]));
-  tcE_line(g, "%s.k = %s;\n", v, ext_name(kx, gm->reduce->ext));
-  const char *a_row = stride_of(kx, A, ra - 2), *a_col = stride_of(kx, A, ra - 1);
-  tcE_line(g, "%s.a = %s;\n", v, buf_cname(kx, gm->aload->ref));
-  tcE_line(g, "%s.a_rs = %s;\n", v, gm->a_trans ? a_col : a_row);
-  tcE_line(g, "%s.a_cs = %s;\n", v, gm->a_trans ? a_row : a_col);
-  if (pre) {
-    tcE_line(g, "%s.bp = %s->tc_pack%d;\n", v, kx->nm.ctx, (int)(s - p->stages.data));
+  if (!gm->conv) {
+    tcE_line(g, "%s.m = %s;\n", v, ext_name(kx, o->shape[r - 2]));
+    tcE_line(g, "%s.n = %s;\n", v, ext_name(kx, o->shape[r - 1]));
+    tcE_line(g, "%s.k = %s;\n", v, ext_name(kx, gm->reduce->ext));
+  }
+  if (gm->conv) {
+    emit_conv_fields(kx, s, v, pre);
   } else {
-    const char *b_row = stride_of(kx, B, rb - 2), *b_col = stride_of(kx, B, rb - 1);
-    tcE_line(g, "%s.b = %s;\n", v, buf_cname(kx, gm->bload->ref));
-    tcE_line(g, "%s.b_rs = %s;\n", v, gm->b_trans ? b_col : b_row);
-    tcE_line(g, "%s.b_cs = %s;\n", v, gm->b_trans ? b_row : b_col);
+    const char *a_row = stride_of(kx, A, ra - 2), *a_col = stride_of(kx, A, ra - 1);
+    tcE_line(g, "%s.a = %s;\n", v, buf_cname(kx, gm->aload->ref));
+    tcE_line(g, "%s.a_rs = %s;\n", v, gm->a_trans ? a_col : a_row);
+    tcE_line(g, "%s.a_cs = %s;\n", v, gm->a_trans ? a_row : a_col);
+    if (pre) {
+      tcE_line(g, "%s.bp = %s->tc_pack%d;\n", v, kx->nm.ctx, (int)(s - p->stages.data));
+    } else {
+      const char *b_row = stride_of(kx, B, rb - 2), *b_col = stride_of(kx, B, rb - 1);
+      tcE_line(g, "%s.bmode = 1;\n", v);
+      tcE_line(g, "%s.b = %s;\n", v, buf_cname(kx, gm->bload->ref));
+      tcE_line(g, "%s.b_rs = %s;\n", v, gm->b_trans ? b_col : b_row);
+      tcE_line(g, "%s.b_cs = %s;\n", v, gm->b_trans ? b_row : b_col);
+    }
+    tcE_line(g, "%s.c = %s;\n", v, buf_cname(kx, s->out));
+    tcE_line(g, "%s.ldc = %s;\n", v, stride_of(kx, o, r - 2));
+    if (r > 2) tcE_line(g, "%s.nb = %d;\n", v, r - 2);
+    for (int d = 0; d + 2 < r; d++) {
+      tcE_line(g, "%s.bext[%d] = %s;\n", v, d, ext_name(kx, o->shape[d]));
+      const char *sa = gemm_batch_stride(kx, gm->aload, d), *sb = gemm_batch_stride(kx, gm->bload, d);
+      if (strcmp(sa, "0")) tcE_line(g, "%s.a_bs[%d] = %s;\n", v, d, sa);
+      if (strcmp(sb, "0") && !pre) tcE_line(g, "%s.b_bs[%d] = %s;\n", v, d, sb);
+      tcE_line(g, "%s.c_bs[%d] = %s;\n", v, d, stride_of(kx, o, d));
+    }
   }
-  tcE_line(g, "%s.c = %s;\n", v, buf_cname(kx, s->out));
-  tcE_line(g, "%s.ldc = %s;\n", v, stride_of(kx, o, r - 2));
-  if (r > 2) tcE_line(g, "%s.nb = %d;\n", v, r - 2);
-  for (int d = 0; d + 2 < r; d++) {
-    tcE_line(g, "%s.bext[%d] = %s;\n", v, d, ext_name(kx, o->shape[d]));
-    const char *sa = gemm_batch_stride(kx, gm->aload, d), *sb = gemm_batch_stride(kx, gm->bload, d);
-    if (strcmp(sa, "0")) tcE_line(g, "%s.a_bs[%d] = %s;\n", v, d, sa);
-    if (strcmp(sb, "0") && !pre) tcE_line(g, "%s.b_bs[%d] = %s;\n", v, d, sb);
-    tcE_line(g, "%s.c_bs[%d] = %s;\n", v, d, stride_of(kx, o, d));
-  }
+  tcE_line(g, "%s.kcb = %s->tc_kc;\n", v, kx->nm.ctx);
+  tcE_line(g, "%s.ncp = %s->tc_ncp;\n", v, kx->nm.ctx);
   if (epi) {
     tcE_line(g, "%s.epi = %s;\n", v, epi);
     tcE_line(g, "%s.epi_arg = &%s;\n", v, ea);

@@ -136,8 +136,9 @@ static int is_one(const tc_ext *e) {
 }
 
 /* Whether load `ld` of T (shape `shape`) in stage c, inside the REDUCEs
-   of rs, has distinct bare loop variables of T's extents as indices and
-   leaves unused only loop variables of extent 1. */
+   of rs, has distinct bare loop variables of T's extents as indices (or
+   0 on an axis of extent 1) and leaves unused only loop variables of
+   extent 1. */
 static int load_exact(const tc_loop_prog *p, const tc_stage *c, const tc_sexpr *ld,
                       const rstack *rs) {
   const tc_lbuf *o = &p->bufs.data[c->out];
@@ -156,6 +157,8 @@ static int load_exact(const tc_loop_prog *p, const tc_stage *c, const tc_sexpr *
       if (j < 0 || rv_used[j] || !rs->r[j]->ext) return 0;
       rv_used[j] = 1;
       e = rs->r[j]->ext;
+    } else if (ix->op == TC_OP_CONST && ix->inum == 0 && is_one(t->shape[k])) {
+      continue; /* the one element of an axis of extent 1 */
     } else {
       return 0;
     }
@@ -417,6 +420,19 @@ static int scheduled(const tc_loop_prog *p, int node) {
   return 0;
 }
 
+/* 1 when load ld, in a stage writing o, reads the element [i0, ...,
+   i<rank-1>] (0 on an axis of extent 1 counts as i<d>). */
+static int load_identity(const tc_sexpr *ld, const tc_lbuf *o) {
+  if (ld->nargs != o->rank) return 0;
+  for (int d = 0; d < o->rank; d++) {
+    const tc_sexpr *ix = ld->args[d];
+    if (!(ix->op == TC_OP_IVAR && ix->var == d) &&
+        !(ix->op == TC_OP_CONST && ix->inum == 0 && is_one(o->shape[d])))
+      return 0;
+  }
+  return 1;
+}
+
 /* 1 when stage sc may compute stage sp's value (body size ps_size,
    cheap_size `cheap`, reads rp) where it loads sp's buffer t: the rules
    above, for one reader. */
@@ -443,6 +459,8 @@ static int reader_ok(fstate *f, int sp, int ps_size, int cheap, const int_vec *r
   site st = {0};
   find_site(p, cs, cs->body, t, &rs, &st);
   assert(st.found);
+  if (gemm && p->stages.data[sp].conv && !load_identity(first, &p->bufs.data[cs->out]))
+    return 0; /* the convolution's axes stay the output's */
   if (gemm) return st.exact && !st.in_reduce;
   return st.exact || (!st.in_reduce && cheap >= 0 && cheap <= CHEAP_MAX_NODES);
 }
@@ -483,7 +501,7 @@ static int try_inline(fstate *f, int sp) {
       scheduled(p, tb->node))
     return 0; /* no readers, or hints for its loops: T stays */
   int ps_size = size_capped(ps->body, FUSE_MAX_NODES);
-  int gemm = tcP_gemm_product(p, ps->body, tb->rank), k = f->nread[t];
+  int gemm = ps->kind == TC_STAGE_MAP && tcP_gemm_product(p, ps), k = f->nread[t];
   if (ps_size > FUSE_MAX_NODES || (gemm && k != 1) ||
       (!gemm && tc_loop_sx_count_reduces(ps->body) > 0) ||
       tc_loop_sx_may_divide_by_zero(ps->body))
@@ -514,6 +532,7 @@ static int try_inline(fstate *f, int sp) {
       memo_free(&rw.memo);
       cs->what = fused_what(p, ps, cs);
       merge_nodes(p, cs, ps);
+      if (ps->conv) cs->conv = ps->conv; /* the convolution is now the reader's */
       count_reads(f, sc, +1, &rp);
     }
     f->nwrite[t]--;

@@ -26,14 +26,27 @@
  * the output's batch variables aligned from the right (NumPy
  * broadcasting), or 0 on an axis of extent 1; the output's last extent
  * is not the constant 1 (a matrix-vector product: the emitter's row
- * reductions in vector lanes serve it better); the epilogue must compute
- * in vectors along j (tc_loop_vec_ok) and cannot fail.  A transpose
+ * reductions in vector lanes serve it better), and the output's last two
+ * extents are not both static with a product of SMALL_PRODUCT or less (one
+ * tile: the chunk pass splits a long sum over threads); the epilogue must compute
+ * in vectors along j (tc_loop_vec_ok) and cannot fail.
+ *
+ * A conv2d of f32 (lowering marks its stage: tc_stage.conv) with one
+ * group is taken the same way, its window sum (three REDUCEs over input
+ * channel, kh, kw of x * w, under the padding's where()) as the
+ * contraction: an implicit GEMM per image (tensorc/loop.h, tc_gemm.conv),
+ * the epilogue around it as for a matmul.  A transpose
  * schedule the `schedule` pass chose for the stage is dropped: the
  * template reads both operands its own way.
  */
 #include "passes.h"
 
 #include <string.h>
+
+/* A product with at most this many outputs per batch matrix (static) is
+   left to the chunk pass, which splits a long sum over threads (the
+   template splits rows and columns only). */
+enum { SMALL_PRODUCT = 64 };
 
 /* 1 when ix is IVAR `var`. */
 static int is_ivar(const tc_sexpr *ix, int var) { return ix->op == TC_OP_IVAR && ix->var == var; }
@@ -134,10 +147,60 @@ static const tc_sexpr *the_reduce(const tc_sexpr *e) {
   return reduces_equal(e, &r) ? r : NULL;
 }
 
-int tcP_gemm_product(const tc_loop_prog *p, const tc_sexpr *body, int rank) {
+/* 1 when e is IVAR `var` (ivar 1) or RVAR `var` (ivar 0). */
+static int is_var(const tc_sexpr *e, int ivar, int var) {
+  return ivar ? is_ivar(e, var) : is_rvar(e, var);
+}
+
+/* Fills g's operands when REDUCE e, in stage s (an f32 conv2d: s->conv),
+   is the convolution's window sum the template takes: groups 1, the sums
+   over input channel, kh and kw (in this order, as lowering writes them)
+   of x * w, under the padding's where() when there is padding. */
+static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, tc_gemm *g) {
+  const int64_t *a = s->conv;
+  const tc_lbuf *o = &p->bufs.data[s->out];
+  if (!a || a[6] != 1 || o->rank != 4) return 0;
+  const tc_sexpr *r[3] = {e, NULL, NULL};
+  for (int i = 0; i < 3; i++) {
+    if (r[i]->op != TC_OP_REDUCE || r[i]->red != TC_OP_SUM || r[i]->dtype != TC_DT_F32 ||
+        r[i]->nargs != 1 || !r[i]->ext)
+      return 0;
+    if (i < 2) r[i + 1] = r[i]->args[0];
+  }
+  const tc_sexpr *m = r[2]->args[0];
+  if (m->op == TC_OP_WHERE) {
+    const tc_sexpr *z = m->args[2];
+    if (z->op != TC_OP_CONST || z->num != 0) return 0;
+    m = m->args[1];
+  }
+  if (m->op != TC_OP_MUL || m->dtype != TC_DT_F32 || m->args[0]->op != TC_OP_LOAD ||
+      m->args[1]->op != TC_OP_LOAD || m->args[0]->nargs != 4 || m->args[1]->nargs != 4)
+    return 0;
+  /* w is indexed [co, ci, kh, kw] (NCHW) or [kh, kw, ci, co] (NHWC) */
+  int nhwc = a[7] != 0, ci = r[0]->var, kh = r[1]->var, kw = r[2]->var;
+  const int want_iv[2][4] = {{1, 0, 0, 0}, {0, 0, 0, 1}};
+  const int want_var[2][4] = {{1, -1, -2, -3}, {-2, -3, -1, 3}};
+  const tc_sexpr *w = m->args[1], *x = m->args[0];
+  for (int t = 0; t < 4; t++) {
+    int v = want_var[nhwc][t];
+    int var = v >= 0 ? v : v == -1 ? ci : v == -2 ? kh : kw;
+    if (!is_var(w->args[t], want_iv[nhwc][t], var)) return 0;
+  }
+  if (x->dtype != TC_DT_F32 || w->dtype != TC_DT_F32 || !p->bufs.data[x->ref].shape ||
+      !p->bufs.data[w->ref].shape)
+    return 0;
+  g->reduce = e;
+  g->aload = x;
+  g->bload = w;
+  g->conv = a;
+  return 1;
+}
+
+int tcP_gemm_product(const tc_loop_prog *p, const tc_stage *s) {
   tc_gemm g;
-  const tc_sexpr *e = the_reduce(body);
-  return e && match_product(p, e, rank, &g);
+  memset(&g, 0, sizeof g);
+  const tc_sexpr *e = the_reduce(s->body);
+  return e && (match_product(p, e, p->bufs.data[s->out].rank, &g) || match_conv(p, s, e, &g));
 }
 
 static void try_stage(tc_loop_prog *p, tc_stage *s) {
@@ -145,13 +208,16 @@ static void try_stage(tc_loop_prog *p, tc_stage *s) {
   if (s->kind != TC_STAGE_MAP || s->checked || (s->sched && s->sched->node >= 0) ||
       o->dtype != TC_DT_F32 || o->rank < 2)
     return;
-  int64_t n;
+  int64_t n, m;
   if (tc_ext_is_const(o->shape[o->rank - 1], &n) && n == 1)
     return; /* a matrix-vector product: a row reduction in vector lanes serves it better */
   const tc_sexpr *e = the_reduce(s->body);
   tc_gemm g;
   memset(&g, 0, sizeof g);
-  if (!e || !match_product(p, e, o->rank, &g)) return;
+  if (!e || !(match_product(p, e, o->rank, &g) || match_conv(p, s, e, &g))) return;
+  if (!g.conv && tc_ext_is_const(o->shape[o->rank - 1], &n) &&
+      tc_ext_is_const(o->shape[o->rank - 2], &m) && m * n <= SMALL_PRODUCT)
+    return; /* one tile: the chunk pass splits its sum over the threads instead */
   const tc_sexpr *idx[TC_MAX_RANK];
   for (int d = 0; d < o->rank; d++) idx[d] = tc_loop_sx_ivar(p, d);
   g.plain = s->body == e;
@@ -160,7 +226,8 @@ static void try_stage(tc_loop_prog *p, tc_stage *s) {
                    !tc_loop_vec_ok(p, s, g.epi, TC_OP_IVAR, o->rank - 1, 0, NULL, NULL)))
     return;
   const tc_lbuf *bb = &p->bufs.data[tc_loop_base_buf(p, g.bload->ref)];
-  g.b_weight = bb->kind == TC_LBUF_ARG && p->kernel && g.bload->nargs == 2 &&
+  g.b_weight = bb->kind == TC_LBUF_ARG && p->kernel &&
+               (g.conv ? g.conv[7] != 0 : g.bload->nargs == 2) &&
                p->kernel->args.data[bb->arg].role == TC_ROLE_WEIGHT;
   tc_gemm *keep = tc_arena_alloc(&p->arena, sizeof *keep);
   *keep = g;

@@ -578,6 +578,7 @@ static int lower_conv2d(lowerer *l, int id) {
     body = sx2(l, TC_OP_ADD, t, body, tc_loop_sx_cast(l->p, read_node(l, n->in[2], ib), t), n->loc);
   }
   add_stage(l, id, body, 0, NULL);
+  if (t == TC_DT_F32) l->p->stages.data[l->p->stages.len - 1].conv = n->ints;
   return 0;
 }
 

@@ -103,11 +103,11 @@ int tcP_schedule(tc_loop_prog *p, tc_diag *d);
    with the elementwise epilogue fusion put around the sum); rules at the
    top of gemm.c.  Changes no body.  Returns 0. */
 int tcP_gemm(tc_loop_prog *p, tc_diag *d);
-/* 1 when `body`, of a stage with an output of that rank, holds one
-   REDUCE (or several equal ones) and that is a contraction the template
-   takes (gemm.c's rules, but the epilogue's): what fusion may put (more)
-   epilogue around. */
-int tcP_gemm_product(const tc_loop_prog *p, const tc_sexpr *body, int rank);
+/* 1 when stage s's body holds one REDUCE (or several equal ones) and
+   that is a contraction or convolution the template takes (gemm.c's
+   rules, but the epilogue's): what fusion may put (more) epilogue
+   around. */
+int tcP_gemm_product(const tc_loop_prog *p, const tc_stage *s);
 
 /* passes/chunk.c: a reduction whose output is small (or which walks down
    columns) is split into a stage of partial results over chunks of the

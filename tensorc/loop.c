@@ -685,9 +685,14 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
     }
     if (st->gemm) {
       const tc_gemm *gm = st->gemm;
-      tc_buf_printf(b, ", GEMM template (A %s%s, B %s%s%s", p->bufs.data[gm->aload->ref].name,
-                    gm->a_trans ? " transposed" : "", p->bufs.data[gm->bload->ref].name,
-                    gm->b_trans ? " transposed" : "", gm->b_weight ? ", packed at create" : "");
+      if (gm->conv)
+        tc_buf_printf(b, ", GEMM template (convolution %s of %s by %s%s",
+                      gm->conv[7] ? "NHWC" : "NCHW", p->bufs.data[gm->aload->ref].name,
+                      p->bufs.data[gm->bload->ref].name, gm->b_weight ? ", packed at create" : "");
+      else
+        tc_buf_printf(b, ", GEMM template (A %s%s, B %s%s%s", p->bufs.data[gm->aload->ref].name,
+                      gm->a_trans ? " transposed" : "", p->bufs.data[gm->bload->ref].name,
+                      gm->b_trans ? " transposed" : "", gm->b_weight ? ", packed at create" : "");
       if (!gm->plain) {
         tc_buf_puts(b, "; epilogue ");
         print_sx(&pr, gm->epi, 0);

@@ -123,6 +123,15 @@ typedef struct tc_gemm {
   int plain;     /* 1 when the body is the REDUCE alone (no epilogue) */
   int b_weight;  /* 1 when B is a weight without batch axes: packed once,
                     by P_create */
+  /* A convolution (the stage's conv ints; reduce is then the outermost of
+     the three REDUCEs, over input channels, kh and kw, and aload, bload
+     the input x and the weight w): the template's implicit GEMM, per
+     image, with K = Cin * kh * kw:
+       NHWC: A = x's windows (rows: output pixels), B = w as [K, Cout]
+             (a weight: packed at create);
+       NCHW: A = w as [Cout, K], B = x's windows (columns: output pixels,
+             gathered block by block). */
+  const int64_t *conv;
 } tc_gemm;
 
 typedef struct tc_stage {
@@ -173,6 +182,11 @@ typedef struct tc_stage {
   /* Set by the `gemm` pass: the contraction the stage is, written with
      the GEMM template on the intrinsics targets; NULL otherwise. */
   const tc_gemm *gemm;
+  /* Set by lowering on the stage of an f32 conv2d (and kept by fusion on
+     the reader it puts the convolution in): the CONV2D node's ints
+     (graph.h: strides, pads, dilations, groups, nhwc, has_bias); its
+     operands are the loads of the REDUCEs' product.  NULL otherwise. */
+  const int64_t *conv;
 } tc_stage;
 
 typedef struct tc_loop_prog {

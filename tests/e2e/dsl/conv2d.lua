@@ -3,6 +3,10 @@
 -- reference interpreter, and the generated C run under the sanitizers on
 -- exactly sized buffers (padding never reads outside x).
 -- e2e: N=1,2,1,2,1 H=1,7,17,33,100 W=1,5,17,9,3
+-- (the GEMM template's kernels go parallel from 262144 multiply-adds on)
+-- threads[nchw]: N=2 H=100 W=100
+-- threads[strided]: N=2 H=200 W=200
+-- threads[nhwc]: N=2 H=100 W=100
 kernel("nchw")
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, 3, H, W})

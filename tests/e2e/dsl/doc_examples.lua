@@ -57,6 +57,7 @@ local a = input("a", f32, {B, M, 64})
 local w = weight("w", f32, {64, 32})
 output("y", relu(matmul(a, w) + input("bias", f32, {32})))
 -- e2e[linalg]: B=0,1,7,2 M=1,3,4,2
+-- threads[linalg]: B=16 M=16
 
 kernel("index")                                   -- "Index notation"
 local M, K, N = dim("M"), dim("K"), dim("N")

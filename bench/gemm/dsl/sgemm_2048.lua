@@ -1,0 +1,7 @@
+-- sgemm_2048.lua: c = a @ b, 2048 x 2048 x 2048 f32 (issue 6).  b is a weight:
+-- handed over once at create, where tensorc may prepack it; only the run
+-- is timed.  (bench/gemm/workloads.c allocates these sizes too, and checks
+-- at run time that they match the kernel's.)
+local a = input("a", f32, {2048, 2048})
+local b = weight("b", f32, {2048, 2048})
+output("c", matmul(a, b))

@@ -1,0 +1,31 @@
+-- conv2d through the GEMM template (docs/gemm.md): NCHW (the weight as A,
+-- the input's windows gathered into B) and NHWC (the input's windows as A's
+-- rows, the weight packed at create as B), with more channels than a block
+-- of k (256), strides, padding, dilation, 1x1 windows, and the epilogue
+-- (bias, activation, a residual) fused per tile.
+-- e2e: N=1,2,1,1,2 H=1,7,17,33,9 W=1,5,17,9,40
+-- threads: N=2 H=40 W=40
+kernel("nchw")
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, 20, H, W})
+local w = weight("w", f32, {33, 20, 3, 3})
+local b = weight("b", f32, {33})
+local r = input("r", f32, {N, 33, H, W})
+output("y", relu(conv2d(x, w, b, {padding = 1}) + r))
+output("y2", conv2d(x, w, nil, {padding = {2, 1}, dilation = {2, 1}}))
+kernel("nchw_1x1")
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, 40, H, W})
+local w = weight("w", f32, {24, 40, 1, 1})
+output("y", sigmoid(conv2d(x, w)))
+kernel("nhwc")
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 300})
+local w = weight("w", f32, {3, 3, 300, 17})
+local b = weight("b", f32, {17})
+output("y", silu(conv2d(x, w, b, {stride = 2, padding = 1, layout = "NHWC"})))
+kernel("nhwc_1x1")
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 24})
+local w = input("w", f32, {1, 1, 24, 40})
+output("y", conv2d(x, w, nil, {layout = "NHWC"}) * 2)
