@@ -3000,8 +3000,16 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
     tcE_line(g, "%s.a = %s;\n", v, w);
     tcE_line(g, "%s.a_rs = %lld;\n", v, (long long)K);
     tcE_line(g, "%s.a_cs = 1;\n", v);
-    tcE_line(g, "%s.bmode = 2;\n", v);
-    tcE_line(g, "%s.b = %s;\n", v, x);
+    if (kh == 1 && kw == 1 && a[0] == 1 && a[1] == 1 && a[2] == 0 && a[3] == 0) {
+      /* a 1x1 window, stride 1, no padding: B is the image itself, [C, H W] */
+      tcE_line(g, "%s.bmode = 1;\n", v);
+      tcE_line(g, "%s.b = %s;\n", v, x);
+      tcE_line(g, "%s.b_rs = %s;\n", v, pix);
+      tcE_line(g, "%s.b_cs = 1;\n", v);
+    } else {
+      tcE_line(g, "%s.bmode = 2;\n", v);
+      tcE_line(g, "%s.b = %s;\n", v, x);
+    }
     tcE_line(g, "%s.ldc = %s;\n", v, pix);
   }
   tcE_line(g, "%s.c = %s;\n", v, buf_cname(kx, s->out));

@@ -88,7 +88,7 @@ static void shared_part(tc_buf *o) {
               "   rows_t rows by nt panel ranges of panels_t panels. */\n"
               "typedef struct tc_gemm_grid {\n"
               "  const tc_gemm *g;\n"
-              "  int64_t mt, nt, rows_t, panels_t;\n"
+              "  int64_t mr, mt, nt, rows_t, panels_t; /* mr: rows of the main micro-kernel */\n"
               "  int *err;  /* per task: set when its scratch could not be allocated */\n"
               "} tc_gemm_grid;\n\n"
               "/* The row of A a padded window position reads. */\n"
@@ -136,15 +136,19 @@ static void shared_part(tc_buf *o) {
               "static void tc_gemm_pack_b(float *dst, const float *b, int64_t rs, int64_t cs,\n"
               "                           int64_t k0, int64_t kc, int64_t j0, int64_t nc, int64_t n,\n"
               "                           int nr) {\n"
-              "  for (int64_t p = 0; p * nr < nc; p++)\n"
+              "  for (int64_t p = 0; p * nr < nc; p++) {\n"
+              "    const int64_t c0 = j0 + p * nr, w = n - c0 < nr ? n - c0 : nr; /* columns there */\n"
               "    for (int64_t k = 0; k < kc; k++) {\n"
               "      float *d = dst + (p * kc + k) * nr;\n"
-              "      const float *s = b + (k0 + k) * rs;\n"
-              "      for (int64_t j = 0; j < nr; j++) {\n"
-              "        const int64_t c = j0 + p * nr + j;\n"
-              "        d[j] = c < n ? s[c * cs] : 0.0f;\n"
+              "      const float *s = b + (k0 + k) * rs + c0 * cs;\n"
+              "      if (cs == 1) {\n"
+              "        memcpy(d, s, (size_t)w * sizeof *d);\n"
+              "      } else {\n"
+              "        for (int64_t j = 0; j < w; j++) d[j] = s[j * cs];\n"
               "      }\n"
+              "      for (int64_t j = w; j < nr; j++) d[j] = 0.0f;\n"
               "    }\n"
+              "  }\n"
               "}\n\n"
               "/* The same for bmode 1 and 2 (b: this batch matrix's B). */\n"
               "static void tc_gemm_pack(const tc_gemm *g, const float *b, float *dst, int64_t k0,\n"
@@ -259,8 +263,12 @@ static void kernel(tc_buf *o, tcE_visa isa, int mr) {
                 "static TC_TARGET_%s void tc_gemm_%s_%dx%d(int64_t kc, const float *const *ar,\n"
                 "    const float *b, float *c, int64_t ldc, int64_t rows, int64_t nr, int acc) {\n",
                 z ? "AVX512" : "AVX2", sfx, mr, NR);
-  if (mr == 1) tc_buf_puts(o, "  (void)rows;\n");
   for (int i = 0; i < mr; i++) tc_buf_printf(o, "  const float *a%d = ar[%d];\n", i, i);
+  /* the tile of C on its way to L1 while the k loop runs */
+  tc_buf_puts(o, "  for (int64_t i = 0; i < rows; i++) {\n");
+  for (int v = 0; v < NV; v += 64 / (4 * L) > 0 ? 64 / (4 * L) : 1)
+    tc_buf_printf(o, "    _mm_prefetch((const char *)(c + i * ldc + %d), _MM_HINT_T0);\n", v * L);
+  tc_buf_puts(o, "  }\n");
   for (int i = 0; i < mr; i++) {
     tc_buf_printf(o, "  %s", T);
     for (int v = 0; v < NV; v++)
@@ -310,13 +318,28 @@ static void kernel(tc_buf *o, tcE_visa isa, int mr) {
   tc_buf_puts(o, "}\n");
 }
 
-/* The task function and the entry point of one ISA. */
-static void driver(tc_buf *o, tcE_visa isa) {
-  int z = isa == TCE_VISA_AVX512, NR = tcE_gemm_nr(isa), MR = tcE_gemm_mr(isa);
-  const char *sfx = tcE_vec_suffix(isa), *attr = z ? "TC_TARGET_AVX512" : "TC_TARGET_AVX2";
+/* The call of the micro-kernel covering `rows` (the smallest one that
+   does), at indentation ind. */
+static void dispatch(tc_buf *o, tcE_visa isa, const char *ind) {
+  int z = isa == TCE_VISA_AVX512, NR = tcE_gemm_nr(isa);
   const int *mrs = z ? mr_avx512 : mr_avx2;
   int nmr = z ? (int)(sizeof mr_avx512 / sizeof *mr_avx512)
               : (int)(sizeof mr_avx2 / sizeof *mr_avx2);
+  for (int q = nmr - 1; q >= 0; q--) {
+    if (q == 0)
+      tc_buf_printf(o, "%selse\n", ind);
+    else
+      tc_buf_printf(o, "%s%sif (rows <= %d)\n", ind, q == nmr - 1 ? "" : "else ", mrs[q]);
+    tc_buf_printf(o, "%s  tc_gemm_%s_%dx%d(kc, ar, bp, cij, g->ldc, rows, nr, pc > 0);\n", ind,
+                  tcE_vec_suffix(isa), mrs[q], NR);
+  }
+}
+
+/* The task function and the entry point of one ISA. */
+static void driver(tc_buf *o, tcE_visa isa) {
+  int z = isa == TCE_VISA_AVX512, NR = tcE_gemm_nr(isa), MR = tcE_gemm_mr(isa);
+  int MR2 = z ? 8 : 4; /* the main kernel's alternative */
+  const char *sfx = tcE_vec_suffix(isa), *attr = z ? "TC_TARGET_AVX512" : "TC_TARGET_AVX2";
   tc_buf_printf(o,
                 "\n/* Tasks [lo, hi) of grid arg (tc_gemm_grid): each computes its rows and\n"
                 "   panels of one batch matrix, B block by B block. */\n"
@@ -349,9 +372,33 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "      if (b) b += bi[d] * g->b_bs[d];\n"
                 "      c += bi[d] * g->c_bs[d];\n"
                 "    }\n"
-                "    const int64_t ti = t %% per / gr->nt, tj = t %% gr->nt;\n"
+                "    const int64_t ti = t %% per / gr->nt, tj = t %% gr->nt, mr = gr->mr;\n"
                 "    const int64_t i_lo = ti * gr->rows_t, i_hi = i_lo + gr->rows_t < g->m ? i_lo + gr->rows_t : g->m;\n"
                 "    const int64_t p_lo = tj * gr->panels_t, p_hi = p_lo + gr->panels_t < np ? p_lo + gr->panels_t : np;\n"
+                "    if (i_lo >= i_hi) continue;\n"
+                "    if (g->bmode == 0 && i_hi - i_lo <= mr) {\n"
+                "      /* one block of rows (a skinny M): each panel of B streamed once, in\n"
+                "         order, the tile of C kept in L1 */\n"
+                "      const int64_t rows = i_hi - i_lo;\n"
+                "      for (int64_t p = p_lo; p < p_hi; p++) {\n"
+                "        const int64_t j0 = p * %d, nr = g->n - j0 < %d ? g->n - j0 : %d;\n"
+                "        float *cij = c + i_lo * g->ldc + j0;\n"
+                "        int64_t pc = 0, kc;\n"
+                "        do {\n"
+                "          kc = g->k - pc < KC ? g->k - pc : KC;\n"
+                "          if (g->amode == 1 && kc > 0 && kc > g->cv.c - pc %% g->cv.c)\n"
+                "            kc = g->cv.c - pc %% g->cv.c;\n"
+                "          const float *bp = g->bp + (p * g->k + pc) * %d;\n"
+                "          tc_gemm_rows(g, a, i_lo, rows, pc, kc, %d, ar, ap);\n",
+                attr, sfx, NR - 1, NR, MR, MR, NR, NR, NR, NR, NR, MR);
+  dispatch(o, isa, "          ");
+  tc_buf_printf(o,
+                "          pc += kc;\n"
+                "        } while (pc < g->k);\n"
+                "        if (g->epi) g->epi(g->epi_arg, bi, i_lo, j0, rows, nr);\n"
+                "      }\n"
+                "      continue;\n"
+                "    }\n"
                 "    for (int64_t jc = p_lo; jc < p_hi; jc += NCP) {\n"
                 "      const int64_t jc_hi = jc + NCP < p_hi ? jc + NCP : p_hi;\n"
                 "      /* one pass even when k is 0: C gets its zeros and the epilogue */\n"
@@ -362,22 +409,15 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "          kc = g->cv.c - pc %% g->cv.c;\n"
                 "        const int last = pc + kc >= g->k;\n"
                 "        if (bb) tc_gemm_pack(g, b, bb, pc, kc, jc * %d, (jc_hi - jc) * %d, %d);\n"
-                "        for (int64_t ir = i_lo; ir < i_hi; ir += %d) {\n"
-                "          const int64_t rows = i_hi - ir < %d ? i_hi - ir : %d;\n"
+                "        for (int64_t ir = i_lo; ir < i_hi; ir += mr) {\n"
+                "          const int64_t rows = i_hi - ir < mr ? i_hi - ir : mr;\n"
                 "          tc_gemm_rows(g, a, ir, rows, pc, kc, %d, ar, ap);\n"
                 "          for (int64_t p = jc; p < jc_hi; p++) {\n"
                 "            const int64_t j0 = p * %d, nr = g->n - j0 < %d ? g->n - j0 : %d;\n"
                 "            const float *bp = bb ? bb + (p - jc) * kc * %d : g->bp + (p * g->k + pc) * %d;\n"
                 "            float *cij = c + ir * g->ldc + j0;\n",
-                attr, sfx, NR - 1, NR, MR, MR, NR, NR, NR, NR, MR, MR, MR, MR, NR, NR, NR, NR, NR);
-  for (int q = nmr - 1; q >= 0; q--) {
-    if (q == 0)
-      tc_buf_puts(o, "            else\n");
-    else
-      tc_buf_printf(o, "            %sif (rows <= %d)\n", q == nmr - 1 ? "" : "else ", mrs[q]);
-    tc_buf_printf(o, "              tc_gemm_%s_%dx%d(kc, ar, bp, cij, g->ldc, rows, nr, pc > 0);\n",
-                  sfx, mrs[q], NR);
-  }
+                NR, NR, NR, MR, NR, NR, NR, NR, NR);
+  dispatch(o, isa, "            ");
   tc_buf_printf(o,
                 "            if (last && g->epi) g->epi(g->epi_arg, bi, ir, j0, rows, nr);\n"
                 "          }\n"
@@ -397,7 +437,11 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "  int err1 = 0, rc = 0;\n"
                 "  for (int d = 0; d < g->nb; d++) nmat *= g->bext[d];\n"
                 "  if (g->m <= 0 || g->n <= 0 || nmat <= 0) return 0;\n"
-                "  const int64_t np = (g->n + %d) / %d, mb = (g->m + %d) / %d;\n"
+                "  /* the main micro-kernel: %d rows, or %d when that wastes less than a\n"
+                "     twentieth of the rows on the last block (M = 128: 8 blocks of 16) */\n"
+                "  const int64_t w1 = (g->m + %d) / %d * %d - g->m, w2 = (g->m + %d) / %d * %d - g->m;\n"
+                "  gr.mr = w1 * 20 > g->m && w2 < w1 ? %d : %d;\n"
+                "  const int64_t np = (g->n + %d) / %d, mb = (g->m + gr.mr - 1) / gr.mr;\n"
                 "  const double work = (double)g->m * (double)g->n * (double)(g->k > 0 ? g->k : 1) * (double)nmat;\n"
                 "#if defined(_OPENMP)\n"
                 "  threads = omp_get_max_threads();\n"
@@ -406,13 +450,15 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "#endif\n"
                 "  if (work < TC_GEMM_MIN_PAR) threads = 1;\n"
                 "  /* tasks per batch matrix: panels first (each thread streams its own\n"
-                "     part of B), then rows */\n"
+                "     part of B), rows when there are fewer than two panels a task (a few\n"
+                "     output channels of a convolution: each thread its own pixels) */\n"
                 "  const int64_t want = nmat >= threads ? 1 : (threads + nmat - 1) / nmat;\n"
                 "  gr.g = g;\n"
                 "  gr.nt = want < np ? want : np;\n"
+                "  if (np < 2 * want && mb >= want) gr.nt = 1;\n"
                 "  gr.mt = (want + gr.nt - 1) / gr.nt < mb ? (want + gr.nt - 1) / gr.nt : mb;\n"
                 "  gr.panels_t = (np + gr.nt - 1) / gr.nt;\n"
-                "  gr.rows_t = (mb + gr.mt - 1) / gr.mt * %d;\n"
+                "  gr.rows_t = (mb + gr.mt - 1) / gr.mt * gr.mr;\n"
                 "  const int64_t ntask = nmat * gr.mt * gr.nt;\n"
                 "  gr.err = ntask == 1 ? &err1 : (int *)calloc((size_t)ntask, sizeof *gr.err);\n"
                 "  if (!gr.err) return TC_ENOMEM;\n"
@@ -429,7 +475,8 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "  if (gr.err != &err1) free(gr.err);\n"
                 "  return rc ? TC_ENOMEM : 0;\n"
                 "}\n",
-                attr, sfx, NR - 1, NR, MR - 1, MR, MR, sfx, sfx, sfx, sfx, sfx);
+                attr, sfx, MR, MR2, MR - 1, MR, MR, MR2 - 1, MR2, MR2, MR2, MR, NR - 1, NR, sfx, sfx,
+                sfx, sfx, sfx);
 }
 
 void tcE_gemm_write(tc_buf *out, const char used[TCE_VISA_COUNT]) {

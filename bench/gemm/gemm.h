@@ -1,53 +1,73 @@
 /*
  * gemm.h: what the GEMM benchmark's driver (main.c) knows about a workload
  * (workloads.c) and its peers (peers.c, epi_libm.c, epi_mvec.c): issue 6's
- * sgemm, batched matmul and FFN layer (bench/README.md).
+ * sgemm, batched matmul, FFN layer and convolutions (bench/README.md).
  *
  * A workload is one contraction at one size: tensorc's kernel for it,
  * built offline from bench/gemm/dsl/, and the peers it is measured against
  * (OpenBLAS, oneDNN).  Every variant reads the same inputs and writes the
  * same output buffer, so that the driver can check each one against the
- * first and time them in turn, in one process.
+ * first and time them in turn, in one process (but for oneDNN's
+ * convolution in its own layout, whose output gemm_fetch converts).
  */
 #ifndef BENCH_GEMM_GEMM_H
 #define BENCH_GEMM_GEMM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* What a workload computes. */
 typedef enum gemm_op {
   GEMM_MATMUL, /* c[batch] = a[batch] @ b[batch]: a [m,k], b [k,n] */
   GEMM_LINEAR, /* y = gelu(x @ w^T + bias): x [m,k], w [n,k], bias [n] */
+  GEMM_CONV,   /* y = relu(conv2d(x, w) + bias), gemm_conv's geometry */
 } gemm_op;
 
 /* The activation after GEMM_LINEAR: the DSL's gelu (erf form) or
-   gelu_tanh (tanh form). */
+   gelu_tanh (tanh form); after GEMM_CONV, relu. */
 typedef enum gemm_act {
   GEMM_ACT_NONE,
   GEMM_ACT_GELU_ERF,
-  GEMM_ACT_GELU_TANH
+  GEMM_ACT_GELU_TANH,
+  GEMM_ACT_RELU
 } gemm_act;
+
+/* A convolution of one group, f32, square input and kernel, the same
+   padding on every side: x [N, cin, h, h] and w [cout, cin, ks, ks] with
+   NCHW tensors; x [N, h, h, cin] and w [ks, ks, cin, cout] with NHWC (the
+   DSL's layout = "NHWC"); y [N, cout, oh, oh] or [N, oh, oh, cout], oh =
+   (h + 2 pad - ks) / stride + 1; bias [cout]. */
+typedef struct gemm_conv {
+  int64_t cin, cout, h, ks, stride, pad;
+  int nhwc; /* 0: NCHW tensors, 1: NHWC */
+} gemm_conv;
 
 typedef struct gemm_shape {
   gemm_op op;
   gemm_act act;
-  int64_t batch, m, n, k; /* batch is 1 but for the batched matmul */
-  int b_weight;           /* GEMM_MATMUL: b is a weight (handed over at
-                             create, may be prepacked), not an input */
+  /* batch is 1 but for the batched matmul and the convolutions' N; a
+     convolution is batch implicit GEMMs of m = oh^2 output pixels, n = cout
+     and k = cin ks^2 (docs/gemm.md) */
+  int64_t batch, m, n, k;
+  int b_weight;   /* GEMM_MATMUL: b is a weight (handed over at create,
+                     may be prepacked), not an input */
+  gemm_conv conv; /* GEMM_CONV only */
 } gemm_shape;
 
 /* The buffers of one workload at one thread count (setup makes them from
    a fixed seed, so that every thread count sees the same numbers). */
 typedef struct gemm_data {
   gemm_shape s;
-  float *a;     /* GEMM_MATMUL: a; GEMM_LINEAR: x */
-  float *b;     /* GEMM_MATMUL: b; GEMM_LINEAR: w, [n,k] as declared */
-  float *bias;  /* GEMM_LINEAR only */
-  float *out;   /* batch * m * n */
+  float *a;     /* GEMM_MATMUL: a; GEMM_LINEAR, GEMM_CONV: x */
+  float *b;     /* GEMM_MATMUL: b; GEMM_LINEAR: w, [n,k] as declared;
+                   GEMM_CONV: w in the layout of x (gemm_conv) */
+  float *bias;  /* GEMM_LINEAR, GEMM_CONV */
+  float *out;   /* batch * m * n, in the layout of x for GEMM_CONV */
   int64_t nout;
   const struct gemm_tc_kernel *kernel; /* tensorc's kernel */
   void *tc;     /* its context (P_create) */
-  void *dnnl;   /* peers.c's oneDNN primitives (dnnl_mm_*) */
+  void *dnnl;   /* peers.c's oneDNN matmul (dnnl_mm_*) */
+  void *conv;   /* peers.c's oneDNN convolutions (dnnl_conv_*) */
 } gemm_data;
 
 /* What a variant is, for the ratios: tensorc's kernel or a peer.
@@ -90,16 +110,25 @@ typedef struct gemm_workload {
 /* The workloads, in the order they run; *n receives their number. */
 const gemm_workload *gemm_workloads(int *n);
 
-/* The flops of a workload: 2 batch m n k (the bias and the gelu, a few
-   dozen flops an output, are not counted). */
+/* The flops of a workload: 2 batch m n k, for a convolution 2 N cout oh^2
+   cin ks^2 (the bias and the activation, a few dozen flops an output at
+   most, are not counted). */
 double gemm_flops(const gemm_shape *s);
 
 /* Allocates and fills d for workload w (inputs from a fixed seed), creates
    tensorc's context and the oneDNN primitives (for the current
    omp_get_max_threads(): oneDNN fixes its threading when a primitive is
-   created).  Returns 0, or nonzero with d partly filled (teardown copes). */
-int gemm_setup(const gemm_workload *w, gemm_data *d);
+   created).  conv_batch, if positive, replaces a convolution's N (the
+   workloads' is 1).  Returns 0, or nonzero with d partly filled (teardown
+   copes). */
+int gemm_setup(const gemm_workload *w, int64_t conv_batch, gemm_data *d);
 void gemm_teardown(const gemm_workload *w, gemm_data *d);
+
+/* After variant v's check run, not timed: brings its output into d->out
+   when it writes elsewhere (oneDNN's convolution in its own layout, which
+   is reordered into the layout of x).  Returns 0, or nonzero on a library
+   error. */
+int gemm_fetch(const gemm_variant *v, gemm_data *d);
 
 /* ---- peers.c: OpenBLAS and oneDNN ---- */
 
@@ -120,6 +149,24 @@ void dnnl_mm_destroy(gemm_data *d);
 /* The implementation oneDNN chose for d's primitive, for the table. */
 const char *dnnl_mm_impl(const gemm_data *d);
 
+/* oneDNN's convolutions for a GEMM_CONV d, forward inference, the bias in
+   the primitive and relu as an eltwise post-op, the weights' layout left
+   to oneDNN and w reordered into it once; stored in d->conv.  `plain`: src
+   and dst in the layout of x (nchw or nhwc), on d->a and d->out (variant
+   peer_dnnl_conv).  `any`: src, weights and dst in the layouts oneDNN
+   picks (format_tag any), x reordered into its src layout once here, the
+   output in its own buffer (peer_dnnl_conv_any; dnnl_conv_fetch converts
+   it).  Returns 0 or -1. */
+int dnnl_conv_create(gemm_data *d, int plain, int any);
+void dnnl_conv_destroy(gemm_data *d);
+/* Reorders the output of peer_dnnl_conv_any into d->out; 0 or -1. */
+int dnnl_conv_fetch(gemm_data *d);
+/* Writes into buf what oneDNN chose for d's convolutions: "nchw: IMPL;
+   any: IMPL (src LAYOUT, weights LAYOUT, dst LAYOUT)" (nhwc for NHWC
+   tensors), in oneDNN's names of implementations and layouts
+   ("brg:avx512_core", "aBcd16b"). */
+void dnnl_conv_describe(const gemm_data *d, char *buf, size_t size);
+
 /* The peers proper.  Each computes d->out and returns 0, or nonzero on a
    library error. */
 int peer_openblas(gemm_data *d);      /* cblas_sgemm (a loop over batch) */
@@ -135,6 +182,11 @@ int peer_openblas_libm(gemm_data *d);
 int peer_openblas_mvec(gemm_data *d);
 int peer_dnnl_sgemm_libm(gemm_data *d);
 int peer_dnnl_sgemm_mvec(gemm_data *d);
+/* GEMM_CONV: oneDNN's convolution (dnnl_conv_create) on the tensors in the
+   layout of x, or in the layouts it picked (its output then stays in its
+   own buffer until dnnl_conv_fetch). */
+int peer_dnnl_conv(gemm_data *d);
+int peer_dnnl_conv_any(gemm_data *d);
 
 /* ---- epi_libm.c, epi_mvec.c: the separate bias + gelu passes ---- */
 

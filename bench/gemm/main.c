@@ -5,7 +5,8 @@
  *      timed: weights are prepacked there);
  *   2. runs every variant once and checks its output against the first
  *      variant's (a peer), whose own output is checked at sampled elements
- *      against dot products in double precision;
+ *      against dot products in double precision (an output in another
+ *      layout, oneDNN's own for a convolution, is converted first);
  *   3. runs one warm-up round, then ROUNDS timed rounds; in each round
  *      every variant runs a block of calls (about BLOCK ms), in turn, so
  *      that drift in the machine hits all of them alike; a block's first
@@ -17,8 +18,8 @@
  * any variant failed or computed a wrong result (goals not met are
  * reported, not failures: they are targets for work to come).
  *
- * Usage: gemm [-r ROUNDS] [-b BLOCK_MS] [-t THREADS,...] [-o FILE.csv]
- *             [-g GOALS.csv] [-f VARIANT] [WORKLOAD...]
+ * Usage: gemm [-r ROUNDS] [-b BLOCK_MS] [-t THREADS,...] [-n BATCH]
+ *             [-o FILE.csv] [-g GOALS.csv] [-f VARIANT] [WORKLOAD...]
  */
 #include <float.h>
 #include <math.h>
@@ -43,6 +44,7 @@ typedef struct result {
   const gemm_workload *w;
   const gemm_variant *v;
   int threads;
+  double flops;       /* of one call (the convolutions' depend on -n) */
   int ok;             /* ran without error and matched the reference */
   double max_err;     /* the check's error (check()) */
   double median, min; /* seconds a call */
@@ -55,6 +57,7 @@ typedef struct options {
   int rounds;
   double block; /* seconds */
   int nthreads, threads[MAX_THREADS];
+  int conv_batch; /* the convolutions' N (-n; 0: the workloads', 1) */
   const char *csv, *goals_csv;
   const char *fault; /* a variant whose output is spoilt after it runs */
   int nnames;
@@ -190,18 +193,54 @@ static double check(const float *out, const float *ref, int64_t n) {
    measured here, the largest such error over the largest result stays
    below u sqrt(k) (the worst: tensorc's plain one-accumulator loop before
    its GEMM template, k = 2048: 0.9 u sqrt(k)).  8 u sqrt(k) leaves a margin of 8 and still flags a typical
-   element off by 0.05%.  The gelu adds its own approximation: 4 ulp for
-   libm's and tensorc's, about 3e-5 absolute for oneDNN's post-op (on
+   element off by 0.05%.  A convolution is the same sum, k = cin kh kw
+   products (relu is exact).  The gelu adds its own approximation: 4 ulp
+   for libm's and tensorc's, about 3e-5 absolute for oneDNN's post-op (on
    outputs of about 10). */
 static double tolerance(const gemm_workload *w) {
   double t = 8.0 * 0x1p-24 * sqrt((double)w->s.k);
-  if (w->s.act != GEMM_ACT_NONE) t += 1e-5;
+  if (w->s.act == GEMM_ACT_GELU_ERF || w->s.act == GEMM_ACT_GELU_TANH)
+    t += 1e-5;
   return t;
+}
+
+/* The exact value of output element i of a GEMM_CONV d, in double. */
+static double exact_conv(const gemm_data *d, int64_t i) {
+  const gemm_conv *c = &d->s.conv;
+  int64_t oh = (c->h + 2 * c->pad - c->ks) / c->stride + 1;
+  int64_t n, co, y, x; /* the element's image, channel, row and column */
+  if (c->nhwc) {
+    co = i % c->cout;
+    x = i / c->cout % oh;
+    y = i / (c->cout * oh) % oh;
+    n = i / (c->cout * oh * oh);
+  } else {
+    x = i % oh;
+    y = i / oh % oh;
+    co = i / (oh * oh) % c->cout;
+    n = i / (oh * oh * c->cout);
+  }
+  int64_t h = c->h, cin = c->cin, cout = c->cout, ks = c->ks;
+  double sum = d->bias[co];
+  for (int64_t ci = 0; ci < cin; ci++)
+    for (int64_t r = 0; r < ks; r++)
+      for (int64_t q = 0; q < ks; q++) {
+        int64_t iy = y * c->stride - c->pad + r;
+        int64_t ix = x * c->stride - c->pad + q;
+        if (iy < 0 || iy >= h || ix < 0 || ix >= h) continue; /* padding */
+        double xv = c->nhwc ? d->a[((n * h + iy) * h + ix) * cin + ci]
+                            : d->a[((n * cin + ci) * h + iy) * h + ix];
+        double wv = c->nhwc ? d->b[((r * ks + q) * cin + ci) * cout + co]
+                            : d->b[((co * cin + ci) * ks + r) * ks + q];
+        sum += xv * wv;
+      }
+  return sum > 0.0 ? sum : 0.0; /* relu */
 }
 
 /* The exact value of output element i of d, in double. */
 static double exact(const gemm_data *d, int64_t i) {
   const gemm_shape *s = &d->s;
+  if (s->op == GEMM_CONV) return exact_conv(d, i);
   int64_t bi = i / (s->m * s->n), r = i / s->n % s->m, c = i % s->n;
   const float *a = d->a + (bi * s->m + r) * s->k;
   double sum = 0.0;
@@ -240,30 +279,30 @@ static double check_reference(const gemm_data *d, const float *ref) {
 /* ---- the table ---- */
 
 static void print_header(void) {
-  printf("%-13s %3s %-15s %9s %8s %7s %6s %8s %5s  %s\n", "workload", "thr",
+  printf("%-14s %3s %-15s %9s %8s %7s %6s %8s %5s  %s\n", "workload", "thr",
          "variant", "median ms", "GFLOP/s", "best", "%peak", "vs best", "runs",
          "check (max err)");
 }
 
 static double gflops(const result *r, double t) {
-  return t > 0 ? gemm_flops(&r->w->s) / t * 1e-9 : 0.0;
+  return t > 0 ? r->flops / t * 1e-9 : 0.0;
 }
 
 static void print_row(const result *r) {
   if (r->ok && r->runs == 0) { /* checked, not timed (-r 0) */
-    printf("%-13s %3d %-15s %9s %8s %7s %6s %8s %5d  ok (%.1e)\n", r->w->name,
+    printf("%-14s %3d %-15s %9s %8s %7s %6s %8s %5d  ok (%.1e)\n", r->w->name,
            r->threads, r->v->name, "-", "-", "-", "-", "-", 0, r->max_err);
     return;
   }
   if (!r->ok) {
-    printf("%-13s %3d %-15s %9s %8s %7s %6s %8s %5s  FAILED (%.1e)\n",
+    printf("%-14s %3d %-15s %9s %8s %7s %6s %8s %5s  FAILED (%.1e)\n",
            r->w->name, r->threads, r->v->name, "-", "-", "-", "-", "-", "-",
            r->max_err);
     return;
   }
   char vsb[16] = "-";
   if (r->vs_best > 0) snprintf(vsb, sizeof vsb, "%.2fx", r->vs_best);
-  printf("%-13s %3d %-15s %9.3f %8.1f %7.1f %5.0f%% %8s %5d  ok (%.1e)\n",
+  printf("%-14s %3d %-15s %9.3f %8.1f %7.1f %5.0f%% %8s %5d  ok (%.1e)\n",
          r->w->name, r->threads, r->v->name, 1e3 * r->median,
          gflops(r, r->median), gflops(r, r->min), r->pct_peak, vsb, r->runs,
          r->max_err);
@@ -272,26 +311,37 @@ static void print_row(const result *r) {
 /* ---- running a workload ---- */
 
 /* Runs workload w at every thread count; appends a result per variant and
-   thread count to res (advancing *nres); reports the implementation
-   oneDNN chose in impl.  Returns 0, or -1 if a setup failed or the
+   thread count to res (advancing *nres); reports the implementations
+   oneDNN chose in impl (at the first thread count, and at any other
+   where they differ).  Returns 0, or -1 if a setup failed or the
    reference is wrong. */
 static int run_workload(const gemm_workload *w, const options *o,
                         result *res, int *nres, char *impl, size_t implsize) {
   int nv = w->nvariants, status = 0;
   float *ref = NULL;
   double *samples[GEMM_MAX_VARIANTS] = {0};
+  char first_impl[256] = "";
   for (int ti = 0; ti < o->nthreads && status == 0; ti++) {
     int nt = o->threads[ti];
     /* oneDNN fixes a primitive's threads when it is made: set them first */
     omp_set_num_threads(nt);
     gemm_data d;
-    if (gemm_setup(w, &d) != 0) {
+    if (gemm_setup(w, o->conv_batch, &d) != 0) {
       fprintf(stderr, "gemm: %s: setup failed; skipped\n", w->name);
       gemm_teardown(w, &d);
       status = -1;
       break;
     }
-    if (d.dnnl) snprintf(impl, implsize, "%s", dnnl_mm_impl(&d));
+    char what[256] = "";
+    if (d.dnnl) snprintf(what, sizeof what, "%s", dnnl_mm_impl(&d));
+    if (d.conv) dnnl_conv_describe(&d, what, sizeof what);
+    if (ti == 0) {
+      snprintf(impl, implsize, "%s", what);
+      snprintf(first_impl, sizeof first_impl, "%s", what);
+    } else if (strcmp(what, first_impl) != 0) {
+      size_t n = strlen(impl);
+      snprintf(impl + n, implsize - n, " (at %dT: %s)", nt, what);
+    }
     size_t outbytes = (size_t)d.nout * sizeof *d.out;
     if (!ref && !(ref = malloc(outbytes))) {
       fprintf(stderr, "gemm: %s: out of memory\n", w->name);
@@ -305,11 +355,13 @@ static int run_workload(const gemm_workload *w, const options *o,
        which writes nothing fails. */
     double first[GEMM_MAX_VARIANTS];
     for (int v = 0; v < nv; v++) {
-      r[v] = (result){.w = w, .v = &w->variants[v], .threads = nt};
+      r[v] = (result){.w = w, .v = &w->variants[v], .threads = nt,
+                      .flops = gemm_flops(&d.s)};
       memset(d.out, 0xff, outbytes);
       double t0 = now();
       int rc = w->variants[v].run(&d);
       first[v] = now() - t0;
+      if (rc == 0) rc = gemm_fetch(&w->variants[v], &d);
       if (ti == 0 && v == 0) {
         memcpy(ref, d.out, outbytes);
         double e = check_reference(&d, ref);
@@ -424,6 +476,18 @@ static const goal goals[] = {
     {"ffn_tanh_m128", 2, NULL, 1.0},
     {"ffn_tanh_m1", 2, NULL, 1.0},
     {"bmm", 2, "openblas", 1.0},
+    /* conv2d + bias + relu: >= 0.85x oneDNN in the layouts it picks (x
+       already in its layout), with NCHW tensors and with NHWC; and ahead
+       of oneDNN given NCHW tensors, which it runs as im2col + GEMM. */
+    {"conv3x3_nchw", 2, "dnnl_any", 0.85},
+    {"conv3x3_nchw", 2, "dnnl_nchw", 1.0},
+    {"conv3x3_nhwc", 2, "dnnl_any", 0.85},
+    {"conv1x1_nchw", 2, "dnnl_any", 0.85},
+    {"conv1x1_nchw", 2, "dnnl_nchw", 1.0},
+    {"conv1x1_nhwc", 2, "dnnl_any", 0.85},
+    {"conv3x3s2_nchw", 2, "dnnl_any", 0.85},
+    {"conv3x3s2_nchw", 2, "dnnl_nchw", 1.0},
+    {"conv3x3s2_nhwc", 2, "dnnl_any", 0.85},
 };
 
 /* Prints every goal whose workload ran, and, if csv is not NULL, writes it
@@ -461,7 +525,7 @@ static int print_goals(const result *res, int nres, FILE *csv) {
              g->threads, versus, p ? p->v->name : "none");
     double ratio = t && p ? p->median / t->median : 0.0;
     int ok = ratio >= g->min;
-    printf("  %-58s %6.2fx  (goal >= %.1fx)  %s\n", what, ratio, g->min,
+    printf("  %-58s %6.2fx  (goal >= %.2fx)  %s\n", what, ratio, g->min,
            ok ? "met" : t ? "not met" : "not met (tensorc failed)");
     if (csv)
       fprintf(csv, "6,%s,%d,%s,%.4f,%.2f,%s\n", g->workload, g->threads,
@@ -502,12 +566,14 @@ static int write_csv(const char *path, const result *res, int nres) {
 static void usage(void) {
   fprintf(stderr,
           "usage: gemm [-r ROUNDS] [-b BLOCK_MS] [-t THREADS,...] "
-          "[-o FILE.csv] [-g GOALS.csv] [-f VARIANT] [WORKLOAD...]\n"
+          "[-n BATCH] [-o FILE.csv] [-g GOALS.csv] [-f VARIANT] "
+          "[WORKLOAD...]\n"
           "  -r ROUNDS    timed rounds (5); each runs every variant for a "
           "block;\n"
           "               0: only the check round\n"
           "  -b BLOCK_MS  the length of a block (30); 0: one call a block\n"
           "  -t T1,T2...  thread counts (1,2)\n"
+          "  -n BATCH     the convolutions' N (1)\n"
           "  -o FILE.csv  write the results as CSV\n"
           "  -g FILE.csv  write the goals of issue 6 as CSV\n"
           "  -f VARIANT   spoil one element of VARIANT's output after its "
@@ -533,6 +599,10 @@ static options parse(int argc, char **argv) {
     case 'o': o.csv = arg; break;
     case 'g': o.goals_csv = arg; break;
     case 'f': o.fault = arg; break;
+    case 'n':
+      o.conv_batch = atoi(arg);
+      if (o.conv_batch < 1 || o.conv_batch > 1024) usage();
+      break;
     case 't':
       o.nthreads = 0;
       for (const char *p = arg; *p && o.nthreads < MAX_THREADS;) {
@@ -631,29 +701,30 @@ int main(int argc, char **argv) {
          "GFLOP/s (median; best %.1f); %%peak: of the highest median so far "
          "(probed again before each workload), a thread\n",
          peak1, peak1_best);
-  printf("GFLOP/s: 2 batch m n k flops (the FFN's bias and gelu not counted) "
-         "over the median and the best call; vs best: the fastest peer's "
-         "median over this one's; %d round(s) of %.0f ms blocks\n\n",
-         o.rounds, o.block * 1e3);
+  printf("GFLOP/s: 2 batch m n k flops, for the convolutions 2 N Cout OH OW "
+         "Cin kh kw at N = %d (the bias and the activation not counted) over "
+         "the median and the best call; vs best: the fastest peer's median "
+         "over this one's; %d round(s) of %.0f ms blocks\n\n",
+         o.conv_batch > 0 ? o.conv_batch : 1, o.rounds, o.block * 1e3);
   print_header();
 
   result *res = calloc(MAX_RESULTS, sizeof *res);
   if (!res) return 2;
   int nres = 0, status = 0;
-  char impls[1024] = "";
+  char impls[4096] = "";
   for (int k = 0; k < nw; k++) {
     if (!selected(&o, ws[k].name)) continue;
     if (nres + ws[k].nvariants * o.nthreads > MAX_RESULTS) {
       fprintf(stderr, "gemm: too many results\n");
       return 2;
     }
-    char impl[64] = "";
+    char impl[512] = "";
     probe_peak(1);
     if (run_workload(&ws[k], &o, res, &nres, impl, sizeof impl) != 0)
       status = 1;
     if (impl[0] && strlen(impls) + strlen(impl) + 40 < sizeof impls)
-      snprintf(impls + strlen(impls), sizeof impls - strlen(impls), "%s%s %s",
-               impls[0] ? ", " : "", ws[k].name, impl);
+      snprintf(impls + strlen(impls), sizeof impls - strlen(impls),
+               "  %-14s %s\n", ws[k].name, impl);
   }
   for (int i = 0; i < nres; i++)
     if (!res[i].ok) status = 1;
@@ -670,7 +741,7 @@ int main(int argc, char **argv) {
   if (med > 1.05 * peak1)
     printf("note: that is %.0f%% above the peak %%peak used: %%peak "
            "overstates\n", 100.0 * (med / peak1 - 1.0));
-  if (impls[0]) printf("oneDNN's matmul: %s\n", impls);
+  if (impls[0]) printf("oneDNN's implementations:\n%s", impls);
   FILE *gf = NULL;
   if (o.goals_csv && !(gf = fopen(o.goals_csv, "w"))) {
     perror(o.goals_csv);

@@ -3,7 +3,8 @@
  * (gemm.h): OpenBLAS through cblas_sgemm, oneDNN through dnnl_sgemm and
  * through its matmul primitive, with the weights reordered once into the
  * primitive's own layout ("prepacked") and, for the FFN layer, bias and
- * gelu fused as post-ops.
+ * gelu fused as post-ops; oneDNN's convolution primitive for the
+ * convolutions, with the bias in the primitive and relu as a post-op.
  *
  * Threads: every library here runs on the one OpenMP runtime (libgomp),
  * so omp_set_num_threads sets them all: bench/Makefile links the OpenMP
@@ -24,6 +25,7 @@
 
 #include <cblas.h>
 #include <dnnl.h>
+#include <dnnl_debug.h> /* dnnl_fmt_kind2str */
 
 #include "gemm.h"
 
@@ -184,7 +186,8 @@ static int md_init(dnnl_memory_desc_t *md, int64_t batch, int64_t rows,
 }
 
 /* Reorders the user's weights (layout `user`) into the layout `want` that
-   the primitive chose, into memory of oneDNN's; once, at setup. */
+   the primitive chose, into memory of oneDNN's; once, at setup (also the
+   convolution's x, into the layout of dnnl_conv_any's src). */
 static int prepack(const dnnl_memory_desc_t *user, const float *w,
                    const dnnl_memory_desc_t *want, dnnl_memory_t *out) {
   dnnl_memory_t from = NULL;
@@ -304,4 +307,236 @@ int peer_dnnl_mm(gemm_data *d) {
 const char *dnnl_mm_impl(const gemm_data *d) {
   const dnnl_mm *mm = d->dnnl;
   return mm && mm->impl[0] ? mm->impl : "?";
+}
+
+/* ---- oneDNN's convolution ---- */
+
+/* One convolution primitive and the memories it runs on. */
+typedef struct dnnl_conv {
+  dnnl_primitive_t prim;
+  dnnl_memory_t src, wei, bias, dst;
+  /* With the layouts oneDNN picked: dst is its own, and `fetch` reorders
+     it into `user_dst` (d->out in the layout of x). */
+  dnnl_primitive_t fetch;
+  dnnl_memory_t user_dst;
+  char impl[64];    /* the implementation oneDNN chose */
+  char layout[128]; /* the layouts it picked ("src aBcd16b, ...") */
+} dnnl_conv;
+
+/* d->conv: the convolution on the tensors as they are (peer_dnnl_conv)
+   and in the layouts oneDNN picks (peer_dnnl_conv_any). */
+typedef struct dnnl_convs {
+  dnnl_conv plain, any;
+} dnnl_convs;
+
+/* Writes oneDNN's name of md's layout into buf, as its verbose mode
+   prints it: the dimensions a, b, c, ... from the outermost stride in,
+   capitals for those split into blocks, then the blocks innermost last
+   ("aBcd16b": nChw16c; "acdb": nhwc). */
+static void layout_name(const dnnl_memory_desc_t *md, char *buf,
+                        size_t size) {
+  if (md->format_kind != dnnl_blocked) {
+    snprintf(buf, size, "%s", dnnl_fmt_kind2str(md->format_kind));
+    return;
+  }
+  const dnnl_blocking_desc_t *b = &md->format_desc.blocking;
+  int nd = md->ndims, order[DNNL_MAX_NDIMS], blocked[DNNL_MAX_NDIMS] = {0};
+  for (int i = 0; i < b->inner_nblks; i++) blocked[b->inner_idxs[i]] = 1;
+  /* insertion sort by stride, outermost first (ties keep the dims' order) */
+  for (int i = 0; i < nd; i++) {
+    int j = i;
+    for (; j > 0 && b->strides[order[j - 1]] < b->strides[i]; j--)
+      order[j] = order[j - 1];
+    order[j] = i;
+  }
+  size_t n = 0;
+  for (int i = 0; i < nd && n + 1 < size; i++)
+    buf[n++] = (char)((blocked[order[i]] ? 'A' : 'a') + order[i]);
+  buf[n] = 0;
+  for (int i = 0; i < b->inner_nblks && n < size; i++)
+    n += (size_t)snprintf(buf + n, size - n, "%lld%c",
+                          (long long)b->inner_blks[i],
+                          'a' + (int)b->inner_idxs[i]);
+}
+
+/* Fills md with a dense f32 descriptor of dims in `tag`'s layout. */
+static int md_init4(dnnl_memory_desc_t *md, int64_t d0, int64_t d1,
+                    int64_t d2, int64_t d3, dnnl_format_tag_t tag) {
+  dnnl_dims_t dims = {d0, d1, d2, d3};
+  return dnnl_ok(dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, tag),
+                 "memory descriptor");
+}
+
+/* Creates c: the convolution of d with src and dst in the layout of x
+   (any = 0) or in the layouts oneDNN picks (any = 1). */
+static int conv_create(gemm_data *d, int any, dnnl_conv *c) {
+  const gemm_conv *g = &d->s.conv;
+  int64_t n = d->s.batch, oh = (g->h + 2 * g->pad - g->ks) / g->stride + 1;
+  dnnl_format_tag_t tag = g->nhwc ? dnnl_nhwc : dnnl_nchw;
+  dnnl_memory_desc_t src_user, dst_user, wei_user, src, wei, dst, bias;
+  if (md_init4(&src_user, n, g->cin, g->h, g->h, tag) != 0 ||
+      md_init4(&dst_user, n, g->cout, oh, oh, tag) != 0 ||
+      md_init4(&wei_user, g->cout, g->cin, g->ks, g->ks,
+               g->nhwc ? dnnl_hwio : dnnl_oihw) != 0 ||
+      md_init4(&src, n, g->cin, g->h, g->h,
+               any ? dnnl_format_tag_any : tag) != 0 ||
+      md_init4(&dst, n, g->cout, oh, oh, any ? dnnl_format_tag_any : tag) !=
+          0 ||
+      md_init4(&wei, g->cout, g->cin, g->ks, g->ks, dnnl_format_tag_any) !=
+          0 ||
+      dnnl_ok(dnnl_memory_desc_init_by_tag(&bias, 1, (dnnl_dims_t){g->cout},
+                                           dnnl_f32, dnnl_a),
+              "memory descriptor") != 0)
+    return -1;
+  dnnl_dims_t strides = {g->stride, g->stride}, pad = {g->pad, g->pad};
+  dnnl_convolution_desc_t desc;
+  if (dnnl_ok(dnnl_convolution_forward_desc_init(
+                  &desc, dnnl_forward_inference, dnnl_convolution_direct,
+                  &src, &wei, &bias, &dst, strides, pad, pad),
+              "convolution descriptor") != 0)
+    return -1;
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_post_ops_t po = NULL;
+  dnnl_primitive_desc_t pd = NULL, rpd = NULL;
+  int rc = -1;
+  if (dnnl_ok(dnnl_primitive_attr_create(&attr), "attributes") != 0 ||
+      dnnl_ok(dnnl_post_ops_create(&po), "post-ops") != 0 ||
+      dnnl_ok(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f,
+                                           0.0f),
+              "relu post-op") != 0 ||
+      dnnl_ok(dnnl_primitive_attr_set_post_ops(attr, po), "post-ops") != 0 ||
+      dnnl_ok(dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL),
+              "convolution primitive descriptor") != 0)
+    goto out;
+  const char *impl = NULL;
+  if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) ==
+          dnnl_success && impl)
+    snprintf(c->impl, sizeof c->impl, "%s", impl);
+  const dnnl_memory_desc_t *src_md =
+      dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+  const dnnl_memory_desc_t *wei_md =
+      dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+  const dnnl_memory_desc_t *dst_md =
+      dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+  char ls[32], lw[32], ld[32];
+  layout_name(src_md, ls, sizeof ls);
+  layout_name(wei_md, lw, sizeof lw);
+  layout_name(dst_md, ld, sizeof ld);
+  snprintf(c->layout, sizeof c->layout, "src %s, weights %s, dst %s", ls, lw,
+           ld);
+  if (prepack(&wei_user, d->b, wei_md, &c->wei) != 0 ||
+      dnnl_ok(dnnl_memory_create(&c->bias, &bias, engine, d->bias), "bias") !=
+          0)
+    goto out;
+  if (!any) {
+    if (dnnl_ok(dnnl_memory_create(&c->src, &src_user, engine, d->a),
+                "src") != 0 ||
+        dnnl_ok(dnnl_memory_create(&c->dst, &dst_user, engine, d->out),
+                "dst") != 0)
+      goto out;
+  } else {
+    /* x reordered once into oneDNN's layout, not timed (the issue: "input
+       already in that layout"); the output in oneDNN's own memory, NaN
+       until the primitive writes it (the check round runs first), and the
+       reorder that brings it to d->out for the check. */
+    void *out = NULL;
+    if (prepack(&src_user, d->a, src_md, &c->src) != 0 ||
+        dnnl_ok(dnnl_memory_create(&c->dst, dst_md, engine,
+                                   DNNL_MEMORY_ALLOCATE),
+                "dst") != 0 ||
+        dnnl_ok(dnnl_memory_get_data_handle(c->dst, &out), "dst") != 0 ||
+        dnnl_ok(dnnl_memory_create(&c->user_dst, &dst_user, engine, d->out),
+                "dst") != 0 ||
+        dnnl_ok(dnnl_reorder_primitive_desc_create(&rpd, dst_md, engine,
+                                                   &dst_user, engine, NULL),
+                "reorder") != 0 ||
+        dnnl_ok(dnnl_primitive_create(&c->fetch, rpd), "reorder primitive") !=
+            0)
+      goto out;
+    memset(out, 0xff, dnnl_memory_desc_get_size(dst_md));
+  }
+  if (dnnl_ok(dnnl_primitive_create(&c->prim, pd),
+              "convolution primitive") != 0)
+    goto out;
+  rc = 0;
+out:
+  if (rpd) dnnl_primitive_desc_destroy(rpd);
+  if (pd) dnnl_primitive_desc_destroy(pd);
+  if (po) dnnl_post_ops_destroy(po);
+  if (attr) dnnl_primitive_attr_destroy(attr);
+  return rc;
+}
+
+int dnnl_conv_create(gemm_data *d, int plain, int any) {
+  dnnl_convs *cs = calloc(1, sizeof *cs);
+  if (!cs) return -1;
+  d->conv = cs;
+  if (plain && conv_create(d, 0, &cs->plain) != 0) return -1;
+  if (any && conv_create(d, 1, &cs->any) != 0) return -1;
+  return 0;
+}
+
+static void conv_destroy(dnnl_conv *c) {
+  if (c->prim) dnnl_primitive_destroy(c->prim);
+  if (c->fetch) dnnl_primitive_destroy(c->fetch);
+  dnnl_memory_t m[] = {c->src, c->wei, c->bias, c->dst, c->user_dst};
+  for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+    if (m[i]) dnnl_memory_destroy(m[i]);
+}
+
+void dnnl_conv_destroy(gemm_data *d) {
+  dnnl_convs *cs = d->conv;
+  if (!cs) return;
+  conv_destroy(&cs->plain);
+  conv_destroy(&cs->any);
+  free(cs);
+  d->conv = NULL;
+}
+
+static int conv_run(const dnnl_conv *c) {
+  if (!c->prim) return -1;
+  dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->src},
+                             {DNNL_ARG_WEIGHTS, c->wei},
+                             {DNNL_ARG_BIAS, c->bias},
+                             {DNNL_ARG_DST, c->dst}};
+  if (dnnl_ok(dnnl_primitive_execute(c->prim, stream, 4, args),
+              "convolution") != 0 ||
+      dnnl_ok(dnnl_stream_wait(stream), "convolution") != 0)
+    return -1;
+  return 0;
+}
+
+int peer_dnnl_conv(gemm_data *d) {
+  const dnnl_convs *cs = d->conv;
+  return cs ? conv_run(&cs->plain) : -1;
+}
+
+int peer_dnnl_conv_any(gemm_data *d) {
+  const dnnl_convs *cs = d->conv;
+  return cs ? conv_run(&cs->any) : -1;
+}
+
+int dnnl_conv_fetch(gemm_data *d) {
+  const dnnl_convs *cs = d->conv;
+  if (!cs || !cs->any.fetch) return -1;
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, cs->any.dst},
+                             {DNNL_ARG_TO, cs->any.user_dst}};
+  if (dnnl_ok(dnnl_primitive_execute(cs->any.fetch, stream, 2, args),
+              "reorder") != 0 ||
+      dnnl_ok(dnnl_stream_wait(stream), "reorder") != 0)
+    return -1;
+  return 0;
+}
+
+void dnnl_conv_describe(const gemm_data *d, char *buf, size_t size) {
+  const dnnl_convs *cs = d->conv;
+  size_t n = 0;
+  buf[0] = 0;
+  if (!cs) return;
+  if (cs->plain.prim)
+    n += (size_t)snprintf(buf, size, "%s: %s",
+                          d->s.conv.nhwc ? "nhwc" : "nchw", cs->plain.impl);
+  if (cs->any.prim && n < size)
+    snprintf(buf + n, size - n, "%sany: %s (%s)", n ? "; " : "",
+             cs->any.impl, cs->any.layout);
 }
