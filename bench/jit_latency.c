@@ -12,20 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/common/bench_common.h"
 #include "emit/emit.h"
 #include "lang/lang.h"
 #include "passes/passes.h"
 #include "rt/rt.h"
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* The single-file C of every kernel of `path`, or NULL. */
 static char *generate(const char *path) {
@@ -83,7 +74,7 @@ int main(int argc, char **argv) {
       }
       tcR_lib_free(lib);
     }
-    double tcc_med = median(t, n), tcc_min = t[0];
+    double tcc_med = bench_median(t, n), tcc_min = t[0];
     int cached = 0;
     double t0 = tcR_now();
     tcR_lib *lib = tcR_jit_cc(src, "-O2", &cached, err, sizeof err);
@@ -104,7 +95,7 @@ int main(int argc, char **argv) {
       tcR_lib_free(lib);
     }
     printf("%-28s %12.3f %12.3f %12.1f %12.3f\n", argv[f], 1e3 * tcc_med,
-           1e3 * tcc_min, 1e3 * cold, 1e3 * median(t, n));
+           1e3 * tcc_min, 1e3 * cold, 1e3 * bench_median(t, n));
     free(src);
   }
   free(t);

@@ -776,7 +776,7 @@ static void conv_gemm_k(const kemit *kx, const tc_gemm *gm, int64_t *K, int64_t 
     assert(ok && "a convolution's window is static");
     (void)ok;
   }
-  *K = e[0] * e[1] * e[2] * e[3] / (gm->conv[7] ? e[3] : e[0]);
+  *K = gm->conv[7] ? e[0] * e[1] * e[2] : e[1] * e[2] * e[3];
   *Cout = gm->conv[7] ? e[3] : e[0];
 }
 
@@ -785,19 +785,20 @@ static void conv_gemm_k(const kemit *kx, const tc_gemm *gm, int64_t *K, int64_t 
 static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
   tcE_cg *g = kx->g;
   const tc_gemm *gm = st->gemm;
-  const tc_lbuf *o = &kx->p->bufs.data[st->out];
   const tc_lbuf *B = &kx->p->bufs.data[gm->bload->ref];
   int64_t K, N, rs, cs;
   if (gm->conv) { /* NHWC: w [kh, kw, C, Cout] is B [K, Cout] */
     conv_gemm_k(kx, gm, &K, &N);
     rs = N;
     cs = 1;
-  } else {
-    int64_t d1;
-    int ok = tc_ext_is_const(gm->reduce->ext, &K) && tc_ext_is_const(o->shape[o->rank - 1], &N) &&
-             tc_ext_is_const(B->shape[1], &d1);
+  } else { /* B [K, N], or [N, K] transposed: a weight's shape is static (K and N may be
+              dims the run-time checks make equal to it) */
+    int64_t d0, d1;
+    int ok = tc_ext_is_const(B->shape[0], &d0) && tc_ext_is_const(B->shape[1], &d1);
     assert(ok && "weights have integer shapes");
     (void)ok;
+    K = gm->b_trans ? d1 : d0;
+    N = gm->b_trans ? d0 : d1;
     /* B[k][j] at w[k * rs + j * cs] */
     rs = gm->b_trans ? 1 : d1;
     cs = gm->b_trans ? d1 : 1;
@@ -877,6 +878,8 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
     const tc_arg *a = &k->args.data[abi[j]];
     if (a->role == TC_ROLE_WEIGHT && const_count(a) > 0)
       tcE_line(g, "if (!%s) return TC_EINVAL;\n", kx->nm.arg[abi[j]]);
+    else if (a->role == TC_ROLE_WEIGHT) /* no elements: never read (may be NULL) */
+      tcE_line(g, "(void)%s;\n", kx->nm.arg[abi[j]]);
   }
   tcE_line(g, "%s = (%s_ctx *)calloc(1, sizeof *%s);\n", c, P, c);
   tcE_line(g, "if (!%s) return TC_ENOMEM;\n", c);
@@ -2348,21 +2351,23 @@ static void vec_store_out(kemit *kx, int b, const char *const *idx, const char *
   tc_buf_free(&st);
 }
 
-/* The innermost loop of stage s in vectors (vec_stage_ok): over i<ax>
-   by the ISA's lanes, the last, partial vector under a mask (no scalar
-   tail, for static and symbolic extents alike); the loops outside are
-   open, their variables in idx. */
-static void emit_vector_loop(kemit *kx, const tc_stage *s, const char **idx) {
+/* The loop over i<ax> (ax: the last axis of stage s's output) from lo to
+   hi (C expressions) by the ISA's lanes, storing `body` (vec_sx_ok) to
+   the output, the last, partial vector under a mask (no scalar tail, for
+   static and symbolic extents alike); the loops outside are open, their
+   variables in idx. */
+static void vector_loop(kemit *kx, const tc_stage *s, const tc_sexpr *body, const char **idx,
+                        const char *lo, const char *hi) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   int ax = o->rank - 1, lanes = tcE_vec_lanes(kx->visa);
-  const char *E = ext_name(kx, o->shape[ax]);
   idx[ax] = kstr(kx, "%s%d", kx->nm.i, ax);
   g->vec_isa[kx->visa] = 1;
-  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s += %d) {\n", idx[ax], idx[ax], E, idx[ax], lanes);
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %d) {\n", idx[ax], lo, idx[ax], hi, idx[ax],
+           lanes);
   g->indent++;
-  const char *left = kstr(kx, "%s - %s", E, idx[ax]);
-  int save = kx->memos.len, nbody = vsplit_begin(kx, whole_vectors("0", E, lanes), left, lanes);
+  const char *left = kstr(kx, "%s - %s", hi, idx[ax]);
+  int save = kx->memos.len, nbody = vsplit_begin(kx, whole_vectors(lo, hi, lanes), left, lanes);
   for (int k = 0; k < nbody; k++) {
     if (k) vsplit_next(kx);
     kx->memos.len = save;
@@ -2371,14 +2376,21 @@ static void emit_vector_loop(kemit *kx, const tc_stage *s, const char **idx) {
     kx->lane_op = TC_OP_IVAR;
     kx->lane_var = ax;
     kx->lane_base = idx[ax];
-    vec_store_out(kx, s->out, idx, m, emit_vsx(kx, s->body, m));
+    vec_store_out(kx, s->out, idx, m, emit_vsx(kx, body, m));
   }
   vsplit_end(kx, nbody);
   kx->vmemos.len = 0;
   kx->memos.len = save;
   g->indent--;
   tcE_line(g, "}\n");
-  kx->inner_step = lanes;
+}
+
+/* The innermost loop of stage s in vectors (vec_stage_ok), over its whole
+   last axis. */
+static void emit_vector_loop(kemit *kx, const tc_stage *s, const char **idx) {
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  vector_loop(kx, s, s->body, idx, "0", ext_name(kx, o->shape[o->rank - 1]));
+  kx->inner_step = tcE_vec_lanes(kx->visa);
 }
 
 /* Writes the loops of stage s over its axes from..rank-1 (the loops of
@@ -2839,7 +2851,7 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   const names *nm = &kx->nm;
-  int r = o->rank, L = tcE_vec_lanes(kx->visa);
+  int r = o->rank;
   const char *fn = kstr(kx, "%s_epi%d_%s", kx->P, kx->ngemm++, tcE_vec_suffix(kx->visa));
   const char *pa = kstr(kx, "%s5", nm->n), *pb = kstr(kx, "%s6", nm->n),
              *pi = kstr(kx, "%s7", nm->n), *pj = kstr(kx, "%s8", nm->n),
@@ -2887,26 +2899,7 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
       opened = 2;
     }
   }
-  int vax = r - 1;
-  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %d) {\n", idx[vax], vlo, idx[vax], vhi,
-           idx[vax], L);
-  g->indent++;
-  const char *left = kstr(kx, "%s - %s", vhi, idx[vax]);
-  int save2 = kx->memos.len, nbody = vsplit_begin(kx, 0, left, L);
-  for (int k = 0; k < nbody; k++) {
-    if (k) vsplit_next(kx);
-    kx->memos.len = save2;
-    const char *m = vec_mask(kx, k == 0, left);
-    kx->vmemos.len = 0;
-    kx->lane_op = TC_OP_IVAR;
-    kx->lane_var = vax;
-    kx->lane_base = idx[vax];
-    vec_store_out(kx, s->out, idx, m, emit_vsx(kx, s->gemm->epi, m));
-  }
-  vsplit_end(kx, nbody);
-  kx->vmemos.len = 0;
-  g->indent--;
-  tcE_line(g, "}\n");
+  vector_loop(kx, s, s->gemm->epi, idx, vlo, vhi);
   if (opened == 2) {
     tcE_line(g, "%s += %s - %s;\n", q, qhi, qlo);
     g->indent--;

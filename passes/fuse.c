@@ -461,6 +461,8 @@ static int reader_ok(fstate *f, int sp, int ps_size, int cheap, const int_vec *r
   assert(st.found);
   if (gemm && p->stages.data[sp].conv && !load_identity(first, &p->bufs.data[cs->out]))
     return 0; /* the convolution's axes stay the output's */
+  if (gemm && (!tcP_gemm_epilogue_ok(p, cs) || scheduled(p, cs->nnodes ? cs->nodes[0] : -1)))
+    return 0; /* the template would not take the result: the product keeps its stage */
   if (gemm) return st.exact && !st.in_reduce;
   return st.exact || (!st.in_reduce && cheap >= 0 && cheap <= CHEAP_MAX_NODES);
 }

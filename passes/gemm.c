@@ -32,7 +32,7 @@
  * in vectors along j (tc_loop_vec_ok) and cannot fail.
  *
  * A conv2d of f32 (lowering marks its stage: tc_stage.conv) with one
- * group is taken the same way, its window sum (three REDUCEs over input
+ * group and a static weight shape is taken the same way, its window sum (three REDUCEs over input
  * channel, kh, kw of x * w, under the padding's where()) as the
  * contraction: an implicit GEMM per image (tensorc/loop.h, tc_gemm.conv),
  * the epilogue around it as for a matmul.  A transpose
@@ -186,9 +186,15 @@ static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *
     int var = v >= 0 ? v : v == -1 ? ci : v == -2 ? kh : kw;
     if (!is_var(w->args[t], want_iv[nhwc][t], var)) return 0;
   }
-  if (x->dtype != TC_DT_F32 || w->dtype != TC_DT_F32 || !p->bufs.data[x->ref].shape ||
-      !p->bufs.data[w->ref].shape)
+  const tc_lbuf *W = &p->bufs.data[w->ref];
+  if (x->dtype != TC_DT_F32 || w->dtype != TC_DT_F32 || !p->bufs.data[x->ref].shape || !W->shape)
     return 0;
+  int64_t v;
+  for (int t = 0; t < 4; t++)
+    if (!tc_ext_is_const(W->shape[t], &v)) return 0; /* the window and channels are static */
+  /* x is indexed [image, ...] with the input channel the sum's own */
+  const tc_sexpr *xn = x->args[0], *xc = x->args[nhwc ? 3 : 1];
+  if (!(is_ivar(xn, 0) || (xn->op == TC_OP_CONST && xn->inum == 0)) || !is_rvar(xc, ci)) return 0;
   g->reduce = e;
   g->aload = x;
   g->bload = w;
@@ -196,28 +202,42 @@ static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *
   return 1;
 }
 
+/* The contraction stage s is when the template takes it, but for its
+   epilogue (the rules at the top); its REDUCE, or NULL. */
+static const tc_sexpr *takes(const tc_loop_prog *p, const tc_stage *s, tc_gemm *g) {
+  const tc_lbuf *o = &p->bufs.data[s->out];
+  int64_t n, m;
+  memset(g, 0, sizeof *g);
+  if (s->kind != TC_STAGE_MAP || s->checked || (s->sched && s->sched->node >= 0) ||
+      o->dtype != TC_DT_F32 || o->rank < 2)
+    return NULL;
+  if (tc_ext_is_const(o->shape[o->rank - 1], &n) && n == 1)
+    return NULL; /* a matrix-vector product: a row reduction in vector lanes serves it better */
+  const tc_sexpr *e = the_reduce(s->body);
+  if (!e || !(match_product(p, e, o->rank, g) || match_conv(p, s, e, g))) return NULL;
+  if (!g->conv && tc_ext_is_const(o->shape[o->rank - 1], &n) &&
+      tc_ext_is_const(o->shape[o->rank - 2], &m) && m * n <= SMALL_PRODUCT)
+    return NULL; /* one tile: the chunk pass splits its sum over the threads instead */
+  return e;
+}
+
 int tcP_gemm_product(const tc_loop_prog *p, const tc_stage *s) {
   tc_gemm g;
-  memset(&g, 0, sizeof g);
-  const tc_sexpr *e = the_reduce(s->body);
-  return e && (match_product(p, e, p->bufs.data[s->out].rank, &g) || match_conv(p, s, e, &g));
+  return takes(p, s, &g) != NULL;
+}
+
+int tcP_gemm_epilogue_ok(const tc_loop_prog *p, const tc_stage *s) {
+  const tc_lbuf *o = &p->bufs.data[s->out];
+  return s->kind == TC_STAGE_MAP && !s->checked && o->dtype == TC_DT_F32 && o->rank >= 2 &&
+         !tc_loop_sx_may_divide_by_zero(s->body) &&
+         tc_loop_vec_ok(p, s, s->body, TC_OP_IVAR, o->rank - 1, 0, NULL, NULL);
 }
 
 static void try_stage(tc_loop_prog *p, tc_stage *s) {
   const tc_lbuf *o = &p->bufs.data[s->out];
-  if (s->kind != TC_STAGE_MAP || s->checked || (s->sched && s->sched->node >= 0) ||
-      o->dtype != TC_DT_F32 || o->rank < 2)
-    return;
-  int64_t n, m;
-  if (tc_ext_is_const(o->shape[o->rank - 1], &n) && n == 1)
-    return; /* a matrix-vector product: a row reduction in vector lanes serves it better */
-  const tc_sexpr *e = the_reduce(s->body);
   tc_gemm g;
-  memset(&g, 0, sizeof g);
-  if (!e || !(match_product(p, e, o->rank, &g) || match_conv(p, s, e, &g))) return;
-  if (!g.conv && tc_ext_is_const(o->shape[o->rank - 1], &n) &&
-      tc_ext_is_const(o->shape[o->rank - 2], &m) && m * n <= SMALL_PRODUCT)
-    return; /* one tile: the chunk pass splits its sum over the threads instead */
+  const tc_sexpr *e = takes(p, s, &g);
+  if (!e) return;
   const tc_sexpr *idx[TC_MAX_RANK];
   for (int d = 0; d < o->rank; d++) idx[d] = tc_loop_sx_ivar(p, d);
   g.plain = s->body == e;

@@ -108,6 +108,10 @@ int tcP_gemm(tc_loop_prog *p, tc_diag *d);
    rules, but the epilogue's): what fusion may put (more) epilogue
    around. */
 int tcP_gemm_product(const tc_loop_prog *p, const tc_stage *s);
+/* 1 when stage s, read with a contraction put in it, can be its
+   epilogue: an f32 output, a body that computes in vectors along the
+   last axis and cannot fail. */
+int tcP_gemm_epilogue_ok(const tc_loop_prog *p, const tc_stage *s);
 
 /* passes/chunk.c: a reduction whose output is small (or which walks down
    columns) is split into a stage of partial results over chunks of the

@@ -18,8 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_common.h"
 #include "peers.h"
 
 /* The largest size: 4 MiB per array, so that five arrays stay in L2/L3. */
@@ -58,36 +58,24 @@ static const kind kinds[] = {
 };
 enum { NKINDS = sizeof kinds / sizeof kinds[0] };
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Seconds per call of k at n units on the current thread count: the
    median of NBATCH batches, each long enough (about 2 ms) to time. */
 static double per_call(const kind *k, const bufs *p, int64_t n) {
   k->run(p, n);
   int calls = 1;
   for (;;) { /* grow the batch until it takes 2 ms */
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < calls; i++) k->run(p, n);
-    if (now() - t0 > 2e-3 || calls >= 1 << 20) break;
+    if (bench_now() - t0 > 2e-3 || calls >= 1 << 20) break;
     calls *= 2;
   }
   double t[NBATCH];
   for (int b = 0; b < NBATCH; b++) {
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < calls; i++) k->run(p, n);
-    t[b] = (now() - t0) / calls;
+    t[b] = (bench_now() - t0) / calls;
   }
-  qsort(t, NBATCH, sizeof t[0], cmp_double);
-  return t[NBATCH / 2];
+  return bench_median(t, NBATCH);
 }
 
 /* Seconds of an empty parallel region at the current thread count. */
@@ -95,14 +83,14 @@ static double empty_region(void) {
   volatile int sink = 0;
   double best = 1.0;
   for (int b = 0; b < NBATCH; b++) {
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < 10000; i++) {
 #pragma omp parallel
       {
         if (omp_get_thread_num() == 0) sink = sink + 1;
       }
     }
-    double t = (now() - t0) / 10000;
+    double t = (bench_now() - t0) / 10000;
     if (t < best) best = t;
   }
   return best;

@@ -24,11 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench.h"
+#include "bench_common.h"
 
-enum { MAX_THREADS = 8, MAX_RESULTS = 512 };
+enum { MAX_RESULTS = 512 };
 
 /* One variant of one workload at one thread count. */
 typedef struct result {
@@ -44,30 +44,9 @@ typedef struct result {
 } result;
 
 typedef struct options {
+  bench_options common; /* -t, -o, -g, -f and the workloads */
   int reps, warmup;
-  int nthreads, threads[MAX_THREADS];
-  const char *csv, *goals_csv;
-  const char *fault; /* a variant whose output is spoilt after it runs */
-  int nnames;
-  char **names;     /* workloads to run; all when nnames == 0 */
 } options;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* The median of v[0..n) (sorts v). */
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* The largest error of out against ref, scaled as bench.h says; +inf when
    an element is NaN or the error cannot be scaled. */
@@ -83,13 +62,6 @@ static double check(const float *out, const float *ref, int64_t n,
     if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
   }
   return worst;
-}
-
-static int selected(const options *o, const char *name) {
-  if (o->nnames == 0) return 1;
-  for (int i = 0; i < o->nnames; i++)
-    if (strcmp(o->names[i], name) == 0) return 1;
-  return 0;
 }
 
 static void print_header(void) {
@@ -138,19 +110,21 @@ static int run_workload(const bench_workload *w, const options *o,
     return -1;
   }
   int first = *nres; /* this workload's first result */
-  for (int ti = 0; ti < o->nthreads; ti++) {
-    omp_set_num_threads(o->threads[ti]);
+  const char *fault = o->common.fault;
+  for (int ti = 0; ti < o->common.nthreads; ti++) {
+    int nt = o->common.threads[ti];
+    omp_set_num_threads(nt);
     result *r = res + *nres;
     *nres += w->nvariants;
     /* The check round, which is also the first warm-up round.  The output
        is set to NaN first, so that a variant which writes nothing fails. */
     for (int v = 0; v < w->nvariants; v++) {
-      r[v] = (result){.w = w, .v = &w->variants[v], .threads = o->threads[ti]};
+      r[v] = (result){.w = w, .v = &w->variants[v], .threads = nt};
       memset(d.out, 0xff, outbytes);
       int rc = w->variants[v].run(&d);
       if (ti == 0 && v == 0) memcpy(ref, d.out, outbytes);
       /* -f: a test of this check, which must then fail the variant. */
-      if (o->fault && strcmp(o->fault, w->variants[v].name) == 0)
+      if (fault && strcmp(fault, w->variants[v].name) == 0)
         d.out[d.nout / 2] = d.out[d.nout / 2] * 1.01f + 0.01f;
       r[v].max_err = check(d.out, ref, d.nout, w->floor);
       r[v].ok = rc == 0 && r[v].max_err <= w->rtol;
@@ -164,9 +138,9 @@ static int run_workload(const bench_workload *w, const options *o,
     for (int i = 0; i < o->reps; i++)
       for (int v = 0; v < w->nvariants; v++) {
         if (!r[v].ok) continue;
-        double t0 = now();
+        double t0 = bench_now();
         int rc = w->variants[v].run(&d);
-        times[v * o->reps + i] = now() - t0;
+        times[v * o->reps + i] = bench_now() - t0;
         if (rc != 0) {
           fprintf(stderr, "ew: %s/%s: failed with code %d in a timed run\n",
                   w->name, w->variants[v].name, rc);
@@ -177,7 +151,7 @@ static int run_workload(const bench_workload *w, const options *o,
     for (int v = 0; v < w->nvariants; v++) {
       if (!r[v].ok) continue;
       double *t = times + v * o->reps;
-      r[v].median = median(t, o->reps);
+      r[v].median = bench_median(t, o->reps);
       r[v].min = t[0];
       if (w->variants[v].kind == BENCH_PEER &&
           (best == 0.0 || r[v].median < best))
@@ -245,9 +219,11 @@ static const goal goals[] = {
 };
 
 /* Prints every goal whose measurements exist, under a heading per issue,
-   and, if csv is not NULL, writes it there as a CSV row; returns how many
-   are met. */
-static int print_goals(const result *res, int nres, FILE *csv) {
+   and, if path is not NULL, writes it there as a CSV row (*status = 1 if
+   that fails); returns how many are met. */
+static int print_goals(const result *res, int nres, const char *path,
+                       int *status) {
+  FILE *csv = bench_create(path, status);
   int met = 0, n = 0, issue = 0;
   if (csv) fprintf(csv, "issue,workload,threads,versus,ratio,goal,met\n");
   for (size_t i = 0; i < sizeof goals / sizeof goals[0]; i++) {
@@ -280,137 +256,61 @@ static int print_goals(const result *res, int nres, FILE *csv) {
     n++;
   }
   printf("\n%d of %d goals met\n", met, n);
+  bench_close(csv, path, status);
   return met;
 }
 
-static int write_csv(const char *path, const result *res, int nres) {
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    perror(path);
-    return -1;
-  }
-  fprintf(f, "workload,threads,variant,kind,median_ms,min_ms,gbps,"
-             "speed_vs_best_peer,speedup_vs_1t,max_err,check\n");
-  for (int i = 0; i < nres; i++) {
-    const result *r = &res[i];
-    fprintf(f, "%s,%d,%s,%s,%.4f,%.4f,%.2f,%.4f,%.4f,%.3g,%s\n", r->w->name,
-            r->threads, r->v->name,
-            r->v->kind == BENCH_TENSORC ? "tensorc" : "peer", 1e3 * r->median,
-            1e3 * r->min,
-            r->median > 0 ? r->w->min_bytes / r->median * 1e-9 : 0.0,
-            r->vs_best, r->vs_1t, r->max_err, r->ok ? "ok" : "failed");
-  }
-  if (fclose(f) != 0) {
-    perror(path);
-    return -1;
-  }
-  return 0;
+/* The results as CSV: the columns, and row i of results ctx
+   (bench_write_csv). */
+static const char CSV_HEADER[] =
+    "workload,threads,variant,kind,median_ms,min_ms,gbps,"
+    "speed_vs_best_peer,speedup_vs_1t,max_err,check";
+
+static void csv_row(FILE *f, int i, const void *ctx) {
+  const result *r = (const result *)ctx + i;
+  fprintf(f, "%s,%d,%s,%s,%.4f,%.4f,%.2f,%.4f,%.4f,%.3g,%s\n", r->w->name,
+          r->threads, r->v->name,
+          r->v->kind == BENCH_TENSORC ? "tensorc" : "peer", 1e3 * r->median,
+          1e3 * r->min,
+          r->median > 0 ? r->w->min_bytes / r->median * 1e-9 : 0.0,
+          r->vs_best, r->vs_1t, r->max_err, r->ok ? "ok" : "failed");
 }
 
-static void usage(void) {
-  fprintf(stderr,
-          "usage: ew [-r REPS] [-w WARMUP] [-t THREADS,...] [-o FILE.csv] "
-          "[-g GOALS.csv] [-f VARIANT] [WORKLOAD...]\n"
-          "  -r REPS      timed rounds; the median is reported (11)\n"
-          "  -w WARMUP    warm-up rounds after the check round (1)\n"
-          "  -t T1,T2...  thread counts (1,2)\n"
-          "  -o FILE.csv  write the results as CSV\n"
-          "  -g FILE.csv  write the goals of issues 4 and 5 as CSV\n"
-          "  -f VARIANT   spoil one element of VARIANT's output after each "
-          "check run\n"
-          "               (a test of the check: the variant must fail)\n"
-          "  WORKLOAD     run only these (default all):");
+/* The name of workload i, or NULL past the last (bench_driver). */
+static const char *workload_name(int i) {
   int n;
   const bench_workload *ws = bench_workloads(&n);
-  for (int i = 0; i < n; i++) fprintf(stderr, " %s", ws[i].name);
-  fprintf(stderr, "\n");
-  exit(2);
+  return i < n ? ws[i].name : NULL;
 }
 
-static options parse(int argc, char **argv) {
-  options o = {.reps = 11, .warmup = 1, .nthreads = 2, .threads = {1, 2}};
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-'; i++) {
-    if (i + 1 >= argc) usage();
-    const char *arg = argv[++i];
-    switch (argv[i - 1][1]) {
-    case 'r': o.reps = atoi(arg); break;
-    case 'w': o.warmup = atoi(arg); break;
-    case 'o': o.csv = arg; break;
-    case 'g': o.goals_csv = arg; break;
-    case 'f': o.fault = arg; break;
-    case 't':
-      o.nthreads = 0;
-      for (const char *p = arg; *p && o.nthreads < MAX_THREADS;) {
-        char *end;
-        long t = strtol(p, &end, 10);
-        if (end == p || t < 1 || t > 1024) usage();
-        o.threads[o.nthreads++] = (int)t;
-        p = *end == ',' ? end + 1 : end;
-      }
-      break;
-    default: usage();
-    }
+/* ew's own options: -r and -w. */
+static int own_option(void *ctx, int letter, const char *arg) {
+  options *o = ctx;
+  switch (letter) {
+  case 'r': return (o->reps = atoi(arg)) < 1 ? -1 : 0;
+  case 'w': return (o->warmup = atoi(arg)) < 0 ? -1 : 0;
+  default: return -1;
   }
-  if (o.reps < 1 || o.warmup < 0 || o.nthreads < 1) usage();
-  o.names = argv + i;
-  o.nnames = argc - i;
-  return o;
 }
 
-/* The 1-minute load average, or -1 if unknown: other work on the machine
-   makes the numbers noisy, and the header says so. */
-static double load_average(void) {
-  double l = -1.0;
-  FILE *f = fopen("/proc/loadavg", "r");
-  if (!f) return -1.0;
-  if (fscanf(f, "%lf", &l) != 1) l = -1.0;
-  fclose(f);
-  return l;
-}
-
-/* The CPU's name from /proc/cpuinfo, for the header. */
-static void cpu_name(char *buf, size_t size) {
-  snprintf(buf, size, "unknown CPU");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (!f) return;
-  char line[256];
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
-      snprintf(buf, size, "%s", strchr(line, ':') + 2);
-      buf[strcspn(buf, "\n")] = 0;
-      break;
-    }
-  fclose(f);
-}
+static const bench_driver driver = {
+    "ew",
+    "usage: ew [-r REPS] [-w WARMUP] [-t THREADS,...] [-o FILE.csv] "
+    "[-g GOALS.csv] [-f VARIANT] [WORKLOAD...]\n"
+    "  -r REPS      timed rounds; the median is reported (11)\n"
+    "  -w WARMUP    warm-up rounds after the check round (1)\n",
+    "issues 4 and 5", workload_name, own_option};
 
 int main(int argc, char **argv) {
-  options o = parse(argc, argv);
+  options o = {.common = {.nthreads = 2, .threads = {1, 2}}, .reps = 11,
+               .warmup = 1};
+  bench_parse_options(&driver, argc, argv, &o.common, &o);
   int nw;
   const bench_workload *ws = bench_workloads(&nw);
-  for (int i = 0; i < o.nnames; i++) {
-    int known = 0;
-    for (int k = 0; k < nw; k++) known |= strcmp(ws[k].name, o.names[i]) == 0;
-    if (!known) {
-      fprintf(stderr, "ew: no workload '%s'\n", o.names[i]);
-      return 2;
-    }
-  }
-  char cpu[128];
-  cpu_name(cpu, sizeof cpu);
-  const char *bind = getenv("OMP_PROC_BIND"), *places = getenv("OMP_PLACES");
-  printf("%s, %d processors; OMP_PROC_BIND=%s OMP_PLACES=%s; median of %d "
-         "runs after %d warm-up round(s)\n",
-         cpu, omp_get_num_procs(), bind ? bind : "(unset)",
-         places ? places : "(unset)", o.reps, o.warmup + 1);
-  for (int i = 0; i < o.nthreads; i++)
-    if (o.threads[i] > omp_get_num_procs())
-      printf("note: %d threads on %d processors: oversubscribed\n",
-             o.threads[i], omp_get_num_procs());
-  double load = load_average();
-  if (load >= 0.5)
-    printf("note: load average %.2f before starting: other work is running, "
-           "expect noise (above all at 2 threads)\n", load);
+  bench_print_machine(omp_get_num_procs());
+  printf("; median of %d runs after %d warm-up round(s)\n", o.reps,
+         o.warmup + 1);
+  bench_print_notes(&o.common, omp_get_num_procs());
   printf("vs best: the fastest peer's median over this one's (above 1: "
          "faster than every peer)\n\n");
   print_header();
@@ -419,8 +319,8 @@ int main(int argc, char **argv) {
   if (!res) return 2;
   int nres = 0, status = 0;
   for (int k = 0; k < nw; k++) {
-    if (!selected(&o, ws[k].name)) continue;
-    if (nres + ws[k].nvariants * o.nthreads > MAX_RESULTS) {
+    if (!bench_selected(&o.common, ws[k].name)) continue;
+    if (nres + ws[k].nvariants * o.common.nthreads > MAX_RESULTS) {
       fprintf(stderr, "ew: too many results\n");
       return 2;
     }
@@ -428,17 +328,8 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < nres; i++)
     if (!res[i].ok) status = 1;
-  FILE *gf = NULL;
-  if (o.goals_csv && !(gf = fopen(o.goals_csv, "w"))) {
-    perror(o.goals_csv);
-    status = 1;
-  }
-  print_goals(res, nres, gf);
-  if (gf && fclose(gf) != 0) {
-    perror(o.goals_csv);
-    status = 1;
-  }
-  if (o.csv && write_csv(o.csv, res, nres) != 0) status = 1;
+  print_goals(res, nres, o.common.goals_csv, &status);
+  bench_write_csv(o.common.csv, CSV_HEADER, nres, csv_row, res, &status);
   if (status) printf("\nSOME VARIANTS FAILED: see above\n");
   free(res);
   return status;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "bench_common.h"
 #include "peers.h"
 
 #include "chain.h"
@@ -40,24 +41,6 @@ enum { CHAIN_N = 16 * 1024 * 1024, ROWS = 4096, COLS = 1024 };
 static const float LN_EPS = 1e-5f; /* layer_norm.lua's eps */
 
 /* ---- data ---- */
-
-/* splitmix64: a small generator with a state the caller owns, so that
-   every workload's data depends only on its seed. */
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
-}
-
-/* n floats uniform in [lo, hi), or NULL. */
-static float *uniform(int64_t n, float lo, float hi, uint64_t *s) {
-  float *p = malloc((size_t)n * sizeof *p);
-  if (!p) return NULL;
-  for (int64_t i = 0; i < n; i++)
-    p[i] = lo + (hi - lo) * (float)(rng_next(s) >> 40) * 0x1p-24f;
-  return p;
-}
 
 /* The output buffer, written once so that its pages are mapped before the
    first timed run (no variant pays for the first touch). */
@@ -105,7 +88,7 @@ static int chain_setup(bench_data *d) {
   d->rows = 1;
   d->cols = CHAIN_N;
   for (int i = 0; i < 4; i++)
-    if (!(d->in[i] = uniform(CHAIN_N, -1.0f, 1.0f, &s))) return -1;
+    if (!(d->in[i] = bench_uniform(CHAIN_N, -1.0f, 1.0f, &s))) return -1;
   if (!output(d, CHAIN_N)) return -1;
   chain_ctx *c = NULL;
   int rc = chain_create(&c);
@@ -137,7 +120,7 @@ static int chain_exp_setup(bench_data *d) {
   d->rows = 1;
   d->cols = CHAIN_N;
   for (int i = 0; i < 4; i++)
-    if (!(d->in[i] = uniform(CHAIN_N, -1.0f, 1.0f, &s))) return -1;
+    if (!(d->in[i] = bench_uniform(CHAIN_N, -1.0f, 1.0f, &s))) return -1;
   if (!output(d, CHAIN_N)) return -1;
   chain_exp_ctx *c = NULL;
   int rc = chain_exp_create(&c);
@@ -170,7 +153,7 @@ static int softmax_setup(bench_data *d) {
   d->rows = ROWS;
   d->cols = COLS;
   /* A spread of 8 makes the exponentials span e^8: the max shift matters. */
-  if (!(d->in[0] = uniform(ROWS * COLS, -4.0f, 4.0f, &s))) return -1;
+  if (!(d->in[0] = bench_uniform(ROWS * COLS, -4.0f, 4.0f, &s))) return -1;
   if (!output(d, ROWS * COLS)) return -1;
   softmax_ctx *c = NULL;
   int rc = softmax_create(&c);
@@ -201,9 +184,9 @@ static int layer_norm_setup(bench_data *d) {
   d->rows = ROWS;
   d->cols = COLS;
   /* Rows with a nonzero mean, so that centring them is not a no-op. */
-  if (!(d->in[0] = uniform(ROWS * COLS, 0.0f, 3.0f, &s)) ||
-      !(d->w[0] = uniform(COLS, 0.5f, 1.5f, &s)) ||
-      !(d->w[1] = uniform(COLS, -0.5f, 0.5f, &s)))
+  if (!(d->in[0] = bench_uniform(ROWS * COLS, 0.0f, 3.0f, &s)) ||
+      !(d->w[0] = bench_uniform(COLS, 0.5f, 1.5f, &s)) ||
+      !(d->w[1] = bench_uniform(COLS, -0.5f, 0.5f, &s)))
     return -1;
   if (!output(d, ROWS * COLS)) return -1;
   layer_norm_ctx *c = NULL;
@@ -236,7 +219,7 @@ static int sumexp_setup(bench_data *d) {
   uint64_t s = 5;
   d->rows = ROWS;
   d->cols = COLS;
-  if (!(d->in[0] = uniform(ROWS * COLS, -4.0f, 4.0f, &s))) return -1;
+  if (!(d->in[0] = bench_uniform(ROWS * COLS, -4.0f, 4.0f, &s))) return -1;
   if (!output(d, ROWS)) return -1;
   sumexp_ctx *c = NULL;
   int rc = sumexp_create(&c);
@@ -268,9 +251,9 @@ static int colsum_setup(bench_data *d) {
   d->cols = COLS;
   /* Positive terms: a column's sum is then far from 0 and its relative
      error measures the summation, not cancellation. */
-  if (!(d->in[0] = uniform(ROWS * COLS, 0.0f, 1.0f, &s)) ||
-      !(d->in[1] = uniform(COLS, 0.5f, 1.5f, &s)) ||
-      !(d->in[2] = uniform(COLS, 0.0f, 1.0f, &s)))
+  if (!(d->in[0] = bench_uniform(ROWS * COLS, 0.0f, 1.0f, &s)) ||
+      !(d->in[1] = bench_uniform(COLS, 0.5f, 1.5f, &s)) ||
+      !(d->in[2] = bench_uniform(COLS, 0.0f, 1.0f, &s)))
     return -1;
   if (!output(d, COLS)) return -1;
   colsum_ctx *c = NULL;
@@ -301,7 +284,7 @@ static int colsum_unfused(bench_data *d) {
 static int unary_data(bench_data *d, uint64_t seed) {
   d->rows = 1;
   d->cols = CHAIN_N;
-  if (!(d->in[0] = uniform(CHAIN_N, -5.0f, 5.0f, &seed))) return -1;
+  if (!(d->in[0] = bench_uniform(CHAIN_N, -5.0f, 5.0f, &seed))) return -1;
   return output(d, CHAIN_N) ? 0 : -1;
 }
 

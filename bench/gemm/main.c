@@ -29,9 +29,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "gemm.h"
 
-enum { MAX_THREADS = 8, MAX_RESULTS = 256 };
+enum { MAX_RESULTS = 256 };
 
 /* A variant that has run this long in the timed rounds, with at least
    MIN_RUNS timed runs, sits out the rounds that remain (tensorc's plain
@@ -54,42 +55,15 @@ typedef struct result {
 } result;
 
 typedef struct options {
+  bench_options common; /* -t, -o, -g, -f and the workloads */
   int rounds;
   double block; /* seconds */
-  int nthreads, threads[MAX_THREADS];
   int conv_batch; /* the convolutions' N (-n; 0: the workloads', 1) */
-  const char *csv, *goals_csv;
-  const char *fault; /* a variant whose output is spoilt after it runs */
-  int nnames;
-  char **names;
 } options;
 
 /* GFLOP/s of one core: the highest median of the FMA probes so far
    (probe_peak) */
 static double peak1, peak1_best;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double thread_cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* The median of v[0..n) (sorts v). */
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* ---- the FMA peak ---- */
 
@@ -142,18 +116,18 @@ static void fma_probe(double *med, double *best) {
   enum { RUNS = 51 };
   double cpu[RUNS], wall[RUNS];
   for (int i = -1; i < RUNS; i++) {
-    double c0 = thread_cpu_now(), t0 = now();
+    double c0 = bench_thread_cpu_now(), t0 = bench_now();
     if (zmm)
       fma_zmm(n);
     else
       fma_ymm(n);
     if (i < 0) continue; /* a first run to wake the FMA units */
-    wall[i] = now() - t0;
-    cpu[i] = thread_cpu_now() - c0;
+    wall[i] = bench_now() - t0;
+    cpu[i] = bench_thread_cpu_now() - c0;
   }
-  *med = flops / median(cpu, RUNS) * 1e-9;
-  *best = flops / median(wall, RUNS) * 1e-9;
-  *best = flops / wall[0] * 1e-9; /* median() sorted wall */
+  *med = flops / bench_median(cpu, RUNS) * 1e-9;
+  *best = flops / bench_median(wall, RUNS) * 1e-9;
+  *best = flops / wall[0] * 1e-9; /* bench_median() sorted wall */
 }
 
 /* Runs n probes 20 ms apart and raises peak1 (and peak1_best, the best
@@ -321,8 +295,9 @@ static int run_workload(const gemm_workload *w, const options *o,
   float *ref = NULL;
   double *samples[GEMM_MAX_VARIANTS] = {0};
   char first_impl[256] = "";
-  for (int ti = 0; ti < o->nthreads && status == 0; ti++) {
-    int nt = o->threads[ti];
+  const char *fault = o->common.fault;
+  for (int ti = 0; ti < o->common.nthreads && status == 0; ti++) {
+    int nt = o->common.threads[ti];
     /* oneDNN fixes a primitive's threads when it is made: set them first */
     omp_set_num_threads(nt);
     gemm_data d;
@@ -358,9 +333,9 @@ static int run_workload(const gemm_workload *w, const options *o,
       r[v] = (result){.w = w, .v = &w->variants[v], .threads = nt,
                       .flops = gemm_flops(&d.s)};
       memset(d.out, 0xff, outbytes);
-      double t0 = now();
+      double t0 = bench_now();
       int rc = w->variants[v].run(&d);
-      first[v] = now() - t0;
+      first[v] = bench_now() - t0;
       if (rc == 0) rc = gemm_fetch(&w->variants[v], &d);
       if (ti == 0 && v == 0) {
         memcpy(ref, d.out, outbytes);
@@ -373,7 +348,7 @@ static int run_workload(const gemm_workload *w, const options *o,
         }
       }
       /* -f: a test of this check, which must then fail the variant. */
-      if (o->fault && strcmp(o->fault, w->variants[v].name) == 0)
+      if (fault && strcmp(fault, w->variants[v].name) == 0)
         d.out[d.nout / 2] = d.out[d.nout / 2] * 1.01f + 0.01f;
       r[v].max_err = check(d.out, ref, d.nout);
       r[v].ok = rc == 0 && r[v].max_err <= tolerance(w) && status == 0;
@@ -394,12 +369,12 @@ static int run_workload(const gemm_workload *w, const options *o,
     for (int v = 0; v < nv; v++) {
       per[v] = skip[v] = 0;
       if (!r[v].ok) continue;
-      double t0 = now();
+      double t0 = bench_now();
       if (w->variants[v].run(&d) != 0) {
         r[v].ok = 0;
         continue;
       }
-      double t = now() - t0;
+      double t = bench_now() - t0;
       if (first[v] < t) t = first[v];
       per[v] = t >= o->block ? 1 : (int)(o->block / t) + 1;
       if (per[v] > 1000) per[v] = 1000;
@@ -418,9 +393,9 @@ static int run_workload(const gemm_workload *w, const options *o,
         if (spent[v] > BUDGET_S && r[v].runs >= MIN_RUNS) continue;
         int rc = skip[v] ? w->variants[v].run(&d) : 0;
         for (int i = 0; i < per[v] && rc == 0; i++) {
-          double t0 = now();
+          double t0 = bench_now();
           rc = w->variants[v].run(&d);
-          double t = now() - t0;
+          double t = bench_now() - t0;
           samples[v][r[v].runs++] = t;
           spent[v] += t;
         }
@@ -436,7 +411,7 @@ static int run_workload(const gemm_workload *w, const options *o,
         r[v].ok = 0;
         continue;
       }
-      r[v].median = median(samples[v], r[v].runs);
+      r[v].median = bench_median(samples[v], r[v].runs);
       r[v].min = samples[v][0];
       if (w->variants[v].kind == GEMM_PEER &&
           (best == 0.0 || r[v].median < best))
@@ -490,10 +465,12 @@ static const goal goals[] = {
     {"conv3x3s2_nhwc", 2, "dnnl_any", 0.85},
 };
 
-/* Prints every goal whose workload ran, and, if csv is not NULL, writes it
-   there; returns how many are met.  A goal whose tensorc variant failed,
-   or has no peer, is not met. */
-static int print_goals(const result *res, int nres, FILE *csv) {
+/* Prints every goal whose workload ran, and, if path is not NULL, writes
+   it there (*status = 1 if that fails); returns how many are met.  A goal
+   whose tensorc variant failed, or has no peer, is not met. */
+static int print_goals(const result *res, int nres, const char *path,
+                       int *status) {
+  FILE *csv = bench_create(path, status);
   int met = 0, n = 0;
   if (csv) fprintf(csv, "issue,workload,threads,versus,ratio,goal,met\n");
   for (size_t gi = 0; gi < sizeof goals / sizeof goals[0]; gi++) {
@@ -534,149 +511,65 @@ static int print_goals(const result *res, int nres, FILE *csv) {
     met += ok;
   }
   if (n) printf("\n%d of %d goals met\n", met, n);
+  bench_close(csv, path, status);
   return met;
 }
 
-static int write_csv(const char *path, const result *res, int nres) {
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    perror(path);
-    return -1;
-  }
-  fprintf(f, "workload,threads,variant,kind,median_ms,min_ms,gflops,"
-             "gflops_best,pct_peak,speed_vs_best_peer,runs,max_err,check\n");
-  for (int i = 0; i < nres; i++) {
-    const result *r = &res[i];
-    fprintf(f, "%s,%d,%s,%s,%.4f,%.4f,%.2f,%.2f,%.1f,%.4f,%d,%.3g,%s\n",
-            r->w->name, r->threads, r->v->name,
-            r->v->kind == GEMM_TENSORC ? "tensorc" : "peer", 1e3 * r->median,
-            1e3 * r->min, gflops(r, r->median), gflops(r, r->min),
-            r->pct_peak, r->vs_best, r->runs, r->max_err,
-            r->ok ? "ok" : "failed");
-  }
-  if (fclose(f) != 0) {
-    perror(path);
-    return -1;
-  }
-  return 0;
+/* The results as CSV: the columns, and row i of results ctx
+   (bench_write_csv). */
+static const char CSV_HEADER[] =
+    "workload,threads,variant,kind,median_ms,min_ms,gflops,gflops_best,"
+    "pct_peak,speed_vs_best_peer,runs,max_err,check";
+
+static void csv_row(FILE *f, int i, const void *ctx) {
+  const result *r = (const result *)ctx + i;
+  fprintf(f, "%s,%d,%s,%s,%.4f,%.4f,%.2f,%.2f,%.1f,%.4f,%d,%.3g,%s\n",
+          r->w->name, r->threads, r->v->name,
+          r->v->kind == GEMM_TENSORC ? "tensorc" : "peer", 1e3 * r->median,
+          1e3 * r->min, gflops(r, r->median), gflops(r, r->min), r->pct_peak,
+          r->vs_best, r->runs, r->max_err, r->ok ? "ok" : "failed");
 }
 
 /* ---- options and the machine ---- */
 
-static void usage(void) {
-  fprintf(stderr,
-          "usage: gemm [-r ROUNDS] [-b BLOCK_MS] [-t THREADS,...] "
-          "[-n BATCH] [-o FILE.csv] [-g GOALS.csv] [-f VARIANT] "
-          "[WORKLOAD...]\n"
-          "  -r ROUNDS    timed rounds (5); each runs every variant for a "
-          "block;\n"
-          "               0: only the check round\n"
-          "  -b BLOCK_MS  the length of a block (30); 0: one call a block\n"
-          "  -t T1,T2...  thread counts (1,2)\n"
-          "  -n BATCH     the convolutions' N (1)\n"
-          "  -o FILE.csv  write the results as CSV\n"
-          "  -g FILE.csv  write the goals of issue 6 as CSV\n"
-          "  -f VARIANT   spoil one element of VARIANT's output after its "
-          "check run\n"
-          "               (a test of the check: the variant must fail)\n"
-          "  WORKLOAD     run only these (default all):");
+/* The name of workload i, or NULL past the last (bench_driver). */
+static const char *workload_name(int i) {
   int n;
   const gemm_workload *ws = gemm_workloads(&n);
-  for (int i = 0; i < n; i++) fprintf(stderr, " %s", ws[i].name);
-  fprintf(stderr, "\n");
-  exit(2);
+  return i < n ? ws[i].name : NULL;
 }
 
-static options parse(int argc, char **argv) {
-  options o = {.rounds = 5, .block = 0.03, .nthreads = 2, .threads = {1, 2}};
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-'; i++) {
-    if (i + 1 >= argc) usage();
-    const char *arg = argv[++i];
-    switch (argv[i - 1][1]) {
-    case 'r': o.rounds = atoi(arg); break;
-    case 'b': o.block = atof(arg) * 1e-3; break;
-    case 'o': o.csv = arg; break;
-    case 'g': o.goals_csv = arg; break;
-    case 'f': o.fault = arg; break;
-    case 'n':
-      o.conv_batch = atoi(arg);
-      if (o.conv_batch < 1 || o.conv_batch > 1024) usage();
-      break;
-    case 't':
-      o.nthreads = 0;
-      for (const char *p = arg; *p && o.nthreads < MAX_THREADS;) {
-        char *end;
-        long t = strtol(p, &end, 10);
-        if (end == p || t < 1 || t > 1024) usage();
-        o.threads[o.nthreads++] = (int)t;
-        p = *end == ',' ? end + 1 : end;
-      }
-      break;
-    default: usage();
-    }
+/* gemm's own options: -r, -b and -n. */
+static int own_option(void *ctx, int letter, const char *arg) {
+  options *o = ctx;
+  switch (letter) {
+  case 'r': return (o->rounds = atoi(arg)) < 0 ? -1 : 0;
+  case 'b': return (o->block = atof(arg) * 1e-3) < 0 ? -1 : 0;
+  case 'n':
+    o->conv_batch = atoi(arg);
+    return o->conv_batch < 1 || o->conv_batch > 1024 ? -1 : 0;
+  default: return -1;
   }
-  if (o.rounds < 0 || o.block < 0 || o.nthreads < 1) usage();
-  o.names = argv + i;
-  o.nnames = argc - i;
-  return o;
 }
 
-static int selected(const options *o, const char *name) {
-  if (o->nnames == 0) return 1;
-  for (int i = 0; i < o->nnames; i++)
-    if (strcmp(o->names[i], name) == 0) return 1;
-  return 0;
-}
-
-/* The 1-minute load average, or -1 if unknown. */
-static double load_average(void) {
-  double l = -1.0;
-  FILE *f = fopen("/proc/loadavg", "r");
-  if (!f) return -1.0;
-  if (fscanf(f, "%lf", &l) != 1) l = -1.0;
-  fclose(f);
-  return l;
-}
-
-/* The CPU's name from /proc/cpuinfo, for the header. */
-static void cpu_name(char *buf, size_t size) {
-  snprintf(buf, size, "unknown CPU");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (!f) return;
-  char line[256];
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
-      snprintf(buf, size, "%s", strchr(line, ':') + 2);
-      buf[strcspn(buf, "\n")] = 0;
-      break;
-    }
-  fclose(f);
-}
-
-static const char *env(const char *name) {
-  const char *v = getenv(name);
-  return v ? v : "(unset)";
-}
+static const bench_driver driver = {
+    "gemm",
+    "usage: gemm [-r ROUNDS] [-b BLOCK_MS] [-t THREADS,...] [-n BATCH] "
+    "[-o FILE.csv] [-g GOALS.csv] [-f VARIANT] [WORKLOAD...]\n"
+    "  -r ROUNDS    timed rounds (5); each runs every variant for a block;\n"
+    "               0: only the check round\n"
+    "  -b BLOCK_MS  the length of a block (30); 0: one call a block\n"
+    "  -n BATCH     the convolutions' N (1)\n",
+    "issue 6", workload_name, own_option};
 
 int main(int argc, char **argv) {
-  options o = parse(argc, argv);
+  options o = {.common = {.nthreads = 2, .threads = {1, 2}}, .rounds = 5,
+               .block = 0.03};
+  bench_parse_options(&driver, argc, argv, &o.common, &o);
   int nw;
   const gemm_workload *ws = gemm_workloads(&nw);
-  for (int i = 0; i < o.nnames; i++) {
-    int known = 0;
-    for (int k = 0; k < nw; k++) known |= strcmp(ws[k].name, o.names[i]) == 0;
-    if (!known) {
-      fprintf(stderr, "gemm: no workload '%s'\n", o.names[i]);
-      return 2;
-    }
-  }
-  char cpu[128];
-  cpu_name(cpu, sizeof cpu);
-  printf("%s, %d processors; OMP_PROC_BIND=%s OMP_PLACES=%s "
-         "OPENBLAS_CORETYPE=%s\n",
-         cpu, omp_get_num_procs(), env("OMP_PROC_BIND"), env("OMP_PLACES"),
-         env("OPENBLAS_CORETYPE"));
+  bench_print_machine(omp_get_num_procs());
+  printf(" OPENBLAS_CORETYPE=%s\n", bench_env("OPENBLAS_CORETYPE"));
   /* Before any OpenMP region (peers.c says why). */
   if (peers_init() != 0) return 2;
   const char *core = peers_openblas_core();
@@ -688,14 +581,7 @@ int main(int argc, char **argv) {
   if (getenv("OPENBLAS_NUM_THREADS") || getenv("OPENBLAS_L2_SIZE"))
     printf("note: OPENBLAS_NUM_THREADS or OPENBLAS_L2_SIZE is set: unset "
            "them (bench/README.md)\n");
-  for (int i = 0; i < o.nthreads; i++)
-    if (o.threads[i] > omp_get_num_procs())
-      printf("note: %d threads on %d processors: oversubscribed\n",
-             o.threads[i], omp_get_num_procs());
-  double load = load_average();
-  if (load >= 0.5)
-    printf("note: load average %.2f before starting: other work is running, "
-           "expect noise (above all at 2 threads)\n", load);
+  bench_print_notes(&o.common, omp_get_num_procs());
   probe_peak(5);
   printf("FMA peak probe (one core, independent FMAs in registers): %.1f "
          "GFLOP/s (median; best %.1f); %%peak: of the highest median so far "
@@ -713,8 +599,8 @@ int main(int argc, char **argv) {
   int nres = 0, status = 0;
   char impls[4096] = "";
   for (int k = 0; k < nw; k++) {
-    if (!selected(&o, ws[k].name)) continue;
-    if (nres + ws[k].nvariants * o.nthreads > MAX_RESULTS) {
+    if (!bench_selected(&o.common, ws[k].name)) continue;
+    if (nres + ws[k].nvariants * o.common.nthreads > MAX_RESULTS) {
       fprintf(stderr, "gemm: too many results\n");
       return 2;
     }
@@ -737,22 +623,13 @@ int main(int argc, char **argv) {
   double med, best;
   fma_probe(&med, &best);
   printf("\nFMA peak probe at the end: %.1f GFLOP/s (median; best %.1f); "
-         "load average %.2f\n", med, best, load_average());
+         "load average %.2f\n", med, best, bench_load_average());
   if (med > 1.05 * peak1)
     printf("note: that is %.0f%% above the peak %%peak used: %%peak "
            "overstates\n", 100.0 * (med / peak1 - 1.0));
   if (impls[0]) printf("oneDNN's implementations:\n%s", impls);
-  FILE *gf = NULL;
-  if (o.goals_csv && !(gf = fopen(o.goals_csv, "w"))) {
-    perror(o.goals_csv);
-    status = 1;
-  }
-  print_goals(res, nres, gf);
-  if (gf && fclose(gf) != 0) {
-    perror(o.goals_csv);
-    status = 1;
-  }
-  if (o.csv && write_csv(o.csv, res, nres) != 0) status = 1;
+  print_goals(res, nres, o.common.goals_csv, &status);
+  bench_write_csv(o.common.csv, CSV_HEADER, nres, csv_row, res, &status);
   if (status) printf("\nSOME VARIANTS FAILED: see above\n");
   free(res);
   peers_fini();

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_common.h"
 #include "gemm.h"
 
 #include "bmm.h"
@@ -64,24 +65,6 @@ double gemm_flops(const gemm_shape *s) {
 }
 
 /* ---- data ---- */
-
-/* splitmix64: a small generator with a state the caller owns, so that a
-   workload's data depends only on its seed. */
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
-}
-
-/* n floats uniform in [lo, hi), or NULL. */
-static float *uniform(int64_t n, float lo, float hi, uint64_t *s) {
-  float *p = malloc((size_t)n * sizeof *p);
-  if (!p) return NULL;
-  for (int64_t i = 0; i < n; i++)
-    p[i] = lo + (hi - lo) * (float)(rng_next(s) >> 40) * 0x1p-24f;
-  return p;
-}
 
 /* The dims tensorc's kernel for s takes at run time: the FFN's M, the
    convolutions' N (the others have none). */
@@ -145,7 +128,7 @@ static int sizes_match(const gemm_tc_kernel *tc, const gemm_shape *s) {
 static float *uniform4(const int64_t dims[4], int nhwc, float lo, float hi,
                        uint64_t *s) {
   int64_t n = dims[0] * dims[1] * dims[2] * dims[3];
-  float *p = uniform(n, lo, hi, s), *q = NULL;
+  float *p = bench_uniform(n, lo, hi, s), *q = NULL;
   if (!p || !nhwc) return p;
   if ((q = malloc((size_t)n * sizeof *q)))
     for (int64_t i = 0; i < dims[0]; i++)
@@ -166,13 +149,14 @@ static int conv_data(gemm_data *d, uint64_t *seed) {
   const gemm_conv *c = &d->s.conv;
   const int64_t x[4] = {d->s.batch, c->cin, c->h, c->h};
   const int64_t w[4] = {c->cout, c->cin, c->ks, c->ks};
+  const int64_t nw = w[0] * w[1] * w[2] * w[3];
   if (!(d->a = uniform4(x, c->nhwc, -1.0f, 1.0f, seed)) ||
-      !(d->b = uniform(w[0] * w[1] * w[2] * w[3], -1.0f, 1.0f, seed)) ||
-      !(d->bias = uniform(c->cout, -1.0f, 1.0f, seed)))
+      !(d->b = bench_uniform(nw, -1.0f, 1.0f, seed)) ||
+      !(d->bias = bench_uniform(c->cout, -1.0f, 1.0f, seed)))
     return -1;
   if (!c->nhwc) return 0;
   /* [Cout, Cin, kh, kw] to [kh, kw, Cin, Cout] */
-  float *hwio = malloc((size_t)(w[0] * w[1] * w[2] * w[3]) * sizeof *hwio);
+  float *hwio = malloc((size_t)nw * sizeof *hwio);
   if (!hwio) return -1;
   for (int64_t o = 0; o < w[0]; o++)
     for (int64_t i = 0; i < w[1]; i++)
@@ -198,12 +182,12 @@ int gemm_setup(const gemm_workload *w, int64_t conv_batch, gemm_data *d) {
      at: its w is in [-1, 1).) */
   float wmax = lin ? 0.2f : 1.0f;
   d->nout = s->batch * s->m * s->n;
+  int64_t na = s->batch * s->m * s->k, nb = s->batch * s->k * s->n;
   int oom = conv ? conv_data(d, &seed) != 0
-                 : !(d->a = uniform(s->batch * s->m * s->k, -1.0f, 1.0f,
-                                    &seed)) ||
-                       !(d->b = uniform(s->batch * s->k * s->n, -wmax, wmax,
-                                        &seed)) ||
-                       (lin && !(d->bias = uniform(s->n, -1.0f, 1.0f, &seed)));
+                 : !(d->a = bench_uniform(na, -1.0f, 1.0f, &seed)) ||
+                       !(d->b = bench_uniform(nb, -wmax, wmax, &seed)) ||
+                       (lin && !(d->bias = bench_uniform(s->n, -1.0f, 1.0f,
+                                                         &seed)));
   if (oom || !(d->out = calloc((size_t)d->nout, sizeof *d->out))) {
     fprintf(stderr, "gemm: %s: out of memory\n", w->name);
     return -1;

@@ -29,12 +29,8 @@ typedef struct nested {
 
 static nested nest_src(const char *src) {
   tc_diag d = {0};
-  tcL_options o = {0};
-  tc_module *m = tcL_load_string(src, "t.lua", &o, &d);
-  ck_assert_msg(m != NULL, "loading\n%s\nfailed: %s", src, d.msg);
-  ck_assert_msg(tcP_decompose(m, &d) == 0, "decompose of\n%s\nfailed: %s", src, d.msg);
-  tc_loop_prog *p = tcP_lower(m, m->kernels.data[0], &d);
-  ck_assert_msg(p != NULL, "lowering\n%s\nfailed: %s", src, d.msg);
+  tc_module *m = tcT_load(src);
+  tc_loop_prog *p = tcT_lower(m, 0);
   ck_assert(tcP_fuse(p, &d) == 0);
   ck_assert(tcP_chunk(p, &d) == 0);
   ck_assert_msg(tc_loop_verify(p, &d) == 0, "after chunk:\n%s\ndoes not verify: %s", src, d.msg);

@@ -12,8 +12,7 @@
 #include "passes/passes.h"
 #include "passes_tests.h"
 
-/* The module of DSL text `src` (named t.lua), decomposed. */
-static tc_module *load(const char *src) {
+tc_module *tcT_load(const char *src) {
   tc_diag d = {0};
   tcL_options o = {0};
   tc_module *m = tcL_load_string(src, "t.lua", &o, &d);
@@ -24,7 +23,7 @@ static tc_module *load(const char *src) {
   return m;
 }
 
-static tc_loop_prog *lower(tc_module *m, int kernel) {
+tc_loop_prog *tcT_lower(tc_module *m, int kernel) {
   tc_diag d = {0};
   tc_loop_prog *p = tcP_lower(m, m->kernels.data[kernel], &d);
   ck_assert_msg(p != NULL, "lowering kernel %d failed: %s", kernel, d.msg);
@@ -40,8 +39,8 @@ static char *print_prog(const tc_loop_prog *p) {
 
 /* Lower src's first kernel and compare the printed loop IR. */
 static void expect_ir(const char *src, const char *want) {
-  tc_module *m = load(src);
-  tc_loop_prog *p = lower(m, 0);
+  tc_module *m = tcT_load(src);
+  tc_loop_prog *p = tcT_lower(m, 0);
   char *got = print_prog(p);
   ck_assert_msg(!strcmp(got, want), "lowering\n%s\ngave\n%s\nexpected\n%s", src, got, want);
   free(got);
@@ -99,8 +98,8 @@ START_TEST(test_lower_dead_code_and_copies) {
                     "output('a', y)\n"
                     "output('b', y)\n"
                     "output('c', x)\n";
-  tc_module *m = load(src);
-  tc_loop_prog *p = lower(m, 0);
+  tc_module *m = tcT_load(src);
+  tc_loop_prog *p = tcT_lower(m, 0);
   char *got = print_prog(p);
   const char *want = "loop program t:\n"
                      "  buffers:\n"
@@ -123,8 +122,8 @@ START_TEST(test_lower_reshape_is_alias) {
   const char *src = "local N = dim('N')\n"
                     "local x = input('x', f32, {N, 6})\n"
                     "output('y', exp(reshape(x, {-1, 3})))\n";
-  tc_module *m = load(src);
-  tc_loop_prog *p = lower(m, 0);
+  tc_module *m = tcT_load(src);
+  tc_loop_prog *p = tcT_lower(m, 0);
   int aliases = 0;
   for (int i = 0; i < p->bufs.len; i++) aliases += p->bufs.data[i].kind == TC_LBUF_ALIAS;
   ck_assert_msg(aliases == 1 && p->stages.len == 1,
@@ -198,8 +197,8 @@ START_TEST(test_lower_compute_checked) {
                     "local A = input('A', f32, {M, K})\n"
                     "local k = rvar(K)\n"
                     "output('r', compute({M}, function(i) return sum(k, A(i, k)) + A(i, 0) end))\n";
-  tc_module *m = load(src);
-  tc_loop_prog *p = lower(m, 0);
+  tc_module *m = tcT_load(src);
+  tc_loop_prog *p = tcT_lower(m, 0);
   ck_assert_msg(p->stages.len == 1 && p->stages.data[0].checked == 1,
                 "the compute of\n%s\nshould be one checked stage", src);
   /* i over M and k over K are in range of A's axes; the constant 0 is
@@ -288,7 +287,7 @@ START_TEST(test_dce) {
                     "local c = compute({4}, function(i) return z(i) * 2 end)\n"
                     "local y = x + 1\n"
                     "output('y', y * y)\n";
-  tc_module *m = load(src);
+  tc_module *m = tcT_load(src);
   tc_kernel *k = m->kernels.data[0];
   tc_diag d = {0};
   ck_assert_int_eq(tcP_dce(m, &d), 0);
@@ -301,7 +300,7 @@ START_TEST(test_dce) {
   const tc_node *out = &k->nodes.data[k->args.data[2].node];
   ck_assert_msg(out->op == TC_OP_MUL && k->nodes.data[out->in[0]].op == TC_OP_ADD,
                 "output y should be mul(add(...)) after renumbering, is %s", tc_op_name(out->op));
-  tc_loop_prog *p = lower(m, 0);
+  tc_loop_prog *p = tcT_lower(m, 0);
   ck_assert_int_eq(p->stages.len, 2);
   tc_loop_free(p);
   tc_module_free(m);
@@ -312,7 +311,7 @@ START_TEST(test_decompose_softmax) {
   const char *src = "local x = input('x', f32, {2, 3})\n"
                     "output('y', softmax(x, 1))\n"
                     "output('z', log_softmax(x, 0))\n";
-  tc_module *m = load(src);
+  tc_module *m = tcT_load(src);
   const tc_kernel *k = m->kernels.data[0];
   ck_assert_msg(count_op(k, TC_OP_SOFTMAX) == 0 && count_op(k, TC_OP_LOG_SOFTMAX) == 0,
                 "decompose left a softmax in\n%s", src);
@@ -326,7 +325,7 @@ START_TEST(test_decompose_softmax) {
     if (k->nodes.data[i].op == TC_OP_EXP)
       ck_assert_msg(k->nodes.data[i].loc.line == 2 || k->nodes.data[i].loc.line == 3,
                     "exp node %d has line %d, expected 2 or 3", i, k->nodes.data[i].loc.line);
-  tc_loop_prog *p = lower(m, 0);
+  tc_loop_prog *p = tcT_lower(m, 0);
   ck_assert_msg(p->stages.len == 12,
                 "softmax (6 stages) + log_softmax (6) gave %d stages", p->stages.len);
   tc_loop_free(p);
@@ -346,7 +345,7 @@ START_TEST(test_decompose_norms) {
                     "local k = rvar(4)\n"
                     "local q = exp(h)\n"
                     "output('e', compute({N}, function(i) return sum(k, q(i, k)) end))\n";
-  tc_module *m = load(src);
+  tc_module *m = tcT_load(src);
   const tc_kernel *k = m->kernels.data[0];
   ck_assert_msg(count_op(k, TC_OP_LAYER_NORM) + count_op(k, TC_OP_RMS_NORM) +
                         count_op(k, TC_OP_BATCH_NORM) ==
@@ -366,15 +365,15 @@ START_TEST(test_decompose_norms) {
                     "compute's load should read exp(h) (h = node %d) after renumbering, "
                     "reads node %d (%s)", h, ld->ref, tc_op_name(q->op));
     }
-  tc_loop_prog *p = lower(m, 0);
+  tc_loop_prog *p = tcT_lower(m, 0);
   tc_loop_free(p);
   tc_module_free(m);
 }
 END_TEST
 
 START_TEST(test_verify_rejects_bad_load) {
-  tc_module *m = load("local x = input('x', f32, {4})\noutput('y', x + 1)\n");
-  tc_loop_prog *p = lower(m, 0);
+  tc_module *m = tcT_load("local x = input('x', f32, {4})\noutput('y', x + 1)\n");
+  tc_loop_prog *p = tcT_lower(m, 0);
   /* a load of the rank-1 input with two indices */
   const tc_sexpr *idx[2] = {tc_loop_sx_ivar(p, 0), tc_loop_sx_ivar(p, 0)};
   tc_sexpr *ld = (tc_sexpr *)tc_loop_sx_load(p, 0, idx);
@@ -390,8 +389,8 @@ START_TEST(test_verify_rejects_bad_load) {
 END_TEST
 
 START_TEST(test_verify_rejects_free_rvar) {
-  tc_module *m = load("local x = input('x', f32, {4})\noutput('y', x + 1)\n");
-  tc_loop_prog *p = lower(m, 0);
+  tc_module *m = tcT_load("local x = input('x', f32, {4})\noutput('y', x + 1)\n");
+  tc_loop_prog *p = tcT_lower(m, 0);
   int r = tc_loop_new_rvar(p);
   const tc_sexpr *idx[1] = {tc_loop_sx_rvar(p, r)};
   tc_stage s = {.out = 1, .body = tc_loop_sx_load(p, 0, idx), .what = "bad"};
@@ -409,8 +408,8 @@ START_TEST(test_print_deterministic) {
                     "output('y', softmax(x * 2, 1))\n";
   char *first = NULL;
   for (int rep = 0; rep < 2; rep++) {
-    tc_module *m = load(src);
-    tc_loop_prog *p = lower(m, 0);
+    tc_module *m = tcT_load(src);
+    tc_loop_prog *p = tcT_lower(m, 0);
     char *s = print_prog(p);
     if (!first) first = s;
     else {

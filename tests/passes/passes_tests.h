@@ -4,6 +4,14 @@
 
 #include <check.h>
 
+#include "tensorc/loop.h"
+
+/* tests/passes/passes_test.c: the module of DSL text `src` (named t.lua),
+   decomposed and verified; the loop program of its kernel `kernel`,
+   lowered and verified (both fail the test on an error). */
+tc_module *tcT_load(const char *src);
+tc_loop_prog *tcT_lower(tc_module *m, int kernel);
+
 /* tests/passes/ops3_test.c: the quant pass and the lowering of issue 3's
    operations. */
 void add_ops3_tests(Suite *s);

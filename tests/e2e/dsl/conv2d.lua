@@ -46,3 +46,11 @@ local x = input("x", bf16, {N, H, W, 4})
 local w = weight("w", bf16, {3, 3, 2, 4})
 local b = weight("b", bf16, {4})
 output("y", conv2d(x, w, b, {padding = 1, groups = 2, layout = "NHWC"}))
+kernel("empty")
+-- no output channels: an empty output (and a weight of no elements); the
+-- thread-count step runs it at dims of 1
+-- e2e[empty]: N=0,0 H=5,1 W=5,1
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, 4, H, W})
+local w = weight("w", f32, {0, 4, 3, 3})
+output("y", conv2d(x, w, nil, {padding = 1}))

@@ -29,3 +29,11 @@ local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, H, W, 24})
 local w = input("w", f32, {1, 1, 24, 40})
 output("y", conv2d(x, w, nil, {layout = "NHWC"}) * 2)
+kernel("cdyn")
+-- the input channels a dim (the weight an input): loops, not the template
+-- e2e[cdyn]: N=1,2 H=5,7 W=5,3 C=4,1
+-- threads[cdyn]: N=2 H=40 W=40 C=8
+local N, H, W, C = dim("N"), dim("H"), dim("W"), dim("C")
+local x = input("x", f32, {N, H, W, C})
+local w = input("w", f32, {3, 3, C, 8})
+output("y", conv2d(x, w, nil, {padding = 1, layout = "NHWC"}))

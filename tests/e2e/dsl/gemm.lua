@@ -44,3 +44,13 @@ local w = weight("w", f32, {2, 1, 5, 6})
 local x = input("x", f32, {M, 5})
 output("c", matmul(a, b) * 0.5)
 output("c_w", matmul(x, w))
+kernel("kdim")
+-- a weight as B while K is a dim (the checks make K its extent)
+-- e2e[kdim]: M=1,17,0 K=20,20,20
+-- threads[kdim]: M=3000 K=20
+local M, K = dim("M"), dim("K")
+local a = input("a", f32, {M, K})
+local b = weight("b", f32, {20, 30})
+local w = weight("w", f32, {30, 20})
+output("y", matmul(a, b))
+output("z", linear(a, w))
