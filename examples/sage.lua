@@ -9,6 +9,7 @@
 --   tensorc run examples/sage.lua --dim N=1000 --check
 --
 -- e2e: N=1,7,17,33,100
+-- threads: N=6400
 -- demo: N=2000
 local N = dim("N")
 local A = csr("A", f32, {N, N}, {index = i32, values = false})
