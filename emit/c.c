@@ -762,9 +762,6 @@ static int64_t const_count(const tc_arg *a) {
 static int gemm_stage(const kemit *kx, const tc_stage *s);
 static void mark_stage_reads(kemit *kx, const tc_stage *s);
 
-/* 1 when the contraction's B is packed by P_create: a weight without
-   batch axes. */
-static int gemm_prepacked(const tc_gemm *gm) { return gm->b_weight; }
 
 /* The convolution's extents as a GEMM (tc_gemm.conv): K, and the
    GEMM's N (Cout for NHWC; for NCHW m is Cout). */
@@ -844,7 +841,7 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   for (int s = 0; vec_ctx && s < p->stages.len; s++) {
     const tc_stage *st = &p->stages.data[s];
     ngemm += st->gemm != NULL;
-    if (st->gemm && gemm_prepacked(st->gemm))
+    if (st->gemm && st->gemm->b_weight)
       tcE_line(g, "  float *tc_pack%d; /* %s in the GEMM template's panels (%s:%d) */\n", s,
                p->bufs.data[st->gemm->bload->ref].name, st->loc.file ? st->loc.file : "?",
                st->loc.line);
@@ -864,7 +861,7 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
       if (a->role == TC_ROLE_WEIGHT) tcE_line(g, "  free(%s->%s);\n", ctx, kx->nm.arg[abi[j]]);
     }
     for (int s = 0; vec_ctx && s < p->stages.len; s++)
-      if (p->stages.data[s].gemm && gemm_prepacked(p->stages.data[s].gemm))
+      if (p->stages.data[s].gemm && p->stages.data[s].gemm->b_weight)
         tcE_line(g, "  free(%s->tc_pack%d);\n", ctx, s);
   }
   tcE_line(g, "  free(%s);\n}\n\n", ctx);
@@ -935,7 +932,7 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
       tcE_line(g, "tc_gemm_blocking(%d, &%s->tc_kc, &%s->tc_ncp);\n", tcE_gemm_nr(kx->visa), c, c);
   }
   for (int s = 0; vec_ctx && s < p->stages.len; s++)
-    if (p->stages.data[s].gemm && gemm_prepacked(p->stages.data[s].gemm))
+    if (p->stages.data[s].gemm && p->stages.data[s].gemm->b_weight)
       emit_prepack(kx, &p->stages.data[s], s, c);
   tcE_line(g, "*%s = %s;\n", ctx, c);
   tcE_line(g, "return TC_OK;\n");
@@ -3038,7 +3035,7 @@ static void emit_gemm_stage(kemit *kx, const tc_stage *s) {
   const char *ids[64];
   int nids = 0;
   const char *epi = gm->plain ? NULL : gemm_epilogue(kx, s, ids, &nids, 64);
-  int pre = gemm_prepacked(gm);
+  int pre = gm->b_weight;
   kx->read[tc_loop_base_buf(p, gm->aload->ref)] = 1;
   if (!pre) kx->read[tc_loop_base_buf(p, gm->bload->ref)] = 1;
   tcE_line(g, "/* GEMM template: %d x %d %s micro-kernels%s%s */\n", tcE_gemm_mr(isa),
@@ -3410,7 +3407,7 @@ static void mark_reads(kemit *kx, const tc_sexpr *e) {
 static void mark_stage_reads(kemit *kx, const tc_stage *s) {
   if (gemm_stage(kx, s)) { /* the template reads A, B unless packed, and the epilogue's loads */
     mark_reads(kx, s->gemm->aload);
-    if (!gemm_prepacked(s->gemm)) mark_reads(kx, s->gemm->bload);
+    if (!s->gemm->b_weight) mark_reads(kx, s->gemm->bload);
     mark_reads(kx, s->gemm->epi);
     return;
   }

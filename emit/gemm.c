@@ -40,6 +40,13 @@
 static const int mr_avx512[] = {14, 8, 4, 2, 1};
 static const int mr_avx2[] = {6, 4, 2, 1};
 
+/* The micro-kernels' rows of an ISA, and (in *n) how many kernels. */
+static const int *kernel_rows(tcE_visa isa, int *n) {
+  int z = isa == TCE_VISA_AVX512;
+  *n = z ? (int)(sizeof mr_avx512 / sizeof *mr_avx512) : (int)(sizeof mr_avx2 / sizeof *mr_avx2);
+  return z ? mr_avx512 : mr_avx2;
+}
+
 int tcE_gemm_nr(tcE_visa isa) { return isa == TCE_VISA_AVX512 ? 32 : 16; }
 int tcE_gemm_mr(tcE_visa isa) { return isa == TCE_VISA_AVX512 ? 14 : 6; }
 
@@ -321,10 +328,9 @@ static void kernel(tc_buf *o, tcE_visa isa, int mr) {
 /* The call of the micro-kernel covering `rows` (the smallest one that
    does), at indentation ind. */
 static void dispatch(tc_buf *o, tcE_visa isa, const char *ind) {
-  int z = isa == TCE_VISA_AVX512, NR = tcE_gemm_nr(isa);
-  const int *mrs = z ? mr_avx512 : mr_avx2;
-  int nmr = z ? (int)(sizeof mr_avx512 / sizeof *mr_avx512)
-              : (int)(sizeof mr_avx2 / sizeof *mr_avx2);
+  int NR = tcE_gemm_nr(isa);
+  int nmr;
+  const int *mrs = kernel_rows(isa, &nmr);
   for (int q = nmr - 1; q >= 0; q--) {
     if (q == 0)
       tc_buf_printf(o, "%selse\n", ind);
@@ -549,9 +555,8 @@ void tcE_gemm_write(tc_buf *out, const char used[TCE_VISA_COUNT]) {
   shared_part(out);
   for (int v = 0; v < TCE_VISA_COUNT; v++) {
     if (!used[v]) continue;
-    const int *mrs = v == TCE_VISA_AVX512 ? mr_avx512 : mr_avx2;
-    int nmr = v == TCE_VISA_AVX512 ? (int)(sizeof mr_avx512 / sizeof *mr_avx512)
-                                   : (int)(sizeof mr_avx2 / sizeof *mr_avx2);
+    int nmr;
+    const int *mrs = kernel_rows((tcE_visa)v, &nmr);
     for (int q = 0; q < nmr; q++) kernel(out, (tcE_visa)v, mrs[q]);
     driver(out, (tcE_visa)v);
   }
