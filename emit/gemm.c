@@ -58,6 +58,7 @@ static void shared_part(tc_buf *o) {
               "   (tc_gemm_blocking, at create); KC is at most TC_GEMM_KC_MAX. */\n"
               "#define TC_GEMM_KC_MAX 512\n"
               "#define TC_GEMM_MAXB 6  /* batch axes */\n"
+              "#define TC_GEMM_SEGS 16 /* window positions of a block of k (tc_gemm_kblock) */\n"
               "/* Less work than this (multiply-adds) runs on the calling thread. */\n"
               "#define TC_GEMM_MIN_PAR 262144\n\n"
               "/* A convolution's extents (input h x w x c, output width ow, window\n"
@@ -217,6 +218,24 @@ static void shared_part(tc_buf *o) {
               "    }\n"
               "  }\n"
               "}\n\n"
+              "/* The block of k from pc: kc values (at most KC), or, for an NHWC\n"
+              "   convolution, ns whole window positions of kc = c channels each (at\n"
+              "   most KC values in all and TC_GEMM_SEGS positions, and only with B\n"
+              "   packed: the micro-kernel keeps the tile of C in registers across\n"
+              "   them), or the rest of one position's channels. */\n"
+              "static int64_t tc_gemm_kblock(const tc_gemm *g, int64_t pc, int64_t KC, int64_t *ns) {\n"
+              "  int64_t kc = g->k - pc < KC ? g->k - pc : KC;\n"
+              "  *ns = 1;\n"
+              "  if (g->amode == 1 && kc > 0) {\n"
+              "    const int64_t c = g->cv.c, left = c - pc % c;\n"
+              "    if (kc > left) kc = left;\n"
+              "    if (kc == c && g->bmode == 0) {\n"
+              "      const int64_t whole = (g->k - pc) / c, most = KC / c < TC_GEMM_SEGS ? KC / c : TC_GEMM_SEGS;\n"
+              "      *ns = whole < most ? whole : most;\n"
+              "    }\n"
+              "  }\n"
+              "  return kc;\n"
+              "}\n\n"
               "/* Points ar[0, mr) at the rows [i0, i0 + rows) of A (a: this batch\n"
               "   matrix's), from k0 on, for kc values of k (rows past `rows` repeat the\n"
               "   last: they are never stored); a transposed A, or one whose rows would\n"
@@ -262,15 +281,19 @@ static void kernel(tc_buf *o, tcE_visa isa, int mr) {
   int z = isa == TCE_VISA_AVX512, L = z ? 16 : 8, NV = tcE_gemm_nr(isa) / L;
   const char *sfx = tcE_vec_suffix(isa), *P = z ? "_mm512" : "_mm256", *T = z ? "__m512" : "__m256";
   int NR = NV * L;
+  int MR = tcE_gemm_mr(isa);
   tc_buf_printf(o,
-                "\n/* C[0, rows) x [0, nr) (+)= A[0, rows) x [0, kc) * B, rows <= %d: A's rows\n"
-                "   at ar[i] (k contiguous), B a panel of %d columns (k-major). */\n",
-                mr, NR);
+                "\n/* C[0, rows) x [0, nr) (+)= A[0, rows) x [0, ns * kc) * B, rows <= %d, in\n"
+                "   ns segments of kc values of k: segment s reads A's rows at\n"
+                "   ar[s * %d + i] (k contiguous; an NHWC convolution's window positions),\n"
+                "   B's rows of %d columns ldb apart (a packed panel: ldb = %d).  The tile\n"
+                "   stays in registers across the segments. */\n",
+                mr, MR, NR, NR);
   tc_buf_printf(o,
-                "static TC_TARGET_%s void tc_gemm_%s_%dx%d(int64_t kc, const float *const *ar,\n"
-                "    const float *b, float *c, int64_t ldc, int64_t rows, int64_t nr, int acc) {\n",
+                "static TC_TARGET_%s void tc_gemm_%s_%dx%d(int64_t ns, int64_t kc,\n"
+                "    const float *const *ar, const float *b, int64_t ldb, float *c, int64_t ldc,\n"
+                "    int64_t rows, int64_t nr, int acc) {\n",
                 z ? "AVX512" : "AVX2", sfx, mr, NR);
-  for (int i = 0; i < mr; i++) tc_buf_printf(o, "  const float *a%d = ar[%d];\n", i, i);
   /* the tile of C on its way to L1 while the k loop runs */
   tc_buf_puts(o, "  for (int64_t i = 0; i < rows; i++) {\n");
   for (int v = 0; v < NV; v += 64 / (4 * L) > 0 ? 64 / (4 * L) : 1)
@@ -282,16 +305,23 @@ static void kernel(tc_buf *o, tcE_visa isa, int mr) {
       tc_buf_printf(o, "%sc%d_%d = %s_setzero_ps()", v ? ", " : " ", i, v, P);
     tc_buf_puts(o, ";\n");
   }
-  tc_buf_puts(o, "  for (int64_t k = 0; k < kc; k++) {\n");
+  tc_buf_printf(o, "  for (int64_t s = 0; s < ns; s++, ar += %d, b += kc * ldb) {\n", MR);
+  for (int i = 0; i < mr; i++) tc_buf_printf(o, "    const float *a%d = ar[%d];\n", i, i);
+  tc_buf_puts(o, "    for (int64_t k = 0; k < kc; k++) {\n");
+  /* B's row 16 steps ahead on its way to L1: rows read in place (a strided
+     B) are not found by the hardware prefetchers */
+  for (int v = 0; v * L < NR; v += 64 / (4 * L) > 0 ? 64 / (4 * L) : 1)
+    tc_buf_printf(o, "      _mm_prefetch((const char *)(b + (k + 16) * ldb + %d), _MM_HINT_T0);\n",
+                  v * L);
   for (int v = 0; v < NV; v++)
-    tc_buf_printf(o, "    const %s b%d = %s_loadu_ps(b + k * %d + %d);\n", T, v, P, NR, v * L);
+    tc_buf_printf(o, "      const %s b%d = %s_loadu_ps(b + k * ldb + %d);\n", T, v, P, v * L);
   for (int i = 0; i < mr; i++) {
-    tc_buf_printf(o, "    {\n      const %s x = %s_set1_ps(a%d[k]);\n", T, P, i);
+    tc_buf_printf(o, "      {\n        const %s x = %s_set1_ps(a%d[k]);\n", T, P, i);
     for (int v = 0; v < NV; v++)
-      tc_buf_printf(o, "      c%d_%d = %s_fmadd_ps(x, b%d, c%d_%d);\n", i, v, P, v, i, v);
-    tc_buf_puts(o, "    }\n");
+      tc_buf_printf(o, "        c%d_%d = %s_fmadd_ps(x, b%d, c%d_%d);\n", i, v, P, v, i, v);
+    tc_buf_puts(o, "      }\n");
   }
-  tc_buf_puts(o, "  }\n");
+  tc_buf_puts(o, "    }\n  }\n");
   if (z) {
     for (int v = 0; v < NV; v++)
       tc_buf_printf(o, "  const __mmask16 m%d = tc_tail_avx512(nr - %d);\n", v, v * L);
@@ -336,7 +366,7 @@ static void dispatch(tc_buf *o, tcE_visa isa, const char *ind) {
       tc_buf_printf(o, "%selse\n", ind);
     else
       tc_buf_printf(o, "%s%sif (rows <= %d)\n", ind, q == nmr - 1 ? "" : "else ", mrs[q]);
-    tc_buf_printf(o, "%s  tc_gemm_%s_%dx%d(kc, ar, bp, cij, g->ldc, rows, nr, pc > 0);\n", ind,
+    tc_buf_printf(o, "%s  tc_gemm_%s_%dx%d(ns, kc, ar, bp, ldb, cij, g->ldc, rows, nr, pc > 0);\n", ind,
                   tcE_vec_suffix(isa), mrs[q], NR);
   }
 }
@@ -415,11 +445,18 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "  const int64_t np = (g->n + %d) / %d, per = gr->mt * gr->nt;\n"
                 "  const int64_t KC = g->kcb > 0 ? g->kcb : 256, NCP = g->ncp > 0 ? g->ncp : 32;\n"
                 "  float ap[%d * TC_GEMM_KC_MAX]; /* a micro-panel of a packed A */\n"
-                "  const float *ar[%d];        /* the rows of A the micro-kernel reads */\n"
+                "  const float *ar[TC_GEMM_SEGS * %d]; /* the rows of A the micro-kernel reads */\n"
                 "  float *bb = NULL;           /* a block of B, when not packed by P_create */\n"
+                "  /* B's rows read in place, but for a last panel of fewer than %d columns,\n"
+                "     when they are contiguous, start on a cache line (else each load of a\n"
+                "     row would touch three lines: packing measured faster) and are not a\n"
+                "     multiple of 4 KiB apart (all in one set of L1) */\n"
+                "  int inplace = g->bmode == 1 && g->b_cs == 1 && (g->b_rs & 1023) != 0 &&\n"
+                "                g->b_rs %% 16 == 0 && ((uintptr_t)g->b & 63) == 0;\n"
+                "  for (int d = 0; d < g->nb; d++) inplace &= g->b_bs[d] %% 16 == 0;\n"
                 "  if (g->bmode != 0) { /* KC x NCP panels at most: less for small problems */\n"
                 "    const int64_t kb = g->k < KC ? (g->k > 0 ? g->k : 1) : KC;\n"
-                "    const int64_t pb = gr->panels_t < NCP ? gr->panels_t : NCP;\n"
+                "    const int64_t pb = inplace ? 1 : gr->panels_t < NCP ? gr->panels_t : NCP;\n"
                 "    bb = (float *)malloc((size_t)kb * (size_t)pb * %d * sizeof *bb);\n"
                 "    if (!bb) {\n"
                 "      __atomic_store_n(&((tc_gemm_grid *)arg)->failed, 1, __ATOMIC_RELAXED);\n"
@@ -449,17 +486,17 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "      for (int64_t p = p_lo; p < p_hi; p++) {\n"
                 "        const int64_t j0 = p * %d, nr = g->n - j0 < %d ? g->n - j0 : %d;\n"
                 "        float *cij = c + i_lo * g->ldc + j0;\n"
-                "        int64_t pc = 0, kc;\n"
+                "        int64_t pc = 0, kc, ns;\n"
                 "        do {\n"
-                "          kc = g->k - pc < KC ? g->k - pc : KC;\n"
-                "          if (g->amode == 1 && kc > 0 && kc > g->cv.c - pc %% g->cv.c)\n"
-                "            kc = g->cv.c - pc %% g->cv.c;\n"
+                "          kc = tc_gemm_kblock(g, pc, KC, &ns);\n"
                 "          const float *bp = g->bp + (p * g->k + pc) * %d;\n"
-                "          tc_gemm_rows(g, a, i_lo, rows, pc, kc, %d, ar, ap);\n",
-                attr, sfx, NR - 1, NR, MR, MR, NR, NR, NR, NR, NR, MR);
+                "          const int64_t ldb = %d;\n"
+                "          for (int64_t s = 0; s < ns; s++)\n"
+                "            tc_gemm_rows(g, a, i_lo, rows, pc + s * kc, kc, %d, ar + s * %d, ap);\n",
+                attr, sfx, NR - 1, NR, MR, MR, NR, NR, NR, NR, NR, NR, NR, MR, MR);
   dispatch(o, isa, "          ");
   tc_buf_printf(o,
-                "          pc += kc;\n"
+                "          pc += ns * kc;\n"
                 "        } while (pc < g->k);\n"
                 "        if (g->epi) g->epi(g->epi_arg, bi, i_lo, j0, rows, nr);\n"
                 "      }\n"
@@ -468,33 +505,41 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "    for (int64_t jc = p_lo; jc < p_hi; jc += NCP) {\n"
                 "      const int64_t jc_hi = jc + NCP < p_hi ? jc + NCP : p_hi;\n"
                 "      /* one pass even when k is 0: C gets its zeros and the epilogue */\n"
-                "      int64_t pc = 0, kc;\n"
+                "      int64_t pc = 0, kc, ns;\n"
                 "      do {\n"
-                "        kc = g->k - pc < KC ? g->k - pc : KC;\n"
-                "        if (g->amode == 1 && kc > 0 && kc > g->cv.c - pc %% g->cv.c) /* one window position a block */\n"
-                "          kc = g->cv.c - pc %% g->cv.c;\n"
-                "        const int last = pc + kc >= g->k;\n"
+                "        kc = tc_gemm_kblock(g, pc, KC, &ns);\n"
+                "        const int last = pc + ns * kc >= g->k;\n"
+                "        if (inplace) { /* only a last panel of fewer than %d columns packed */\n"
+                "          if (jc_hi == np && g->n %% %d != 0)\n"
+                "            tc_gemm_pack(g, b, bb, pc, kc, (np - 1) * %d, g->n - (np - 1) * %d, %d);\n"
                 "%s"
-                "        if (bb)\n"
+                "        } else if (bb) {\n"
                 "          tc_gemm_pack(g, b, bb, pc, kc, jc * %d, (jc_hi - jc) * %d, %d);\n"
+                "        }\n"
                 "        for (int64_t ir = i_lo; ir < i_hi; ir += mr) {\n"
                 "          const int64_t rows = i_hi - ir < mr ? i_hi - ir : mr;\n"
-                "          tc_gemm_rows(g, a, ir, rows, pc, kc, %d, ar, ap);\n"
+                "          for (int64_t s = 0; s < ns; s++)\n"
+                "            tc_gemm_rows(g, a, ir, rows, pc + s * kc, kc, %d, ar + s * %d, ap);\n"
                 "          for (int64_t p = jc; p < jc_hi; p++) {\n"
                 "            const int64_t j0 = p * %d, nr = g->n - j0 < %d ? g->n - j0 : %d;\n"
-                "            const float *bp = bb ? bb + (p - jc) * kc * %d : g->bp + (p * g->k + pc) * %d;\n"
+                "            const int ip = inplace && nr == %d; /* B's rows read in place */\n"
+                "            const float *bp = ip        ? b + pc * g->b_rs + j0\n"
+                "                              : inplace ? bb\n"
+                "                              : bb      ? bb + (p - jc) * kc * %d\n"
+                "                                        : g->bp + (p * g->k + pc) * %d;\n"
+                "            const int64_t ldb = ip ? g->b_rs : %d;\n"
                 "            float *cij = c + ir * g->ldc + j0;\n",
-                z ? "        if (bb && g->bmode == 2 && g->cv.sw == 1) /* in vectors */\n"
+                NR, NR, NR, NR, NR,
+                z ? "        } else if (g->bmode == 2 && g->cv.sw == 1) { /* in vectors */\n"
                     "          tc_gemm_pack_rows_avx512(g, b, bb, pc, kc, jc * 32, (jc_hi - jc) * 32);\n"
-                    "        else\n"
                   : "",
-                NR, NR, NR, MR, NR, NR, NR, NR, NR);
+                NR, NR, NR, MR, MR, NR, NR, NR, NR, NR, NR, NR);
   dispatch(o, isa, "            ");
   tc_buf_printf(o,
                 "            if (last && g->epi) g->epi(g->epi_arg, bi, ir, j0, rows, nr);\n"
                 "          }\n"
                 "        }\n"
-                "        pc += kc;\n"
+                "        pc += ns * kc;\n"
                 "      } while (pc < g->k);\n"
                 "    }\n"
                 "  }\n"

@@ -167,7 +167,10 @@ uint64_t bench_rng_next(uint64_t *s) {
 }
 
 float *bench_uniform(int64_t n, float lo, float hi, uint64_t *s) {
-  float *p = malloc((size_t)n * sizeof *p);
+  /* 64-byte aligned, as frameworks allocate tensors (PyTorch, oneDNN):
+     the GEMM template reads a B whose rows start on cache lines in place */
+  size_t bytes = ((size_t)(n > 0 ? n : 1) * sizeof(float) + 63) / 64 * 64;
+  float *p = aligned_alloc(64, bytes);
   if (!p) return NULL;
   for (int64_t i = 0; i < n; i++)
     p[i] = lo + (hi - lo) * (float)(bench_rng_next(s) >> 40) * 0x1p-24f;

@@ -102,7 +102,8 @@ void bench_write_csv(const char *path, const char *header, int n,
    workload's data depends only on its seed. */
 uint64_t bench_rng_next(uint64_t *s);
 
-/* n floats uniform in [lo, hi) from bench_rng_next(s), or NULL (malloc). */
+/* n floats uniform in [lo, hi) from bench_rng_next(s), 64-byte aligned (free
+   them with free), or NULL. */
 float *bench_uniform(int64_t n, float lo, float hi, uint64_t *s);
 
 #endif /* BENCH_COMMON_BENCH_COMMON_H */

@@ -4,6 +4,8 @@
 -- of k (256), strides, padding, dilation, 1x1 windows, and the epilogue
 -- (bias, activation, a residual) fused per tile.
 -- e2e: N=1,2,1,1,2 H=1,7,17,33,9 W=1,5,17,9,40
+-- (96 pixels: a 1x1 NCHW input read in place as B)
+-- e2e: N=2 H=8 W=12
 -- threads: N=2 H=40 W=40
 kernel("nchw")
 local N, H, W = dim("N"), dim("H"), dim("W")
@@ -24,6 +26,22 @@ local x = input("x", f32, {N, H, W, 300})
 local w = weight("w", f32, {3, 3, 300, 17})
 local b = weight("b", f32, {17})
 output("y", silu(conv2d(x, w, b, {stride = 2, padding = 1, layout = "NHWC"})))
+kernel("nhwc_windows")
+-- NHWC with few channels: a block of k holds several whole window positions
+-- (at most 256 values and 16 positions: 5 x 5 of 40 channels makes blocks
+-- of 6, 6, 6, 6, 1 positions), the tile of C kept in registers across them
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 40})
+local w = weight("w", f32, {5, 5, 40, 20})
+local r = input("r", f32, {N, H, W, 20})
+output("y", conv2d(x, w, nil, {padding = {2, 4}, dilation = {1, 2}, layout = "NHWC"}) - r)
+kernel("nhwc_c1")
+-- one input channel: 16 window positions of one value, then 9
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 1})
+local w = weight("w", f32, {5, 5, 1, 33})
+local b = weight("b", f32, {33})
+output("y", tanh(conv2d(x, w, b, {stride = {1, 2}, padding = 2, layout = "NHWC"})))
 kernel("nhwc_1x1")
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, H, W, 24})

@@ -5,6 +5,9 @@
 -- bias, activations, a residual add or multiply, a clamp.
 -- e2e: M=1,7,17,33,100,0 K=1,17,33,100,300,5 N=1,7,17,33,100,3
 -- e2e: M=15 K=0 N=40
+-- (B's rows a multiple of 16 floats: an input B read in place, its last
+-- panel of 16 columns packed)
+-- e2e: M=33 K=300 N=48
 -- threads: M=300 K=64 N=200
 kernel("ffn")
 local M = dim("M")

@@ -5,9 +5,9 @@
  * Kernels compiled by libtcc or dlopen'ed are not instrumented, so this is
  * how the e2e suite proves that generated code never reads or writes out of
  * bounds: the harness is compiled together with a generated M.c with
- * -fsanitize=address,undefined and allocates every argument with malloc of
- * exactly its byte count (NULL for zero bytes), so one element too far is a
- * sanitizer report.
+ * -fsanitize=address,undefined and allocates every argument with
+ * posix_memalign (64-byte aligned) of exactly its byte count (NULL for zero
+ * bytes), so one element too far is a sanitizer report.
  *
  * Build (tests/e2e/run.sh does it):
  *   cc -std=c11 -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -420,7 +420,12 @@ static int buffers_make(const entry *e, const int64_t *dims, const char *dir,
     }
     nbytes = (size_t)b->count[a] * sz;
     if (nbytes) {
-      b->ptr[a] = malloc(nbytes);
+      /* 64-byte aligned, as frameworks allocate tensors, so that the
+         kernels' paths for aligned data run too (the GEMM template reads a
+         B whose rows start on cache lines in place); still exactly nbytes
+         for the sanitizers */
+      void *p = NULL;
+      b->ptr[a] = posix_memalign(&p, 64, nbytes) == 0 ? p : NULL;
       if (!b->ptr[a]) {
         fprintf(stderr, "harness: cannot allocate %zu bytes\n", nbytes);
         return -1;
