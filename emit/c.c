@@ -2334,7 +2334,8 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
 }
 
 /* Stores vector v to buffer b at idx (the lanes of mask m; NULL: all),
-   rounding to bf16 for a bf16 buffer. */
+   rounding to bf16 for a bf16 buffer, converting as a cast does for a u8
+   or i8 one (a GEMM epilogue's: tc_gemm.epi). */
 static void vec_store_out(kemit *kx, int b, const char *const *idx, const char *m,
                           const char *v) {
   tc_buf st = {0};
@@ -2342,6 +2343,8 @@ static void vec_store_out(kemit *kx, int b, const char *const *idx, const char *
   const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, b), linear(kx, o, idx));
   if (o->dtype == TC_DT_BF16)
     tcE_vec_store_bf16(&st, kx->visa, addr, m, v, kx->g->vbf16);
+  else if (o->dtype == TC_DT_U8 || o->dtype == TC_DT_I8)
+    tcE_vec_store_q8(&st, kx->visa, o->dtype, addr, m, v, kx->g->vbf16);
   else
     tcE_vec_store(&st, kx->visa, addr, m, v);
   tcE_line(kx->g, "%s\n", st.data);
@@ -2349,15 +2352,20 @@ static void vec_store_out(kemit *kx, int b, const char *const *idx, const char *
 }
 
 /* The loop over i<ax> (ax: the last axis of stage s's output) from lo to
-   hi (C expressions) by the ISA's lanes, storing `body` (vec_sx_ok) to
-   the output, the last, partial vector under a mask (no scalar tail, for
-   static and symbolic extents alike); the loops outside are open, their
-   variables in idx. */
+   hi (C expressions) by the ISA's lanes, storing `body` (vec_sx_ok; for a
+   u8 or i8 output, the cast of such an f32 expression, which the store
+   makes) to the output, the last, partial vector under a mask (no scalar
+   tail, for static and symbolic extents alike); the loops outside are
+   open, their variables in idx. */
 static void vector_loop(kemit *kx, const tc_stage *s, const tc_sexpr *body, const char **idx,
                         const char *lo, const char *hi) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   int ax = o->rank - 1, lanes = tcE_vec_lanes(kx->visa);
+  if (o->dtype == TC_DT_U8 || o->dtype == TC_DT_I8) {
+    assert(body->op == TC_OP_CAST && body->args[0]->dtype == TC_DT_F32);
+    body = body->args[0]; /* vec_store_out converts */
+  }
   idx[ax] = kstr(kx, "%s%d", kx->nm.i, ax);
   g->vec_isa[kx->visa] = 1;
   tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %d) {\n", idx[ax], lo, idx[ax], hi, idx[ax],
@@ -2923,7 +2931,7 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
   tc_buf_printf(&f, "/* %s:%d: the epilogue of %s on rows [%s, %s + %s) x columns [%s, %s + %s)\n"
                     "   of batch index %s, their sums in %s. */\n",
                 s->loc.file ? s->loc.file : "?", s->loc.line, s->what ? s->what : "?", pi, pi,
-                pm, pj, pj, pn, pb, o->name);
+                pm, pj, pj, pn, pb, kx->p->bufs.data[s->gemm->acc].name);
   tc_buf_printf(&f,
                 "static %svoid %s(const void *%s, const int64_t *%s, int64_t %s, int64_t %s,\n"
                 "    int64_t %s, int64_t %s) {\n",
@@ -3002,7 +3010,7 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
     }
     tcE_line(g, "%s.ldc = %s;\n", v, pix);
   }
-  tcE_line(g, "%s.c = %s;\n", v, buf_cname(kx, s->out));
+  tcE_line(g, "%s.c = %s;\n", v, buf_cname(kx, gm->acc));
   tcE_line(g, "%s.cv.h = %s;\n", v, H);
   tcE_line(g, "%s.cv.w = %s;\n", v, Wd);
   tcE_line(g, "%s.cv.c = %s;\n", v, C);
@@ -3041,7 +3049,10 @@ static void emit_gemm_stage(kemit *kx, const tc_stage *s) {
   tcE_line(g, "/* GEMM template: %d x %d %s micro-kernels%s%s */\n", tcE_gemm_mr(isa),
            tcE_gemm_nr(isa), isa == TCE_VISA_AVX512 ? "AVX-512" : "AVX2",
            pre ? kstr(kx, ", %s packed at create", B->name) : "",
-           epi ? ", the epilogue on each tile" : "");
+           !epi ? "" : gm->acc != s->out
+                    ? kstr(kx, ", the epilogue on each tile (its sums in %s)",
+                           p->bufs.data[gm->acc].name)
+                    : ", the epilogue on each tile");
   tcE_line(g, "{\n");
   g->indent++;
   const char *ea = NULL;
@@ -3075,7 +3086,7 @@ static void emit_gemm_stage(kemit *kx, const tc_stage *s) {
       tcE_line(g, "%s.b_rs = %s;\n", v, gm->b_trans ? b_col : b_row);
       tcE_line(g, "%s.b_cs = %s;\n", v, gm->b_trans ? b_row : b_col);
     }
-    tcE_line(g, "%s.c = %s;\n", v, buf_cname(kx, s->out));
+    tcE_line(g, "%s.c = %s;\n", v, buf_cname(kx, gm->acc)); /* the output, or its f32 sums */
     tcE_line(g, "%s.ldc = %s;\n", v, stride_of(kx, o, r - 2));
     if (r > 2) tcE_line(g, "%s.nb = %d;\n", v, r - 2);
     for (int d = 0; d + 2 < r; d++) {
@@ -3447,6 +3458,18 @@ static void emit_const_table(kemit *kx, int b) {
   tc_buf_puts(g->o, "};\n");
 }
 
+/* 1 when TEMP b is the f32 sums of a GEMM stage with a converted output
+   (tc_gemm.acc) that this variant computes without the template (the
+   scalar one): nothing writes or reads it, it is not allocated. */
+static int unused_acc(const kemit *kx, int b) {
+  const tc_loop_prog *p = kx->p;
+  for (int s = 0; s < p->stages.len; s++) {
+    const tc_stage *st = &p->stages.data[s];
+    if (st->gemm && st->gemm->acc == b && st->out != b) return !gemm_stage(kx, st);
+  }
+  return 0;
+}
+
 static void emit_run(kemit *kx, int na, const int *abi) {
   tcE_cg *g = kx->g;
   const tc_kernel *k = kx->k;
@@ -3466,7 +3489,7 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   int64_t stack_used = 0;
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind != TC_LBUF_TEMP || x->local) continue;
+    if (x->kind != TC_LBUF_TEMP || x->local || unused_acc(kx, b)) continue;
     int64_t n = tc_dtype_size(x->dtype), v;
     for (int d = 0; d < x->rank && n >= 0; d++) {
       n = tc_ext_is_const(x->shape[d], &v) && v <= TCE_STACK_TEMP_BYTES ? n * (v > 0 ? v : 1)
@@ -3484,7 +3507,7 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   if (kx->has_temps) tcE_line(g, "int %s = TC_OK;\n", nm->rc);
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind == TC_LBUF_TEMP && !x->local && !kx->on_stack[b])
+    if (x->kind == TC_LBUF_TEMP && !x->local && !kx->on_stack[b] && !unused_acc(kx, b))
       tcE_line(g, "%s *%s = NULL;\n", tc_dtype_ctype(x->dtype), buf_cname(kx, b));
   }
   for (int b = 0; b < p->bufs.len; b++)
@@ -3583,7 +3606,7 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   /* 4. temporaries */
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind != TC_LBUF_TEMP || x->local) continue;
+    if (x->kind != TC_LBUF_TEMP || x->local || unused_acc(kx, b)) continue;
     const char *t = buf_cname(kx, b), *n = kx->count[b];
     if (kx->on_stack[b]) {
       tcE_line(g, "%s %s[%s];\n", tc_dtype_ctype(x->dtype), t, strcmp(n, "0") ? n : "1");
@@ -3619,7 +3642,8 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     tcE_line(g, "done:\n");
     g->indent = 1;
     for (int b = 0; b < p->bufs.len; b++)
-      if (p->bufs.data[b].kind == TC_LBUF_TEMP && !p->bufs.data[b].local && !kx->on_stack[b])
+      if (p->bufs.data[b].kind == TC_LBUF_TEMP && !p->bufs.data[b].local && !kx->on_stack[b] &&
+          !unused_acc(kx, b))
         tcE_line(g, "free(%s);\n", buf_cname(kx, b));
     tcE_line(g, "return %s;\n", nm->rc);
   } else {

@@ -328,17 +328,19 @@ void tcE_vec_hred_write(tc_buf *out, const char used[TCE_VISA_COUNT][4]) {
 
 /* ---- bf16 ---------------------------------------------------------------- */
 
-/* The bf16 helpers, each written when used (clang warns about an unused
-   static function), after those they call.  ORDER TCE_VBF16. */
+/* The bf16 helpers, and the u8/i8 stores' (VB_Q8_*), each written when
+   used (clang warns about an unused static function), after those they
+   call.  ORDER TCE_VBF16. */
 enum {
   VB_WIDEN, VB_LOAD, VB_LOAD_TAIL, VB_BITS, VB_NARROW, VB_STORE, VB_STORE_TAIL, VB_ROUND,
-  VB_COUNT
+  VB_Q8_NARROW, VB_Q8_STORE, VB_Q8_STORE_TAIL, VB_COUNT
 };
 _Static_assert(VB_COUNT == TCE_VBF16_COUNT, "TCE_VBF16_COUNT in vec.h");
-static const unsigned char bf16_deps[VB_COUNT] = {
+static const unsigned short bf16_deps[VB_COUNT] = {
     [VB_LOAD] = 1u << VB_WIDEN, [VB_LOAD_TAIL] = 1u << VB_WIDEN,
     [VB_NARROW] = 1u << VB_BITS, [VB_STORE] = 1u << VB_NARROW | 1u << VB_BITS,
-    [VB_STORE_TAIL] = 1u << VB_NARROW | 1u << VB_BITS, [VB_ROUND] = 1u << VB_BITS};
+    [VB_STORE_TAIL] = 1u << VB_NARROW | 1u << VB_BITS, [VB_ROUND] = 1u << VB_BITS,
+    [VB_Q8_STORE] = 1u << VB_Q8_NARROW, [VB_Q8_STORE_TAIL] = 1u << VB_Q8_NARROW};
 static const char *const bf16_text[TCE_VISA_COUNT][VB_COUNT] = {
     {[VB_WIDEN] =
          "\n/* 8 bf16 widened to f32. */\n"
@@ -392,6 +394,31 @@ static const char *const bf16_text[TCE_VISA_COUNT][VB_COUNT] = {
          "static inline TC_TARGET_AVX2 __m256 tc_round_bf16_avx2(__m256 v) {\n"
          "  return _mm256_castsi256_ps(\n"
          "      _mm256_and_si256(tc_bf16_bits_avx2(v), _mm256_set1_epi32((int)0xffff0000u)));\n"
+         "}\n",
+     [VB_Q8_NARROW] =
+         "\n/* v as 8 bytes of u8 (lo 0, hi 255) or i8 (lo -128, hi 127), converted as a\n"
+         "   cast does: NaN to 0, clamped to [lo, hi], toward zero (the packs are\n"
+         "   then exact). */\n"
+         "static inline TC_TARGET_AVX2 __m128i tc_narrow_q8_avx2(__m256 v, float lo, float hi) {\n"
+         "  const __m256 z = _mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q));\n"
+         "  const __m256i i = _mm256_cvttps_epi32(\n"
+         "      _mm256_min_ps(_mm256_max_ps(z, _mm256_set1_ps(lo)), _mm256_set1_ps(hi)));\n"
+         "  const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));\n"
+         "  return lo < 0.0f ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);\n"
+         "}\n",
+     [VB_Q8_STORE] =
+         "\n/* v converted (tc_narrow_q8_avx2), stored to the 8 bytes at p. */\n"
+         "static inline TC_TARGET_AVX2 void tc_store_q8_avx2(void *p, __m256 v, float lo, float hi) {\n"
+         "  _mm_storel_epi64((__m128i *)p, tc_narrow_q8_avx2(v, lo, hi));\n"
+         "}\n",
+     [VB_Q8_STORE_TAIL] =
+         "\n/* v converted (tc_narrow_q8_avx2), stored to the first lanes of prefix mask m\n"
+         "   at p. */\n"
+         "static inline TC_TARGET_AVX2 void tc_store_q8_tail_avx2(void *p, __m256 m, __m256 v, float lo,\n"
+         "                                                      float hi) {\n"
+         "  uint8_t b[16];\n"
+         "  _mm_storeu_si128((__m128i *)(void *)b, tc_narrow_q8_avx2(v, lo, hi));\n"
+         "  memcpy(p, b, (size_t)__builtin_popcount((unsigned)_mm256_movemask_ps(m)));\n"
          "}\n"},
     {[VB_LOAD] =
          "\n/* The bf16 at p in the lanes of m, widened to f32 (others 0, not read). */\n"
@@ -419,6 +446,16 @@ static const char *const bf16_text[TCE_VISA_COUNT][VB_COUNT] = {
          "static inline TC_TARGET_AVX512 __m512 tc_round_bf16_avx512(__m512 v) {\n"
          "  return _mm512_castsi512_ps(\n"
          "      _mm512_and_si512(tc_bf16_bits_avx512(v), _mm512_set1_epi32((int)0xffff0000u)));\n"
+         "}\n",
+     [VB_Q8_STORE] =
+         "\n/* v stored to the u8 (lo 0, hi 255) or i8 (lo -128, hi 127) elements at p in\n"
+         "   the lanes of m, converted as a cast does: NaN to 0, clamped to [lo, hi],\n"
+         "   toward zero. */\n"
+         "static inline TC_TARGET_AVX512 void tc_store_q8_avx512(void *p, __mmask16 m, __m512 v, float lo,\n"
+         "                                                      float hi) {\n"
+         "  const __m512 z = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);\n"
+         "  const __m512 c = _mm512_min_ps(_mm512_max_ps(z, _mm512_set1_ps(lo)), _mm512_set1_ps(hi));\n"
+         "  _mm512_mask_cvtepi32_storeu_epi8(p, m, _mm512_cvttps_epi32(c));\n"
          "}\n"}};
 
 static void bf16_use(char *used, int h) {
@@ -466,6 +503,24 @@ void tcE_vec_bf16_write(tc_buf *out, const char used[TCE_VISA_COUNT][TCE_VBF16_C
   for (int isa = TCE_VISA_COUNT - 1; isa >= 0; isa--)
     for (int h = 0; h < VB_COUNT; h++)
       if (used[isa][h] && bf16_text[isa][h]) tc_buf_puts(out, bf16_text[isa][h]);
+}
+
+void tcE_vec_store_q8(tc_buf *out, tcE_visa isa, tc_dtype t, const char *addr,
+                      const char *mask, const char *v,
+                      char used[TCE_VISA_COUNT][TCE_VBF16_COUNT]) {
+  assert(t == TC_DT_U8 || t == TC_DT_I8);
+  const char *lim = t == TC_DT_U8 ? "0.0f, 255.0f" : "-128.0f, 127.0f";
+  if (isa == TCE_VISA_AVX512) {
+    bf16_use(used[isa], VB_Q8_STORE);
+    tc_buf_printf(out, "tc_store_q8_avx512(%s, %s, %s, %s);", addr,
+                  mask ? mask : "(__mmask16)0xffff", v, lim);
+  } else if (mask) {
+    bf16_use(used[isa], VB_Q8_STORE_TAIL);
+    tc_buf_printf(out, "tc_store_q8_tail_avx2(%s, %s, %s, %s);", addr, mask, v, lim);
+  } else {
+    bf16_use(used[isa], VB_Q8_STORE);
+    tc_buf_printf(out, "tc_store_q8_avx2(%s, %s, %s);", addr, v, lim);
+  }
 }
 
 void tcE_vec_fma(tc_buf *out, tcE_visa isa, tc_op op, int mul_second, const char *a,

@@ -59,8 +59,9 @@ void tcE_vec_hred_write(tc_buf *out, const char used[TCE_VISA_COUNT][4]);
 /* bf16 vectors (held in f32 lanes): a load of the elements at addr in
    the lanes of mask (NULL: every lane), a store rounding to nearest
    even, a round (a cast to bf16); used[isa][] records the helpers they
-   call (TCE_VBF16_COUNT of them), tcE_vec_bf16_write writes those. */
-#define TCE_VBF16_COUNT 8
+   call (TCE_VBF16_COUNT of them, the u8/i8 stores' below included),
+   tcE_vec_bf16_write writes those. */
+#define TCE_VBF16_COUNT 11
 void tcE_vec_load_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
                        char used[TCE_VISA_COUNT][TCE_VBF16_COUNT]);
 void tcE_vec_store_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
@@ -68,6 +69,12 @@ void tcE_vec_store_bf16(tc_buf *out, tcE_visa isa, const char *addr, const char 
 void tcE_vec_round_bf16(tc_buf *out, tcE_visa isa, const char *v,
                         char used[TCE_VISA_COUNT][TCE_VBF16_COUNT]);
 void tcE_vec_bf16_write(tc_buf *out, const char used[TCE_VISA_COUNT][TCE_VBF16_COUNT]);
+/* A store of f32 vector v to the u8 or i8 (dtype t) elements at addr in
+   the lanes of mask (NULL: every lane), each converted as a cast does:
+   toward zero, saturating, NaN to 0 (a quantize's last step). */
+void tcE_vec_store_q8(tc_buf *out, tcE_visa isa, tc_dtype t, const char *addr,
+                      const char *mask, const char *v,
+                      char used[TCE_VISA_COUNT][TCE_VBF16_COUNT]);
 /* <immintrin.h>, the TC_TARGET_* macros and the tail-mask helpers of the
    ISAs used. */
 void tcE_vec_prelude(tc_buf *out, const char used_isa[TCE_VISA_COUNT],

@@ -17,7 +17,10 @@
  * while it is in cache (emit/gemm.c, docs/gemm.md); the scalar target
  * ignores the description and computes the body as any stage.
  *
- * Taken: an unchecked MAP stage with an f32 output of rank 2 or more,
+ * Taken: an unchecked MAP stage with an output of rank 2 or more, of f32
+ * or of bf16, u8 or i8 (a cast or a quantize of the epilogue's f32
+ * result: the sums then accumulate in an f32 temporary of the output's
+ * shape, tc_gemm.acc, and the epilogue converts each tile from it),
  * without user schedule() hints, whose body holds one REDUCE (or several
  * equal ones, computed once: x * sigmoid(x) of a matmul): a SUM over
  * a static or symbolic extent of the product of two f32 loads whose last
@@ -29,7 +32,8 @@
  * reductions in vector lanes serve it better), and the output's last two
  * extents are not both static with a product of SMALL_PRODUCT or less (one
  * tile: the chunk pass splits a long sum over threads); the epilogue must compute
- * in vectors along j (tc_loop_vec_ok) and cannot fail.
+ * in vectors along j (tc_loop_vec_ok; for u8 and i8, the f32 expression
+ * under the final cast) and cannot fail.
  *
  * A conv2d of f32 (lowering marks its stage: tc_stage.conv) with one
  * group and a static weight shape is taken the same way, its window sum (three REDUCEs over input
@@ -202,6 +206,26 @@ static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *
   return 1;
 }
 
+/* 1 when the template writes outputs of dtype t: f32, or a conversion
+   of the f32 sums (a cast to bf16, a quantize to u8 or i8) whose sums
+   are accumulated in a buffer of their own (tc_gemm.acc). */
+static int out_dtype_ok(tc_dtype t) {
+  return t == TC_DT_F32 || t == TC_DT_BF16 || t == TC_DT_U8 || t == TC_DT_I8;
+}
+
+/* 1 when epilogue e of stage s computes in vectors along the output's
+   last axis: a float expression (tc_loop_vec_ok), or, for a u8 or i8
+   output, the cast of one to that dtype (the store converts: toward
+   zero, saturating, NaN to 0, as a cast does). */
+static int epilogue_vec_ok(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e) {
+  const tc_lbuf *o = &p->bufs.data[s->out];
+  if (o->dtype == TC_DT_U8 || o->dtype == TC_DT_I8) {
+    if (e->op != TC_OP_CAST || e->dtype != o->dtype || e->args[0]->dtype != TC_DT_F32) return 0;
+    e = e->args[0];
+  }
+  return tc_loop_vec_ok(p, s, e, TC_OP_IVAR, o->rank - 1, 0, NULL, NULL);
+}
+
 /* The contraction stage s is when the template takes it, but for its
    epilogue (the rules at the top); its REDUCE, or NULL. */
 static const tc_sexpr *takes(const tc_loop_prog *p, const tc_stage *s, tc_gemm *g) {
@@ -209,7 +233,7 @@ static const tc_sexpr *takes(const tc_loop_prog *p, const tc_stage *s, tc_gemm *
   int64_t n, m;
   memset(g, 0, sizeof *g);
   if (s->kind != TC_STAGE_MAP || s->checked || (s->sched && s->sched->node >= 0) ||
-      o->dtype != TC_DT_F32 || o->rank < 2)
+      !out_dtype_ok(o->dtype) || o->rank < 2)
     return NULL;
   if (tc_ext_is_const(o->shape[o->rank - 1], &n) && n == 1)
     return NULL; /* a matrix-vector product: a row reduction in vector lanes serves it better */
@@ -228,9 +252,29 @@ int tcP_gemm_product(const tc_loop_prog *p, const tc_stage *s) {
 
 int tcP_gemm_epilogue_ok(const tc_loop_prog *p, const tc_stage *s) {
   const tc_lbuf *o = &p->bufs.data[s->out];
-  return s->kind == TC_STAGE_MAP && !s->checked && o->dtype == TC_DT_F32 && o->rank >= 2 &&
-         !tc_loop_sx_may_divide_by_zero(s->body) &&
-         tc_loop_vec_ok(p, s, s->body, TC_OP_IVAR, o->rank - 1, 0, NULL, NULL);
+  return s->kind == TC_STAGE_MAP && !s->checked && out_dtype_ok(o->dtype) && o->rank >= 2 &&
+         !tc_loop_sx_may_divide_by_zero(s->body) && epilogue_vec_ok(p, s, s->body);
+}
+
+/* Adds the f32 temporary, of buffer out's shape, in which the template
+   accumulates the sums of a stage writing out in another dtype (named
+   after it: "y.acc"); returns its id. */
+static int add_acc(tc_loop_prog *p, int out) {
+  const tc_lbuf *o = &p->bufs.data[out];
+  tc_lbuf b;
+  memset(&b, 0, sizeof b);
+  b.kind = TC_LBUF_TEMP;
+  b.dtype = TC_DT_F32;
+  b.rank = o->rank;
+  b.shape = o->shape;
+  b.arg = b.abi = b.alias = b.row_of = -1;
+  b.node = -1;
+  size_t n = strlen(o->name);
+  char *name = tc_arena_alloc(&p->arena, n + 5);
+  memcpy(name, o->name, n);
+  memcpy(name + n, ".acc", 5);
+  b.name = name;
+  return tc_loop_add_buf(p, &b);
 }
 
 static void try_stage(tc_loop_prog *p, tc_stage *s) {
@@ -241,10 +285,13 @@ static void try_stage(tc_loop_prog *p, tc_stage *s) {
   const tc_sexpr *idx[TC_MAX_RANK];
   for (int d = 0; d < o->rank; d++) idx[d] = tc_loop_sx_ivar(p, d);
   g.plain = s->body == e;
-  g.epi = replace(p, s->body, e, tc_loop_sx_load(p, s->out, idx));
-  if (!g.plain && (tc_loop_sx_may_divide_by_zero(g.epi) ||
-                   !tc_loop_vec_ok(p, s, g.epi, TC_OP_IVAR, o->rank - 1, 0, NULL, NULL)))
+  /* a converted output: its f32 sums in a temporary of its shape */
+  g.acc = o->dtype == TC_DT_F32 ? s->out : add_acc(p, s->out);
+  g.epi = replace(p, s->body, e, tc_loop_sx_load(p, g.acc, idx));
+  if (!g.plain && (tc_loop_sx_may_divide_by_zero(g.epi) || !epilogue_vec_ok(p, s, g.epi))) {
+    if (g.acc != s->out) p->bufs.len--; /* the temporary just added: nothing reads it */
     return;
+  }
   const tc_lbuf *bb = &p->bufs.data[tc_loop_base_buf(p, g.bload->ref)];
   g.b_weight = bb->kind == TC_LBUF_ARG && p->kernel &&
                (g.conv ? g.conv[7] != 0 : g.bload->nargs == 2) &&

@@ -109,8 +109,9 @@ int tcP_gemm(tc_loop_prog *p, tc_diag *d);
    around. */
 int tcP_gemm_product(const tc_loop_prog *p, const tc_stage *s);
 /* 1 when stage s, read with a contraction put in it, can be its
-   epilogue: an f32 output, a body that computes in vectors along the
-   last axis and cannot fail. */
+   epilogue: an f32 output, or a bf16, u8 or i8 one (a cast, a
+   quantize), a body that computes in vectors along the last axis (for
+   u8 and i8, under the final cast) and cannot fail. */
 int tcP_gemm_epilogue_ok(const tc_loop_prog *p, const tc_stage *s);
 
 /* passes/chunk.c: a reduction whose output is small (or which walks down

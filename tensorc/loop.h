@@ -100,8 +100,8 @@ typedef enum tc_stage_kind {
 } tc_stage_kind;
 
 /* A contraction the emitter writes with its GEMM template (set by the
-   `gemm` pass, passes/gemm.c, on a MAP stage of rank r >= 2 with an f32
-   output).  The stage's body holds one REDUCE, `reduce` (or several equal
+   `gemm` pass, passes/gemm.c, on a MAP stage of rank r >= 2 with an f32,
+   bf16, u8 or i8 output).  The stage's body holds one REDUCE, `reduce` (or several equal
    ones: one value):
      sum(k in 0..K: A[..., i, k] * B[..., k, j])
    where i = i<r-2>, j = i<r-1>, k the REDUCE's rvar; with a_trans A is
@@ -111,8 +111,12 @@ typedef enum tc_stage_kind {
    that axis, or the constant 0 on an axis of extent 1, and missing
    leading axes broadcast.  The rest of the body, applied to each
    element's sum, is the epilogue: `epi` is the body with the REDUCE
-   replaced by a load of the output at [i0, ..., i<r-1>] (the sum, stored
-   there first), and computes in vectors along j (tc_loop_vec_ok).  The
+   replaced by a load of buffer `acc` at [i0, ..., i<r-1>] (the sum,
+   stored there first), and computes in vectors along j (tc_loop_vec_ok;
+   for a u8 or i8 output, epi is the cast of such an f32 expression, the
+   store converting).  `acc` is the output itself when that is f32, else
+   an f32 TEMP of the output's shape which only the template writes and
+   only the epilogue reads (a scalar target allocates none).  The
    body itself stays as it was: targets without the template (scalar C)
    compute it as any stage. */
 typedef struct tc_gemm {
@@ -120,6 +124,7 @@ typedef struct tc_gemm {
   const tc_sexpr *aload, *bload; /* the two LOADs of the product */
   int a_trans, b_trans;
   const tc_sexpr *epi;
+  int acc;       /* the f32 buffer the sums are accumulated in */
   int plain;     /* 1 when the body is the REDUCE alone (no epilogue) */
   int b_weight;  /* 1 when B is a weight without batch axes: packed once,
                     by P_create */

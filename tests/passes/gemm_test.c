@@ -188,11 +188,47 @@ START_TEST(test_gemm_conv) {
 }
 END_TEST
 
+START_TEST(test_gemm_convert) {
+  /* a cast to bf16 and a quantize end the epilogue: the sums accumulate
+     in an f32 temporary of the output's shape (y.acc), which the
+     epilogue converts tile by tile */
+  expect_one("local M = dim('M')\n"
+             "local x = input('x', f32, {M, 8})\n"
+             "local w, b = weight('w', f32, {5, 8}), weight('b', f32, {5})\n"
+             "output('y', cast(relu(linear(x, w, b)), bf16))\n",
+             "epilogue bf16(relu(y.acc[i0, i1] + b[i1])))");
+  expect_one("local a, b = input('a', f32, {30, 8}), input('b', f32, {8, 5})\n"
+             "output('y', quantize(matmul(a, b), 0.5, 3, u8))\n",
+             "epilogue u8(where(eq(y.acc[i0, i1] / 0.5, y.acc[i0, i1] / 0.5), "
+             "round(y.acc[i0, i1] / 0.5), 0.0) + 3.0))");
+  expect_one("local x = input('x', f32, {1, 8, 8, 3})\n"
+             "local w = weight('w', f32, {3, 3, 3, 4})\n"
+             "output('y', quantize(relu(conv2d(x, w, nil, {layout = 'NHWC'})), 0.1, -5, i8))\n",
+             "epilogue i8(where(eq(relu(y.acc[i0, i1, i2, i3]) / 0.1");
+  /* the temporary is the program's, f32, and the stage's only */
+  char *ir = after_gemm("local a, b = input('a', f32, {30, 8}), input('b', f32, {8, 5})\n"
+                        "output('y', cast(matmul(a, b), bf16))\n",
+                        NULL);
+  ck_assert_msg(strstr(ir, "y.acc: f32[30, 5] temp"), "%s", ir);
+  free(ir);
+  /* a cast to another integer dtype is not a quantize's: the product
+     keeps its stage (test_gemm_refused), nor is one whose operand is not
+     f32 */
+  int n = 0;
+  ir = after_gemm("local a, b = input('a', f32, {30, 8}), input('b', f32, {8, 5})\n"
+                  "output('y', cast(cast(matmul(a, b), i32), u8))\n",
+                  &n);
+  ck_assert_msg(!strstr(ir, "epilogue") && !strstr(ir, ".acc"), "%s", ir);
+  free(ir);
+}
+END_TEST
+
 void add_gemm_tests(Suite *s) {
   TCase *tc = tcase_create("gemm");
   tcase_add_test(tc, test_gemm_operands);
   tcase_add_test(tc, test_gemm_epilogue);
   tcase_add_test(tc, test_gemm_refused);
   tcase_add_test(tc, test_gemm_conv);
+  tcase_add_test(tc, test_gemm_convert);
   suite_add_tcase(s, tc);
 }
