@@ -239,6 +239,8 @@ typedef struct kemit {
   int vec;
   tcE_visa visa;
   const char *attr;
+  /* 1 while P_create's stages are written: no parallel loops */
+  int serial;
   /* target x86-64: P_run is written once per ISA, as static functions
      P_run_<suffix>, and a P_run choosing one by ctx->tc_isa */
   int multi;
@@ -761,6 +763,90 @@ static int64_t const_count(const tc_arg *a) {
 
 static int gemm_stage(const kemit *kx, const tc_stage *s);
 static void mark_stage_reads(kemit *kx, const tc_stage *s);
+static void mark_reads(kemit *kx, const tc_sexpr *e);
+static const char *buf_cname(kemit *kx, int b);
+static void emit_stage(kemit *kx, const tc_stage *s);
+static void emit_const_table(kemit *kx, int b);
+static void collect_sx_exts(kemit *kx, const tc_sexpr *e, const char *on_fail);
+static void reset_run_state(kemit *kx);
+
+/* The stage writing buffer b when b is computed at create
+   (passes/precompute.c), else NULL. */
+static const tc_stage *create_writer(const tc_loop_prog *p, int b) {
+  if (p->bufs.data[b].kind != TC_LBUF_CREATE) return NULL;
+  for (int s = 0; s < p->stages.len; s++)
+    if (p->stages.data[s].out == b) return &p->stages.data[s];
+  assert(!"a buffer computed at create has its stage");
+  return NULL;
+}
+
+/* P_create's part of the program: the buffers computed at create
+   (passes/precompute.c) allocated in context c, then their stages, in
+   program order, written as the scalar target's P_run would write them
+   but serial (they run once; P_create has no thread pool).  They read
+   the weights as P_create was given them, and cannot fail. */
+static void emit_create_stages(kemit *kx, const char *c) {
+  tcE_cg *g = kx->g;
+  const tc_loop_prog *p = kx->p;
+  int any = 0;
+  for (int b = 0; b < p->bufs.len; b++) any |= p->bufs.data[b].kind == TC_LBUF_CREATE;
+  if (!any) return;
+  tcE_line(g, "/* values of the weights alone: computed once, here; P_run reads them */\n");
+  for (int b = 0; b < p->bufs.len; b++) {
+    const tc_lbuf *x = &p->bufs.data[b];
+    if (x->kind != TC_LBUF_CREATE) continue;
+    int64_t n = 1, v;
+    for (int d = 0; d < x->rank; d++) {
+      int ok = tc_ext_is_const(x->shape[d], &v);
+      assert(ok && "a buffer computed at create has a static shape");
+      (void)ok;
+      n *= v;
+    }
+    kx->count[b] = kstr(kx, "%lld", (long long)n);
+    const char *t = buf_cname(kx, b);
+    tcE_line(g, "%s->%s = (%s *)malloc(%lld * sizeof *%s->%s);\n", c, t,
+             tc_dtype_ctype(x->dtype), (long long)(n > 0 ? n : 1), c, t);
+    tcE_line(g, "if (!%s->%s) {\n", c, t);
+    tcE_line(g, "  %s_destroy(%s);\n", kx->P, c);
+    tcE_line(g, "  return TC_ENOMEM;\n");
+    tcE_line(g, "}\n");
+  }
+  tcE_line(g, "{\n");
+  g->indent++;
+  for (int b = 0; b < p->bufs.len; b++)
+    if (p->bufs.data[b].kind == TC_LBUF_CREATE)
+      tcE_line(g, "%s *const %s = %s->%s;\n", tc_dtype_ctype(p->bufs.data[b].dtype),
+               buf_cname(kx, b), c, buf_cname(kx, b));
+  /* the constant tables they read, and their extents (all static) */
+  memset(kx->read, 0, (size_t)p->bufs.len + 1);
+  for (int s = 0; s < p->stages.len; s++)
+    if (p->bufs.data[p->stages.data[s].out].kind == TC_LBUF_CREATE)
+      mark_reads(kx, p->stages.data[s].body);
+  for (int b = 0; b < p->bufs.len; b++)
+    if (p->bufs.data[b].kind == TC_LBUF_CONST && kx->read[b]) emit_const_table(kx, b);
+  for (int b = 0; b < p->bufs.len; b++) {
+    const tc_lbuf *x = &p->bufs.data[b];
+    int64_t v;
+    for (int d = 0; x->shape && d < x->rank; d++)
+      if (tc_ext_is_const(x->shape[d], &v)) ext_get(kx, &kx->ext, x->shape[d], 1, NULL);
+  }
+  int vsave = kx->vec, nfail = kx->nfail;
+  kx->vec = 0;
+  kx->serial = 1;
+  for (int s = 0; s < p->stages.len; s++) {
+    const tc_stage *st = &p->stages.data[s];
+    if (p->bufs.data[st->out].kind != TC_LBUF_CREATE) continue;
+    collect_sx_exts(kx, st->body, NULL);
+    emit_stage(kx, st);
+  }
+  assert(kx->nfail == nfail && "a stage computed at create cannot fail");
+  (void)nfail;
+  kx->vec = vsave;
+  kx->serial = 0;
+  g->indent--;
+  tcE_line(g, "}\n");
+  reset_run_state(kx);
+}
 
 
 /* The convolution's extents as a GEMM (tc_gemm.conv): K, and the
@@ -800,7 +886,10 @@ static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
     rs = gm->b_trans ? 1 : d1;
     cs = gm->b_trans ? d1 : 1;
   }
-  const char *w = kx->nm.arg[kx->p->bufs.data[tc_loop_base_buf(kx->p, gm->bload->ref)].arg];
+  int wb = tc_loop_base_buf(kx->p, gm->bload->ref);
+  const char *w = kx->p->bufs.data[wb].kind == TC_LBUF_CREATE
+                      ? kstr(kx, "%s->%s", c, buf_cname(kx, wb)) /* computed just before */
+                      : kx->nm.arg[kx->p->bufs.data[wb].arg];
   for (int v = TCE_VISA_COUNT - 1; v >= 0; v--) {
     if (!kx->multi && !(kx->vec && kx->visa == (tcE_visa)v)) continue;
     int nr = tcE_gemm_nr((tcE_visa)v);
@@ -827,20 +916,61 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   tcE_cg *g = kx->g;
   const tc_kernel *k = kx->k;
   const char *P = kx->P, *ctx = kx->nm.ctx, *c = kx->nm.c;
+  int vec_ctx = kx->multi || kx->vec; /* a variant with the GEMM template */
+  const tc_loop_prog *p = kx->p;
+  /* The weights a variant reads as they are, kx->read as P_run sees it:
+     raw for the vector variants (which read a GEMM's B from its panels
+     only), scalar for the scalar one.  copy[j] for ABI argument j: 1
+     when the context keeps a copy, 2 when only the scalar variant of
+     target x86-64 reads it, 0 when only P_create reads it (packed, or
+     read by values computed at create).  A weight without elements keeps
+     its member, NULL. */
+  char *raw = tc_xcalloc((size_t)p->bufs.len + 1, 1);
+  char *scalar = tc_xcalloc((size_t)p->bufs.len + 1, 1);
+  char *copy = tc_xcalloc((size_t)na + 1, 1);
+  int vsave = kx->vec;
+  for (int v = 0; v < 2; v++) {
+    kx->vec = v;
+    memset(kx->read, 0, (size_t)p->bufs.len + 1);
+    for (int s = 0; s < p->stages.len; s++) mark_stage_reads(kx, &p->stages.data[s]);
+    memcpy(v ? raw : scalar, kx->read, (size_t)p->bufs.len + 1);
+  }
+  memset(kx->read, 0, (size_t)p->bufs.len + 1);
+  kx->vec = vsave;
   int nw = 0;
+  for (int j = 0; j < na; j++) {
+    if (k->args.data[abi[j]].role != TC_ROLE_WEIGHT) continue;
+    int b = 0;
+    while (b < p->bufs.len && !(p->bufs.data[b].kind == TC_LBUF_ARG && p->bufs.data[b].arg == abi[j]))
+      b++;
+    if (b == p->bufs.len || const_count(&k->args.data[abi[j]]) == 0 ||
+        (vec_ctx ? raw[b] : scalar[b]))
+      copy[j] = 1;
+    else if (kx->multi && scalar[b]) copy[j] = 2;
+  }
+  free(raw);
+  free(scalar);
   tcE_line(g, "\nstruct %s_ctx {\n", P);
   for (int j = 0; j < na; j++) {
     const tc_arg *a = &k->args.data[abi[j]];
-    if (a->role != TC_ROLE_WEIGHT) continue;
+    if (a->role != TC_ROLE_WEIGHT || !copy[j]) continue;
     tcE_line(g, "  %s *%s; /* a copy of the weight */\n", tc_dtype_ctype(a->dtype), kx->nm.arg[abi[j]]);
     nw++;
   }
-  int vec_ctx = kx->multi || kx->vec; /* a variant with the GEMM template */
-  const tc_loop_prog *p = kx->p;
-  int ngemm = 0;
+  int ncreate = 0;
+  for (int b = 0; b < p->bufs.len; b++) {
+    const tc_stage *w = create_writer(p, b);
+    if (!w) continue;
+    tcE_line(g, "  %s *%s; /* %s:%d: %s, computed at create */\n",
+             tc_dtype_ctype(p->bufs.data[b].dtype), buf_cname(kx, b),
+             w->loc.file ? w->loc.file : "?", w->loc.line, w->what ? w->what : "?");
+    ncreate++;
+  }
+  int ngemm = 0, npack = 0;
   for (int s = 0; vec_ctx && s < p->stages.len; s++) {
     const tc_stage *st = &p->stages.data[s];
     ngemm += st->gemm != NULL;
+    npack += st->gemm && st->gemm->b_weight;
     if (st->gemm && st->gemm->b_weight)
       tcE_line(g, "  float *tc_pack%d; /* %s in the GEMM template's panels (%s:%d) */\n", s,
                p->bufs.data[st->gemm->bload->ref].name, st->loc.file ? st->loc.file : "?",
@@ -849,17 +979,17 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   if (ngemm) tcE_line(g, "  int64_t tc_kc, tc_ncp; /* the GEMM template's blocking (tc_gemm_blocking) */\n");
   if (kx->multi)
     tcE_line(g, "  int tc_isa; /* the variant P_run runs (tc_pick_isa) */\n");
-  else if (!nw)
+  else if (!nw && !ncreate && !ngemm)
     tcE_line(g, "  char unused; /* C wants a member; the kernel has no weights */\n");
   tcE_line(g, "};\n\n");
 
   tcE_line(g, "void %s_destroy(%s_ctx *%s) {\n", P, P, ctx);
-  if (nw) {
+  if (nw || ncreate || npack) {
     tcE_line(g, "  if (!%s) return;\n", ctx);
-    for (int j = 0; j < na; j++) {
-      const tc_arg *a = &k->args.data[abi[j]];
-      if (a->role == TC_ROLE_WEIGHT) tcE_line(g, "  free(%s->%s);\n", ctx, kx->nm.arg[abi[j]]);
-    }
+    for (int j = 0; j < na; j++)
+      if (copy[j]) tcE_line(g, "  free(%s->%s);\n", ctx, kx->nm.arg[abi[j]]);
+    for (int b = 0; b < p->bufs.len; b++)
+      if (p->bufs.data[b].kind == TC_LBUF_CREATE) tcE_line(g, "  free(%s->%s);\n", ctx, buf_cname(kx, b));
     for (int s = 0; vec_ctx && s < p->stages.len; s++)
       if (p->stages.data[s].gemm && p->stages.data[s].gemm->b_weight)
         tcE_line(g, "  free(%s->tc_pack%d);\n", ctx, s);
@@ -884,32 +1014,16 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
     g->multi_isa = 1;
     tcE_line(g, "%s->tc_isa = tc_pick_isa();\n", c);
   }
-  /* The weights a variant reads as they are (the vector variants read a
-     GEMM's B from its panels only): kx->read, as P_run sees it. */
-  char *raw = tc_xcalloc((size_t)p->bufs.len + 1, 1);
-  if (vec_ctx) {
-    int vsave = kx->vec;
-    kx->vec = 1;
-    memset(kx->read, 0, (size_t)p->bufs.len + 1);
-    for (int s = 0; s < p->stages.len; s++) mark_stage_reads(kx, &p->stages.data[s]);
-    memcpy(raw, kx->read, (size_t)p->bufs.len + 1);
-    memset(kx->read, 0, (size_t)p->bufs.len + 1);
-    kx->vec = vsave;
-  }
   for (int j = 0; j < na; j++) {
     const tc_arg *a = &k->args.data[abi[j]];
-    if (a->role != TC_ROLE_WEIGHT) continue;
+    if (!copy[j]) continue;
     int64_t n = const_count(a);
     if (n == 0) continue; /* stays NULL: a pointer to nothing is never read */
     const char *w = kx->nm.arg[abi[j]];
-    int b = 0, in = 0;
-    while (b < p->bufs.len && !(p->bufs.data[b].kind == TC_LBUF_ARG && p->bufs.data[b].arg == abi[j]))
-      b++;
-    if (vec_ctx && b < p->bufs.len && !raw[b]) {
-      if (!kx->multi) continue; /* only the GEMM template reads it, from its panels */
+    int in = copy[j] == 2;
+    if (in) {
       tcE_line(g, "if (%s->tc_isa == 0) { /* only the scalar variant reads it as it is */\n", c);
       g->indent++;
-      in = 1;
     }
     tcE_line(g, "%s->%s = (%s *)malloc(%lld * sizeof *%s->%s);\n", c, w,
              tc_dtype_ctype(a->dtype), (long long)n, c, w);
@@ -923,7 +1037,8 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
       tcE_line(g, "}\n");
     }
   }
-  free(raw);
+  free(copy);
+  emit_create_stages(kx, c);
   if (ngemm) {
     if (kx->multi)
       tcE_line(g, "if (%s->tc_isa) tc_gemm_blocking(%s->tc_isa == 2 ? %d : %d, &%s->tc_kc, &%s->tc_ncp);\n",
@@ -941,7 +1056,7 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
 
   /* create_v */
   tcE_line(g, "int %s_create_v(%s_ctx **ctx, const void *const *weights) {\n", P, P);
-  if (nw) {
+  if (tc_kernel_count_role(k, TC_ROLE_WEIGHT)) {
     tcE_line(g, "  if (!weights) return TC_EINVAL;\n");
     tcE_line(g, "  return %s_create(ctx", P);
     int w = 0;
@@ -2451,6 +2566,7 @@ static work stage_work(kemit *kx, const tc_stage *s) {
    outlined form (pool_wrap). */
 static void par_loop(kemit *kx, size_t at, int collapse, const char *cond, const char *var,
                      const char *ext, int step) {
+  if (kx->serial) return;
   tc_buf b = {0};
   tc_buf_puts(&b, "#ifdef _OPENMP\n");
   for (int i = 0; i < kx->g->indent; i++) tc_buf_puts(&b, "  ");
@@ -3416,6 +3532,7 @@ static void mark_reads(kemit *kx, const tc_sexpr *e) {
 }
 
 static void mark_stage_reads(kemit *kx, const tc_stage *s) {
+  if (kx->p->bufs.data[s->out].kind == TC_LBUF_CREATE) return; /* P_create's */
   if (gemm_stage(kx, s)) { /* the template reads A, B unless packed, and the epilogue's loads */
     mark_reads(kx, s->gemm->aload);
     if (!s->gemm->b_weight) mark_reads(kx, s->gemm->bload);
@@ -3525,6 +3642,9 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     if (x->kind == TC_LBUF_ARG && k->args.data[x->arg].role == TC_ROLE_WEIGHT && kx->read[b])
       tcE_line(g, "const %s *%s = %s->%s;\n", tc_dtype_ctype(x->dtype), nm->arg[x->arg], nm->ctx,
                nm->arg[x->arg]);
+    else if (x->kind == TC_LBUF_CREATE && kx->read[b]) /* computed by P_create */
+      tcE_line(g, "const %s *%s = %s->%s;\n", tc_dtype_ctype(x->dtype), buf_cname(kx, b),
+               nm->ctx, buf_cname(kx, b));
   }
   for (int d = 0; d < k->dims.len; d++)
     tcE_line(g, "if (%s < 0) return TC_EINVAL;\n", nm->dim[d]);
@@ -3624,8 +3744,12 @@ static void emit_run(kemit *kx, int na, const int *abi) {
                tc_dtype_ctype(x->dtype), n, n, t);
     tcE_line(g, "if (!%s) %s\n", t, fail(kx, "TC_ENOMEM"));
   }
-  /* 5. stages */
+  /* 5. stages (those computed at create ran in P_create) */
   for (int s = 0; s < p->stages.len;) {
+    if (p->bufs.data[p->stages.data[s].out].kind == TC_LBUF_CREATE) {
+      s++;
+      continue;
+    }
     int e = s;
     while (p->stages.data[s].nest >= 0 && e + 1 < p->stages.len &&
            p->stages.data[e + 1].nest == p->stages.data[s].nest)

@@ -3,10 +3,12 @@
 --   y = relu(bn2(conv3x3(relu(bn1(conv3x3(x))))) + x)
 --
 -- with the batch norms in inference form (running mean and variance,
--- gamma and beta: weights handed over once).  batch_norm decomposes into a
--- per-channel scale and shift, which lowering fuses into the stages it
--- touches; the residual add reads x again.  C = 16 channels, H x W images
--- of any size (padding 1 keeps the size).
+-- gamma and beta: weights handed over once).  Each batch_norm is folded
+-- into the weights and bias of the convolution before it, computed once
+-- by P_create (`tensorc ir examples/resnet_block.lua --after fold`), so
+-- each convolution's epilogue is its bias and relu; the residual add
+-- reads x again.  C = 16 channels, H x W images of any size (padding 1
+-- keeps the size).
 --
 --   tensorc run examples/resnet_block.lua --dim N=2 --dim H=32 --dim W=32 --check
 --

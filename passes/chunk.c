@@ -64,6 +64,7 @@ static int try_chunk(tc_loop_prog *p, int s) {
   const tc_lbuf o = p->bufs.data[st.out];
   const tc_sexpr *e = st.body;
   if (st.kind != TC_STAGE_MAP || st.checked || st.sched || st.gemm || e->op != TC_OP_REDUCE ||
+      o.kind == TC_LBUF_CREATE || /* runs once, in P_create */
       e->nargs != 1 ||
       !(e->red == TC_OP_SUM || e->red == TC_OP_PROD || e->red == TC_OP_MAX ||
         e->red == TC_OP_MIN) ||

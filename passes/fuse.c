@@ -21,7 +21,9 @@
  *   - no stage between P and C writes a buffer P reads, so P's loads see
  *     the same values at C's place;
  *   - T is TEMP, not bf16 (a store to bf16 rounds: inlining would skip
- *     the rounding), and not seen through an ALIAS.
+ *     the rounding), and not seen through an ALIAS; or T is computed at
+ *     create (CREATE, passes/precompute.c) and so is C's output: P_create
+ *     computes it inlined, and P_run never recomputes it.
  * The work must not grow much: C reads T through one load (all its
  * loads of T are equal, and the emitter computes equal expressions of a
  * scope once), and either that load visits each element of T once per
@@ -442,6 +444,8 @@ static int reader_ok(fstate *f, int sp, int ps_size, int cheap, const int_vec *r
   int t = p->stages.data[sp].out;
   const tc_stage *cs = &p->stages.data[sc];
   if (cs->kind != TC_STAGE_MAP || cs->checked) return 0;
+  if ((p->bufs.data[t].kind == TC_LBUF_CREATE) != (p->bufs.data[cs->out].kind == TC_LBUF_CREATE))
+    return 0; /* what P_create computes once stays out of P_run's stages */
   /* the node budget of the consumer's resulting body: each occurrence of
      the load (t[i] * t[i] has two, as a tree) becomes the producer's body */
   int cs_size = size_capped(cs->body, FUSE_MAX_NODES);
@@ -498,7 +502,8 @@ static int try_inline(fstate *f, int sp) {
   const tc_stage *ps = &p->stages.data[sp];
   int t = ps->out;
   const tc_lbuf *tb = &p->bufs.data[t];
-  if (ps->kind != TC_STAGE_MAP || ps->checked || tb->kind != TC_LBUF_TEMP ||
+  if (ps->kind != TC_STAGE_MAP || ps->checked ||
+      !(tb->kind == TC_LBUF_TEMP || tb->kind == TC_LBUF_CREATE) ||
       tb->dtype == TC_DT_BF16 || f->aliased[t] || f->nwrite[t] != 1 || f->nread[t] < 1 ||
       scheduled(p, tb->node))
     return 0; /* no readers, or hints for its loops: T stays */
@@ -556,7 +561,8 @@ static void drop_dead_temps(tc_loop_prog *p) {
   int *map = tc_xmalloc(((size_t)n + 1) * sizeof *map);
   int m = 0, dropped = 0;
   for (int b = 0; b < n; b++) {
-    if (p->bufs.data[b].kind == TC_LBUF_TEMP && !written[b]) {
+    if ((p->bufs.data[b].kind == TC_LBUF_TEMP || p->bufs.data[b].kind == TC_LBUF_CREATE) &&
+        !written[b]) {
       map[b] = -1;
       dropped = 1;
       continue;

@@ -13,7 +13,7 @@
  * transposition, and the epilogue as an expression of the finished sum.
  * On the intrinsics targets the emitter writes such a stage as a
  * register-blocked micro-kernel over packed panels of B (packed once by
- * P_create when B is a weight), applying the epilogue to each output tile
+ * P_create when B is a weight or computed from weights at create), applying the epilogue to each output tile
  * while it is in cache (emit/gemm.c, docs/gemm.md); the scalar target
  * ignores the description and computes the body as any stage.
  *
@@ -233,8 +233,8 @@ static const tc_sexpr *takes(const tc_loop_prog *p, const tc_stage *s, tc_gemm *
   int64_t n, m;
   memset(g, 0, sizeof *g);
   if (s->kind != TC_STAGE_MAP || s->checked || (s->sched && s->sched->node >= 0) ||
-      !out_dtype_ok(o->dtype) || o->rank < 2)
-    return NULL;
+      !out_dtype_ok(o->dtype) || o->rank < 2 || o->kind == TC_LBUF_CREATE)
+    return NULL; /* (a product of weights runs once, in P_create's plain loops) */
   if (tc_ext_is_const(o->shape[o->rank - 1], &n) && n == 1)
     return NULL; /* a matrix-vector product: a row reduction in vector lanes serves it better */
   const tc_sexpr *e = the_reduce(s->body);
@@ -293,9 +293,10 @@ static void try_stage(tc_loop_prog *p, tc_stage *s) {
     return;
   }
   const tc_lbuf *bb = &p->bufs.data[tc_loop_base_buf(p, g.bload->ref)];
-  g.b_weight = bb->kind == TC_LBUF_ARG && p->kernel &&
-               (g.conv ? g.conv[7] != 0 : g.bload->nargs == 2) &&
-               p->kernel->args.data[bb->arg].role == TC_ROLE_WEIGHT;
+  g.b_weight = (g.conv ? g.conv[7] != 0 : g.bload->nargs == 2) &&
+               (bb->kind == TC_LBUF_CREATE ||
+                (bb->kind == TC_LBUF_ARG && p->kernel &&
+                 p->kernel->args.data[bb->arg].role == TC_ROLE_WEIGHT));
   tc_gemm *keep = tc_arena_alloc(&p->arena, sizeof *keep);
   *keep = g;
   s->gemm = keep;

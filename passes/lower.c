@@ -149,7 +149,7 @@ static void add_stage(lowerer *l, int id, const tc_sexpr *body, int checked,
                       const char *what) {
   const tc_node *n = node_at(l, id);
   tc_stage s = map_stage(l->p, out_buf(l, id), tc_loop_sx_cast(l->p, body, n->dtype), checked,
-                what ? what : tc_op_name(n->op), n->loc, id);
+                what ? what : n->note ? n->note : tc_op_name(n->op), n->loc, id);
   tc_loop_add_stage(l->p, &s);
 }
 

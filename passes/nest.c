@@ -89,6 +89,7 @@ static int walks_columns(const tc_sexpr *e, int nvars, const int *vars) {
 static int nestable(const tc_loop_prog *p, const tc_stage *s) {
   const tc_lbuf *o = &p->bufs.data[s->out];
   return s->kind == TC_STAGE_MAP && !s->checked && !s->sched && !s->gemm && o->rank >= 1 &&
+         o->kind != TC_LBUF_CREATE && /* P_create's, not P_run's */
          !tc_loop_sx_may_divide_by_zero(s->body) &&
          !walks_columns(s->body, 0, NULL);
 }

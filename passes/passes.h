@@ -19,6 +19,17 @@
    verified graph), or -1 with an error in d. */
 int tcP_decompose(tc_module *m, tc_diag *d);
 
+/* passes/fold.c: batch_norm(conv2d(x, w [, b]), mean, var [, gamma]
+   [, beta]) becomes conv2d(x, w * s, (b - mean) * s + beta) with s =
+   rsqrt(var + eps) [* gamma] per output channel, when the conv2d is f32
+   NCHW, has no other reader, and w, b, mean, var, gamma, beta depend on
+   weights and constants only (rules at the top of fold.c): the new
+   weights and bias are then values of the weights, which the precompute
+   pass has P_create compute.  Runs before decompose (it matches the
+   batch_norm node).  The node arrays are rebuilt and renumbered as
+   decompose does.  Returns 0. */
+int tcP_fold(tc_module *m, tc_diag *d);
+
 /* passes/dce.c: drops every node no output depends on (inputs and weights
    stay: they are arguments), renumbering the rest as decompose does.
    Returns 0. */
@@ -80,6 +91,13 @@ int tcP_quant(tc_module *m, tc_diag *d);
    with tc_loop_free).  NULL with an error in d (an op lowering does not
    support, such as argmax over several axes). */
 tc_loop_prog *tcP_lower(const tc_module *m, const tc_kernel *k, tc_diag *d);
+
+/* passes/precompute.c: the TEMP buffers whose one stage reads only
+   weights, constants and such buffers, cannot fail and uses no dim
+   become CREATE buffers (tensorc/loop.h): P_create computes them once,
+   P_run reads them from the context.  Rules at the top of precompute.c.
+   Runs after lowering, before fusion.  Returns 0. */
+int tcP_precompute(tc_loop_prog *p, tc_diag *d);
 
 /* passes/fuse.c: vertical fusion on the loop program of one kernel: an
    elementwise stage that cannot fail and whose temporary has one reader

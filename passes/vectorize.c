@@ -55,6 +55,7 @@ static const char *why_stage(tc_loop_prog *p, const tc_stage *s) {
   const tc_lbuf *o = &p->bufs.data[s->out];
   int64_t n;
   if (s->gemm) return NULL; /* the template's micro-kernel and epilogue (emit/gemm.c) */
+  if (o->kind == TC_LBUF_CREATE) return "computed once, by P_create, in plain loops";
   if (s->kind == TC_STAGE_ACCUM) return "a scatter: it accumulates through indices";
   if (s->checked) return "a compute() body: its loads are bounds-checked one by one";
   if (s->sched && s->sched->node < 0)

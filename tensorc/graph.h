@@ -247,6 +247,11 @@ typedef struct tc_node {
   int arg;
   tc_loc loc;
   const double *vals; /* LITERAL of a float dtype: shape[0] values */
+  /* A pass's word on why it made the node ("batch_norm folded into the
+     weights of conv2d (line 7)"), or NULL (every node of the DSL).
+     Printed by tc_graph_print after the location; lowering names the
+     node's stage by it (tc_stage.what), so the generated C says it too. */
+  const char *note;
 } tc_node;
 
 typedef struct tc_kernel {

@@ -616,6 +616,7 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
       tc_buf_printf(b, " alias of %s\n", p->bufs.data[x->alias].name);
       break;
     case TC_LBUF_CONST: tc_buf_puts(b, " constant\n"); break;
+    case TC_LBUF_CREATE: tc_buf_puts(b, " computed at create\n"); break;
     }
   }
   tc_buf_puts(b, "  stages:\n");
@@ -825,6 +826,21 @@ static int verify_sx(verifier *v, const tc_sexpr *e) {
   return 0;
 }
 
+/* 1 when e loads only weights, constants and buffers computed at create
+   (what P_create has). */
+static int reads_create_only(const tc_loop_prog *p, const tc_sexpr *e) {
+  if (e->op == TC_OP_LOAD) {
+    const tc_lbuf *x = &p->bufs.data[tc_loop_base_buf(p, e->ref)];
+    if (!(x->kind == TC_LBUF_CONST || x->kind == TC_LBUF_CREATE ||
+          (x->kind == TC_LBUF_ARG && p->kernel &&
+           p->kernel->args.data[x->arg].role == TC_ROLE_WEIGHT)))
+      return 0;
+  }
+  for (int i = 0; i < e->nargs; i++)
+    if (!reads_create_only(p, e->args[i])) return 0;
+  return 1;
+}
+
 int tc_loop_verify(const tc_loop_prog *p, tc_diag *d) {
   verifier v = {p, NULL, 0, d, tc_xcalloc((size_t)p->nrvars + 1, sizeof(int))};
   int rc = 0;
@@ -882,6 +898,10 @@ int tc_loop_verify(const tc_loop_prog *p, tc_diag *d) {
     }
     if (st->body->dtype != p->bufs.data[st->out].dtype)
       rc = vfail(&v, st->body, "body dtype differs from its buffer's");
+    else if (p->bufs.data[st->out].kind == TC_LBUF_CREATE &&
+             (st->kind != TC_STAGE_MAP || st->checked || !reads_create_only(p, st->body)))
+      rc = tc_diag_at(d, st->loc, "internal error: stage %d computed at create reads what "
+                      "P_run is given, or may fail", s);
   }
   free(v.bound);
   return rc ? -1 : 0;

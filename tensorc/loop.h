@@ -44,8 +44,12 @@
  * Buffers are contiguous row-major.  An ALIAS buffer is another buffer
  * seen with a different shape of the same element count (a free reshape).
  * A CONST buffer is a rank-1 table of values known at compile time (a
- * LITERAL node).  A csr argument is up to three ARG buffers, one per ABI
- * part (format ROWPTR, COL, VAL: rank 1, index dtype for rowptr and col);
+ * LITERAL node).  A CREATE buffer (set by passes/precompute.c) holds a
+ * value that depends on the weights and constants only: the one stage
+ * writing it runs in P_create, reads only weights, CONST and other
+ * CREATE buffers, cannot fail, and is not part of P_run.  A csr argument
+ * is up to three ARG buffers, one per ABI part (format ROWPTR, COL, VAL:
+ * rank 1, index dtype for rowptr and col);
  * the col and val parts have no shape (shape NULL): their length, nnz, is
  * rowptr[rows], which the kernel validates before any stage runs
  * (rowptr[0] == 0, never decreasing, every col in [0, cols): TC_EINDEX).
@@ -62,7 +66,10 @@ typedef enum tc_lbuf_kind {
   TC_LBUF_ARG,   /* a kernel argument (weight, input or output) */
   TC_LBUF_TEMP,  /* an intermediate the kernel allocates while it runs */
   TC_LBUF_ALIAS, /* buffer `alias` with this buffer's shape */
-  TC_LBUF_CONST  /* a rank-1 table of constants: fvals or ivals */
+  TC_LBUF_CONST, /* a rank-1 table of constants: fvals or ivals */
+  TC_LBUF_CREATE /* a value of the weights and constants alone, of static
+                    shape: computed once by P_create into the kernel's
+                    context, read there by P_run (the `precompute` pass) */
 } tc_lbuf_kind;
 
 typedef struct tc_lbuf {
@@ -126,8 +133,8 @@ typedef struct tc_gemm {
   const tc_sexpr *epi;
   int acc;       /* the f32 buffer the sums are accumulated in */
   int plain;     /* 1 when the body is the REDUCE alone (no epilogue) */
-  int b_weight;  /* 1 when B is a weight without batch axes: packed once,
-                    by P_create */
+  int b_weight;  /* 1 when B is a weight, or a CREATE buffer, without
+                    batch axes: packed once, by P_create */
   /* A convolution (the stage's conv ints; reduce is then the outermost of
      the three REDUCEs, over input channels, kh and kw, and aload, bload
      the input x and the weight w): the template's implicit GEMM, per

@@ -321,6 +321,7 @@ static void print_node(tc_buf *b, const tc_kernel *k, int id) {
     tc_sexpr_print(b, n->body, k);
   }
   print_loc(b, n->loc);
+  if (n->note) tc_buf_printf(b, "%s%s", n->loc.file && n->loc.line > 0 ? ", " : "   # ", n->note);
   tc_buf_putc(b, '\n');
 }
 

@@ -244,6 +244,8 @@ static void put_node(tc_buf *b, const dot_kernel *dk, int n, const char *indent)
   tc_shape_print(&label, k, x->rank, (const tc_ext *const *)x->shape);
   if (buf && buf->kind == TC_LBUF_TEMP)
     tc_buf_printf(&label, " -> %s%s", buf->name, buf->local ? " (local)" : "");
+  else if (buf && buf->kind == TC_LBUF_CREATE)
+    tc_buf_printf(&label, " -> %s (at create)", buf->name);
   if (x->loc.line > 0) {
     tc_buf_putc(&label, '\n');
     put_loc(&label, x->loc);

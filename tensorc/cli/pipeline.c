@@ -3,11 +3,15 @@
  *
  *   parse      the DSL file, run in the sandbox, becomes the graph IR (lang/)
  *   verify     the graph IR's invariants (tensorc/graph.h)
+ *   fold       a batch_norm after a conv2d folded into the convolution's
+ *              weights and bias (passes/fold.c)
  *   decompose  composite ops into primitive ones (passes/decompose.c)
  *   dce        nodes that reach no output are dropped (passes/dce.c)
  *   quant      dequantize -> matmul|linear|conv2d -> epilogue -> quantize
  *              becomes one integer QUANTIZED node (passes/quant.c)
  *   lower      one loop program per kernel (passes/lower.c)
+ *   precompute values of the weights alone computed once, by P_create
+ *              (passes/precompute.c)
  *   fuse       elementwise stages inlined into their reader (passes/fuse.c)
  *   schedule   schedule() hints attached to their stages, or rejected at
  *              their line (passes/schedule.c)
@@ -33,10 +37,12 @@ typedef int (*cli_pass_fn)(cli_compile *c, tc_diag *d);
 
 static int pass_parse(cli_compile *c, tc_diag *d);
 static int pass_verify(cli_compile *c, tc_diag *d);
+static int pass_fold(cli_compile *c, tc_diag *d);
 static int pass_decompose(cli_compile *c, tc_diag *d);
 static int pass_dce(cli_compile *c, tc_diag *d);
 static int pass_quant(cli_compile *c, tc_diag *d);
 static int pass_lower(cli_compile *c, tc_diag *d);
+static int pass_precompute(cli_compile *c, tc_diag *d);
 static int pass_fuse(cli_compile *c, tc_diag *d);
 static int pass_schedule(cli_compile *c, tc_diag *d);
 static int pass_gemm(cli_compile *c, tc_diag *d);
@@ -53,10 +59,12 @@ static const struct cli_pass {
 } passes[] = {
     {"parse", CLI_IR_GRAPH, pass_parse},
     {"verify", CLI_IR_GRAPH, pass_verify},
+    {"fold", CLI_IR_GRAPH, pass_fold},
     {"decompose", CLI_IR_GRAPH, pass_decompose},
     {"dce", CLI_IR_GRAPH, pass_dce},
     {"quant", CLI_IR_GRAPH, pass_quant},
     {"lower", CLI_IR_LOOP, pass_lower},
+    {"precompute", CLI_IR_LOOP, pass_precompute},
     {"fuse", CLI_IR_LOOP, pass_fuse},
     {"schedule", CLI_IR_LOOP, pass_schedule},
     {"gemm", CLI_IR_LOOP, pass_gemm},
@@ -102,6 +110,15 @@ static int verify_graph(const tc_module *m, const char *after, tc_diag *d) {
 
 static int pass_verify(cli_compile *c, tc_diag *d) {
   return verify_graph(c->module, "parse", d);
+}
+
+static int pass_fold(cli_compile *c, tc_diag *d) {
+  if (tcP_fold(c->module, d) != 0) return CLI_EUSER;
+#ifndef NDEBUG
+  return verify_graph(c->module, "fold", d);
+#else
+  return CLI_OK;
+#endif
 }
 
 static int pass_decompose(cli_compile *c, tc_diag *d) {
@@ -198,6 +215,10 @@ static int loop_pass(cli_compile *c, tc_diag *d, int (*fn)(tc_loop_prog *, tc_di
 #endif
   }
   return CLI_OK;
+}
+
+static int pass_precompute(cli_compile *c, tc_diag *d) {
+  return loop_pass(c, d, tcP_precompute, "precompute");
 }
 
 static int pass_fuse(cli_compile *c, tc_diag *d) { return loop_pass(c, d, tcP_fuse, "fuse"); }

@@ -25,5 +25,7 @@ void add_nest_tests(Suite *s);
 void add_gemm_tests(Suite *s);
 /* vectorize_test.c */
 void add_vectorize_tests(Suite *s);
+/* fold_test.c: the fold and precompute passes. */
+void add_fold_tests(Suite *s);
 
 #endif
