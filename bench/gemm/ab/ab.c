@@ -18,7 +18,8 @@
 
 static double now(void) {
   struct timespec t;
-  clock_gettime(getenv("CPUT") ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
+  const char *cput = getenv("CPUT");
+  clock_gettime(cput && *cput && *cput != '0' ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
