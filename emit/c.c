@@ -249,6 +249,7 @@ typedef struct kemit {
      (the vector's lanes, or 1) */
   int inner_step;
   TC_VEC(memo) vmemos; /* vector values of the loop being written */
+  int vmemo_floor;     /* vmemo_find looks at vmemos[vmemo_floor..] only */
   /* the variable whose consecutive values are a vector's lanes (IVAR or
      RVAR, and its id), and the C expression of lane 0's value */
   tc_op lane_op;
@@ -2238,7 +2239,7 @@ static int vec_stage_ok(kemit *kx, const tc_stage *s, int from) {
 }
 
 static const char *vmemo_find(kemit *kx, const tc_sexpr *e) {
-  for (int i = kx->vmemos.len - 1; i >= 0; i--)
+  for (int i = kx->vmemos.len - 1; i >= kx->vmemo_floor; i--)
     if (tc_loop_sx_equal(kx->vmemos.data[i].e, e)) return kx->vmemos.data[i].name;
   return NULL;
 }
@@ -2371,6 +2372,85 @@ static const char *vec_mask(kemit *kx, int whole, const char *left) {
 
 /* The vector variable holding e (vec_sx_ok) for the lanes of the lane
    variable from kx->lane_base on, mask m the lanes that exist. */
+/* Index ix, the lane variable plus an index without it
+   (tc_loop_lane_plus), at the first lane: kx->lane_base plus the rest. */
+static const char *lane_index_rest(kemit *kx, const tc_sexpr *ix) {
+  if (is_lane(ix, kx->lane_op, kx->lane_var)) return NULL;
+  const tc_sexpr *a = ix->args[0], *b = ix->args[1];
+  int left = ix->op == TC_OP_SUB || tc_loop_lane_plus(a, kx->lane_op, kx->lane_var);
+  const char *r = lane_index_rest(kx, left ? a : b), *o = emit_sx(kx, left ? b : a, 1);
+  if (ix->op == TC_OP_SUB) return r ? kstr(kx, "(%s) - %s", r, o) : kstr(kx, "-%s", o);
+  return r ? kstr(kx, "(%s) + %s", r, o) : o;
+}
+
+static const char *lane_index(kemit *kx, const tc_sexpr *ix) {
+  const char *r = lane_index_rest(kx, ix);
+  return r ? kstr(kx, "%s + (%s)", kx->lane_base, r) : kx->lane_base;
+}
+
+/* The mask (a C expression) of the lanes for which bool c holds
+   (tc_loop_vec_ok's conditions of a WHERE that are not comparisons of
+   floats). */
+static const char *lane_cond_mask(kemit *kx, const tc_sexpr *c) {
+  tcE_visa isa = kx->visa;
+  int z = isa == TCE_VISA_AVX512;
+  const char *all = z ? "(__mmask16)0xFFFF" : "_mm256_castsi256_ps(_mm256_set1_epi32(-1))";
+  const char *none = z ? "(__mmask16)0" : "_mm256_setzero_ps()";
+  if (!tc_loop_uses_lane(c, kx->lane_op, kx->lane_var))
+    return kstr(kx, "(%s ? %s : %s)", emit_sx(kx, c, 1), all, none);
+  if (c->op == TC_OP_LOGICAL_AND) {
+    const char *a = lane_cond_mask(kx, c->args[0]), *b = lane_cond_mask(kx, c->args[1]);
+    return z ? kstr(kx, "(__mmask16)(%s & %s)", a, b) : kstr(kx, "_mm256_and_ps(%s, %s)", a, b);
+  }
+  /* (lane + rest) OP bound, the lane variable on the left: lane l holds
+     when l OP bound - (base + rest), so the lanes from or below t */
+  int lane_left = tc_loop_lane_plus(c->args[0], kx->lane_op, kx->lane_var);
+  tc_op op = c->op;
+  if (!lane_left)
+    op = op == TC_OP_LT ? TC_OP_GT : op == TC_OP_LE ? TC_OP_GE : op == TC_OP_GT ? TC_OP_LT : TC_OP_LE;
+  const char *at = lane_index(kx, c->args[lane_left ? 0 : 1]);
+  const char *bound = emit_sx(kx, c->args[lane_left ? 1 : 0], 1);
+  const char *t = kstr(kx, "%s - (%s)%s", bound, at, op == TC_OP_LE || op == TC_OP_GT ? " + 1" : "");
+  kx->g->vec_tail[isa] = 1;
+  const char *below = z ? kstr(kx, "tc_tail_avx512(%s)", t)
+                        : kstr(kx, "tc_tail_avx2(%s < 0 ? 0 : %s)", t, t); /* lanes l < t */
+  if (op == TC_OP_LT || op == TC_OP_LE) return below;
+  return z ? kstr(kx, "(__mmask16)~%s", below) : kstr(kx, "_mm256_andnot_ps(%s, %s)", below, all);
+}
+
+/* WHERE e on a condition that is not a comparison of floats (integers:
+   the padding of a convolution or a pool), holding for all lanes or none
+   or for a range of them (tc_loop_vec_ok): its mask (within m), each
+   branch's vector loads under it (so that the lanes the scalar code would
+   not read read nothing), the values blended; the branches' values are
+   not reused outside them. */
+static const char *emit_vwhere_int(kemit *kx, const tc_sexpr *e, const char *m) {
+  tcE_visa isa = kx->visa;
+  int z = isa == TCE_VISA_AVX512;
+  tc_buf b = {0};
+  const char *c = lane_cond_mask(kx, e->args[0]);
+  if (!m)
+    tc_buf_puts(&b, c);
+  else if (z)
+    tc_buf_printf(&b, "(__mmask16)(%s & %s)", c, m);
+  else
+    tc_buf_printf(&b, "_mm256_and_ps(%s, %s)", c, m);
+  const char *tm = vdef(kx, NULL, tcE_vec_mask_type(isa), &b);
+  /* (written where it is used: a false branch is mostly a constant) */
+  const char *ones = "_mm256_castsi256_ps(_mm256_set1_epi32(-1))";
+  const char *fm = z ? (m ? kstr(kx, "(__mmask16)(~%s & %s)", tm, m) : kstr(kx, "(__mmask16)~%s", tm))
+                     : kstr(kx, "_mm256_andnot_ps(%s, %s)", tm, m ? m : ones);
+  int floor = kx->vmemo_floor, vsave = kx->vmemos.len;
+  kx->vmemo_floor = vsave;
+  const char *t = emit_vsx(kx, e->args[1], tm);
+  kx->vmemos.len = kx->vmemo_floor = vsave;
+  const char *f = emit_vsx(kx, e->args[2], fm);
+  kx->vmemos.len = vsave;
+  kx->vmemo_floor = floor;
+  tcE_vec_blend(&b, isa, tm, t, f);
+  return vdef(kx, e, tcE_vec_type(isa), &b);
+}
+
 static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
   const char *known = vmemo_find(kx, e);
   if (known) return known;
@@ -2387,7 +2467,10 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
   }
   case TC_OP_LOAD: {
     if (kx->vlocal[e->ref]) return kx->vlocal[e->ref]; /* a nest's local element */
-    if (e->nargs == 0 || !is_lane(e->args[e->nargs - 1], kx->lane_op, kx->lane_var)) {
+    if (e->nargs == 0 ||
+        !(is_lane(e->args[e->nargs - 1], kx->lane_op, kx->lane_var) ||
+          (kx->lane_op == TC_OP_IVAR &&
+           tc_loop_lane_plus(e->args[e->nargs - 1], kx->lane_op, kx->lane_var)))) {
       /* one value for all lanes (a rank-0 tensor's too) */
       tcE_vec_set1(&b, isa, emit_sx(kx, e, 0));
       return vdef(kx, e, vt, &b);
@@ -2395,7 +2478,7 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
     const tc_lbuf *x = &kx->p->bufs.data[e->ref];
     const char *idx[TC_MAX_RANK];
     for (int d = 0; d + 1 < e->nargs; d++) idx[d] = emit_sx(kx, e->args[d], 1);
-    idx[e->nargs - 1] = kx->lane_base;
+    idx[e->nargs - 1] = lane_index(kx, e->args[e->nargs - 1]);
     kx->read[x->kind == TC_LBUF_ALIAS ? x->alias : e->ref] = 1;
     const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, e->ref), linear(kx, x, idx));
     if (x->dtype == TC_DT_BF16)
@@ -2407,6 +2490,9 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
   case TC_OP_REDUCE: return emit_vreduce(kx, e, m);
   case TC_OP_WHERE: {
     const tc_sexpr *c = e->args[0];
+    if (tc_op_class_of(c->op) != TC_OPC_CMP ||
+        !(c->args[0]->dtype == TC_DT_F32 || c->args[0]->dtype == TC_DT_BF16))
+      return emit_vwhere_int(kx, e, m);
     const char *ca = emit_vsx(kx, c->args[0], m), *cb = emit_vsx(kx, c->args[1], m);
     tcE_vec_cmp(&b, isa, c->op, ca, cb);
     const char *cm = vdef(kx, c, tcE_vec_mask_type(isa), &b);

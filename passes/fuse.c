@@ -37,10 +37,15 @@
  *
  * A contraction the GEMM template takes (tcP_gemm_product: a matmul's
  * sum of products, which cannot fail, with what was already fused around
- * it) is the one producer with a REDUCE that is inlined: into its one reader, where that reads each element
- * once outside any REDUCE (the bias, activation or residual after a
- * matmul), so that no sum is computed twice and the reader's stage
- * becomes the GEMM with its epilogue (passes/gemm.c).
+ * it) is one of the two producers with a REDUCE that are inlined: into
+ * its one reader, where that reads each element once outside any REDUCE
+ * (the bias, activation or residual after a matmul), so that no sum is
+ * computed twice and the reader's stage becomes the GEMM with its
+ * epilogue (passes/gemm.c).  The other is a convolution the template does
+ * not take (grouped or depthwise: tc_stage.conv, in loops), inlined the
+ * same way into a reader that reads its output element by element: the
+ * bias and activation after a depthwise convolution are computed in its
+ * loop, not in a pass of their own.
  *
  * A tiny producer (TINY_MAX_NODES cheap nodes) with several readers is
  * recomputed in each of them when every reader qualifies as above and
@@ -437,7 +442,7 @@ static int load_identity(const tc_sexpr *ld, const tc_lbuf *o) {
 
 /* 1 when stage sc may compute stage sp's value (body size ps_size,
    cheap_size `cheap`, reads rp) where it loads sp's buffer t: the rules
-   above, for one reader. */
+   above, for one reader; gemm as in try_inline. */
 static int reader_ok(fstate *f, int sp, int ps_size, int cheap, const int_vec *rp, int sc,
                      int gemm) {
   tc_loop_prog *p = f->p;
@@ -465,8 +470,9 @@ static int reader_ok(fstate *f, int sp, int ps_size, int cheap, const int_vec *r
   assert(st.found);
   if (gemm && p->stages.data[sp].conv && !load_identity(first, &p->bufs.data[cs->out]))
     return 0; /* the convolution's axes stay the output's */
-  if (gemm && (!tcP_gemm_epilogue_ok(p, cs) || scheduled(p, cs->nnodes ? cs->nodes[0] : -1)))
+  if (gemm == 1 && (!tcP_gemm_epilogue_ok(p, cs) || scheduled(p, cs->nnodes ? cs->nodes[0] : -1)))
     return 0; /* the template would not take the result: the product keeps its stage */
+  if (gemm == 2 && scheduled(p, cs->nnodes ? cs->nodes[0] : -1)) return 0;
   if (gemm) return st.exact && !st.in_reduce;
   return st.exact || (!st.in_reduce && cheap >= 0 && cheap <= CHEAP_MAX_NODES);
 }
@@ -508,7 +514,13 @@ static int try_inline(fstate *f, int sp) {
       scheduled(p, tb->node))
     return 0; /* no readers, or hints for its loops: T stays */
   int ps_size = size_capped(ps->body, FUSE_MAX_NODES);
-  int gemm = ps->kind == TC_STAGE_MAP && tcP_gemm_product(p, ps), k = f->nread[t];
+  /* 1: a product the template takes; 2: a convolution it does not take
+     (grouped, depthwise: loops), inlined into its reader the same way */
+  int gemm = ps->kind != TC_STAGE_MAP ? 0
+             : tcP_gemm_product(p, ps)  ? 1
+             : ps->conv && !ps->checked ? 2
+                                        : 0;
+  int k = f->nread[t];
   if (ps_size > FUSE_MAX_NODES || (gemm && k != 1) ||
       (!gemm && tc_loop_sx_count_reduces(ps->body) > 0) ||
       tc_loop_sx_may_divide_by_zero(ps->body))

@@ -511,10 +511,13 @@ static const tc_sexpr *in_bounds(lowerer *l, const tc_sexpr *c, const tc_ext *ex
 /* The index expressions of a convolution window (graph.h CONV2D, ints a):
    x's and w's indices, the padding condition (or NULL), the output
    channel's index variable, and the three reduction variables (input
-   channel of the group, kh, kw) with their extents. */
+   channel of the group, kh, kw) with their extents; `first` is 1 when a
+   grouped convolution has one input channel a group (depthwise): no sum
+   over it, its index the constant 0, so that x's last index in NHWC is
+   the output channel alone (a vector load along it). */
 typedef struct conv_ix {
   const tc_sexpr *ix[4], *iw[4], *cond, *oc;
-  int rv[3];
+  int rv[3], first;
   const tc_ext *ext[3];
 } conv_ix;
 
@@ -529,9 +532,11 @@ static void conv_indices(lowerer *l, const int64_t *a, const tc_node *x, const t
   c->ext[2] = w->shape[nhwc ? 1 : 3];
   const tc_sexpr *on = ivar(l, 0), *oc = ivar(l, nhwc ? 3 : 1);
   const tc_sexpr *oh = ivar(l, nhwc ? 1 : 2), *ow = ivar(l, nhwc ? 2 : 3);
-  for (int i = 0; i < 3; i++) c->rv[i] = tc_loop_new_rvar(l->p);
-  const tc_sexpr *ci = tc_loop_sx_rvar(l->p, c->rv[0]), *kh = tc_loop_sx_rvar(l->p, c->rv[1]),
-                 *kw = tc_loop_sx_rvar(l->p, c->rv[2]);
+  int64_t cg;
+  c->first = groups > 1 && tc_ext_is_const(Cg, &cg) && cg == 1;
+  for (int i = 0; i < 3; i++) c->rv[i] = i < c->first ? -1 : tc_loop_new_rvar(l->p);
+  const tc_sexpr *ci = c->first ? iconst(l, 0) : tc_loop_sx_rvar(l->p, c->rv[0]),
+                 *kh = tc_loop_sx_rvar(l->p, c->rv[1]), *kw = tc_loop_sx_rvar(l->p, c->rv[2]);
   const tc_sexpr *ih = window_coord(l, oh, a[0], a[2], kh, a[4]);
   const tc_sexpr *iw = window_coord(l, ow, a[1], a[3], kw, a[5]);
   /* output channel co reads the input channels of its group */
@@ -560,7 +565,7 @@ static void conv_indices(lowerer *l, const int64_t *a, const tc_node *x, const t
 static const tc_sexpr *conv_sum(lowerer *l, const conv_ix *c, tc_dtype t,
                                 const tc_sexpr *term, tc_loc loc) {
   if (c->cond) term = where(l, c->cond, term, tc_loop_sx_const(l->p, t, 0, 0), loc);
-  for (int i = 2; i >= 0; i--)
+  for (int i = 2; i >= c->first; i--)
     term = tc_loop_sx_reduce(l->p, TC_OP_SUM, t, c->rv[i], c->ext[i], term, loc);
   return term;
 }

@@ -347,6 +347,44 @@ static int uses_lane(const tc_sexpr *e, tc_op op, int var) {
   return 0;
 }
 
+static int has_reduce(const tc_sexpr *e);
+
+int tc_loop_uses_lane(const tc_sexpr *e, tc_op op, int var) { return uses_lane(e, op, var); }
+
+int tc_loop_lane_plus(const tc_sexpr *e, tc_op op, int var) {
+  if (is_lane(e, op, var)) return 1;
+  if (e->dtype != TC_DT_I64 || e->nargs != 2) return 0;
+  const tc_sexpr *a = e->args[0], *b = e->args[1];
+  if (e->op == TC_OP_ADD)
+    return (tc_loop_lane_plus(a, op, var) && !uses_lane(b, op, var)) ||
+           (tc_loop_lane_plus(b, op, var) && !uses_lane(a, op, var));
+  if (e->op == TC_OP_SUB) return tc_loop_lane_plus(a, op, var) && !uses_lane(b, op, var);
+  return 0;
+}
+
+/* 1 when bool c is a where() condition tc_loop_vec_ok takes besides a
+   comparison of floats: a conjunction of conditions that do not use the
+   lane variable and of comparisons (<, <=, >, >=) of an index that is the
+   lane variable (an IVAR) plus one without it with one without it: each
+   holds for a range of lanes, a mask of consecutive lanes. */
+static int lane_cond_ok(const tc_sexpr *c, tc_op op, int var) {
+  if (!uses_lane(c, op, var)) return !has_reduce(c);
+  if (c->op == TC_OP_LOGICAL_AND) return lane_cond_ok(c->args[0], op, var) && lane_cond_ok(c->args[1], op, var);
+  if (op != TC_OP_IVAR || c->nargs != 2 ||
+      !(c->op == TC_OP_LT || c->op == TC_OP_LE || c->op == TC_OP_GT || c->op == TC_OP_GE))
+    return 0;
+  const tc_sexpr *a = c->args[0], *b = c->args[1];
+  return (tc_loop_lane_plus(a, op, var) && !uses_lane(b, op, var)) ||
+         (tc_loop_lane_plus(b, op, var) && !uses_lane(a, op, var));
+}
+
+static int has_reduce(const tc_sexpr *e) {
+  if (e->op == TC_OP_REDUCE) return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (has_reduce(e->args[i])) return 1;
+  return 0;
+}
+
 static int vec_no(const char *what, const tc_sexpr *e, const char **why, const tc_sexpr **bad) {
   if (why) {
     *why = what;
@@ -367,14 +405,21 @@ int tc_loop_vec_ok(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, 
     const tc_lbuf *x = &p->bufs.data[e->ref];
     if (!vfloat(e->dtype) || x->dtype != e->dtype)
       return vec_no("a load of a buffer not of f32 or bf16", e, why, bad);
+    /* under a where() of one condition for all lanes (in_where 2), a
+       vector load is masked by it, a load of one value is not */
+    /* consecutive lanes: the lane variable in the last index, alone or
+       (an IVAR) plus an index without it (a window's shifted row) */
+    int lanes = e->nargs > 0 && (is_lane(e->args[e->nargs - 1], op, var) ||
+                                 (op == TC_OP_IVAR && tc_loop_lane_plus(e->args[e->nargs - 1], op, var)));
+    int must_fit = in_where == 1 || (in_where == 2 && !lanes);
     for (int d = 0; d < e->nargs; d++) {
       const tc_sexpr *ix = e->args[d];
-      int lane = d == e->nargs - 1 && is_lane(ix, op, var);
+      int lane = d == e->nargs - 1 && lanes;
       if (!lane && uses_lane(ix, op, var))
         return vec_no("a strided or gathered load (the lane variable is not its last index "
                       "alone)",
                       e, why, bad);
-      if (in_where && !(x->shape && tc_loop_index_in_range(p, s, ix, x->shape[d], s->body)))
+      if (must_fit && !(x->shape && tc_loop_index_in_range(p, s, ix, x->shape[d], s->body)))
         return vec_no("a load under a where() that may be out of range on the branch not "
                       "taken",
                       e, why, bad);
@@ -384,9 +429,19 @@ int tc_loop_vec_ok(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, 
   case TC_OP_WHERE: {
     const tc_sexpr *c = e->args[0];
     if (!vfloat(e->dtype)) return vec_no("a where() not of f32 or bf16", e, why, bad);
-    if (tc_op_class_of(c->op) != TC_OPC_CMP || !vfloat(c->args[0]->dtype))
-      return vec_no("a where() whose condition is not a comparison of float values", e, why,
-                    bad);
+    if (tc_op_class_of(c->op) != TC_OPC_CMP || !vfloat(c->args[0]->dtype)) {
+      /* a condition the same for every lane (a convolution's or a pool's
+         padding along another axis), or one that holds for a range of
+         lanes (the padding along the vector axis): a mask, each branch's
+         vector loads under it, so that lanes not taken read nothing */
+      if (!lane_cond_ok(c, op, var))
+        return vec_no("a where() whose condition is neither a comparison of float values nor "
+                      "a range of lanes",
+                      e, why, bad);
+      int w = in_where == 1 ? 1 : 2;
+      return tc_loop_vec_ok(p, s, e->args[1], op, var, w, why, bad) &&
+             tc_loop_vec_ok(p, s, e->args[2], op, var, w, why, bad);
+    }
     return tc_loop_vec_ok(p, s, c->args[0], op, var, in_where, why, bad) &&
            tc_loop_vec_ok(p, s, c->args[1], op, var, in_where, why, bad) &&
            tc_loop_vec_ok(p, s, e->args[1], op, var, 1, why, bad) &&

@@ -300,6 +300,12 @@ int tc_loop_walks_down_columns(const tc_sexpr *body, int var, int last);
    be below 2 * TC_LOOP_RED_LANES. */
 int tc_loop_reduce_in_lanes(const tc_sexpr *e);
 
+/* 1 when e uses the lane variable (op IVAR or RVAR, id var). */
+int tc_loop_uses_lane(const tc_sexpr *e, tc_op op, int var);
+/* 1 when index e is the lane variable plus (or minus) an index without
+   it: its values for consecutive lanes are consecutive. */
+int tc_loop_lane_plus(const tc_sexpr *e, tc_op op, int var);
+
 /* 1 when f32 op `op` has a vector form on every intrinsics target
    (emit/vec.c): arithmetic, comparisons, min/max, rounding, and the f32
    math of emit/vmath.c. */
@@ -308,14 +314,21 @@ int tc_loop_op_has_vector(tc_op op);
    consecutive values of the lane variable (op IVAR or RVAR, id var);
    "f32" below means f32 or bf16 (held in f32, rounded when stored or
    cast, as on the scalar target), casts between them included:
-   f32 constants; f32 loads whose last index is the lane variable
-   (contiguous lanes) or that do not use it (one value for every lane);
+   f32 constants; f32 loads whose last index is the lane variable, or
+   (an IVAR) the lane variable plus an index without it (contiguous
+   lanes), or that do not use it (one value for every lane);
    f32 ops (those without a vector form, tc_loop_op_has_vector, computed
-   lane by lane); WHEREs on a comparison of f32 values; f32
+   lane by lane); WHEREs on a comparison of f32 values, or on a condition
+   that holds for all lanes or none (it does not use the lane variable) or
+   for a range of them (a conjunction of such conditions and of
+   comparisons of the lane variable plus an index with an index), a mask
+   for the branches' loads; f32
    SUM/PROD/MAX/MIN REDUCEs along another variable, each lane reducing its
    own element in order (the lane variable an IVAR).  Both branches of a
-   WHERE are computed, so a load inside one must be in range
-   whatever the condition (tc_loop_index_in_range).  Otherwise 0, and
+   WHERE on f32 values are computed, so a load inside one must be in range
+   whatever the condition (tc_loop_index_in_range); under a WHERE of one
+   condition for all lanes the vector loads are masked by it (in_where 2),
+   and only loads of one value must be in range.  Otherwise 0, and
    (when why is not NULL) *why says what stops it and *bad is the node. */
 int tc_loop_vec_ok(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, tc_op op,
                    int var, int in_where, const char **why, const tc_sexpr **bad);

@@ -71,6 +71,20 @@ START_TEST(test_vectorize_elementwise) {
   expect("local a, b = input('a', f32, {8, 32}), input('b', f32, {32, 64})\n"
          "output('y', matmul(a, b))\n",
          "vector along i1");
+  /* a depthwise NHWC convolution along its channels, its bias and relu in
+     the same loop: the padding's where() is one condition for all lanes */
+  expect("local N = dim('N')\n"
+         "local x = input('x', f32, {N, 9, 9, 40})\n"
+         "local w, b = weight('w', f32, {3, 3, 1, 40}), weight('b', f32, {40})\n"
+         "output('y', relu(conv2d(x, w, b, {groups = 40, padding = 1, layout = 'NHWC'})))\n",
+         "conv2d + relu, t.lua:4, vector along i3");
+  /* in NCHW the padding along the rows holds for a range of lanes: a
+     mask, the window's row read shifted */
+  expect("local N = dim('N')\n"
+         "local x = input('x', f32, {N, 8, 9, 40})\n"
+         "local w = weight('w', f32, {8, 1, 3, 3})\n"
+         "output('y', conv2d(x, w, nil, {groups = 8, padding = 1}))\n",
+         "conv2d, t.lua:4, vector along i3");
 }
 END_TEST
 
@@ -93,6 +107,13 @@ START_TEST(test_vectorize_refused) {
          "local a, k = input('a', f32, {N}), input('k', i32, {N})\n"
          "output('y', a * cast(k, f32))\n",
          "scalar: an operand not of f32 or bf16 (cast)");
+  /* a where() whose condition is neither: lanes that hold are not a
+     range */
+  expect("local N = dim('N')\n"
+         "local a, k = input('a', f32, {N}), input('k', i32, {N})\n"
+         "output('y', where(logical_or(lt(k, 0), gt(k, 9)), a, 0))\n",
+         "scalar: a where() whose condition is neither a comparison of float values nor a "
+         "range of lanes");
   /* a user's compute body: its loads are checked */
   expect("local N = dim('N')\n"
          "local a = input('a', f32, {N})\n"

@@ -7,6 +7,8 @@
 -- threads[nchw]: N=2 H=100 W=100
 -- threads[strided]: N=2 H=200 W=200
 -- threads[nhwc]: N=2 H=100 W=100
+-- threads[depthwise_vec]: N=2 H=100 W=100
+-- threads[depthwise_mult]: N=2 H=100 W=100
 kernel("nchw")
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, 3, H, W})
@@ -30,6 +32,28 @@ local x = input("x", f32, {N, H, W, 5})
 local w = weight("w", f32, {3, 3, 1, 5})
 local b = weight("b", f32, {5})
 output("y", conv2d(x, w, b, {groups = 5, padding = 1, layout = "NHWC"}))
+kernel("depthwise_vec")
+-- depthwise NHWC in vectors along the channels (40: two AVX-512 vectors
+-- and a masked tail), its padding's where() one condition for all lanes,
+-- the bias, the activation and a residual in the convolution's loop
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 40})
+local w = weight("w", f32, {3, 2, 1, 40})
+local b = weight("b", f32, {40})
+local y = conv2d(x, w, b, {groups = 40, stride = {2, 1}, padding = {1, 2}, dilation = {1, 2},
+                           layout = "NHWC"})
+output("y", silu(y) + 1)
+kernel("depthwise_mult")
+-- two output channels per input channel (a gather along the channels:
+-- scalar), NCHW depthwise (the padding's condition differs from lane to
+-- lane: scalar)
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 6})
+local w = weight("w", f32, {3, 3, 1, 12})
+output("y", conv2d(x, w, nil, {groups = 6, padding = 1, layout = "NHWC"}))
+local xc = input("xc", f32, {N, 6, H, W})
+local wc = weight("wc", f32, {6, 1, 3, 3})
+output("yc", relu(conv2d(xc, wc, nil, {groups = 6, padding = 1})))
 kernel("nhwc")
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, H, W, 3})
