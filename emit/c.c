@@ -2900,7 +2900,8 @@ static void sched_body(kemit *kx, const tc_stage *s, const char **idx, int d, co
    tile; the innermost of them in blocks of vectorize * unroll iterations
    (unroll copies of a loop of `vectorize` iterations), the rest after
    them; parallel over the loops of axes 0..parallel, or, without that
-   hint, over the outermost loop when the work is worth it. */
+   hint, when the work is worth it, over the outer loops but the last
+   flattened into one (over the outermost loop when there are two). */
 static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
@@ -2942,9 +2943,44 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
     tv[d] = new_v(kx);
     loops[n++] = (sloop){tv[d], E, sc->tile[d - ft]};
   }
+  /* without a parallel hint, the outer loops but the last are one loop
+     over their iterations (each recovered by / and %), so that a short
+     outermost extent (N = 1) still splits over the threads */
+  work wk = stage_work(kx, s);
+  int par = !sc->has_parallel && n > 0 && (wk.sym || wk.v >= TCE_PAR_MIN_WORK);
+  int nflat = par && n >= 3 ? n - 1 : 0;
+  const char *flat = NULL, *flat_n = NULL;
   size_t at = g->o->len;
+  if (nflat) {
+    const char *cnt[2 * TC_MAX_RANK];
+    flat = new_v(kx);
+    for (int i = 0; i < nflat; i++) {
+      const sloop *l = &loops[i];
+      int digits = strspn(l->hi, "0123456789") == strlen(l->hi);
+      if (l->step == 1)
+        cnt[i] = l->hi;
+      else if (digits)
+        cnt[i] = kstr(kx, "%lld", (atoll(l->hi) + l->step - 1) / l->step);
+      else
+        cnt[i] = kstr(kx, "((%s + %d) / %d)", l->hi, l->step - 1, l->step);
+      flat_n = i ? kstr(kx, "%s * %s", flat_n, cnt[i]) : cnt[i];
+    }
+    if (strchr(flat_n, ' ')) flat_n = kstr(kx, "(%s)", flat_n);
+    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", flat, flat, flat_n, flat);
+    g->indent++;
+    const char *below = NULL; /* the product of the counts after loop i */
+    for (int i = nflat - 1; i >= 0; i--) {
+      const sloop *l = &loops[i];
+      const char *v = flat;
+      if (below) v = kstr(kx, strchr(below, ' ') ? "%s / (%s)" : "%s / %s", flat, below);
+      if (i) v = kstr(kx, below ? "(%s) %% %s" : "%s %% %s", v, cnt[i]);
+      if (l->step != 1) v = kstr(kx, "(%s) * %d", v, l->step);
+      tcE_line(g, "const int64_t %s = %s;\n", l->var, v);
+      below = below ? kstr(kx, "%s * %s", cnt[i], below) : cnt[i];
+    }
+  }
   int nfail = kx->nfail;
-  for (int i = 0; i < n; i++) {
+  for (int i = nflat; i < n; i++) {
     const sloop *l = &loops[i];
     if (l->step == 1)
       tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", l->var, l->var, l->hi, l->var);
@@ -3005,15 +3041,16 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
   const char *cond = NULL;
   if (sc->has_parallel) {
     nloops = sc->parallel + 1;
-  } else if (n > 0) {
-    work wk = stage_work(kx, s);
-    if (!wk.sym && wk.v < TCE_PAR_MIN_WORK) return;
+  } else if (par) {
     cond = par_cond(kx, wk);
     nloops = 1;
   }
   if (nloops == 0) return;
-  par_loop(kx, at, nloops, cond, n > 0 ? loops[0].var : in, ext_name(kx, o->shape[0]),
-           n > 0 ? loops[0].step : 1);
+  if (nflat)
+    par_loop(kx, at, 1, cond, flat, flat_n, 1);
+  else
+    par_loop(kx, at, nloops, cond, n > 0 ? loops[0].var : in, ext_name(kx, o->shape[0]),
+             n > 0 ? loops[0].step : 1);
 }
 
 /* ---- the GEMM template (emit/gemm.c, docs/gemm.md) ------------------- */

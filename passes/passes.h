@@ -30,6 +30,16 @@ int tcP_decompose(tc_module *m, tc_diag *d);
    decompose does.  Returns 0. */
 int tcP_fold(tc_module *m, tc_diag *d);
 
+/* passes/nhwc.c: an f32 NCHW conv2d with one group, a weight of static
+   shape that depends on weights and constants only, and a window larger
+   than 1x1, a stride other than 1 or padding, without schedule() hints on
+   it or its input, becomes permute(conv2d(permute(x, {0, 2, 3, 1}),
+   permute(w, {2, 3, 1, 0}), b, NHWC), {0, 3, 1, 2}) (rules at the top of
+   nhwc.c): the GEMM template's NHWC form reads the input in place, the
+   NCHW form gathers it.  Runs after fold and quant.  The node arrays are
+   rebuilt and renumbered as decompose does.  Returns 0. */
+int tcP_nhwc(tc_module *m, tc_diag *d);
+
 /* passes/dce.c: drops every node no output depends on (inputs and weights
    stay: they are arguments), renumbering the rest as decompose does.
    Returns 0. */

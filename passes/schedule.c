@@ -34,7 +34,11 @@
  * loop variable in another index than the last, the next one in the
  * last: a permute or transpose) gets tile = {32, 32} on its last two
  * axes, so that both the reads and the writes stay within cache lines
- * in L1 (2-D tiling, as a blocked transpose does).
+ * in L1 (2-D tiling, as a blocked transpose does).  When the read's last
+ * index is an earlier axis a (NHWC -> NCHW: y[n, c, h, w] = t[n, h, w,
+ * c], a = 1), axes a..R-1 get tile = {32, 1, ..., 1, 32}: the same
+ * 32 x 32 blocks of axes a and R-1, one index at a time of the axes
+ * between.
  *
  * Hints never change results: tiling, strip-mining and unrolling keep
  * each element's computation, and parallel iterations write distinct
@@ -53,18 +57,25 @@ static int uses_ivar(const tc_sexpr *e, int var) {
   return 0;
 }
 
-/* 1 when e reads some buffer across the stage's rows: a load whose last
-   index uses i<R-2> and another index uses i<R-1> (a transpose), with
-   no REDUCE in e. */
+/* The output axis a < R-1 whose variable alone indexes the last axis of
+   a buffer that e reads across the stage's rows (the innermost variable
+   i<R-1> in another of its indices: a transpose when a = R-2; a rotation
+   such as NHWC -> NCHW, y[n, c, h, w] = t[n, h, w, c], when a < R-2), or
+   -1; *bad is set when e holds a REDUCE. */
 static int transposes(const tc_sexpr *e, int R, int *bad) {
   if (e->op == TC_OP_REDUCE) *bad = 1;
-  int t = 0;
+  int t = -1;
   if (e->op == TC_OP_LOAD && e->nargs >= 2) {
     int inner_before = 0;
     for (int d = 0; d + 1 < e->nargs; d++) inner_before |= uses_ivar(e->args[d], R - 1);
-    t = inner_before && uses_ivar(e->args[e->nargs - 1], R - 2);
+    const tc_sexpr *last = e->args[e->nargs - 1];
+    for (int a = R - 2; a >= 0 && inner_before && t < 0; a--)
+      if (uses_ivar(last, a) && (a == R - 2 || !uses_ivar(last, R - 1))) t = a;
   }
-  for (int i = 0; i < e->nargs; i++) t |= transposes(e->args[i], R, bad);
+  for (int i = 0; i < e->nargs; i++) {
+    int u = transposes(e->args[i], R, bad);
+    if (t < 0) t = u;
+  }
   return t;
 }
 
@@ -77,18 +88,22 @@ enum { AUTO_TILE = 32 };
    copies of the body. */
 enum { MAX_VECTORIZE = 256, MAX_UNROLL = 64 };
 
+/* tile = {32, 32} on the last two axes of a transpose; {32, 1, ..., 1,
+   32} on axes a..R-1 of a rotation whose read's last index is axis a
+   (the axes between a and R-1 one at a time, inside the tile of a). */
 static void auto_tile(tc_loop_prog *p, tc_stage *st) {
   const tc_lbuf *o = &p->bufs.data[st->out];
-  int bad = 0;
+  int bad = 0, a;
   if (st->kind != TC_STAGE_MAP || st->sched || o->rank < 2 || st->checked ||
-      tc_loop_sx_may_divide_by_zero(st->body) ||
-      !transposes(st->body, o->rank, &bad) || bad)
+      tc_loop_sx_may_divide_by_zero(st->body) || (a = transposes(st->body, o->rank, &bad)) < 0 ||
+      bad)
     return;
   tc_schedule *sc = tc_arena_alloc(&p->arena, sizeof *sc);
   memset(sc, 0, sizeof *sc);
   sc->node = -1;
-  sc->ntile = 2;
-  sc->tile[0] = sc->tile[1] = AUTO_TILE;
+  sc->ntile = o->rank - a;
+  for (int d = 0; d < sc->ntile; d++) sc->tile[d] = 1;
+  sc->tile[0] = sc->tile[sc->ntile - 1] = AUTO_TILE;
   sc->loc = st->loc;
   st->sched = sc;
 }

@@ -9,6 +9,9 @@
  *   dce        nodes that reach no output are dropped (passes/dce.c)
  *   quant      dequantize -> matmul|linear|conv2d -> epilogue -> quantize
  *              becomes one integer QUANTIZED node (passes/quant.c)
+ *   nhwc       an NCHW f32 conv2d with a window larger than 1x1 (or a
+ *              stride, or padding) run as an NHWC one between permutes
+ *              (passes/nhwc.c)
  *   lower      one loop program per kernel (passes/lower.c)
  *   precompute values of the weights alone computed once, by P_create
  *              (passes/precompute.c)
@@ -41,6 +44,7 @@ static int pass_fold(cli_compile *c, tc_diag *d);
 static int pass_decompose(cli_compile *c, tc_diag *d);
 static int pass_dce(cli_compile *c, tc_diag *d);
 static int pass_quant(cli_compile *c, tc_diag *d);
+static int pass_nhwc(cli_compile *c, tc_diag *d);
 static int pass_lower(cli_compile *c, tc_diag *d);
 static int pass_precompute(cli_compile *c, tc_diag *d);
 static int pass_fuse(cli_compile *c, tc_diag *d);
@@ -63,6 +67,7 @@ static const struct cli_pass {
     {"decompose", CLI_IR_GRAPH, pass_decompose},
     {"dce", CLI_IR_GRAPH, pass_dce},
     {"quant", CLI_IR_GRAPH, pass_quant},
+    {"nhwc", CLI_IR_GRAPH, pass_nhwc},
     {"lower", CLI_IR_LOOP, pass_lower},
     {"precompute", CLI_IR_LOOP, pass_precompute},
     {"fuse", CLI_IR_LOOP, pass_fuse},
@@ -143,6 +148,15 @@ static int pass_quant(cli_compile *c, tc_diag *d) {
   if (tcP_quant(c->module, d) != 0) return CLI_EUSER;
 #ifndef NDEBUG
   return verify_graph(c->module, "quant", d);
+#else
+  return CLI_OK;
+#endif
+}
+
+static int pass_nhwc(cli_compile *c, tc_diag *d) {
+  if (tcP_nhwc(c->module, d) != 0) return CLI_EUSER;
+#ifndef NDEBUG
+  return verify_graph(c->module, "nhwc", d);
 #else
   return CLI_OK;
 #endif

@@ -454,6 +454,7 @@ int main(void) {
   add_vectorize_tests(s);
   add_gemm_tests(s);
   add_fold_tests(s);
+  add_nhwc_tests(s);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

@@ -27,5 +27,7 @@ void add_gemm_tests(Suite *s);
 void add_vectorize_tests(Suite *s);
 /* fold_test.c: the fold and precompute passes. */
 void add_fold_tests(Suite *s);
+/* nhwc_test.c: NCHW convolutions run as NHWC (passes/nhwc.c). */
+void add_nhwc_tests(Suite *s);
 
 #endif
