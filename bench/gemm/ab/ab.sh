@@ -25,6 +25,7 @@ cd "$dir"
 "$A" build "$dsl" -o . --name A >/dev/null
 "$B" build "$dsl" -o . --name B >/dev/null
 if [ -n "${BSED:-}" ]; then sed -i "$BSED" B.c; fi
+if [ -n "${BCMD:-}" ]; then $BCMD B.c; fi
 cc -O3 -march=native -fopenmp -c A.c -o A.o
 cc -O3 -march=native -fopenmp -c B.c -o B.o
 cc -O3 -march=native -fopenmp -I. "${D[@]}" "$here/ab.c" A.o B.o -lm -o ab
