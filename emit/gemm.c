@@ -309,16 +309,21 @@ static void kernel(tc_buf *o, tcE_visa isa, int mr) {
       tc_buf_printf(o, "%sc%d_%d = %s_setzero_ps()", v ? ", " : " ", i, v, P);
     tc_buf_puts(o, ";\n");
   }
-  tc_buf_printf(o, "  for (int64_t s = 0; s < ns; s++, ar += %d, b += kc * ldb) {\n", MR);
-  for (int i = 0; i < mr; i++) tc_buf_printf(o, "    const float *a%d = ar[%d];\n", i, i);
+  tc_buf_puts(o, "  for (int64_t s = 0; s < ns; s++) {\n");
+  tc_buf_puts(o, "    const float *bs = b + s * kc * ldb; /* (segments: B packed) */\n");
+  for (int i = 0; i < mr; i++) tc_buf_printf(o, "    const float *a%d = ar[s * %d + %d];\n", i, MR, i);
   tc_buf_puts(o, "    for (int64_t k = 0; k < kc; k++) {\n");
   /* B's row 16 steps ahead on its way to L1: rows read in place (a strided
-     B) are not found by the hardware prefetchers */
+     B) are not found by the hardware prefetchers (the address computed as
+     an integer: past B's end for the last rows, where a prefetch is
+     harmless but a pointer would not be valid C) */
   for (int v = 0; v * L < NR; v += 64 / (4 * L) > 0 ? 64 / (4 * L) : 1)
-    tc_buf_printf(o, "      _mm_prefetch((const char *)(b + (k + 16) * ldb + %d), _MM_HINT_T0);\n",
+    tc_buf_printf(o,
+                  "      _mm_prefetch((const char *)((uintptr_t)bs + (uintptr_t)((k + 16) * ldb + %d) * 4u),\n"
+                  "                   _MM_HINT_T0);\n",
                   v * L);
   for (int v = 0; v < NV; v++)
-    tc_buf_printf(o, "      const %s b%d = %s_loadu_ps(b + k * ldb + %d);\n", T, v, P, v * L);
+    tc_buf_printf(o, "      const %s b%d = %s_loadu_ps(bs + k * ldb + %d);\n", T, v, P, v * L);
   for (int i = 0; i < mr; i++) {
     tc_buf_printf(o, "      {\n        const %s x = %s_set1_ps(a%d[k]);\n", T, P, i);
     for (int v = 0; v < NV; v++)
