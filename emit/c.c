@@ -949,8 +949,6 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
       copy[j] = 1;
     else if (kx->multi && scalar[b]) copy[j] = 2;
   }
-  free(raw);
-  free(scalar);
   tcE_line(g, "\nstruct %s_ctx {\n", P);
   for (int j = 0; j < na; j++) {
     const tc_arg *a = &k->args.data[abi[j]];
@@ -1050,6 +1048,28 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   for (int s = 0; vec_ctx && s < p->stages.len; s++)
     if (p->stages.data[s].gemm && p->stages.data[s].gemm->b_weight)
       emit_prepack(kx, &p->stages.data[s], s, c);
+  /* values computed at create that the variant P_run runs does not read
+     (a GEMM's B, now in its panels; what only other such values needed) */
+  for (int b = 0; b < p->bufs.len; b++) {
+    if (p->bufs.data[b].kind != TC_LBUF_CREATE) continue;
+    int vr = vec_ctx && raw[b], sr = scalar[b];
+    const char *when = NULL;
+    if (!kx->multi)
+      when = (kx->vec ? vr : sr) ? NULL : "";
+    else
+      when = vr && sr ? NULL
+             : vr     ? kstr(kx, "if (%s->tc_isa == 0) ", c)
+             : sr     ? kstr(kx, "if (%s->tc_isa != 0) ", c)
+                      : "";
+    if (!when) continue;
+    const char *t = buf_cname(kx, b);
+    tcE_line(g, "%s{ /* %s: not read by P_run */\n", when, p->bufs.data[b].name);
+    tcE_line(g, "  free(%s->%s);\n", c, t);
+    tcE_line(g, "  %s->%s = NULL;\n", c, t);
+    tcE_line(g, "}\n");
+  }
+  free(raw);
+  free(scalar);
   tcE_line(g, "*%s = %s;\n", ctx, c);
   tcE_line(g, "return TC_OK;\n");
   g->indent = 0;
