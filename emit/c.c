@@ -250,6 +250,7 @@ typedef struct kemit {
   int inner_step;
   TC_VEC(memo) vmemos; /* vector values of the loop being written */
   int vmemo_floor;     /* vmemo_find looks at vmemos[vmemo_floor..] only */
+  int vwhere;          /* inside a branch of emit_vwhere_int: loads masked */
   /* the variable whose consecutive values are a vector's lanes (IVAR or
      RVAR, and its id), and the C expression of lane 0's value */
   tc_op lane_op;
@@ -2462,9 +2463,11 @@ static const char *emit_vwhere_int(kemit *kx, const tc_sexpr *e, const char *m) 
                      : kstr(kx, "_mm256_andnot_ps(%s, %s)", tm, m ? m : ones);
   int floor = kx->vmemo_floor, vsave = kx->vmemos.len;
   kx->vmemo_floor = vsave;
+  kx->vwhere++;
   const char *t = emit_vsx(kx, e->args[1], tm);
   kx->vmemos.len = kx->vmemo_floor = vsave;
   const char *f = emit_vsx(kx, e->args[2], fm);
+  kx->vwhere--;
   kx->vmemos.len = vsave;
   kx->vmemo_floor = floor;
   tcE_vec_blend(&b, isa, tm, t, f);
@@ -2500,7 +2503,13 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
     for (int d = 0; d + 1 < e->nargs; d++) idx[d] = emit_sx(kx, e->args[d], 1);
     idx[e->nargs - 1] = lane_index(kx, e->args[e->nargs - 1]);
     kx->read[x->kind == TC_LBUF_ALIAS ? x->alias : e->ref] = 1;
-    const char *addr = kstr(kx, "&%s[%s]", buf_cname(kx, e->ref), linear(kx, x, idx));
+    const char *nm = buf_cname(kx, e->ref);
+    /* under a where() on integers the lanes not taken may index outside x
+       (a window in the padding): the address computed as an integer, as
+       no pointer may be, the masked load reading none of them */
+    const char *addr = kx->vwhere ? kstr(kx, "(const %s *)((uintptr_t)%s + (uintptr_t)(%s) * sizeof *%s)",
+                                         tc_dtype_ctype(x->dtype), nm, linear(kx, x, idx), nm)
+                                  : kstr(kx, "&%s[%s]", nm, linear(kx, x, idx));
     if (x->dtype == TC_DT_BF16)
       tcE_vec_load_bf16(&b, isa, addr, m, kx->g->vbf16);
     else

@@ -353,11 +353,13 @@ static const char *const bf16_text[TCE_VISA_COUNT][VB_COUNT] = {
          "  return tc_widen_bf16_avx2(_mm_loadu_si128((const __m128i *)(const void *)p));\n"
          "}\n",
      [VB_LOAD_TAIL] =
-         "\n/* The bf16 at p in the first lanes of prefix mask m, widened to f32 (the\n"
-         "   others 0, not read).  AVX2 has no 16-bit masked load: they are copied. */\n"
+         "\n/* The bf16 at p in the lanes of mask m, widened to f32 (the others 0, not\n"
+         "   read).  AVX2 has no 16-bit masked load: they are copied. */\n"
          "static inline TC_TARGET_AVX2 __m256 tc_load_bf16_tail_avx2(const uint16_t *p, __m256 m) {\n"
          "  uint16_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};\n"
-         "  memcpy(b, p, (size_t)__builtin_popcount((unsigned)_mm256_movemask_ps(m)) * sizeof *b);\n"
+         "  const unsigned bits = (unsigned)_mm256_movemask_ps(m); /* any lanes, not only the first */\n"
+         "  for (int i = 0; i < 8; i++)\n"
+         "    if (bits >> i & 1u) b[i] = p[i];\n"
          "  return tc_widen_bf16_avx2(_mm_loadu_si128((const __m128i *)(const void *)b));\n"
          "}\n",
      [VB_BITS] =
