@@ -136,35 +136,17 @@ static tc_node renumbered(rebuild *r, const tc_node *x) {
   return c;
 }
 
-static int scheduled(const tc_kernel *k, int node) {
-  for (int i = 0; i < k->schedules.len; i++)
-    if (k->schedules.data[i].node == node) return 1;
-  return 0;
-}
-
-static int static_shape(const tc_node *x) {
-  int64_t v;
-  for (int d = 0; d < x->rank; d++)
-    if (!tc_ext_is_const(x->shape[d], &v)) return 0;
-  return 1;
-}
 
 /* For each node, the batch_norm folded into it (conv2d nodes), or -1;
    returns the number of folds. */
 static int find_folds(const tc_kernel *k, int *fold_of) {
   int nn = k->nodes.len, count = 0;
   int *uses = tc_xcalloc((size_t)nn + 1, sizeof *uses);
-  char *wo = tc_xcalloc((size_t)nn + 1, 1); /* depends on weights and constants only */
+  char *wo = tcP_weights_only(k);
   for (int i = 0; i < nn; i++) {
     const tc_node *x = &k->nodes.data[i];
     fold_of[i] = -1;
     for (int j = 0; j < x->nin; j++) uses[x->in[j]]++;
-    if (x->op == TC_OP_WEIGHT || x->op == TC_OP_CONST || x->op == TC_OP_LITERAL) {
-      wo[i] = 1;
-    } else if (x->op != TC_OP_INPUT && x->op != TC_OP_CSR && x->nin > 0) {
-      wo[i] = 1;
-      for (int j = 0; j < x->nin; j++) wo[i] &= wo[x->in[j]];
-    }
   }
   for (int a = 0; a < k->args.len; a++) uses[k->args.data[a].node]++;
   for (int i = 0; i < nn; i++) {
@@ -173,7 +155,7 @@ static int find_folds(const tc_kernel *k, int *fold_of) {
     int ci = n->in[0];
     const tc_node *c = &k->nodes.data[ci];
     if (c->op != TC_OP_CONV2D || c->dtype != TC_DT_F32 || c->ints[7] != 0 || uses[ci] != 1 ||
-        scheduled(k, ci) || scheduled(k, i) || !static_shape(&k->nodes.data[c->in[1]]))
+        tcP_scheduled(k, ci) || tcP_scheduled(k, i) || !tcP_static_shape(&k->nodes.data[c->in[1]]))
       continue;
     int ok = 1;
     for (int j = 1; j < c->nin; j++) ok &= wo[c->in[j]];

@@ -44,18 +44,6 @@
 
 typedef tcP_rebuild rebuild;
 
-static int scheduled(const tc_kernel *k, int node) {
-  for (int i = 0; i < k->schedules.len; i++)
-    if (k->schedules.data[i].node == node) return 1;
-  return 0;
-}
-
-static int static_shape(const tc_node *x) {
-  int64_t v;
-  for (int d = 0; d < x->rank; d++)
-    if (!tc_ext_is_const(x->shape[d], &v)) return 0;
-  return 1;
-}
 
 /* 1 when NCHW conv2d c (node of k) runs better as NHWC; wo[i]: node i
    depends on weights and constants only. */
@@ -65,7 +53,7 @@ static int takes(const tc_kernel *k, int ci, const char *wo) {
       c->ints[6] != 1 || c->rank != 4)
     return 0;
   const tc_node *w = &k->nodes.data[c->in[1]];
-  if (!static_shape(w) || !wo[c->in[1]] || scheduled(k, ci) || scheduled(k, c->in[0]))
+  if (!tcP_static_shape(w) || !wo[c->in[1]] || tcP_scheduled(k, ci) || tcP_scheduled(k, c->in[0]))
     return 0;
   int64_t kh, kw;
   tc_ext_is_const(w->shape[2], &kh);
@@ -159,18 +147,9 @@ int tcP_nhwc(tc_module *m, tc_diag *d) {
   for (int ki = 0; ki < m->kernels.len; ki++) {
     tc_kernel *k = m->kernels.data[ki];
     int nn = k->nodes.len, count = 0;
-    char *wo = tc_xcalloc((size_t)nn + 1, 1); /* depends on weights and constants only */
+    char *wo = tcP_weights_only(k);
     char *take = tc_xcalloc((size_t)nn + 1, 1);
-    for (int i = 0; i < nn; i++) {
-      const tc_node *x = &k->nodes.data[i];
-      if (x->op == TC_OP_WEIGHT || x->op == TC_OP_CONST || x->op == TC_OP_LITERAL) {
-        wo[i] = 1;
-      } else if (x->op != TC_OP_INPUT && x->op != TC_OP_CSR && x->nin > 0) {
-        wo[i] = 1;
-        for (int j = 0; j < x->nin; j++) wo[i] &= wo[x->in[j]];
-      }
-      count += take[i] = (char)takes(k, i, wo);
-    }
+    for (int i = 0; i < nn; i++) count += take[i] = (char)takes(k, i, wo);
     free(wo);
     if (count == 0) {
       free(take);

@@ -120,3 +120,31 @@ void tcP_rebuild_finish(tcP_rebuild *r) {
   r->map = NULL;
   memset(&r->out, 0, sizeof r->out);
 }
+
+int tcP_scheduled(const tc_kernel *k, int node) {
+  for (int i = 0; i < k->schedules.len; i++)
+    if (k->schedules.data[i].node == node) return 1;
+  return 0;
+}
+
+int tcP_static_shape(const tc_node *x) {
+  int64_t v;
+  for (int d = 0; d < x->rank; d++)
+    if (!tc_ext_is_const(x->shape[d], &v)) return 0;
+  return 1;
+}
+
+char *tcP_weights_only(const tc_kernel *k) {
+  int nn = k->nodes.len;
+  char *wo = tc_xcalloc((size_t)nn + 1, 1);
+  for (int i = 0; i < nn; i++) {
+    const tc_node *x = &k->nodes.data[i];
+    if (x->op == TC_OP_WEIGHT || x->op == TC_OP_CONST || x->op == TC_OP_LITERAL) {
+      wo[i] = 1;
+    } else if (x->op != TC_OP_INPUT && x->op != TC_OP_CSR && x->nin > 0) {
+      wo[i] = 1;
+      for (int j = 0; j < x->nin; j++) wo[i] &= wo[x->in[j]];
+    }
+  }
+  return wo;
+}

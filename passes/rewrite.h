@@ -45,4 +45,13 @@ void tcP_rebuild_map(tcP_rebuild *r, int old, int id);
    dropped node), schedules renumbered or, on a dropped node, removed. */
 void tcP_rebuild_finish(tcP_rebuild *r);
 
+/* Helpers of the graph rewrites (fold.c, nhwc.c). */
+/* 1 when node `node` of k has schedule() hints. */
+int tcP_scheduled(const tc_kernel *k, int node);
+/* 1 when every extent of x is a constant. */
+int tcP_static_shape(const tc_node *x);
+/* For each node of k, 1 when it depends on weights and constants only
+   (its value is known at create); free() the array. */
+char *tcP_weights_only(const tc_kernel *k);
+
 #endif
