@@ -4,19 +4,26 @@
 #   TENSORC=build/tensorc BUILD=build tests/e2e/run.sh [FILE.lua...]
 #
 # (and by `make test-san` with BUILD=build-san, where tensorc itself runs
-# under the sanitizers).  Without arguments it tests examples/*.lua and
-# tests/e2e/dsl/*.lua.  For every DSL file (a "module") it
+# under the sanitizers: see "Under make test-san" below).  Without
+# arguments it tests examples/*.lua and tests/e2e/dsl/*.lua.  For every
+# DSL file (a "module") it
 #
 #   1. runs `tensorc build FILE -o DIR` (twice: the output must be the same
 #      bytes) and compiles DIR/M.c with
-#      `gcc -std=c99 -Wall -Wextra -pedantic -Werror` (without and with
-#      -fopenmp), `clang` likewise, and (built with `--target scalar`,
+#      `gcc -std=c99 -Wall -Wextra -pedantic -Werror` (with -O2 -fopenmp
+#      here; without, and with -DTENSORC_POOL, in step 2), `clang`
+#      likewise (no -fopenmp), and (built with `--target scalar`,
 #      as the default target may hold intrinsics) `tcc -Werror`; compiles a program
 #      that includes M.h alone, twice; checks that M.c exports only the
-#      P_* functions, and that --name and --prefix rename as specified;
-#   2. compiles M.c together with tests/e2e/tools/harness.c under
-#      -fsanitize=address,undefined and asks it for the kernels and their
-#      dims (`harness --list`);
+#      P_* functions (step 2's object), and that --name and --prefix
+#      rename as specified;
+#   2. compiles M.c under -fsanitize=address,undefined with step 1's gcc
+#      warnings an error (so that step 1's `gcc -std=c99 -pedantic
+#      -Werror` is this compile: once, and once with -DTENSORC_POOL),
+#      links it with tests/e2e/tools/harness.c and asks the harness for
+#      the kernels and their dims (`harness --list`); builds step 4's
+#      other harnesses (step 1's -fopenmp object; the -DTENSORC_POOL
+#      object; M.c under -fsanitize=thread);
 #   3. for every kernel and every size case, runs
 #      `tensorc run FILE [--kernel K] --dim ... --check` with `--jit tcc`
 #      and `--jit cc` (the cc cache is $BUILD/cache);
@@ -60,6 +67,25 @@
 # At the end it prints "N passed, M failed" (", K skipped" when tests were
 # skipped, each SKIP line saying why) and exits 1 if anything failed;
 # every failure prints the command that failed and the end of its output.
+#
+# ---- Under make test-san ----------------------------------------------------
+#
+# `make test-san` runs this with tensorc built with ASan and UBSan, and
+# E2E_REF_TENSORC=build/tensorc (the same tree, uninstrumented).  What it
+# tests is tensorc itself: every `tensorc build`, `run`, `kernels` and `ir`
+# above runs under the sanitizers, and every `tensorc build` must write
+# the same bytes as E2E_REF_TENSORC's (a check per build: module, --target
+# scalar, x86-64, avx2, avx512, --name and --prefix, embed).  The checks
+# that only compile or run those bytes are then the same commands on the
+# same files as `make test-e2e`'s, and are left out: step 1's and 2's
+# compiles (gcc, clang, tcc, the harnesses), step 4's harness runs other
+# than the one that writes the inputs (which is built from the scalar C,
+# without sanitizers), the hostile calls, and the selftest and step 6
+# selftest jobs (which involve no tensorc).  Steps 3 and 4's `tensorc run`
+# all run, and step 5 and the SIMD runs of step 6 do not (see there).
+# When a module's C differs from E2E_REF_TENSORC's, its check fails and
+# the module gets every check.  Without E2E_REF_TENSORC (run.sh run by
+# hand on a sanitized tensorc), everything runs, as with any tensorc.
 #
 # ---- What a DSL file says about its tests (comment lines) -----------------
 #
@@ -106,7 +132,10 @@
 # E2E_TARGETS=only (step 6, the intrinsics check, and the parts of steps
 # 1, 2 and 4 it needs: the build, the ASan harness, step 4's data and
 # checked outputs), E2E_SIMD_LANDED=1 (the checks that wait for the vector
-# emitter fail instead of being skipped; see main).
+# emitter fail instead of being skipped; see main), E2E_REF_TENSORC (see
+# "Under make test-san"), E2E_TIMES=1 (prints, at the end, the wall and
+# CPU seconds of the checks by step and of the jobs, and the slowest
+# checks; all of them in $BUILD/e2e/times.tsv).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -129,14 +158,46 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 # ---- one check: run a command, record PASS or FAIL ------------------------
 
+# E2E_TIMES=1: e2e_mark before a check, e2e_time NAME after it record
+# its wall and CPU milliseconds (the CPU time of the processes it ran,
+# from the shell's `times`) and the current step ($e2e_step) as a line
+# "STEP WALL CPU NAME" of the job's .times file; main sums them up at
+# the end (e2e_times_report).
+e2e_step=-
+e2e_cpu() {   # the children's user + system milliseconds, into e2e_c
+  local f=$work/.cpu.$BASHPID u s x m ms=0
+  times >"$f"
+  { read -r _; read -r u s; } <"$f"
+  for x in $u $s; do   # "1m2.345s"
+    x=${x%s} m=${x%%m*} x=${x#*m}
+    ms=$((ms + m * 60000 + 10#${x%.*} * 1000 + 10#${x#*.}))
+  done
+  e2e_c=$ms
+}
+e2e_mark() {
+  [ "${E2E_TIMES:-0}" = 1 ] || return 0
+  e2e_t0=$EPOCHREALTIME
+  e2e_cpu
+  e2e_c0=$e2e_c
+}
+e2e_time() {
+  [ "${E2E_TIMES:-0}" = 1 ] || return 0
+  local t1=$EPOCHREALTIME
+  e2e_cpu
+  printf '%s\t%s\t%s\t%s\n' "$e2e_step" "$(( (${t1/./} - ${e2e_t0/./}) / 1000 ))" \
+    "$((e2e_c - e2e_c0))" "$1" >>"${results%.results}.times"
+}
+
 # check NAME EXPECTED_STATUS CMD...: run CMD (with a time limit) in the
 # module's folder; it passes when its exit status is EXPECTED_STATUS.
 check() {
   local name=$1 want=$2 st log
   shift 2
   log=$mdir/last.log
+  e2e_mark
   (cd "$mdir" && timeout 120 "$@") >"$log" 2>&1
   st=$?
+  e2e_time "$name"
   if [ "$st" = "$want" ]; then
     echo "PASS $name" >>"$results"
     return 0
@@ -220,9 +281,32 @@ cases_for() {
 
 # ---- one module -------------------------------------------------------------
 
+# san_object FLAGS OBJ: step 2's compile of the module's M.c (of $out)
+# under ASan and UBSan, with FLAGS (empty, or -DTENSORC_POOL), into OBJ;
+# it is also step 1's `gcc -std=c99 -pedantic -Werror` check of M.c
+# (without and with -DTENSORC_POOL): a warning fails the check, and M.c
+# is compiled again without -Werror, so that the harness still runs.
+san_object() {
+  check "$M: gcc -std=c99 -pedantic${1:+ $1} (-g, ASan+UBSan: the harness's M.c)" 0 \
+    gcc -std=c99 -g -O0 $SANFLAGS -Wall -Wextra -pedantic -Werror $1 -c "$out/$M.c" -o "$2" ||
+    gcc -std=c99 -g -O0 $SANFLAGS -w $1 -c "$out/$M.c" -o "$2" >/dev/null 2>&1
+}
+
+# same_as_ref DIR ARGS...: under `make test-san`, `$ref build ARGS` (the
+# uninstrumented tensorc) must write the same files, byte for byte, as
+# the sanitized tensorc wrote into DIR with the same ARGS.
+same_as_ref() {
+  local dir=$1 opts
+  shift
+  opts=${*:2}
+  check "$M: tensorc build${opts:+ $opts}: the same bytes as the uninstrumented tensorc's" 0 \
+    bash -c 'r=$1 d=$2; shift 2; rm -rf "$d.ref" && "$r" build "$@" -o "$d.ref" && diff -r "$d" "$d.ref"' \
+    _ "$ref" "$dir" "$@"
+}
+
 test_module() {
   local file=$1 stem M mdir out kernels P dims K kflag c dimargs tok
-  local ints rc csr sdir name tol_r tol_a n spec truns="" truns_once="" pairs
+  local ints rc csr sdir name tol_r tol_a n spec truns="" truns_once="" pairs same=0 hsrc
   # Absolute, since every command runs in the module's folder.
   file=$(cd "$(dirname "$file")" && pwd)/$(basename "$file")
   stem=$(basename "$file" .lua)
@@ -234,51 +318,80 @@ test_module() {
   out=$mdir/gen
 
   # 1. tensorc build, and the generated C under every compiler we promise.
+  e2e_step=1
   check "$M: tensorc build" 0 "$TENSORC" build "$file" -o "$out" || return
+  # Under `make test-san` ($ref: the uninstrumented tensorc of the same
+  # tree): the C must be the same bytes as $ref's; then every check that
+  # only compiles or runs that C repeats one of `make test-e2e`, and is
+  # left out (same=1; see "Under make test-san" in the header).
+  if [ -n "$ref" ]; then
+    same_as_ref "$out" "$file" && same=1
+  fi
   # (E2E_TARGETS=only: only what step 6 needs, the sanitizer harness and
   # step 4's data and checked outputs.)
   if [ "$targets" != only ]; then
   check "$M: tensorc build twice gives the same bytes" 0 \
     bash -c '"$1" build "$2" -o "$3" && diff -r "$4" "$3"' _ \
     "$TENSORC" "$file" "$mdir/gen2" "$out"
-  check "$M: gcc -std=c99 -pedantic" 0 \
-    gcc -std=c99 -Wall -Wextra -pedantic -Werror -c "$out/$M.c" -o "$mdir/gcc.o"
-  check "$M: gcc -std=c99 -pedantic -fopenmp -O2" 0 \
+  # (gcc -std=c99 -pedantic without and with -DTENSORC_POOL: in step 2,
+  # where the sanitized harnesses compile M.c.)
+  [ $same = 1 ] || check "$M: gcc -std=c99 -pedantic -fopenmp -O2" 0 \
     gcc -std=c99 -O2 -Wall -Wextra -pedantic -Werror -fopenmp -c "$out/$M.c" -o "$mdir/omp.o"
-  check "$M: gcc -std=c99 -pedantic -DTENSORC_POOL" 0 \
-    gcc -std=c99 -Wall -Wextra -pedantic -Werror -DTENSORC_POOL -c "$out/$M.c" -o "$mdir/pool.o"
-  if command -v clang >/dev/null; then
+  if command -v clang >/dev/null && [ $same = 0 ]; then
     check "$M: clang -std=c99 -pedantic" 0 \
       clang -std=c99 -Wall -Wextra -pedantic -Werror -c "$out/$M.c" -o "$mdir/clang.o"
   fi
   # tcc has no intrinsics: it compiles the scalar target (which the
   # default of build may not be).
-  check "$M: tensorc build --target scalar; tcc -Werror" 0 \
-    bash -c '"$1" build "$2" -o "$3" --target scalar && tcc -Werror -c "$3/$4.c" -o "$3/$4.o"' _ \
-    "$TENSORC" "$file" "$mdir/gen-scalar" "$M"
-  printf '#include "%s.h"\n#include "%s.h"\nint main(void) { return TC_OK; }\n' \
-    "$M" "$M" >"$mdir/hdr.c"
-  check "$M: M.h alone, included twice" 0 \
-    gcc -std=c99 -Wall -Wextra -pedantic -Werror -I"$out" "$mdir/hdr.c" -o "$mdir/hdr"
+  if [ $same = 1 ]; then
+    check "$M: tensorc build --target scalar" 0 \
+      "$TENSORC" build "$file" -o "$mdir/gen-scalar" --target scalar &&
+      same_as_ref "$mdir/gen-scalar" "$file" --target scalar
+  else
+    check "$M: tensorc build --target scalar; tcc -Werror" 0 \
+      bash -c '"$1" build "$2" -o "$3" --target scalar && tcc -Werror -c "$3/$4.c" -o "$3/$4.o"' _ \
+      "$TENSORC" "$file" "$mdir/gen-scalar" "$M"
+    printf '#include "%s.h"\n#include "%s.h"\nint main(void) { return TC_OK; }\n' \
+      "$M" "$M" >"$mdir/hdr.c"
+    check "$M: M.h alone, included twice" 0 \
+      gcc -std=c99 -Wall -Wextra -pedantic -Werror -I"$out" "$mdir/hdr.c" -o "$mdir/hdr"
+  fi
   fi
 
   # 2. The harness, with the generated code under the sanitizers.
+  e2e_step=2
   kernels=$(sed -n 's/.*[^A-Za-z0-9_]\([A-Za-z_][A-Za-z0-9_]*\)_info[[:space:]]*([[:space:]]*void[[:space:]]*)[[:space:]]*;.*/\1/p' "$out/$M.h")
   if [ -z "$kernels" ]; then
     echo "FAIL $M: no P_info prototype found in $out/$M.h" >>"$results"
     return
   fi
-  check "$M: harness build (ASan+UBSan)" 0 \
-    gcc -std=c11 -g -O0 $SANFLAGS -Wall -Wextra -I"$here/tools" \
-    "-DTC_HEADER=\"$out/$M.h\"" "-DTC_KERNELS=$(printf 'X(%s) ' $kernels)" \
-    "$here/tools/harness.c" "$out/$M.c" -pthread -lm -o "$mdir/harness" || return
+  hsrc=(-I"$here/tools" "-DTC_HEADER=\"$out/$M.h\"" "-DTC_KERNELS=$(printf 'X(%s) ' $kernels)"
+    "$here/tools/harness.c")
+  if [ $same = 1 ]; then
+    # The harness only to write step 4's inputs (and --list them): on
+    # the scalar C, without the sanitizers (make test-e2e runs the
+    # sanitized harnesses on these bytes).
+    [ -e "$mdir/gen-scalar/$M.c" ] ||
+      "$TENSORC" build "$file" -o "$mdir/gen-scalar" --target scalar >/dev/null 2>&1
+    check "$M: harness build (scalar C, no sanitizers: step 4's data)" 0 \
+      gcc -std=c11 -O0 -w "${hsrc[@]}" "$mdir/gen-scalar/$M.c" -pthread -lm -o "$mdir/harness" || return
+  else
+    # M.c under the sanitizers, compiled once: with step 1's warnings an
+    # error (a warning fails this check; M.c is then compiled again
+    # without -Werror, so that the harness runs all the same).
+    san_object "" "$mdir/san.o" &&
+      check "$M: harness build (ASan+UBSan)" 0 \
+        gcc -std=c11 -g -O0 $SANFLAGS -Wall -Wextra "${hsrc[@]}" "$mdir/san.o" \
+        -pthread -lm -o "$mdir/harness" || return
+  fi
   if [ "$targets" != only ]; then
-  # M.c exports the P_* functions of its kernels and nothing else.
-  check "$M: M.c exports only the P_* functions" 0 \
+  # M.c exports the P_* functions of its kernels and nothing else (the
+  # instrumented object: the sanitizers add no exported symbol).
+  [ $same = 1 ] || check "$M: M.c exports only the P_* functions" 0 \
     bash -c 'bad=$(nm -g --defined-only "$1" | awk "{ print \$3 }" |
       grep -v -x -E "($2)_(create|create_v|destroy|run|run_v|info|shape)")
       [ -z "$bad" ] || { echo "unexpected exported symbols: $bad"; exit 1; }' \
-    _ "$mdir/gcc.o" "$(printf '%s|' $kernels | sed 's/|$//')"
+    _ "$mdir/san.o" "$(printf '%s|' $kernels | sed 's/|$//')"
 
   # --name and --prefix: the files are named after --name, and --prefix
   # replaces M in every P (spec/abi.md).
@@ -286,6 +399,11 @@ test_module() {
   for p in $kernels; do
     if [ "$p" = "$M" ]; then want="$want zz_pfx"; else want="$want zz_pfx_${p#"${M}_"}"; fi
   done
+  if [ $same = 1 ]; then
+    check "$M: tensorc build --name alt --prefix zz_pfx" 0 \
+      "$TENSORC" build "$file" -o "$mdir/gen3" --name alt --prefix zz_pfx &&
+      same_as_ref "$mdir/gen3" "$file" --name alt --prefix zz_pfx
+  else
   check "$M: tensorc build --name alt --prefix zz_pfx" 0 \
     bash -c '"$1" build "$2" -o "$3" --name alt --prefix zz_pfx &&
       gcc -std=c99 -Wall -Wextra -pedantic -Werror -c "$3/alt.c" -o "$3/alt.o" &&
@@ -294,29 +412,33 @@ test_module() {
       want=$(printf "%s\n" $4 | sort | tr "\n" " ") &&
       { [ "$got" = "$want" ] || { echo "P_info symbols: $got, expected: $want"; exit 1; }; }' \
     _ "$TENSORC" "$file" "$mdir/gen3" "$want"
+  fi
 
   # The same with the parallel loops on: OpenMP threads (optimized, no
-  # sanitizers), and the TENSORC_POOL hook of the harness (sanitized).
+  # sanitizers; M.c compiled in step 1), and the TENSORC_POOL hook of the
+  # harness (sanitized).
+  if [ $same = 0 ]; then
   [ -e "$mdir/omp.o" ] && check "$M: harness build (-O2 -fopenmp)" 0 \
-    gcc -std=c11 -O2 -fopenmp -Wall -Wextra -I"$here/tools" \
-    "-DTC_HEADER=\"$out/$M.h\"" "-DTC_KERNELS=$(printf 'X(%s) ' $kernels)" \
-    "$here/tools/harness.c" "$mdir/omp.o" -pthread -lm -o "$mdir/harness_omp"
-  check "$M: harness build (-DTENSORC_POOL, ASan+UBSan)" 0 \
-    gcc -std=c11 -g -O0 $SANFLAGS -DTENSORC_POOL -Wall -Wextra -I"$here/tools" \
-    "-DTC_HEADER=\"$out/$M.h\"" "-DTC_KERNELS=$(printf 'X(%s) ' $kernels)" \
-    "$here/tools/harness.c" "$out/$M.c" -pthread -lm -o "$mdir/harness_pool"
+    gcc -std=c11 -O2 -fopenmp -Wall -Wextra "${hsrc[@]}" "$mdir/omp.o" \
+    -pthread -lm -o "$mdir/harness_omp"
+  san_object -DTENSORC_POOL "$mdir/san-pool.o" &&
+    check "$M: harness build (-DTENSORC_POOL, ASan+UBSan)" 0 \
+      gcc -std=c11 -g -O0 $SANFLAGS -DTENSORC_POOL -Wall -Wextra "${hsrc[@]}" \
+      "$mdir/san-pool.o" -pthread -lm -o "$mdir/harness_pool"
   check "$M: harness build (ThreadSanitizer)" 0 \
-    gcc -std=c11 -g -O0 -fsanitize=thread -Wall -Wextra -I"$here/tools" \
-    "-DTC_HEADER=\"$out/$M.h\"" "-DTC_KERNELS=$(printf 'X(%s) ' $kernels)" \
-    "$here/tools/harness.c" "$out/$M.c" -pthread -lm -o "$mdir/harness_tsan"
+    gcc -std=c11 -g -O0 -fsanitize=thread -Wall -Wextra "${hsrc[@]}" "$out/$M.c" \
+    -pthread -lm -o "$mdir/harness_tsan"
+  fi
   fi
   # 6. The SIMD targets' builds (their runs come with step 4's cases).
-  [ "$targets" = 0 ] || target_build
+  [ "$targets" = 0 ] || e2e_step=6 target_build
   (cd "$mdir" && ./harness --list) >"$mdir/kernels.txt" 2>"$mdir/last.log" || {
     echo "FAIL $M: harness --list" >>"$results"
     return
   }
   (cd "$mdir" && ./harness --inferable) >"$mdir/inferable.txt" 2>>"$mdir/last.log"
+  local hwhat="ASan+UBSan"
+  [ $same = 1 ] && hwhat="scalar C, no sanitizers: the data"
   n=$(wc -l <"$mdir/kernels.txt")
   tol_r=$(sed -n 's/^-- tol:.*rtol=\([^ ]*\).*/\1/p' "$file" | head -n 1)
   tol_a=$(sed -n 's/^-- tol:.*atol=\([^ ]*\).*/\1/p' "$file" | head -n 1)
@@ -326,6 +448,7 @@ test_module() {
 
     # 3. tensorc run --check, both JITs, every size case; and the cases
     # where the kernel must report an error.
+    e2e_step=3
     local cases fails sans
     cases=$(cases_for "$file" e2e "$K" "$dims") || {
       echo "FAIL $M/$K: $cases (fix the e2e lines)" >>"$results"
@@ -365,6 +488,7 @@ test_module() {
     done <<<"$fails"
 
     # 4. The sanitizer harness against tensorc run on the same inputs.
+    e2e_step=4
     local hostile_done=0 si=0 hargs par_sdir="" par_c="" par_hargs=()
     while IFS= read -r c; do
       [ -n "$c" ] || continue
@@ -381,7 +505,7 @@ test_module() {
       si=$((si + 1))
       sdir=$mdir/san-$K-$si
       mkdir -p "$sdir/harness"
-      check "$M/$K [${c# }] harness (ASan+UBSan)" 0 ./harness --kernel "$P" \
+      check "$M/$K [${c# }] harness ($hwhat)" 0 ./harness --kernel "$P" \
         --data "$sdir" --out "$sdir/harness" --expect "$rc" \
         ${ints:+--ints "$ints"} ${csr:+--csr "$csr"} "${spec[@]}" "${hargs[@]}" || continue
       if [ "$rc" != 0 ]; then
@@ -411,7 +535,7 @@ test_module() {
       # expected).
       if [ $hostile_done = 0 ] && [[ " ${hargs[*]} " != *"=0 "* ]]; then
         hostile_done=1
-        [ "$targets" = only ] ||
+        [ "$targets" = only ] || [ $same = 1 ] ||
           check "$M/$K [${c# }] harness --hostile (ASan+UBSan)" 0 \
             ./harness --kernel "$P" --hostile "${hargs[@]}"
         target_hostile "$P" "$K" "$c" "${hargs[@]}"
@@ -422,6 +546,7 @@ test_module() {
       target_case "$truns_once" "$P" "$K" "$par_c" "$par_sdir" 0 "${par_hargs[@]}"
     [ "$targets" = only ] && continue
 
+    e2e_step=4p
     # Once per kernel, on the last (usually largest) nonempty sanitizer
     # case: the parallel builds and the ThreadSanitizer build (whose
     # harness, like every harness, also calls P_run from two threads at
@@ -621,7 +746,7 @@ threads_compare() {
 # test_threads FILE [TAG]: the thread-count step for one DSL file; TAG
 # names it in the results (bench/dsl has modules named like examples').
 test_threads() {
-  local file=$1 stem M K dims cases c dimargs tok csrc so sp path sites want
+  local file=$1 stem M K dims cases c dimargs tok csrc so sp path sites want e2e_step=5
   file=$(cd "$(dirname "$file")" && pwd)/$(basename "$file")
   stem=$(basename "$file" .lua)
   M=$(printf '%s' "$stem" | sed 's/[^A-Za-z0-9_]/_/g; s/^[0-9]/m&/')
@@ -750,7 +875,8 @@ test_threads_selftest() {
 # still built and compiled.  When `tensorc build --target x86-64` is
 # refused the step is skipped with a SKIP line, or fails with
 # E2E_SIMD_LANDED=1.  Under `make test-san` (tensorc built with ASan) only
-# the `tensorc build --target T` of each module run: the vector emitter
+# the `tensorc build --target T` of each module run (their C compared with
+# E2E_REF_TENSORC's, when given): the vector emitter
 # under the sanitizers (the C it writes is the same bytes).
 
 # target_setup: in main, before the jobs: sets target_isas to the ISAs
@@ -764,7 +890,7 @@ target_setup() {
   mdir=$work/targets results=$work/targets.results
   rm -rf "$mdir" && mkdir -p "$mdir"
   : >"$results"
-  if nm "$TENSORC" 2>/dev/null | grep -q ' U __asan_init'; then
+  if [ $san = 1 ]; then
     echo "run.sh: tensorc is built with ASan: step 6 builds every module for the SIMD targets, runs none"
     targets=build
   fi
@@ -810,7 +936,10 @@ target_build() {
     tdir=$mdir/gen-$t
     check "$M: tensorc build --target $t" 0 "$TENSORC" build "$file" -o "$tdir" --target $t ||
       continue
-    [ "$targets" = build ] && continue
+    if [ "$targets" = build ]; then
+      [ -z "$ref" ] || same_as_ref "$tdir" "$file" --target $t
+      continue
+    fi
     check "$M: tensorc build --target $t twice gives the same bytes" 0 \
       bash -c '"$1" build "$2" -o "$3" --target "$5" && diff -r "$4" "$3"' _ \
       "$TENSORC" "$file" "$tdir-2" "$tdir" "$t"
@@ -859,7 +988,7 @@ target_build() {
 # SDIR, by each binary of RUNS (truns or truns_once); HARGS are the case's
 # dims (NAME=VALUE).
 target_case() {
-  local runs=$1 P=$2 K=$3 c=$4 sdir=$5 rc=$6 bin isas name what
+  local runs=$1 P=$2 K=$3 c=$4 sdir=$5 rc=$6 bin isas name what e2e_step=6
   shift 6
   while read -r bin isas name; do
     [ -n "$bin" ] || continue
@@ -901,7 +1030,7 @@ target_compare() {
 # target_hostile P K CASE HARGS...: the hostile calls on the clang
 # (sanitized) build of the x86-64 file, under each TENSORC_ISA.
 target_hostile() {
-  local P=$1 K=$2 c=$3
+  local P=$1 K=$2 c=$3 e2e_step=6
   shift 3
   [ -x "$mdir/harness-x86-64-clang" ] || return 0
   local isas
@@ -912,7 +1041,7 @@ target_hostile() {
 
 # test_targets_bench FILE: step 6 for a bench/dsl file.
 test_targets_bench() {
-  local file=$1 stem M K dims isa cc best tol_r tol_a
+  local file=$1 stem M K dims isa cc best tol_r tol_a e2e_step=6
   file=$(cd "$(dirname "$file")" && pwd)/$(basename "$file")
   stem=$(basename "$file" .lua)
   M=bench-$(printf '%s' "$stem" | sed 's/[^A-Za-z0-9_]/_/g; s/^[0-9]/m&/')
@@ -1004,7 +1133,8 @@ test_intrinsics() {
 
   # Step 6's clang ASan build must catch a masked tail load one lane too
   # wide (tools/selftest.c, defect 6), and pass the module without it.
-  if command -v clang >/dev/null && [[ " $target_isas " = *" avx2 "* ]]; then
+  # (Not under make test-san: it involves no tensorc, make test-e2e runs it.)
+  if command -v clang >/dev/null && [[ " $target_isas " = *" avx2 "* ]] && [ -z "$ref" ]; then
     local b t=$here/tools
     for b in 0 6; do
       mkdir -p "$mdir/st$b"
@@ -1085,8 +1215,10 @@ check_fails() {
   local name=$1 pat=$2 st log
   shift 2
   log=$mdir/last.log
+  e2e_mark
   (cd "$mdir" && timeout 120 "$@") >"$log" 2>&1
   st=$?
+  e2e_time "$name"
   if [ "$st" != 0 ] && grep -q -- "$pat" "$log"; then
     echo "PASS $name" >>"$results"
     return 0
@@ -1201,6 +1333,10 @@ test_embed() {
   : >"$results"
   check "examples/embed.c: tensorc build examples/mlp.lua" 0 \
     "$TENSORC" build "$root/examples/mlp.lua" -o "$mdir/gen" || return
+  # Under make test-san: the same bytes as make test-e2e compiled and ran.
+  if [ -n "$ref" ]; then
+    M=examples/embed.c same_as_ref "$mdir/gen" "$root/examples/mlp.lua" && return
+  fi
   check "examples/embed.c: compile (-std=c99 -pedantic, ASan+UBSan)" 0 \
     gcc -std=c99 -Wall -Wextra -pedantic -Werror -g $SANFLAGS -I"$mdir/gen" \
     "$root/examples/embed.c" "$mdir/gen/mlp.c" -lm -o "$mdir/embed" || return
@@ -1208,6 +1344,30 @@ test_embed() {
 }
 
 # ---- all of it ----------------------------------------------------------------
+
+# e2e_times_report: with E2E_TIMES=1, the seconds spent, from the .times
+# files: each job's wall time, and the time of its checks by step (1 to 6
+# as in the header; 4p: step 4's once-per-kernel parallel and TSan runs;
+# "-": the jobs that are not modules), the slowest jobs and checks first.
+# (A job's time beyond its checks: step 5's size search, the harness
+# --list, the errors' runs.)
+e2e_times_report() {
+  local tab=$'\t'
+  cat "$work"/*.times >"$work/times.tsv" 2>/dev/null || return 0
+  rm -f "$work"/.cpu.*
+  echo "---- E2E_TIMES: wall and CPU seconds (every check in $work/times.tsv)"
+  echo "  by step (the checks' sums):"
+  awk -F '\t' '$1 != "job" { w[$1] += $2; c[$1] += $3; n[$1]++ }
+    END { for (k in w) printf "    step %-16s wall %8.1f  cpu %8.1f  in %5d checks\n",
+      k, w[k] / 1000, c[k] / 1000, n[k] }' "$work/times.tsv" | sort -k2,2
+  echo "  the jobs (wall and CPU time of the whole job), slowest first:"
+  awk -F '\t' '$1 == "job"' "$work/times.tsv" | sort -t "$tab" -k3,3 -rn |
+    awk -F '\t' '{ w += $2; c += $3; if (NR <= 30) printf "    wall %7.1f  cpu %7.1f  %s\n", $2 / 1000, $3 / 1000, $4 }
+      END { printf "    all jobs: wall %.1f, cpu %.1f\n", w / 1000, c / 1000 }'
+  echo "  the slowest checks (CPU):"
+  awk -F '\t' '$1 != "job"' "$work/times.tsv" | sort -t "$tab" -k3,3 -rn |
+    head -n 30 | awk -F '\t' '{ printf "    wall %6.1f  cpu %6.1f  step %-4s %s\n", $2 / 1000, $3 / 1000, $1, $4 }'
+}
 
 main() {
   local files=("$@") f st
@@ -1222,7 +1382,7 @@ main() {
   # other modules' folders.
   [ $# = 0 ] && rm -rf "$work"
   mkdir -p "$work" "$TENSORC_CACHE"
-  rm -f "$work"/*.results
+  rm -f "$work"/*.results "$work"/*.times
   # Test one binary throughout, even if the tree is rebuilt meanwhile.
   cp "$TENSORC" "$work/tensorc" || exit 1
   TENSORC=$work/tensorc
@@ -1231,9 +1391,19 @@ main() {
   # The thread-count step (E2E_THREADS=0: without it; =only: nothing else),
   # not under the sanitizers (see "thread counts").
   local threads=${E2E_THREADS:-1}
-  if [ "$threads" != 0 ] && nm "$TENSORC" 2>/dev/null | grep -q ' U __asan_init'; then
+  san=0
+  nm "$TENSORC" 2>/dev/null | grep -q ' U __asan_init' && san=1
+  if [ "$threads" != 0 ] && [ $san = 1 ]; then
     echo "run.sh: tensorc is built with ASan: no thread-count step"
     threads=0
+  fi
+  # Under make test-san: the uninstrumented tensorc of the same tree, whose
+  # C the sanitized one must write (see "Under make test-san").
+  ref=""
+  if [ $san = 1 ] && [ -n "${E2E_REF_TENSORC:-}" ]; then
+    ref=$work/tensorc-ref
+    cp "$E2E_REF_TENSORC" "$ref" || exit 1
+    echo "run.sh: tensorc is built with ASan: its C is compared with $E2E_REF_TENSORC's; the checks of that C are make test-e2e's"
   fi
   # The SIMD target step (E2E_TARGETS=0: without it; =only: it and what
   # it needs; see "SIMD targets"): only its builds under the sanitizers.
@@ -1250,10 +1420,13 @@ main() {
   target_setup
   # One libtcc/cc warm-up is not needed: each tensorc run is its own process.
   export -f test_module test_embed test_selftest test_errors check check_fails lines_for expand is_option for_kernel cases_for
+  export -f e2e_cpu e2e_mark e2e_time
   export -f test_threads test_threads_selftest threads_run threads_ran threads_scale threads_search threads_compare
   export -f target_build target_case target_compare target_hostile test_targets_bench
+  export -f san_object same_as_ref
   export -f test_intrinsics intr_code intr_has target_unready
   export TENSORC BUILD work here root SANFLAGS CLANG_ASAN asan_what threads targets target_isas simd_landed
+  export san ref
   # A module's thread-count step runs after its other tests, in the same
   # job, so that `--jit cc` finds the kernels in the cache.
   {
@@ -1266,17 +1439,20 @@ main() {
       for f in "$root"/bench/dsl/*.lua; do printf 'threads:%s\n' "$f"; done
     fi
     [ $# = 0 ] && [ "$threads" != only ] && [ "$targets" != only ] && echo embed && echo errors
-    [ "$threads" != only ] && [ "$targets" != only ] && echo selftest
+    [ "$threads" != only ] && [ "$targets" != only ] && [ -z "$ref" ] && echo selftest
     [ "$threads" != 0 ] && echo threads-selftest
     [ "${E2E_TARGETS:-1}" != 0 ] && [ "$threads" != only ] && echo intrinsics
   } | xargs -P "${JOBS:-$(nproc)}" -I{} bash -c \
-    'case $1 in
+    'e2e_mark; j0=$e2e_t0 jc0=$e2e_c0
+    case $1 in */*) e2e_step=- ;; *) e2e_step=${1%%:*} ;; esac
+    case $1 in
     embed) test_embed ;; errors) test_errors ;; selftest) test_selftest ;;
     threads:*) test_threads "${1#threads:}" bench- ;; threads-selftest) test_threads_selftest ;;
     targets:*) test_targets_bench "${1#targets:}" ;; intrinsics) test_intrinsics ;;
     *) [ "$threads" = only ] || test_module "$1"
        [ "$threads" = 0 ] || test_threads "$1" ;;
-    esac' _ {}
+    esac
+    e2e_t0=$j0 e2e_c0=$jc0 results=$work/jobs.results e2e_step=job e2e_time "${1#$root/}"' _ {}
   # The headers of every module in one translation unit: TENSORC_ABI_V1
   # must let them share the ABI's definitions.
   mdir=$work results=$work/all-headers.results
@@ -1290,6 +1466,7 @@ main() {
       gcc -std=c99 -Wall -Wextra -pedantic -Werror "$work/all_headers.c" -o "$work/all_headers"
   fi
 
+  [ "${E2E_TIMES:-0}" = 1 ] && e2e_times_report
   local pass fail skip
   pass=$(cat "$work"/*.results 2>/dev/null | grep -c '^PASS')
   fail=$(cat "$work"/*.results 2>/dev/null | grep -c '^FAIL')
