@@ -2924,6 +2924,85 @@ static void sched_body(kemit *kx, const tc_stage *s, const char **idx, int d, co
   tcE_line(g, "}\n");
 }
 
+/* 1 when scheduled stage s is a transpose tiled by passes/schedule.c
+   (no hints of the user's) whose f32 body computes in vectors along its
+   first tiled axis, the one its transposed read is contiguous along:
+   the vectorize pass said so, and the target has vectors. */
+static int transposed_vec_ok(kemit *kx, const tc_stage *s) {
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  const tc_schedule *sc = s->sched;
+  return kx->vec && s->vec && sc->node < 0 && sc->ntile >= 2 && o->dtype == TC_DT_F32 &&
+         s->body->dtype == TC_DT_F32 &&
+         vec_sx_ok(kx, s, s->body, TC_OP_IVAR, o->rank - sc->ntile);
+}
+
+/* The tile [alo, ahi) x [rlo, rhi) of axes a and R-1 of transposed stage
+   s (transposed_vec_ok; the other indices fixed, in idx) in blocks of
+   lanes x lanes elements: for each index r of the block, its elements
+   along a as one vector (the body in vectors along a, the lanes past ahi
+   masked), the block transposed in registers (tc_transpose_ISA), and
+   each of its vectors, now along R-1, stored to a row of the output (the
+   lanes past rhi masked).  A partial block computes only its rows. */
+static void emit_transposed_tile(kemit *kx, const tc_stage *s, const char **idx, int a,
+                                 const char *alo, const char *ahi, const char *rlo,
+                                 const char *rhi) {
+  tcE_cg *g = kx->g;
+  const tc_lbuf *o = &kx->p->bufs.data[s->out];
+  int R = o->rank, L = tcE_vec_lanes(kx->visa);
+  const char *VT = tcE_vec_type(kx->visa);
+  /* (the body's loads name the indices i<d>: the block's first index
+     along a, and its index along R-1) */
+  const char *va = kstr(kx, "%s%d", kx->nm.i, a), *vr = new_v(kx), *nr = new_v(kx);
+  const char *t = new_v(kx);
+  const char *q = new_v(kx), *l = new_v(kx);
+  g->vec_isa[kx->visa] = 1;
+  g->vtrans[kx->visa] = 1;
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %d) {\n", va, alo, va, ahi, va, L);
+  g->indent++;
+  int save = kx->memos.len;
+  kx->vmemos.len = 0;
+  const char *ma = vec_mask(kx, 0, kstr(kx, "%s - %s", ahi, va));
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %d) {\n", vr, rlo, vr, rhi, vr, L);
+  g->indent++;
+  tcE_line(g, "const int64_t %s = %s - %s < %d ? %s - %s : %d; /* rows of the block */\n", nr,
+           rhi, vr, L, rhi, vr, L);
+  tcE_line(g, "%s %s[%d];\n", VT, t, L);
+  tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", q, q, nr, q);
+  g->indent++;
+  idx[R - 1] = kstr(kx, "%s%d", kx->nm.i, R - 1);
+  tcE_line(g, "const int64_t %s = %s + %s;\n", idx[R - 1], vr, q);
+  idx[a] = va;
+  kx->memos.len = save;
+  int vsave = kx->vmemos.len;
+  kx->lane_op = TC_OP_IVAR;
+  kx->lane_var = a;
+  kx->lane_base = va;
+  const char *v = emit_vsx(kx, s->body, ma);
+  tcE_line(g, "%s[%s] = %s;\n", t, q, v);
+  kx->vmemos.len = vsave;
+  kx->memos.len = save;
+  g->indent--;
+  tcE_line(g, "}\n");
+  tcE_line(g, "for (int64_t %s = %s; %s < %d; %s++) %s[%s] = %s_setzero_ps();\n", q, nr, q, L,
+           q, t, q, kx->visa == TCE_VISA_AVX512 ? "_mm512" : "_mm256");
+  tcE_line(g, "tc_transpose_%s(%s);\n", tcE_vec_suffix(kx->visa), t);
+  const char *mr = vec_mask(kx, 0, nr);
+  tcE_line(g, "for (int64_t %s = 0; %s < %d && %s < %s - %s; %s++) {\n", l, l, L, l, ahi, va, l);
+  g->indent++;
+  idx[a] = new_v(kx);
+  tcE_line(g, "const int64_t %s = %s + %s;\n", idx[a], va, l);
+  idx[R - 1] = vr;
+  vec_store_out(kx, s->out, idx, mr, kstr(kx, "%s[%s]", t, l));
+  g->indent--;
+  tcE_line(g, "}\n");
+  g->indent--;
+  tcE_line(g, "}\n");
+  kx->vmemos.len = 0;
+  kx->memos.len = save;
+  g->indent--;
+  tcE_line(g, "}\n");
+}
+
 /* A MAP stage with schedule() hints (passes/schedule.c says what each
    means): the untiled axes' loops, the tile loops, the loops within a
    tile; the innermost of them in blocks of vectorize * unroll iterations
@@ -3018,6 +3097,25 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
                l->step);
     g->indent++;
   }
+  /* a transpose in vectors: every tile's end, its middle axes' loops,
+     and its blocks of lanes x lanes elements (emit_transposed_tile) */
+  const char *in = idx[R - 1];
+  if (transposed_vec_ok(kx, s)) {
+    const char *end[TC_MAX_RANK];
+    for (int d = ft; d < R; d++) {
+      const char *E = ext_name(kx, o->shape[d]);
+      int T = sc->tile[d - ft];
+      end[d] = new_v(kx);
+      tcE_line(g, "const int64_t %s = %s - %s > %d ? %s + %d : %s;\n", end[d], E, tv[d], T,
+               tv[d], T, E);
+    }
+    for (int d = ft + 1; d < R - 1; d++) {
+      tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", idx[d], tv[d], idx[d], end[d],
+               idx[d]);
+      g->indent++;
+    }
+    emit_transposed_tile(kx, s, idx, ft, tv[ft], end[ft], tv[R - 1], end[R - 1]);
+  } else {
   /* within a tile: the ends computed once, then the loops but the last */
   const char *lo = "0", *hi = ext_name(kx, o->shape[R - 1]);
   for (int d = ft; d < R; d++) {
@@ -3034,7 +3132,6 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
     g->indent++;
   }
   /* the innermost loop */
-  const char *in = idx[R - 1];
   int B = w * u;
   if (B == 1) {
     sched_body(kx, s, idx, R - 1, in, NULL,
@@ -3057,6 +3154,7 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
     g->indent--;
     tcE_line(g, "}\n");
     sched_body(kx, s, idx, R - 1, in, j, kstr(kx, "for (; %s < %s; %s++)", j, hi, j));
+  }
   }
   while (g->indent > base) {
     g->indent--;
@@ -4088,6 +4186,7 @@ char *tcE_emit_source(const tc_module *m, const tc_loop_prog *const *progs,
   tcE_vec_prelude(&out, g.vec_isa, g.vec_tail);
   tcE_vec_hred_write(&out, (const char(*)[4])g.hred);
   tcE_vec_bf16_write(&out, (const char(*)[TCE_VBF16_COUNT])g.vbf16);
+  tcE_vec_transpose_write(&out, g.vtrans);
   if (g.multi_isa)
     tc_buf_puts(&out,
                 "\n/* The variant of each kernel P_create chooses: 2 AVX-512, 1 AVX2, 0 scalar;\n"

@@ -78,6 +78,7 @@ typedef struct tcE_cg {
   char vmath[TCE_VISA_COUNT][TCE_VM_COUNT];
   char hred[TCE_VISA_COUNT][4]; /* horizontal reductions (tcE_vec_hred) */
   char vbf16[TCE_VISA_COUNT][TCE_VBF16_COUNT]; /* bf16 helpers (emit/vec.c) */
+  char vtrans[TCE_VISA_COUNT]; /* in-register transposes (tcE_vec_transpose_write) */
   int omp_for;   /* tc_omp_for is used (emit/c.c's pool_wrap) */
   char gemm[TCE_VISA_COUNT]; /* the GEMM template's code of an ISA (emit/gemm.c) */
   int multi_isa; /* tc_pick_isa is used (target x86-64) */

@@ -531,3 +531,58 @@ void tcE_vec_fma(tc_buf *out, tcE_visa isa, tc_op op, int mul_second, const char
   const char *f = op == TC_OP_ADD ? "fmadd" : mul_second ? "fnmadd" : "fmsub";
   tc_buf_printf(out, "%s_%s_ps(%s, %s, %s)", isas[isa].pfx, f, a, b, c);
 }
+
+/* ---- in-register transposes (the tiled transposes of emit/c.c) ---------- */
+
+void tcE_vec_transpose_write(tc_buf *out, const char used[TCE_VISA_COUNT]) {
+  if (used[TCE_VISA_AVX512])
+    tc_buf_puts(out,
+                "\n/* v[0..16) the rows of a 16 x 16 matrix, transposed in place (lane j of\n"
+                "   v[i] becomes lane i of v[j]): pairs of rows interleaved, then pairs of\n"
+                "   pairs, then 128-bit lanes gathered in two steps. */\n"
+                "static inline TC_TARGET_AVX512 void tc_transpose_avx512(__m512 *v) {\n"
+                "  __m512 t[16], u[16];\n"
+                "  for (int i = 0; i < 16; i += 2) { /* t[i], t[i + 1]: rows i, i + 1 interleaved */\n"
+                "    t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);\n"
+                "    t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);\n"
+                "  }\n"
+                "  for (int i = 0; i < 16; i += 4) { /* u[i + c]: rows i..i+3, column c of each 128 bits */\n"
+                "    u[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));\n"
+                "    u[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));\n"
+                "    u[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));\n"
+                "    u[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));\n"
+                "  }\n"
+                "  for (int c = 0; c < 4; c++) { /* column 4 k + c from the k-th 128 bits of u[c + 4 g] */\n"
+                "    const __m512 x0 = _mm512_shuffle_f32x4(u[c], u[c + 4], 0x44);\n"
+                "    const __m512 x1 = _mm512_shuffle_f32x4(u[c], u[c + 4], 0xee);\n"
+                "    const __m512 y0 = _mm512_shuffle_f32x4(u[c + 8], u[c + 12], 0x44);\n"
+                "    const __m512 y1 = _mm512_shuffle_f32x4(u[c + 8], u[c + 12], 0xee);\n"
+                "    v[c] = _mm512_shuffle_f32x4(x0, y0, 0x88);\n"
+                "    v[c + 4] = _mm512_shuffle_f32x4(x0, y0, 0xdd);\n"
+                "    v[c + 8] = _mm512_shuffle_f32x4(x1, y1, 0x88);\n"
+                "    v[c + 12] = _mm512_shuffle_f32x4(x1, y1, 0xdd);\n"
+                "  }\n"
+                "}\n");
+  if (used[TCE_VISA_AVX2])
+    tc_buf_puts(out,
+                "\n/* v[0..8) the rows of an 8 x 8 matrix, transposed in place (lane j of\n"
+                "   v[i] becomes lane i of v[j]): pairs of rows interleaved, then pairs of\n"
+                "   pairs, then the 128-bit halves exchanged. */\n"
+                "static inline TC_TARGET_AVX2 void tc_transpose_avx2(__m256 *v) {\n"
+                "  __m256 t[8], u[8];\n"
+                "  for (int i = 0; i < 8; i += 2) { /* t[i], t[i + 1]: rows i, i + 1 interleaved */\n"
+                "    t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);\n"
+                "    t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);\n"
+                "  }\n"
+                "  for (int i = 0; i < 8; i += 4) { /* u[i + c]: rows i..i+3, column c of each 128 bits */\n"
+                "    u[i] = _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(t[i]), _mm256_castps_pd(t[i + 2])));\n"
+                "    u[i + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(t[i]), _mm256_castps_pd(t[i + 2])));\n"
+                "    u[i + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(t[i + 1]), _mm256_castps_pd(t[i + 3])));\n"
+                "    u[i + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(t[i + 1]), _mm256_castps_pd(t[i + 3])));\n"
+                "  }\n"
+                "  for (int c = 0; c < 4; c++) { /* columns c and 4 + c: the low and high halves */\n"
+                "    v[c] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x20);\n"
+                "    v[c + 4] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x31);\n"
+                "  }\n"
+                "}\n");
+}

@@ -75,6 +75,10 @@ void tcE_vec_bf16_write(tc_buf *out, const char used[TCE_VISA_COUNT][TCE_VBF16_C
 void tcE_vec_store_q8(tc_buf *out, tcE_visa isa, tc_dtype t, const char *addr,
                       const char *mask, const char *v,
                       char used[TCE_VISA_COUNT][TCE_VBF16_COUNT]);
+/* The in-register transposes of the tiled transposes (emit/c.c), for
+   each ISA in used: tc_transpose_avx512(v) and tc_transpose_avx2(v), v
+   the rows of a lanes x lanes matrix of f32, transposed in place. */
+void tcE_vec_transpose_write(tc_buf *out, const char used[TCE_VISA_COUNT]);
 /* <immintrin.h>, the TC_TARGET_* macros and the tail-mask helpers of the
    ISAs used. */
 void tcE_vec_prelude(tc_buf *out, const char used_isa[TCE_VISA_COUNT],

@@ -58,8 +58,15 @@ static const char *why_stage(tc_loop_prog *p, const tc_stage *s) {
   if (o->kind == TC_LBUF_CREATE) return "computed once, by P_create, in plain loops";
   if (s->kind == TC_STAGE_ACCUM) return "a scatter: it accumulates through indices";
   if (s->checked) return "a compute() body: its loads are bounds-checked one by one";
-  if (s->sched && s->sched->node < 0)
+  if (s->sched && s->sched->node < 0) {
+    /* in vectors along the first tiled axis, the read's contiguous one,
+       each block transposed in registers (emit/c.c) */
+    const int a = o->rank - s->sched->ntile;
+    if (o->dtype == TC_DT_F32 && s->body->dtype == TC_DT_F32 &&
+        tc_loop_vec_ok(p, s, s->body, TC_OP_IVAR, a, 0, NULL, NULL))
+      return NULL;
     return "tiled for a transposed read: its loops are the tiles' (a strided load)";
+  }
   if (s->sched) return "schedule() hints: its loops are the ones they ask for";
   if (o->rank == 0) return "no loop";
   if (o->dtype != TC_DT_F32 && o->dtype != TC_DT_BF16)
@@ -111,15 +118,19 @@ int tcP_vectorize(tc_loop_prog *p, tc_diag *d) {
     s->vec_why = why_stage(p, s);
     s->vec = s->vec_why == NULL;
     if (s->vec) {
-      tc_buf b = {0};
+      tc_buf b = {0}, t = {0};
+      if (s->sched) /* (a transpose: why_stage) */
+        tc_buf_puts(&t, "a transpose: blocks of vectors transposed in registers");
       note_lane_ops(s->body, &b);
-      if (b.len) {
+      if (b.len || t.len) {
         tc_buf w = {0};
-        tc_buf_printf(&w, "%s lane by lane", b.data);
+        if (t.len) tc_buf_printf(&w, "%s%s", t.data, b.len ? "; " : "");
+        if (b.len) tc_buf_printf(&w, "%s lane by lane", b.data);
         s->vec_why = tc_arena_strdup(&p->arena, w.data); /* a note, not a reason */
         tc_buf_free(&w);
       }
       tc_buf_free(&b);
+      tc_buf_free(&t);
       continue;
     }
     if (s->kind != TC_STAGE_MAP || s->checked) continue;

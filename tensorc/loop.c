@@ -755,7 +755,10 @@ void tc_loop_print(tc_buf *b, const tc_loop_prog *p) {
       }
       tc_buf_putc(b, ')');
     }
-    if (st->vec) tc_buf_printf(b, ", vector along i%d", o->rank - 1);
+    /* (a tiled transpose: along its first tiled axis, emit/c.c) */
+    if (st->vec)
+      tc_buf_printf(b, ", vector along i%d",
+                    st->sched && st->sched->node < 0 ? o->rank - st->sched->ntile : o->rank - 1);
     if (st->vec && st->vec_why) tc_buf_printf(b, " (%s)", st->vec_why);
     else if (st->vec_why) tc_buf_printf(b, ", scalar: %s", st->vec_why);
     tc_buf_putc(b, '\n');

@@ -78,6 +78,15 @@ START_TEST(test_vectorize_elementwise) {
          "local w, b = weight('w', f32, {3, 3, 1, 40}), weight('b', f32, {40})\n"
          "output('y', relu(conv2d(x, w, b, {groups = 40, padding = 1, layout = 'NHWC'})))\n",
          "conv2d + relu, t.lua:4, vector along i3");
+  /* a transpose, tiled: vectors along the read's contiguous axis, each
+     block transposed in registers; NHWC -> NCHW likewise along C */
+  expect("local x = input('x', f32, {64, 64})\n"
+         "output('y', transpose(x, 0, 1) + 1)\n",
+         "tile 32x32, vector along i0 (a transpose: blocks of vectors transposed in registers)");
+  expect("local N = dim('N')\n"
+         "local x = input('x', f32, {N, 7, 9, 40})\n"
+         "output('y', relu(permute(x, {0, 3, 1, 2}) * 2))\n",
+         "tile 32x1x32, vector along i1 (a transpose: blocks of vectors transposed in registers)");
   /* in NCHW the padding along the rows holds for a range of lanes: a
      mask, the window's row read shifted */
   expect("local N = dim('N')\n"
@@ -94,9 +103,10 @@ START_TEST(test_vectorize_refused) {
          "local a = input('a', i32, {N})\n"
          "output('y', a * 3)\n",
          "scalar: its output is not f32");
-  /* a transposed read: strided along the vector loop, and tiled */
-  expect("local x = input('x', f32, {64, 64})\n"
-         "output('y', transpose(x, 0, 1) + 1)\n",
+  /* a transposed read, tiled, with a read in the output's layout as
+     well: strided along either axis */
+  expect("local x, z = input('x', f32, {64, 64}), input('z', f32, {64, 64})\n"
+         "output('y', transpose(x, 0, 1) + z)\n",
          "scalar: tiled for a transposed read");
   /* too short */
   expect("local x = input('x', f32, {100, 3})\n"
