@@ -103,6 +103,25 @@ START_TEST(test_fuse_into_reduction) {
 }
 END_TEST
 
+/* A cheap producer read inside a max pool's window (at most 16 values)
+   is recomputed there: relu under a 3x3 pool of stride 2 (each element
+   in up to 4 windows) fuses; not under a 5x5 window, nor an expensive
+   one (exp), nor under an average pool (a sum: matmuls are sums too). */
+START_TEST(test_fuse_into_pool_window) {
+  const char *head = "local N, H, W = dim('N'), dim('H'), dim('W')\n"
+                     "local x = input('x', f32, {N, 4, H, W})\n";
+  char src[512];
+  snprintf(src, sizeof src, "%soutput('y', max_pool2d(relu(x * 2), 3, {stride = 2}))\n", head);
+  expect_counts(src, 1, 0);
+  snprintf(src, sizeof src, "%soutput('y', max_pool2d(relu(x * 2), 5, {stride = 2}))\n", head);
+  expect_counts(src, 2, 1);
+  snprintf(src, sizeof src, "%soutput('y', max_pool2d(exp(x), 2))\n", head);
+  expect_counts(src, 2, 1);
+  snprintf(src, sizeof src, "%soutput('y', avg_pool2d(relu(x), 3, {stride = 2}))\n", head);
+  expect_counts(src, 2, 1);
+}
+END_TEST
+
 /* A matmul reads each element of its operand once per output row: an
    expensive producer would be recomputed, so it stays. */
 START_TEST(test_fuse_matmul_operand_stays) {
@@ -301,6 +320,7 @@ void add_fuse_tests(Suite *s) {
   TCase *tc = tcase_create("fuse");
   tcase_add_test(tc, test_fuse_chain);
   tcase_add_test(tc, test_fuse_broadcast);
+  tcase_add_test(tc, test_fuse_into_pool_window);
   tcase_add_test(tc, test_fuse_expensive_broadcast_stays);
   tcase_add_test(tc, test_fuse_into_reduction);
   tcase_add_test(tc, test_fuse_matmul_operand_stays);
