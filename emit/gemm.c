@@ -368,17 +368,17 @@ static void kernel(tc_buf *o, tcE_visa isa, int mr) {
    8 x 32 is 16 FMAs for 10 loads; 8 x 48 is 24 for 11): C[0, rows) x
    [0, nr) (+)= A x B for an 8 x 48 tile whose columns start anywhere on
    a multiple of 16 of B's 32-column packed panels, so its three vectors
-   of B are read through their own pointers (b0, b1, b2: each at its
+   of B are read through their own pointers (bp0, bp1, bp2: each at its
    column's panel, 32 floats a row). */
 static void kernel_wide(tc_buf *o) {
   const int MR = 8, NV = 3, L = 16;
   tc_buf_printf(o,
                 "\n/* C[0, rows) x [0, nr) (+)= A[0, rows) x [0, ns * kc) * B, rows <= %d, nr <=\n"
                 "   %d, in ns segments of kc values of k (A's rows at ar[s * %d + i], as\n"
-                "   tc_gemm_avx512_%dx%d's); columns [16 v, 16 v + 16) of B at bv, rows\n"
+                "   tc_gemm_avx512_%dx%d's); columns [16 v, 16 v + 16) of B at bp<v>, rows\n"
                 "   of 32 floats (packed panels: the tile may straddle two). */\n"
                 "static TC_TARGET_AVX512 void tc_gemm_avx512_%dx%d(int64_t ns, int64_t kc,\n"
-                "    const float *const *ar, const float *b0, const float *b1, const float *b2,\n"
+                "    const float *const *ar, const float *bp0, const float *bp1, const float *bp2,\n"
                 "    float *c, int64_t ldc, int64_t rows, int64_t nr, int acc) {\n",
                 MR, NV * L, tcE_gemm_mr(TCE_VISA_AVX512), tcE_gemm_mr(TCE_VISA_AVX512),
                 tcE_gemm_nr(TCE_VISA_AVX512), MR, NV * L);
@@ -394,7 +394,7 @@ static void kernel_wide(tc_buf *o) {
   }
   tc_buf_puts(o, "  for (int64_t s = 0; s < ns; s++) {\n");
   for (int v = 0; v < NV; v++)
-    tc_buf_printf(o, "    const float *bs%d = b%d + s * kc * 32; /* (segments: B packed) */\n", v,
+    tc_buf_printf(o, "    const float *bs%d = bp%d + s * kc * 32; /* (segments: B packed) */\n", v,
                   v);
   for (int i = 0; i < MR; i++)
     tc_buf_printf(o, "    const float *a%d = ar[s * %d + %d];\n", i,
