@@ -279,6 +279,16 @@ static void shared_part(tc_buf *o) {
               "#endif\n");
 }
 
+/* The prefetch of row i's columns from j of a tile of C; past nr, C may
+   end: those columns only when the tile has them. */
+static void prefetch_c(tc_buf *o, int j) {
+  if (j)
+    tc_buf_printf(o, "    if (nr > %d) _mm_prefetch((const char *)(c + i * ldc + %d), _MM_HINT_T0);\n",
+                  j, j);
+  else
+    tc_buf_puts(o, "    _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);\n");
+}
+
 /* The micro-kernel of `mr` rows: C[0..rows) x [0..nr) = (acc ? C + : )
    A[0..rows) x [0..kc) * B panel, rows = min(mr, rows) of the call. */
 static void kernel(tc_buf *o, tcE_visa isa, int mr) {
@@ -298,10 +308,11 @@ static void kernel(tc_buf *o, tcE_visa isa, int mr) {
                 "    const float *const *ar, const float *b, int64_t ldb, float *c, int64_t ldc,\n"
                 "    int64_t rows, int64_t nr, int acc) {\n",
                 z ? "AVX512" : "AVX2", sfx, mr, NR);
-  /* the tile of C on its way to L1 while the k loop runs */
+  /* the tile of C on its way to L1 while the k loop runs (its columns:
+     past nr, C may end) */
   tc_buf_puts(o, "  for (int64_t i = 0; i < rows; i++) {\n");
   for (int v = 0; v < NV; v += 64 / (4 * L) > 0 ? 64 / (4 * L) : 1)
-    tc_buf_printf(o, "    _mm_prefetch((const char *)(c + i * ldc + %d), _MM_HINT_T0);\n", v * L);
+    prefetch_c(o, v * L);
   tc_buf_puts(o, "  }\n");
   for (int i = 0; i < mr; i++) {
     tc_buf_printf(o, "  %s", T);
@@ -384,7 +395,7 @@ static void kernel_wide(tc_buf *o) {
                 tcE_gemm_nr(TCE_VISA_AVX512), MR, NV * L);
   tc_buf_puts(o, "  for (int64_t i = 0; i < rows; i++) {\n");
   for (int v = 0; v < NV; v++)
-    tc_buf_printf(o, "    _mm_prefetch((const char *)(c + i * ldc + %d), _MM_HINT_T0);\n", v * L);
+    prefetch_c(o, v * L);
   tc_buf_puts(o, "  }\n");
   for (int i = 0; i < MR; i++) {
     tc_buf_puts(o, "  __m512");
@@ -560,6 +571,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "    const int64_t i_lo = ti * gr->rows_t, i_hi = i_lo + gr->rows_t < g->m ? i_lo + gr->rows_t : g->m;\n"
                 "    const int64_t p_lo = tj * gr->panels_t, p_hi = p_lo + gr->panels_t < np ? p_lo + gr->panels_t : np;\n"
                 "    if (i_lo >= i_hi) continue;\n"
+                "%s"
                 "    if (g->bmode == 0 && i_hi - i_lo <= mr) {\n"
                 "      /* one block of rows (a skinny M): each panel of B streamed once, in\n"
                 "         order, the tile of C kept in L1 */\n"
@@ -583,7 +595,13 @@ static void driver(tc_buf *o, tcE_visa isa) {
                     "                   3 * ((g->n + 47) / 48) <= 2 * np;\n"
                     "  const int64_t NCP = wide && NCP0 >= 3 ? NCP0 / 3 * 3 : NCP0;\n"
                   : "  const int64_t NCP = NCP0;\n",
-                MR, MR, NR, NR, NR, NR, NR, NR, NR, MR, MR);
+                MR, MR, NR, NR,
+                z ? "    /* (8 x 48 tiles unless the task's own columns past the end would cost\n"
+                    "       more vectors than 8 x 32's: a share of one or two panels) */\n"
+                    "    const int64_t j_end = p_hi * 32 < g->n ? p_hi * 32 : g->n;\n"
+                    "    const int wide_t = wide && 3 * ((j_end - p_lo * 32 + 47) / 48) <= 2 * (p_hi - p_lo);\n"
+                  : "",
+                NR, NR, NR, NR, NR, MR, MR);
   dispatch(o, isa, "          ");
   tc_buf_printf(o,
                 "          pc += ns * kc;\n"
@@ -625,7 +643,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                     "          tc_gemm_pack_rows_avx512(g, b, bb, pc, kc, jc * 32, (jc_hi - jc) * 32);\n"
                   : "",
                 NR, NR, NR, MR, MR,
-                z ? "          if (wide) { /* 8 x 48 tiles; a vector past the edge reads the first */\n"
+                z ? "          if (wide_t) { /* 8 x 48 tiles; a vector past the edge reads the first */\n"
                     "            const int64_t j_hi = jc_hi * 32 < g->n ? jc_hi * 32 : g->n;\n"
                     "            for (int64_t j0 = jc * 32; j0 < j_hi; j0 += 48) {\n"
                     "              const int64_t nr = j_hi - j0 < 48 ? j_hi - j0 : 48;\n"

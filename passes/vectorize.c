@@ -62,10 +62,17 @@ static const char *why_stage(tc_loop_prog *p, const tc_stage *s) {
     /* in vectors along the first tiled axis, the read's contiguous one,
        each block transposed in registers (emit/c.c) */
     const int a = o->rank - s->sched->ntile;
-    if (o->dtype == TC_DT_F32 && s->body->dtype == TC_DT_F32 &&
-        tc_loop_vec_ok(p, s, s->body, TC_OP_IVAR, a, 0, NULL, NULL))
-      return NULL;
-    return "tiled for a transposed read: its loops are the tiles' (a strided load)";
+    const char *why = NULL;
+    const tc_sexpr *bad = NULL;
+    if (o->dtype != TC_DT_F32 || s->body->dtype != TC_DT_F32)
+      return "tiled for a transposed read, not of f32 (transposes in vectors are f32 only)";
+    if (tc_loop_vec_ok(p, s, s->body, TC_OP_IVAR, a, 0, &why, &bad)) return NULL;
+    tc_buf b = {0};
+    tc_buf_printf(&b, "tiled for a transposed read; along i%d, %s (%s)", a, why,
+                  tc_op_name(bad->op));
+    const char *r = tc_arena_strdup(&p->arena, b.data);
+    tc_buf_free(&b);
+    return r;
   }
   if (s->sched) return "schedule() hints: its loops are the ones they ask for";
   if (o->rank == 0) return "no loop";
