@@ -308,11 +308,9 @@ static void kernel(tc_buf *o, tcE_visa isa, int mr) {
                 "    const float *const *ar, const float *b, int64_t ldb, float *c, int64_t ldc,\n"
                 "    int64_t rows, int64_t nr, int acc) {\n",
                 z ? "AVX512" : "AVX2", sfx, mr, NR);
-  /* the tile of C on its way to L1 while the k loop runs (its columns:
-     past nr, C may end) */
+  /* the tile of C on its way to L1 while the k loop runs */
   tc_buf_puts(o, "  for (int64_t i = 0; i < rows; i++) {\n");
-  for (int v = 0; v < NV; v += 64 / (4 * L) > 0 ? 64 / (4 * L) : 1)
-    prefetch_c(o, v * L);
+  for (int v = 0; v < NV; v += 64 / (4 * L) > 0 ? 64 / (4 * L) : 1) prefetch_c(o, v * L);
   tc_buf_puts(o, "  }\n");
   for (int i = 0; i < mr; i++) {
     tc_buf_printf(o, "  %s", T);
@@ -370,76 +368,6 @@ static void kernel(tc_buf *o, tcE_visa isa, int mr) {
         tc_buf_printf(o, "    _mm512_mask_storeu_ps(ci + %d, m%d, c%d_%d);\n", v * L, v, i, v);
       else
         tc_buf_printf(o, "    _mm256_maskstore_ps(ci + %d, m%d, c%d_%d);\n", v * L, v, i, v);
-    tc_buf_puts(o, "  }\n");
-  }
-  tc_buf_puts(o, "}\n");
-}
-
-/* AVX-512's wide micro-kernel, for a main kernel of 8 rows (M = 128:
-   8 x 32 is 16 FMAs for 10 loads; 8 x 48 is 24 for 11): C[0, rows) x
-   [0, nr) (+)= A x B for an 8 x 48 tile whose columns start anywhere on
-   a multiple of 16 of B's 32-column packed panels, so its three vectors
-   of B are read through their own pointers (bp0, bp1, bp2: each at its
-   column's panel, 32 floats a row). */
-static void kernel_wide(tc_buf *o) {
-  const int MR = 8, NV = 3, L = 16;
-  tc_buf_printf(o,
-                "\n/* C[0, rows) x [0, nr) (+)= A[0, rows) x [0, ns * kc) * B, rows <= %d, nr <=\n"
-                "   %d, in ns segments of kc values of k (A's rows at ar[s * %d + i], as\n"
-                "   tc_gemm_avx512_%dx%d's); columns [16 v, 16 v + 16) of B at bp<v>, rows\n"
-                "   of 32 floats (packed panels: the tile may straddle two). */\n"
-                "static TC_TARGET_AVX512 void tc_gemm_avx512_%dx%d(int64_t ns, int64_t kc,\n"
-                "    const float *const *ar, const float *bp0, const float *bp1, const float *bp2,\n"
-                "    float *c, int64_t ldc, int64_t rows, int64_t nr, int acc) {\n",
-                MR, NV * L, tcE_gemm_mr(TCE_VISA_AVX512), tcE_gemm_mr(TCE_VISA_AVX512),
-                tcE_gemm_nr(TCE_VISA_AVX512), MR, NV * L);
-  tc_buf_puts(o, "  for (int64_t i = 0; i < rows; i++) {\n");
-  for (int v = 0; v < NV; v++)
-    prefetch_c(o, v * L);
-  tc_buf_puts(o, "  }\n");
-  for (int i = 0; i < MR; i++) {
-    tc_buf_puts(o, "  __m512");
-    for (int v = 0; v < NV; v++)
-      tc_buf_printf(o, "%sc%d_%d = _mm512_setzero_ps()", v ? ", " : " ", i, v);
-    tc_buf_puts(o, ";\n");
-  }
-  tc_buf_puts(o, "  for (int64_t s = 0; s < ns; s++) {\n");
-  for (int v = 0; v < NV; v++)
-    tc_buf_printf(o, "    const float *bs%d = bp%d + s * kc * 32; /* (segments: B packed) */\n", v,
-                  v);
-  for (int i = 0; i < MR; i++)
-    tc_buf_printf(o, "    const float *a%d = ar[s * %d + %d];\n", i,
-                  tcE_gemm_mr(TCE_VISA_AVX512), i);
-  tc_buf_puts(o, "    for (int64_t k = 0; k < kc; k++) {\n");
-  for (int v = 0; v < NV; v++)
-    tc_buf_printf(o,
-                  "      _mm_prefetch((const char *)((uintptr_t)bs%d + (uintptr_t)(k + 16) * 128u), "
-                  "_MM_HINT_T0);\n",
-                  v);
-  for (int v = 0; v < NV; v++)
-    tc_buf_printf(o, "      const __m512 b%d = _mm512_loadu_ps(bs%d + k * 32);\n", v, v);
-  for (int i = 0; i < MR; i++) {
-    tc_buf_printf(o, "      {\n        const __m512 x = _mm512_set1_ps(a%d[k]);\n", i);
-    for (int v = 0; v < NV; v++)
-      tc_buf_printf(o, "        c%d_%d = _mm512_fmadd_ps(x, b%d, c%d_%d);\n", i, v, v, i, v);
-    tc_buf_puts(o, "      }\n");
-  }
-  tc_buf_puts(o, "    }\n  }\n");
-  for (int v = 0; v < NV; v++)
-    tc_buf_printf(o, "  const __mmask16 m%d = tc_tail_avx512(nr - %d);\n", v, v * L);
-  for (int i = 0; i < MR; i++) {
-    if (i)
-      tc_buf_printf(o, "  if (rows > %d) {\n", i);
-    else
-      tc_buf_puts(o, "  {\n");
-    tc_buf_printf(o, "    float *ci = c + %d * ldc;\n", i);
-    tc_buf_puts(o, "    if (acc) {\n");
-    for (int v = 0; v < NV; v++)
-      tc_buf_printf(o, "      c%d_%d = _mm512_add_ps(_mm512_maskz_loadu_ps(m%d, ci + %d), c%d_%d);\n",
-                    i, v, v, v * L, i, v);
-    tc_buf_puts(o, "    }\n");
-    for (int v = 0; v < NV; v++)
-      tc_buf_printf(o, "    _mm512_mask_storeu_ps(ci + %d, m%d, c%d_%d);\n", v * L, v, i, v);
     tc_buf_puts(o, "  }\n");
   }
   tc_buf_puts(o, "}\n");
@@ -533,8 +461,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "  const tc_gemm *g = gr->g;\n"
                 "  if (lo >= hi) return; /* a thread without a task */\n"
                 "  const int64_t np = (g->n + %d) / %d, per = gr->mt * gr->nt;\n"
-                "  const int64_t KC = g->kcb > 0 ? g->kcb : 256, NCP0 = g->ncp > 0 ? g->ncp : 32;\n"
-                "%s"
+                "  const int64_t KC = g->kcb > 0 ? g->kcb : 256, NCP = g->ncp > 0 ? g->ncp : 32;\n"
                 "  float ap[%d * TC_GEMM_KC_MAX]; /* a micro-panel of a packed A */\n"
                 "  const float *ar[TC_GEMM_SEGS * %d]; /* the rows of A the micro-kernel reads */\n"
                 "  float *bb = NULL;           /* a block of B, when not packed by P_create */\n"
@@ -571,7 +498,6 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "    const int64_t i_lo = ti * gr->rows_t, i_hi = i_lo + gr->rows_t < g->m ? i_lo + gr->rows_t : g->m;\n"
                 "    const int64_t p_lo = tj * gr->panels_t, p_hi = p_lo + gr->panels_t < np ? p_lo + gr->panels_t : np;\n"
                 "    if (i_lo >= i_hi) continue;\n"
-                "%s"
                 "    if (g->bmode == 0 && i_hi - i_lo <= mr) {\n"
                 "      /* one block of rows (a skinny M): each panel of B streamed once, in\n"
                 "         order, the tile of C kept in L1 */\n"
@@ -586,22 +512,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "          const int64_t ldb = %d;\n"
                 "          for (int64_t s = 0; s < ns; s++)\n"
                 "            tc_gemm_rows(g, a, i_lo, rows, pc + s * kc, kc, %d, ar + s * %d, ap);\n",
-                attr, sfx, NR - 1, NR,
-                z ? "  /* 8 rows a tile (M = 128) and B packed at create: tiles of 8 x 48\n"
-                    "     (tc_gemm_avx512_8x48) across the panels, in blocks of whole tiles,\n"
-                    "     unless their columns past n would cost more vectors than 8 x 32's\n"
-                    "     (not when k is 0: the packed B may then be NULL) */\n"
-                    "  const int wide = g->bmode == 0 && g->k > 0 && gr->mr == 8 &&\n"
-                    "                   3 * ((g->n + 47) / 48) <= 2 * np;\n"
-                    "  const int64_t NCP = wide && NCP0 >= 3 ? NCP0 / 3 * 3 : NCP0;\n"
-                  : "  const int64_t NCP = NCP0;\n",
-                MR, MR, NR, NR,
-                z ? "    /* (8 x 48 tiles unless the task's own columns past the end would cost\n"
-                    "       more vectors than 8 x 32's: a share of one or two panels) */\n"
-                    "    const int64_t j_end = p_hi * 32 < g->n ? p_hi * 32 : g->n;\n"
-                    "    const int wide_t = wide && 3 * ((j_end - p_lo * 32 + 47) / 48) <= 2 * (p_hi - p_lo);\n"
-                  : "",
-                NR, NR, NR, NR, NR, MR, MR);
+                attr, sfx, NR - 1, NR, MR, MR, NR, NR, NR, NR, NR, NR, NR, MR, MR);
   dispatch(o, isa, "          ");
   tc_buf_printf(o,
                 "          pc += ns * kc;\n"
@@ -628,7 +539,6 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "          const int64_t rows = i_hi - ir < mr ? i_hi - ir : mr;\n"
                 "          for (int64_t s = 0; s < ns; s++)\n"
                 "            tc_gemm_rows(g, a, ir, rows, pc + s * kc, kc, %d, ar + s * %d, ap);\n"
-                "%s"
                 "          for (int64_t p = jc; p < jc_hi; p++) {\n"
                 "            const int64_t j0 = p * %d, nr = g->n - j0 < %d ? g->n - j0 : %d;\n"
                 "            const int ip = inplace && nr == %d; /* B's rows read in place */\n"
@@ -642,24 +552,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 z ? "        } else if (g->bmode == 2 && g->cv.sw == 1) { /* in vectors */\n"
                     "          tc_gemm_pack_rows_avx512(g, b, bb, pc, kc, jc * 32, (jc_hi - jc) * 32);\n"
                   : "",
-                NR, NR, NR, MR, MR,
-                z ? "          if (wide_t) { /* 8 x 48 tiles; a vector past the edge reads the first */\n"
-                    "            const int64_t j_hi = jc_hi * 32 < g->n ? jc_hi * 32 : g->n;\n"
-                    "            for (int64_t j0 = jc * 32; j0 < j_hi; j0 += 48) {\n"
-                    "              const int64_t nr = j_hi - j0 < 48 ? j_hi - j0 : 48;\n"
-                    "              const float *bv[3];\n"
-                    "              for (int v = 0; v < 3; v++) {\n"
-                    "                const int64_t j = 16 * v < nr ? j0 + 16 * v : j0;\n"
-                    "                bv[v] = g->bp + (j / 32 * g->k + pc) * 32 + j % 32;\n"
-                    "              }\n"
-                    "              tc_gemm_avx512_8x48(ns, kc, ar, bv[0], bv[1], bv[2], c + ir * g->ldc + j0,\n"
-                    "                                  g->ldc, rows, nr, pc > 0);\n"
-                    "              if (last && g->epi) g->epi(g->epi_arg, bi, ir, j0, rows, nr);\n"
-                    "            }\n"
-                    "            continue;\n"
-                    "          }\n"
-                  : "",
-                NR, NR, NR, NR, NR, NR, NR);
+                NR, NR, NR, MR, MR, NR, NR, NR, NR, NR, NR, NR);
   dispatch(o, isa, "            ");
   tc_buf_printf(o,
                 "            if (last && g->epi) g->epi(g->epi_arg, bi, ir, j0, rows, nr);\n"
@@ -729,7 +622,6 @@ void tcE_gemm_write(tc_buf *out, const char used[TCE_VISA_COUNT]) {
     int nmr;
     const int *mrs = kernel_rows((tcE_visa)v, &nmr);
     for (int q = 0; q < nmr; q++) kernel(out, (tcE_visa)v, mrs[q]);
-    if (v == TCE_VISA_AVX512) kernel_wide(out);
     driver(out, (tcE_visa)v);
   }
 }

@@ -26,10 +26,10 @@ local x = input("x", f32, {N, H, W, 300})
 local w = weight("w", f32, {3, 3, 300, 17})
 local b = weight("b", f32, {17})
 output("y", silu(conv2d(x, w, b, {stride = 2, padding = 1, layout = "NHWC"})))
-kernel("nhwc_tiles48")
--- 16 or 32 pixels (8 rows a tile) by 96 output channels: AVX-512's 8 x 48
--- tiles, each block of k several window positions of 40 channels
--- e2e[nhwc_tiles48]: N=1,2,1,1 H=4,4,3,4 W=4,4,5,8
+kernel("nhwc_rows8")
+-- 16 or 32 pixels (8 rows a tile) by 96 output channels, each block of k
+-- several window positions of 40 channels
+-- e2e[nhwc_rows8]: N=1,2,1,1 H=4,4,3,4 W=4,4,5,8
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, H, W, 40})
 local w = weight("w", f32, {3, 3, 40, 96})

@@ -31,12 +31,11 @@ local x = input("x", f32, {M, 300})
 local w = weight("w", f32, {300, 70})
 local b = weight("b", f32, {70})
 output("y", tanh(matmul(x, w) + b))
-kernel("tiles48")
--- AVX-512's 8 x 48 tiles (8 rows a tile when 14 would waste rows: M of
--- 17, 33, 100, 128) over B's 32-column panels: tiles straddling two
--- panels, a last tile of 44 columns, K over one block
--- e2e[tiles48]: M=1,17,33,100,128,14
--- threads[tiles48]: M=128
+kernel("rows8")
+-- 8 rows a tile where 14 would waste rows (M of 17, 33, 100, 128), B
+-- packed at create, 140 columns (a last panel of 12), K over one block
+-- e2e[rows8]: M=1,17,33,100,128,14
+-- threads[rows8]: M=128
 local M = dim("M")
 local x = input("x", f32, {M, 300})
 local w = weight("w", f32, {140, 300})

@@ -5,9 +5,11 @@
 -- lane index plus an offset), a 3-D rotation with a middle axis and a
 -- rotation along axis R-2, NCHW -> NHWC with a bias along the lanes and
 -- a padding; and a strided slice, which stays scalar.  Extents below, at
--- and past a vector and a tile.  Then AVX-512's 8 x 48 GEMM tiles
--- (emit/gemm.c kernel_wide): thread ranges of panels not a multiple of 3,
--- K over several blocks, batches, an NHWC convolution's segments.
+-- and past a vector and a tile.  Then the GEMM template's 8-row tiles
+-- (M = 128 and others where 14 rows waste more), written for 8 x 48
+-- tiles that were measured and dropped (docs/gemm.md): thread ranges of
+-- panels not a multiple of 3, K over several blocks, batches, an NHWC
+-- convolution's segments.
 -- e2e: N=1,3,16,17,40 M=1,8,9,33,20 C=1,3,17,35,2 H=1,2,3,1,5 W=1,5,17,2,33
 kernel("padt")
 local N, M = dim("N"), dim("M")
@@ -71,11 +73,9 @@ local N, M = dim("N"), dim("M")
 local x = input("x", f32, {N, M})
 output("sm", transpose(softmax(x, 1), 0, 1) * 2)
 kernel("gemm48")
--- AVX-512's 8 x 48 tiles over B packed at create (8 rows a tile: M of
--- 17, 33, 100, 128): 240 columns (at 2 threads each thread's panels are 4,
--- not a multiple of 3: tiles of 48, 48, 32 and 48, 48, 16), 40 (one tile,
--- its third vector in the second panel), 80 per batch matrix, K over
--- three blocks (acc), a residual in the epilogue
+-- 8-row tiles over B packed at create (M of 17, 33, 100, 128): 240
+-- columns (at 2 threads each thread's panels are 4), 40, 80 per batch
+-- matrix, K over three blocks (acc), a residual in the epilogue
 -- e2e[gemm48]: M=1,17,33,100,128
 -- threads[gemm48]: M=128
 local M = dim("M")
@@ -91,7 +91,7 @@ local xb = input("xb", f32, {2, M, 70})
 local wb = weight("wb", f32, {70, 80})
 output("bt", matmul(xb, wb) * 0.5)
 kernel("nhwc48")
--- an NHWC convolution on 8 x 48 tiles: 80 output channels (48 + 32), a
+-- an NHWC convolution on 8-row tiles: 80 output channels, a
 -- 5 x 5 window of 24 channels (blocks of 10, 10 and 5 window positions),
 -- stride 2, a residual
 -- e2e[nhwc48]: N=1,3,1 H=11,3,3 W=5,7,16
