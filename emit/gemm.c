@@ -273,6 +273,45 @@ static void shared_part(tc_buf *o) {
               "  }\n"
               "  for (int64_t i = rows; i < mr; i++) ar[i] = ar[rows - 1];\n"
               "}\n\n"
+              "/* ar[s * mr + i] for the ns segments of kc values of k from k0\n"
+              "   (tc_gemm_kblock): tc_gemm_rows for each; for an NHWC convolution's\n"
+              "   whole window positions (ns > 1: kc = c, from channel 0), each row's\n"
+              "   window origin computed once and the positions stepped through, not\n"
+              "   divided out again (the pointers are the same). */\n"
+              "static void tc_gemm_arows(const tc_gemm *g, const float *a, int64_t i0, int64_t rows,\n"
+              "                          int64_t k0, int64_t kc, int64_t ns, int mr, const float **ar,\n"
+              "                          float *ap) {\n"
+              "  const tc_gemm_conv *v = &g->cv;\n"
+              "  int64_t ih0[16], iw0[16]; /* rows <= mr <= 14 */\n"
+              "  if (g->amode != 1 || kc <= 0 || ns == 1 || mr > 16) {\n"
+              "    for (int64_t s = 0; s < ns; s++) tc_gemm_rows(g, a, i0, rows, k0 + s * kc, kc, mr, ar + s * mr, ap);\n"
+              "    return;\n"
+              "  }\n"
+              "  int64_t oh = i0 / v->ow, ow = i0 % v->ow;\n"
+              "  for (int64_t i = 0; i < rows; i++) {\n"
+              "    ih0[i] = oh * v->sh - v->ph;\n"
+              "    iw0[i] = ow * v->sw - v->pw;\n"
+              "    if (++ow == v->ow) {\n"
+              "      ow = 0;\n"
+              "      oh++;\n"
+              "    }\n"
+              "  }\n"
+              "  int64_t kh = k0 / v->c / v->kw, kw = k0 / v->c % v->kw;\n"
+              "  for (int64_t s = 0; s < ns; s++) {\n"
+              "    const int64_t dh = kh * v->dh, dw = kw * v->dw;\n"
+              "    const float **r = ar + s * mr;\n"
+              "    for (int64_t i = 0; i < rows; i++) {\n"
+              "      const int64_t ih = ih0[i] + dh, iw = iw0[i] + dw;\n"
+              "      r[i] = ih >= 0 && ih < v->h && iw >= 0 && iw < v->w ? a + (ih * v->w + iw) * v->c\n"
+              "                                                         : tc_gemm_zeros;\n"
+              "    }\n"
+              "    for (int64_t i = rows; i < mr; i++) r[i] = r[rows - 1];\n"
+              "    if (++kw == v->kw) {\n"
+              "      kw = 0;\n"
+              "      kh++;\n"
+              "    }\n"
+              "  }\n"
+              "}\n\n"
               "#ifdef TENSORC_POOL\n"
               "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi),\n"
               "                     void *arg);\n"
@@ -510,9 +549,8 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "          kc = tc_gemm_kblock(g, pc, KC, &ns);\n"
                 "          const float *bp = g->bp + (p * g->k + pc) * %d;\n"
                 "          const int64_t ldb = %d;\n"
-                "          for (int64_t s = 0; s < ns; s++)\n"
-                "            tc_gemm_rows(g, a, i_lo, rows, pc + s * kc, kc, %d, ar + s * %d, ap);\n",
-                attr, sfx, NR - 1, NR, MR, MR, NR, NR, NR, NR, NR, NR, NR, MR, MR);
+                "          tc_gemm_arows(g, a, i_lo, rows, pc, kc, ns, %d, ar, ap);\n",
+                attr, sfx, NR - 1, NR, MR, MR, NR, NR, NR, NR, NR, NR, NR, MR);
   dispatch(o, isa, "          ");
   tc_buf_printf(o,
                 "          pc += ns * kc;\n"
@@ -537,8 +575,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "        }\n"
                 "        for (int64_t ir = i_lo; ir < i_hi; ir += mr) {\n"
                 "          const int64_t rows = i_hi - ir < mr ? i_hi - ir : mr;\n"
-                "          for (int64_t s = 0; s < ns; s++)\n"
-                "            tc_gemm_rows(g, a, ir, rows, pc + s * kc, kc, %d, ar + s * %d, ap);\n"
+                "          tc_gemm_arows(g, a, ir, rows, pc, kc, ns, %d, ar, ap);\n"
                 "          for (int64_t p = jc; p < jc_hi; p++) {\n"
                 "            const int64_t j0 = p * %d, nr = g->n - j0 < %d ? g->n - j0 : %d;\n"
                 "            const int ip = inplace && nr == %d; /* B's rows read in place */\n"
@@ -552,7 +589,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 z ? "        } else if (g->bmode == 2 && g->cv.sw == 1) { /* in vectors */\n"
                     "          tc_gemm_pack_rows_avx512(g, b, bb, pc, kc, jc * 32, (jc_hi - jc) * 32);\n"
                   : "",
-                NR, NR, NR, MR, MR, NR, NR, NR, NR, NR, NR, NR);
+                NR, NR, NR, MR, NR, NR, NR, NR, NR, NR, NR);
   dispatch(o, isa, "            ");
   tc_buf_printf(o,
                 "            if (last && g->epi) g->epi(g->epi_arg, bi, ir, j0, rows, nr);\n"
