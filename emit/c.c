@@ -1539,7 +1539,7 @@ static void reduce_empty_check(kemit *kx, const tc_sexpr *e, const char *E) {
   for (int i = 0; i < kx->hoisted.len; i++) hoisted |= kx->hoisted.data[i] == e;
   if ((e->red == TC_OP_MAX || e->red == TC_OP_MIN || e->red == TC_OP_ARGMAX ||
        e->red == TC_OP_ARGMIN) &&
-      e->nargs != 3 && !(tc_ext_is_const(e->ext, &v) && v > 0) && !hoisted)
+      e->nargs != 3 && !e->inum && !(tc_ext_is_const(e->ext, &v) && v > 0) && !hoisted)
     tcE_line(kx->g, "if (%s == 0) %s /* %s of nothing */\n", E, fail(kx, "TC_EINVAL"),
              tc_op_name(e->red));
 }
@@ -1951,7 +1951,7 @@ static void insert_text(tcE_cg *g, size_t at, const char *text) {
 
 static int needs_empty_check(const tc_sexpr *e) {
   int64_t v;
-  return e->op == TC_OP_REDUCE && e->nargs != 3 &&
+  return e->op == TC_OP_REDUCE && e->nargs != 3 && !e->inum &&
          (e->red == TC_OP_MAX || e->red == TC_OP_MIN || e->red == TC_OP_ARGMAX ||
           e->red == TC_OP_ARGMIN) &&
          !(tc_ext_is_const(e->ext, &v) && v > 0);

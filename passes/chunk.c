@@ -28,7 +28,8 @@
  * its output has at most SMALL_OUT elements (K = CHUNK_ELEMS), and its
  * work is large (static R * |out| >= MIN_ELEMS, or symbolic).  An empty
  * MAX/MIN stays an error: C is then 0 and the combining stage reports
- * the max of nothing as the stage did.
+ * the max of nothing as the stage did (or, for a MAX whose empty range
+ * gives the identity, softmax's: tc_sexpr.inum, neither does).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,7 @@ static int try_chunk(tc_loop_prog *p, int s) {
   for (int d = 0; d < o.rank; d++) idx[d + 1] = tc_loop_sx_ivar(p, d);
   tc_stage s2 = st;
   s2.body = tc_loop_sx_reduce(p, e->red, e->dtype, cv, C, tc_loop_sx_load(p, part, idx), e->loc);
+  ((tc_sexpr *)s2.body)->inum = e->inum; /* (just made) an empty range gives the identity */
   tc_loop_add_stage(p, &s2); /* makes room; then shift the rest up */
   memmove(&p->stages.data[s + 2], &p->stages.data[s + 1],
           (size_t)(p->stages.len - s - 2) * sizeof *p->stages.data);

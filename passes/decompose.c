@@ -108,8 +108,10 @@ static int cast_to(rebuild *r, int a, tc_dtype t, tc_loc loc) {
   return push(r, n);
 }
 
-/* A keepdim reduction of x over axes [a0, a1). */
-static int reduce_keep(rebuild *r, tc_op op, int x, int a0, int a1, tc_loc loc) {
+/* A keepdim reduction of x over axes [a0, a1); empty_identity: an empty
+   axis gives the identity rather than TC_EINVAL (tc_node.inum). */
+static int reduce_keep_ex(rebuild *r, tc_op op, int x, int a0, int a1, int empty_identity,
+                          tc_loc loc) {
   const tc_node *xn = nd(r, x);
   const tc_ext *shape[TC_MAX_RANK];
   int64_t axes[TC_MAX_RANK];
@@ -130,9 +132,14 @@ static int reduce_keep(rebuild *r, tc_op op, int x, int a0, int a1, tc_loc loc) 
   n.ints = ax;
   n.nints = a1 - a0;
   n.keepdim = 1;
+  n.inum = empty_identity;
   n.arg = -1;
   n.loc = loc;
   return push(r, n);
+}
+
+static int reduce_keep(rebuild *r, tc_op op, int x, int a0, int a1, tc_loc loc) {
+  return reduce_keep_ex(r, op, x, a0, a1, 0, loc);
 }
 
 /* p of shape [C] reshaped to [C, 1, ...] for an operand of rank `rank`
@@ -165,7 +172,9 @@ static int expand(rebuild *r, const tc_node *n) {
   case TC_OP_SOFTMAX:
   case TC_OP_LOG_SOFTMAX: {
     int x = cast_to(r, n->in[0], t, loc);
-    int mx = reduce_keep(r, TC_OP_MAX, x, n->axis, n->axis + 1, loc);
+    /* (over an empty axis the rows are empty: their maximum is never
+       used, and must not fail the kernel as a user's max does) */
+    int mx = reduce_keep_ex(r, TC_OP_MAX, x, n->axis, n->axis + 1, 1, loc);
     int dx = ew2(r, TC_OP_SUB, x, mx, loc);
     int e = ew1(r, TC_OP_EXP, dx, loc);
     int s = reduce_keep(r, TC_OP_SUM, e, n->axis, n->axis + 1, loc);

@@ -241,6 +241,10 @@ static int lower_reduce(lowerer *l, int id) {
   for (int a = x->rank - 1; a >= 0; a--) {
     if (!reduced[a]) continue;
     body = tc_loop_sx_reduce(l->p, red, acc, rv[a], x->shape[a], body, n->loc);
+    if (n->inum) { /* an empty axis gives the identity (tc_node.inum) */
+      tc_sexpr *e = (tc_sexpr *)body; /* (just made) */
+      e->inum = 1;
+    }
     count = tc_ext_binary(&l->p->arena, TC_EXT_MUL, x->shape[a], count);
   }
   if (n->op == TC_OP_MEAN) {

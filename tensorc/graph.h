@@ -31,7 +31,8 @@ struct tc_sexpr {
   int nargs;
   const tc_sexpr **args; /* operands; for LOAD the indices (i64), one per axis */
   double num;     /* CONST (as a double, for float dtypes); LEAKY_RELU slope */
-  int64_t inum;   /* CONST (for integer and bool dtypes) */
+  int64_t inum;   /* CONST (for integer and bool dtypes); REDUCE: 1 when an
+                     empty range gives the identity, not TC_EINVAL */
   int var;        /* IVAR: axis of the enclosing compute; RVAR/REDUCE: rvar id */
   tc_op red;      /* REDUCE: SUM, MAX, MIN or PROD; args[0] is the body */
   const tc_ext *ext; /* EXTENT: its value; REDUCE: the rvar's extent */
@@ -114,7 +115,9 @@ typedef struct tc_schedule {
  *                or bool read a cast to I64 (so their input and result are
  *                both I64), MEAN of integers or bool reads a cast to F32;
  *                MAX/MIN keep the dtype; ARGMAX/ARGMIN have exactly one
- *                axis, any input dtype, an I64 result
+ *                axis, any input dtype, an I64 result.  inum 1 on a MAX
+ *                made by a pass (softmax's row maximum): an empty axis
+ *                gives the identity, not TC_EINVAL (the row is empty too)
  *   SOFTMAX LOG_SOFTMAX  axis (>= 0); float (integer input cast to f32)
  *   LAYER_NORM   in = x [, gamma] [, beta]; ints = {n, has_gamma, has_beta};
  *                num = eps; normalizes the last n axes (1 <= n <= rank);

@@ -1,6 +1,9 @@
 -- softmax and log_softmax on both axes, layer_norm over one and two axes
 -- (with and without gamma/beta), rms_norm, and batch_norm in NCHW.
 -- e2e: N=1,7,17,33,100 C=1,3,8,5,64
+-- (an empty axis: softmax's rows are empty, its row maximum must not
+-- fail the kernel as a user's max over nothing does)
+-- e2e[soft]: N=1,7,17,33,100,3,0 C=1,3,8,5,64,0,4
 kernel("soft")
 local N, C = dim("N"), dim("C")
 local x = input("x", f32, {N, C})
