@@ -3097,43 +3097,30 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
                l->step);
     g->indent++;
   }
-  /* a transpose in vectors: every tile's end, its middle axes' loops,
-     and its blocks of lanes x lanes elements (emit_transposed_tile) */
-  const char *in = idx[R - 1];
-  if (transposed_vec_ok(kx, s)) {
-    const char *end[TC_MAX_RANK];
-    for (int d = ft; d < R; d++) {
-      const char *E = ext_name(kx, o->shape[d]);
-      int T = sc->tile[d - ft];
-      end[d] = new_v(kx);
-      tcE_line(g, "const int64_t %s = %s - %s > %d ? %s + %d : %s;\n", end[d], E, tv[d], T,
-               tv[d], T, E);
-    }
-    for (int d = ft + 1; d < R - 1; d++) {
-      tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", idx[d], tv[d], idx[d], end[d],
-               idx[d]);
-      g->indent++;
-    }
-    emit_transposed_tile(kx, s, idx, ft, tv[ft], end[ft], tv[R - 1], end[R - 1]);
-  } else {
-  /* within a tile: the ends computed once, then the loops but the last */
-  const char *lo = "0", *hi = ext_name(kx, o->shape[R - 1]);
+  /* within a tile: each tiled axis's end, computed once; then the loops
+     of the tiled axes but the last, and the innermost loop; for a
+     transpose in vectors, the loops of the axes between the first tiled
+     axis and the last, and blocks of lanes x lanes elements over those
+     two (emit_transposed_tile) */
+  const char *in = idx[R - 1], *end[TC_MAX_RANK] = {0};
   for (int d = ft; d < R; d++) {
-    const char *E = ext_name(kx, o->shape[d]), *end = new_v(kx);
+    const char *E = ext_name(kx, o->shape[d]);
     int T = sc->tile[d - ft];
-    tcE_line(g, "const int64_t %s = %s - %s > %d ? %s + %d : %s;\n", end, E, tv[d], T, tv[d], T,
-             E);
-    if (d == R - 1) {
-      lo = tv[d];
-      hi = end;
-      break;
-    }
-    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", idx[d], tv[d], idx[d], end, idx[d]);
+    end[d] = new_v(kx);
+    tcE_line(g, "const int64_t %s = %s - %s > %d ? %s + %d : %s;\n", end[d], E, tv[d], T, tv[d],
+             T, E);
+  }
+  int tvec = transposed_vec_ok(kx, s);
+  for (int d = tvec ? ft + 1 : ft; d < R - 1; d++) {
+    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", idx[d], tv[d], idx[d], end[d],
+             idx[d]);
     g->indent++;
   }
-  /* the innermost loop */
+  const char *lo = nt ? tv[R - 1] : "0", *hi = nt ? end[R - 1] : ext_name(kx, o->shape[R - 1]);
   int B = w * u;
-  if (B == 1) {
+  if (tvec) {
+    emit_transposed_tile(kx, s, idx, ft, tv[ft], end[ft], lo, hi);
+  } else if (B == 1) {
     sched_body(kx, s, idx, R - 1, in, NULL,
                kstr(kx, "for (int64_t %s = %s; %s < %s; %s++)", in, lo, in, hi, in));
   } else {
@@ -3154,7 +3141,6 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
     g->indent--;
     tcE_line(g, "}\n");
     sched_body(kx, s, idx, R - 1, in, j, kstr(kx, "for (; %s < %s; %s++)", j, hi, j));
-  }
   }
   while (g->indent > base) {
     g->indent--;

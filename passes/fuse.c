@@ -35,7 +35,7 @@
  * less than the memory traffic it saves.  Elementwise producers of a
  * reduction's operand (sum(x * s + b, 0)) fuse by the first rule.  A
  * third: the load is inside MAX or MIN reductions only, of static extents
- * whose product is at most WINDOW_MAX (a max pool's window), and P is
+ * whose product is at most TCP_WINDOW_MAX (a max pool's window), and P is
  * cheap with at most two loads: each element of T is recomputed once per
  * window holding it (2.25 times for 3x3 windows of stride 2) instead of
  * being stored and read back (relu and the copy back to NCHW after a
@@ -100,10 +100,10 @@ static int cheap_size(const tc_sexpr *e) {
 
 /* The largest cheap producer a broadcast may recompute. */
 enum { CHEAP_MAX_NODES = 16 };
-/* The largest window (product of the MAX/MIN reductions' extents around
-   the load: a max pool's) a cheap producer of at most WINDOW_MAX_LOADS
-   loads is recomputed in, each element of T once per window holding it. */
-enum { WINDOW_MAX = 16, WINDOW_MAX_LOADS = 2 };
+/* The most loads of a cheap producer recomputed inside a max pool's
+   window (TCP_WINDOW_MAX, passes.h), each element of T once per window
+   holding it. */
+enum { WINDOW_MAX_LOADS = 2 };
 /* The largest cheap producer recomputed by several readers, and how far
    (in live stages) they are looked for after it. */
 enum { TINY_MAX_NODES = 8, TINY_READER_WINDOW = 64 };
@@ -199,7 +199,7 @@ static void find_site(const tc_loop_prog *p, const tc_stage *c, const tc_sexpr *
     int64_t window = 1, n;
     for (int j = 0; j < rs->n && window > 0; j++)
       window = (rs->r[j]->red == TC_OP_MAX || rs->r[j]->red == TC_OP_MIN) && rs->r[j]->ext &&
-                       tc_ext_is_const(rs->r[j]->ext, &n) && n >= 1 && n <= WINDOW_MAX
+                       tc_ext_is_const(rs->r[j]->ext, &n) && n >= 1 && n <= TCP_WINDOW_MAX
                    ? window * n
                    : 0;
     st->window = st->found && st->window != window ? 0 : window;
@@ -495,7 +495,7 @@ static int reader_ok(fstate *f, int sp, int ps_size, int cheap, const int_vec *r
   if (gemm == 2 && scheduled(p, cs->nnodes ? cs->nodes[0] : -1)) return 0;
   if (gemm) return st.exact && !st.in_reduce;
   return st.exact || (!st.in_reduce && cheap >= 0 && cheap <= CHEAP_MAX_NODES) ||
-         (st.in_reduce && st.window > 1 && st.window <= WINDOW_MAX && cheap >= 0 &&
+         (st.in_reduce && st.window > 1 && st.window <= TCP_WINDOW_MAX && cheap >= 0 &&
           cheap <= CHEAP_MAX_NODES && all_loads(p->stages.data[sp].body) <= WINDOW_MAX_LOADS);
 }
 

@@ -119,6 +119,12 @@ int tcP_precompute(tc_loop_prog *p, tc_diag *d);
    tc_loop_verify.  Returns 0. */
 int tcP_fuse(tc_loop_prog *p, tc_diag *d);
 
+/* The largest max pool window the loop passes treat as one: fuse
+   recomputes a cheap producer inside MAX/MIN reductions whose extents
+   multiply to at most this, and schedule tiles a transposing stage whose
+   MAX/MIN reductions are each at most this long. */
+enum { TCP_WINDOW_MAX = 16 };
+
 /* passes/schedule.c: attaches each schedule() hint of the kernel to the
    stage computing the scheduled tensor (tc_stage.sched), or fails with an
    error at the hint's line when the hints cannot be honoured (a tensor

@@ -39,7 +39,7 @@
  * c], a = 1), axes a..R-1 get tile = {32, 1, ..., 1, 32}: the same
  * 32 x 32 blocks of axes a and R-1, one index at a time of the axes
  * between.  Its body may hold no reduction but a MAX or MIN over a static
- * window of at most WINDOW_MAX values (a max pool reading an NHWC result,
+ * window of at most TCP_WINDOW_MAX values (a max pool reading an NHWC result,
  * fused into the copy back to NCHW: passes/fuse.c).
  *
  * Hints never change results: tiling, strip-mining and unrolling keep
@@ -51,10 +51,6 @@
 #include "passes.h"
 
 #include "../tensorc/loop.h"
-
-/* The longest MAX or MIN reduction (a max pool's window along one axis)
-   a transposing stage may hold. */
-enum { WINDOW_MAX = 16 };
 
 static int uses_ivar(const tc_sexpr *e, int var) {
   if (e->op == TC_OP_IVAR && e->var == var) return 1;
@@ -68,13 +64,13 @@ static int uses_ivar(const tc_sexpr *e, int var) {
    i<R-1> in another of its indices: a transpose when a = R-2; a rotation
    such as NHWC -> NCHW, y[n, c, h, w] = t[n, h, w, c], when a < R-2), or
    -1; *bad is set when e holds a REDUCE but a MAX or MIN over a static
-   window (a max pool's, at most WINDOW_MAX values: each element still
+   window (a max pool's, at most TCP_WINDOW_MAX values: each element still
    reduces its few values in order). */
 static int transposes(const tc_sexpr *e, int R, int *bad) {
   int64_t n;
   if (e->op == TC_OP_REDUCE &&
       !((e->red == TC_OP_MAX || e->red == TC_OP_MIN) && e->nargs == 1 && e->ext &&
-        tc_ext_is_const(e->ext, &n) && n <= WINDOW_MAX))
+        tc_ext_is_const(e->ext, &n) && n <= TCP_WINDOW_MAX))
     *bad = 1;
   int t = -1;
   if (e->op == TC_OP_LOAD && e->nargs >= 2) {

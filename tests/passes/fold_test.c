@@ -24,19 +24,7 @@ static const char conv_bn[] =
     "local g, be = weight('g', f32, {8}), weight('be', f32, {8})\n";
 
 /* The module of src with fold, then decompose, run; verified. */
-static tc_module *load_folded(const char *src) {
-  tc_diag d = {0};
-  tcL_options o = {0};
-  tc_module *m = tcL_load_string(src, "t.lua", &o, &d);
-  ck_assert_msg(m != NULL, "loading\n%s\nfailed: %s", src, d.msg);
-  ck_assert(tcP_fold(m, &d) == 0);
-  ck_assert_msg(tc_graph_verify(m, &d) == 0, "after fold:\n%s\ndoes not verify: %s", src, d.msg);
-  ck_assert(tcP_decompose(m, &d) == 0);
-  ck_assert(tcP_dce(m, &d) == 0);
-  ck_assert_msg(tc_graph_verify(m, &d) == 0, "after decompose:\n%s\ndoes not verify: %s", src,
-                d.msg);
-  return m;
-}
+static tc_module *load_folded(const char *src) { return tcT_load_rewritten(src, 0); }
 
 static char *graph_of(const tc_module *m) {
   tc_buf b = {0};

@@ -21,19 +21,7 @@ static const char head[] =
     "local b = weight('b', f32, {8})\n";
 
 /* The module of src after fold, nhwc, decompose and dce; verified. */
-static tc_module *load_nhwc(const char *src) {
-  tc_diag d = {0};
-  tcL_options o = {0};
-  tc_module *m = tcL_load_string(src, "t.lua", &o, &d);
-  ck_assert_msg(m != NULL, "loading\n%s\nfailed: %s", src, d.msg);
-  ck_assert(tcP_fold(m, &d) == 0);
-  ck_assert(tcP_nhwc(m, &d) == 0);
-  ck_assert_msg(tc_graph_verify(m, &d) == 0, "after nhwc:\n%s\ndoes not verify: %s", src, d.msg);
-  ck_assert(tcP_decompose(m, &d) == 0);
-  ck_assert(tcP_dce(m, &d) == 0);
-  ck_assert_msg(tc_graph_verify(m, &d) == 0, "after dce:\n%s\ndoes not verify: %s", src, d.msg);
-  return m;
-}
+static tc_module *load_nhwc(const char *src) { return tcT_load_rewritten(src, 1); }
 
 /* The number of NHWC conv2d nodes of src's first kernel after nhwc. */
 static int nhwc_convs(const char *src) {

@@ -23,6 +23,22 @@ tc_module *tcT_load(const char *src) {
   return m;
 }
 
+tc_module *tcT_load_rewritten(const char *src, int nhwc) {
+  tc_diag d = {0};
+  tcL_options o = {0};
+  tc_module *m = tcL_load_string(src, "t.lua", &o, &d);
+  ck_assert_msg(m != NULL, "loading\n%s\nfailed: %s", src, d.msg);
+  ck_assert(tcP_fold(m, &d) == 0);
+  if (nhwc) ck_assert(tcP_nhwc(m, &d) == 0);
+  ck_assert_msg(tc_graph_verify(m, &d) == 0, "after %s:\n%s\ndoes not verify: %s",
+                nhwc ? "nhwc" : "fold", src, d.msg);
+  ck_assert(tcP_decompose(m, &d) == 0);
+  ck_assert(tcP_dce(m, &d) == 0);
+  ck_assert_msg(tc_graph_verify(m, &d) == 0, "after decompose and dce:\n%s\ndoes not verify: %s",
+                src, d.msg);
+  return m;
+}
+
 tc_loop_prog *tcT_lower(tc_module *m, int kernel) {
   tc_diag d = {0};
   tc_loop_prog *p = tcP_lower(m, m->kernels.data[kernel], &d);

@@ -10,6 +10,9 @@
    decomposed and verified; the loop program of its kernel `kernel`,
    lowered and verified (both fail the test on an error). */
 tc_module *tcT_load(const char *src);
+/* The same with the graph rewrites before decompose: fold, then (nhwc
+   1) nhwc; dce after decompose; verified after each step. */
+tc_module *tcT_load_rewritten(const char *src, int nhwc);
 tc_loop_prog *tcT_lower(tc_module *m, int kernel);
 
 /* tests/passes/ops3_test.c: the quant pass and the lowering of issue 3's
