@@ -2774,6 +2774,69 @@ static void vec_tile_step(kemit *kx, int k, const char *hi, const char *var) {
   kx->lane_base = var;
 }
 
+/* Rows a vector's accumulator stays in a register across in the
+   interchanged nest: it is loaded and stored once per TCE_RED_ROWS rows
+   rather than once per row (1.3x on sum(x * scale + bias, 0), the colsum
+   workload of bench/ew), and still sees them one by one, in order. */
+#define TCE_RED_ROWS 8
+
+/* The vector loop over the tile [lo, hi) of the interchanged nest below,
+   index `off` of `out` at the tile variable: each vector of out loads its
+   accumulator, combines the body at row r (rb NULL), or at the rows
+   TCE_RED_ROWS from rb on in order, and stores it back. */
+static void interchanged_vloop(kemit *kx, const tc_sexpr *e, const char *out, const char *off,
+                               const char *lo, const char *hi, int whole, const char *r,
+                               const char *rb) {
+  tcE_cg *g = kx->g;
+  tcE_visa isa = kx->visa;
+  int lanes = tcE_vec_lanes(isa);
+  const char *j = kstr(kx, "%s%d", kx->nm.i, kx->p->bufs.data[kx->s->out].rank - 1);
+  const char *left = kstr(kx, "%s - %s", hi, j);
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %d) {\n", j, lo, j, hi, j, lanes);
+  g->indent++;
+  int save = kx->memos.len;
+  int nbody = vsplit_begin(kx, whole, left, lanes);
+  for (int bk = 0; bk < nbody; bk++) {
+    if (bk) vsplit_next(kx);
+    kx->memos.len = save;
+    vec_tile_step(kx, bk, hi, j);
+    const char *addr = kstr(kx, "&%s[%s]", out, off), *m = kx->lane_mask;
+    tc_buf b = {0};
+    tcE_vec_load(&b, isa, addr, m);
+    if (!rb) {
+      const char *x = emit_vsx(kx, e->args[0], m);
+      const char *acc = vdef(kx, NULL, tcE_vec_type(isa), &b);
+      tcE_vec_red_combine(&b, isa, e->red, acc, x);
+      const char *v = vdef(kx, NULL, tcE_vec_type(isa), &b);
+      tcE_vec_store(&b, isa, addr, m, v);
+    } else {
+      const char *acc = new_v(kx);
+      tcE_line(g, "%s %s = %s;\n", tcE_vec_type(isa), acc, b.data);
+      tc_buf_free(&b);
+      tcE_line(g, "for (int64_t %s = %s; %s < %s + %d; %s++) {\n", r, rb, r, rb, TCE_RED_ROWS,
+               r);
+      g->indent++;
+      int msave = kx->memos.len, vsave = kx->vmemos.len;
+      const char *x = emit_vsx(kx, e->args[0], m);
+      tcE_vec_red_combine(&b, isa, e->red, acc, x);
+      tcE_line(g, "%s = %s;\n", acc, b.data);
+      tc_buf_free(&b);
+      kx->memos.len = msave;
+      kx->vmemos.len = vsave;
+      g->indent--;
+      tcE_line(g, "}\n");
+      tcE_vec_store(&b, isa, addr, m, acc);
+    }
+    tcE_line(g, "%s\n", b.data);
+    tc_buf_free(&b);
+  }
+  vsplit_end(kx, nbody);
+  kx->vmemos.len = 0;
+  kx->memos.len = save;
+  g->indent--;
+  tcE_line(g, "}\n");
+}
+
 static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
@@ -2845,38 +2908,35 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   tc_buf_free(&init);
   tc_buf_free(&st);
   const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
-  if (e->nargs == 3)
-    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, rlo, r, rhi, r);
-  else
-    tcE_line(g, "for (int64_t %s = 0; %s < %s; %s++) {\n", r, r, ext_name(kx, e->ext), r);
-  g->indent++;
-  if (vec)
-    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s += %s) {\n", j, lo, j, hi, j, step);
-  else
-    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", j, lo, j, hi, j);
-  g->indent++;
+  if (!rlo) {
+    rlo = "0";
+    rhi = ext_name(kx, e->ext);
+  }
   int save = kx->memos.len;
   if (vec) {
-    int nbody = vsplit_begin(kx, whole, left, tcE_vec_lanes(kx->visa));
-    for (int bk = 0; bk < nbody; bk++) {
-      if (bk) vsplit_next(kx);
-      kx->memos.len = save;
-      vec_tile_step(kx, bk, hi, j);
-      tcE_visa isa = kx->visa;
-      const char *addr = kstr(kx, "&%s[%s]", out, off), *m = kx->lane_mask;
-      const char *x = emit_vsx(kx, e->args[0], m);
-      tc_buf b = {0};
-      tcE_vec_load(&b, isa, addr, m);
-      const char *acc = vdef(kx, NULL, tcE_vec_type(isa), &b);
-      tcE_vec_red_combine(&b, isa, e->red, acc, x);
-      const char *v = vdef(kx, NULL, tcE_vec_type(isa), &b);
-      tcE_vec_store(&b, isa, addr, m, v);
-      tcE_line(g, "%s\n", b.data);
-      tc_buf_free(&b);
+    /* TCE_RED_ROWS rows at a time, then the rows left one by one */
+    int64_t nrows;
+    int few = tc_ext_is_const(e->ext, &nrows) && nrows < TCE_RED_ROWS;
+    const char *rb = rlo;
+    if (!few) {
+      rb = new_v(kx);
+      tcE_line(g, "/* %d rows at a time, each accumulator in a register */\n", TCE_RED_ROWS);
+      tcE_line(g, "int64_t %s = %s;\n", rb, rlo);
+      tcE_line(g, "for (; %s + %d <= %s; %s += %d) {\n", rb, TCE_RED_ROWS, rhi, rb,
+               TCE_RED_ROWS);
+      g->indent++;
+      interchanged_vloop(kx, e, out, off, lo, hi, whole, r, rb);
+      g->indent--;
+      tcE_line(g, "}\n");
     }
-    vsplit_end(kx, nbody);
-    kx->vmemos.len = 0;
+    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, rb, r, rhi, r);
+    g->indent++;
+    interchanged_vloop(kx, e, out, off, lo, hi, whole, r, NULL);
   } else {
+    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, rlo, r, rhi, r);
+    g->indent++;
+    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", j, lo, j, hi, j);
+    g->indent++;
     accumulate(kx, s->out, off, e->red, e->dtype, emit_sx(kx, e->args[0], 0));
   }
   kx->memos.len = save;

@@ -6,7 +6,9 @@
  *      variant's (the hand-written loop), element by element;
  *   2. runs all variants in turn, warm-up rounds first, then REPS timed
  *      rounds (interleaved, so that drift in the machine's state hits all
- *      variants alike), and takes each one's median;
+ *      variants alike, in an order reversed every other round, so that
+ *      each follows the others equally often), and takes each one's
+ *      median;
  *   3. prints each variant's speed relative to the best peer.
  * At the end it checks the goals of issues 4 and 5, writes the CSV, and
  * exits 1 if any variant failed or computed a wrong result (goals not met
@@ -135,8 +137,14 @@ static int run_workload(const bench_workload *w, const options *o,
     for (int i = 0; i < o->warmup; i++)
       for (int v = 0; v < w->nvariants; v++)
         if (r[v].ok && w->variants[v].run(&d) != 0) r[v].ok = 0;
+    /* The order alternates between rounds (forward, then backward): a
+       variant pays for the state its predecessor leaves behind (the
+       unfused one leaves tens of MB of dirty temporaries in the cache,
+       written back during the next run), and this way the hand-written
+       loop and tensorc's kernel follow each variant equally often. */
     for (int i = 0; i < o->reps; i++)
-      for (int v = 0; v < w->nvariants; v++) {
+      for (int k = 0; k < w->nvariants; k++) {
+        int v = i % 2 ? w->nvariants - 1 - k : k;
         if (!r[v].ok) continue;
         double t0 = bench_now();
         int rc = w->variants[v].run(&d);

@@ -1,0 +1,25 @@
+-- Reductions down the columns (emit/c.c's interchanged nest): the rows
+-- stream by while each vector of the output accumulates in place, 8 rows
+-- at a time with the accumulator in a register (TCE_RED_ROWS), then the
+-- rows left one by one.  Row counts around 8 and its multiples, column
+-- counts around the vector width (tail masks), and special values (NaN,
+-- infinities) through max and min; every kind of reduction, f32, f64 and
+-- integers.
+-- e2e: R=1,7,8,9,15,16,17,23,64,100 N=1,15,16,17,33
+-- san: R=1,7,8,9,17,64 N=1,15,17,33
+-- san: R=9,16,17 N=17,33 specials=1
+-- tol: rtol=1e-4 atol=1e-4
+kernel("cols")
+local R, N = dim("R"), dim("N")
+local x = input("x", f32, {R, N})
+local d = input("d", f64, {R, N})
+local i = input("i", i32, {R, N})
+output("sum", sum(x * 0.5 + 1, 0))
+output("mean", mean(x, 0))
+output("prod", prod(x * 0.01 + 1, 0))
+output("max", max(x, 0))
+output("min", min(x - 2, 0))
+output("d_sum", sum(d, 0))
+output("d_max", max(d * d, 0))
+output("i_sum", sum(i, 0))
+output("i_max", max(i, 0))
