@@ -209,6 +209,8 @@ typedef struct kemit {
   char *read;      /* buffer id -> loaded somewhere */
   int has_temps;   /* temporaries allocated with malloc (then rc, done:) */
   char *on_stack;  /* buffer id -> a temporary declared as an array */
+  int64_t *in_scratch; /* buffer id -> its offset in the context's scratch, or -1 */
+  int64_t scratch; /* bytes of the context's scratch (plan_temps, every variant) */
   int *shared_of;  /* buffer id -> its writer's shared loops (local rows) */
   unsigned zero_ivars; /* bit d: i<d> is 0, its axis of extent 1 has no loop */
   /* A stage of a nest whose row the next reduction reads: written inside
@@ -771,6 +773,7 @@ static void emit_stage(kemit *kx, const tc_stage *s);
 static void emit_const_table(kemit *kx, int b);
 static void collect_sx_exts(kemit *kx, const tc_sexpr *e, const char *on_fail);
 static void reset_run_state(kemit *kx);
+static int64_t plan_temps(kemit *kx, int vec, char *on_stack, int64_t *off);
 
 /* The stage writing buffer b when b is computed at create
    (passes/precompute.c), else NULL. */
@@ -950,6 +953,13 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
       copy[j] = 1;
     else if (kx->multi && scalar[b]) copy[j] = 2;
   }
+  /* the scratch of P_run's temporaries: the largest any variant needs */
+  kx->scratch = 0;
+  for (int v = 0; v < 2; v++) {
+    if (!kx->multi && v != kx->vec) continue;
+    int64_t bytes = plan_temps(kx, v, kx->on_stack, kx->in_scratch);
+    if (bytes > kx->scratch) kx->scratch = bytes;
+  }
   tcE_line(g, "\nstruct %s_ctx {\n", P);
   for (int j = 0; j < na; j++) {
     const tc_arg *a = &k->args.data[abi[j]];
@@ -977,15 +987,19 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
                st->loc.line);
   }
   if (ngemm) tcE_line(g, "  int64_t tc_kc, tc_ncp; /* the GEMM template's blocking (tc_gemm_blocking) */\n");
+  if (kx->scratch)
+    tcE_line(g, "  char *tc_scratch; /* P_run's temporaries, %lld bytes; its first int: taken */\n",
+             (long long)kx->scratch);
   if (kx->multi)
     tcE_line(g, "  int tc_isa; /* the variant P_run runs (tc_pick_isa) */\n");
-  else if (!nw && !ncreate && !ngemm)
+  else if (!nw && !ncreate && !ngemm && !kx->scratch)
     tcE_line(g, "  char unused; /* C wants a member; the kernel has no weights */\n");
   tcE_line(g, "};\n\n");
 
   tcE_line(g, "void %s_destroy(%s_ctx *%s) {\n", P, P, ctx);
-  if (nw || ncreate || npack) {
+  if (nw || ncreate || npack || kx->scratch) {
     tcE_line(g, "  if (!%s) return;\n", ctx);
+    if (kx->scratch) tcE_line(g, "  free(%s->tc_scratch);\n", ctx);
     for (int j = 0; j < na; j++)
       if (copy[j]) tcE_line(g, "  free(%s->%s);\n", ctx, kx->nm.arg[abi[j]]);
     for (int b = 0; b < p->bufs.len; b++)
@@ -1013,6 +1027,14 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   if (kx->multi) {
     g->multi_isa = 1;
     tcE_line(g, "%s->tc_isa = tc_pick_isa();\n", c);
+  }
+  if (kx->scratch) {
+    tcE_line(g, "%s->tc_scratch = (char *)calloc(1, %lld); /* free: its flag is 0 */\n", c,
+             (long long)kx->scratch);
+    tcE_line(g, "if (!%s->tc_scratch) {\n", c);
+    tcE_line(g, "  %s_destroy(%s);\n", P, c);
+    tcE_line(g, "  return TC_ENOMEM;\n");
+    tcE_line(g, "}\n");
   }
   for (int j = 0; j < na; j++) {
     const tc_arg *a = &k->args.data[abi[j]];
@@ -2346,6 +2368,13 @@ static const char *emit_vreduce(kemit *kx, const tc_sexpr *e, const char *m) {
   return acc;
 }
 
+/* 1 when C expression s is a nonnegative integer literal, its value in *v. */
+static int is_int_literal(const char *s, int64_t *v) {
+  if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18) return 0;
+  *v = atoll(s);
+  return 1;
+}
+
 /* 1 when a loop from lo to E (C literals or expressions) by `step` has
    whole vectors only: both are constants, E - lo a multiple of step. */
 static int whole_vectors(const char *lo, const char *E, int step) {
@@ -2914,24 +2943,49 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   }
   int save = kx->memos.len;
   if (vec) {
-    /* TCE_RED_ROWS rows at a time, then the rows left one by one */
-    int64_t nrows;
+    /* TCE_RED_ROWS rows at a time, then the rows left one by one.  With
+       static bounds, the blocks end at a literal and a loop over no rows
+       is not written (gcc warns of one it can see never runs); else the
+       block variable lives in a scope of its own (another stage of the
+       function may have a variable of the same name). */
+    int64_t nrows, a, z;
     int few = tc_ext_is_const(e->ext, &nrows) && nrows < TCE_RED_ROWS;
-    const char *rb = rlo;
-    if (!few) {
-      rb = new_v(kx);
-      tcE_line(g, "/* %d rows at a time, each accumulator in a register */\n", TCE_RED_ROWS);
-      tcE_line(g, "int64_t %s = %s;\n", rb, rlo);
-      tcE_line(g, "for (; %s + %d <= %s; %s += %d) {\n", rb, TCE_RED_ROWS, rhi, rb,
-               TCE_RED_ROWS);
+    int lit = is_int_literal(rlo, &a) && is_int_literal(rhi, &z);
+    const char *rb = new_v(kx), *from = rlo;
+    if (lit) {
+      int64_t end = a + (z > a ? (z - a) / TCE_RED_ROWS * TCE_RED_ROWS : 0);
+      if (end > a) {
+        tcE_line(g, "/* %d rows at a time, each accumulator in a register */\n", TCE_RED_ROWS);
+        tcE_line(g, "for (int64_t %s = %lld; %s < %lld; %s += %d) {\n", rb, (long long)a, rb,
+                 (long long)end, rb, TCE_RED_ROWS);
+        g->indent++;
+        interchanged_vloop(kx, e, out, off, lo, hi, whole, r, rb);
+        g->indent--;
+        tcE_line(g, "}\n");
+      }
+      from = kstr(kx, "%lld", (long long)end);
+      if (end < z) {
+        tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, from, r, rhi, r);
+        g->indent++;
+        interchanged_vloop(kx, e, out, off, lo, hi, whole, r, NULL);
+      }
+    } else {
+      if (!few) {
+        tcE_line(g, "{ /* %d rows at a time, each accumulator in a register */\n", TCE_RED_ROWS);
+        g->indent++;
+        tcE_line(g, "int64_t %s = %s;\n", rb, rlo);
+        tcE_line(g, "for (; %s + %d <= %s; %s += %d) {\n", rb, TCE_RED_ROWS, rhi, rb,
+                 TCE_RED_ROWS);
+        g->indent++;
+        interchanged_vloop(kx, e, out, off, lo, hi, whole, r, rb);
+        g->indent--;
+        tcE_line(g, "}\n");
+        from = rb;
+      }
+      tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, from, r, rhi, r);
       g->indent++;
-      interchanged_vloop(kx, e, out, off, lo, hi, whole, r, rb);
-      g->indent--;
-      tcE_line(g, "}\n");
+      interchanged_vloop(kx, e, out, off, lo, hi, whole, r, NULL);
     }
-    tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, rb, r, rhi, r);
-    g->indent++;
-    interchanged_vloop(kx, e, out, off, lo, hi, whole, r, NULL);
   } else {
     tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, rlo, r, rhi, r);
     g->indent++;
@@ -3883,6 +3937,119 @@ static int unused_acc(const kemit *kx, int b) {
   return 0;
 }
 
+/* ---- where P_run's temporaries live ---------------------------------- */
+
+/* A temporary of static size lives on P_run's stack while it fits in
+   TCE_STACK_TEMP_BYTES (in buffer order), else in the context's scratch,
+   allocated once by P_create: no malloc in P_run for static shapes.
+   Temporaries whose lifetimes do not overlap share its bytes.  Several
+   threads may run one context at once (spec/abi.md): a call takes the
+   scratch with an atomic exchange, and a call that finds it taken (or
+   code compiled by tcc, which has no atomics) allocates its own for the
+   call.  Temporaries of symbolic size are allocated for the call. */
+
+/* Each temporary's offset in the scratch is a multiple of this (a cache
+   line); the first line holds the flag saying the scratch is taken. */
+#define TCE_SCRATCH_ALIGN 64
+
+/* Bytes of temporary b when its size is static, else -1 (a zero extent
+   counts as 1, as the stack's arrays need one element). */
+static int64_t static_bytes(const tc_lbuf *x) {
+  int64_t n = tc_dtype_size(x->dtype), v;
+  for (int d = 0; d < x->rank; d++) {
+    if (!tc_ext_is_const(x->shape[d], &v)) return -1;
+    v = v > 0 ? v : 1;
+    if (n > INT64_MAX / 4 / v) return -1; /* too large for any scratch: left to malloc */
+    n *= v;
+  }
+  return n;
+}
+
+/* 1 when stage s (not P_create's) reads or writes buffer b. */
+static int stage_touches(kemit *kx, const tc_stage *s, int b) {
+  if (kx->p->bufs.data[s->out].kind == TC_LBUF_CREATE) return 0;
+  if (s->out == b || (s->gemm && s->gemm->acc == b)) return 1;
+  memset(kx->read, 0, (size_t)kx->p->bufs.len + 1);
+  mark_stage_reads(kx, s);
+  int r = kx->read[b];
+  memset(kx->read, 0, (size_t)kx->p->bufs.len + 1);
+  return r;
+}
+
+/* Sets on_stack[b] and off[b] (the scratch offset, or -1) of every
+   temporary of the variant (vector code when `vec`) and returns the
+   scratch's bytes (0: none).  A temporary is live from the first stage
+   touching it to the last, widened to whole nests (a nest's stages run
+   row by row, interleaved); the largest are placed first, each at the
+   lowest offset clear of every placed one whose lifetime overlaps its
+   own. */
+static int64_t plan_temps(kemit *kx, int vec, char *on_stack, int64_t *off) {
+  const tc_loop_prog *p = kx->p;
+  int vsave = kx->vec, nb = p->bufs.len;
+  kx->vec = vec;
+  int64_t stack_used = 0, total = 0;
+  int *first = tc_xmalloc(((size_t)nb + 1) * sizeof *first);
+  int *last = tc_xmalloc(((size_t)nb + 1) * sizeof *last);
+  int64_t *size = tc_xmalloc(((size_t)nb + 1) * sizeof *size);
+  int *order = tc_xmalloc(((size_t)nb + 1) * sizeof *order);
+  int n = 0;
+  for (int b = 0; b < nb; b++) {
+    const tc_lbuf *x = &p->bufs.data[b];
+    on_stack[b] = 0;
+    off[b] = -1;
+    if (x->kind != TC_LBUF_TEMP || x->local || unused_acc(kx, b)) continue;
+    int64_t bytes = static_bytes(x);
+    if (bytes >= 0 && bytes <= TCE_STACK_TEMP_BYTES - stack_used) {
+      stack_used += bytes;
+      on_stack[b] = 1;
+      continue;
+    }
+    if (bytes < 0) continue; /* symbolic: allocated for the call */
+    first[b] = p->stages.len;
+    last[b] = -1;
+    for (int s = 0; s < p->stages.len; s++) {
+      if (!stage_touches(kx, &p->stages.data[s], b)) continue;
+      int lo = s, hi = s, nest = p->stages.data[s].nest;
+      while (nest >= 0 && lo > 0 && p->stages.data[lo - 1].nest == nest) lo--;
+      while (nest >= 0 && hi + 1 < p->stages.len && p->stages.data[hi + 1].nest == nest) hi++;
+      if (lo < first[b]) first[b] = lo;
+      if (hi > last[b]) last[b] = hi;
+    }
+    size[b] = (bytes + TCE_SCRATCH_ALIGN - 1) / TCE_SCRATCH_ALIGN * TCE_SCRATCH_ALIGN;
+    order[n++] = b;
+  }
+  /* largest first (ties: buffer order), each at the lowest free offset */
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && size[order[j]] > size[order[j - 1]]; j--) {
+      int t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  for (int i = 0; i < n; i++) {
+    int b = order[i];
+    int64_t at = TCE_SCRATCH_ALIGN; /* after the flag's line */
+    for (int moved = 1; moved;) {
+      moved = 0;
+      for (int j = 0; j < i; j++) {
+        int c = order[j];
+        if (last[c] < first[b] || last[b] < first[c]) continue; /* never live together */
+        if (at < off[c] + size[c] && off[c] < at + size[b]) {
+          at = off[c] + size[c];
+          moved = 1;
+        }
+      }
+    }
+    off[b] = at;
+    if (at + size[b] > total) total = at + size[b];
+  }
+  free(first);
+  free(last);
+  free(size);
+  free(order);
+  kx->vec = vsave;
+  return total;
+}
+
 static void emit_run(kemit *kx, int na, const int *abi) {
   tcE_cg *g = kx->g;
   const tc_kernel *k = kx->k;
@@ -3895,29 +4062,20 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   run_signature(g->o, k, kx->P, kx->run_suffix, nm, na, abi);
   tc_buf_puts(g->o, " {\n");
   g->indent = 1;
-  /* Temporaries of static size live on P_run's stack while they fit in
-     TCE_STACK_TEMP_BYTES (in buffer order); the others are allocated
-     for the call (several threads may run one ctx at once, so scratch
-     cannot be kept in it). */
-  int64_t stack_used = 0;
+  /* where the temporaries live (plan_temps) */
+  int64_t scratch = plan_temps(kx, kx->vec, kx->on_stack, kx->in_scratch);
+  assert(scratch <= kx->scratch);
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind != TC_LBUF_TEMP || x->local || unused_acc(kx, b)) continue;
-    int64_t n = tc_dtype_size(x->dtype), v;
-    for (int d = 0; d < x->rank && n >= 0; d++) {
-      n = tc_ext_is_const(x->shape[d], &v) && v <= TCE_STACK_TEMP_BYTES ? n * (v > 0 ? v : 1)
-                                                                         : -1;
-      if (n > TCE_STACK_TEMP_BYTES) n = -1; /* (never overflows: both factors are small) */
-    }
-    if (n >= 0 && n <= TCE_STACK_TEMP_BYTES - stack_used) {
-      stack_used += n;
-      kx->on_stack[b] = 1;
-    } else {
+    if (x->kind == TC_LBUF_TEMP && !x->local && !kx->on_stack[b] && !unused_acc(kx, b))
       kx->has_temps = 1;
-    }
   }
   for (int s = 0; s < p->stages.len; s++) mark_stage_reads(kx, &p->stages.data[s]);
   if (kx->has_temps) tcE_line(g, "int %s = TC_OK;\n", nm->rc);
+  if (scratch) {
+    tcE_line(g, "char *%s20 = NULL; /* the temporaries' scratch */\n", nm->n);
+    tcE_line(g, "int %s21 = 1;      /* 1: this call's own, 0: the context's */\n", nm->n);
+  }
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
     if (x->kind == TC_LBUF_TEMP && !x->local && !kx->on_stack[b] && !unused_acc(kx, b))
@@ -4020,12 +4178,30 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     tcE_line(g, "  if ((uint64_t)%s[%s] >= (uint64_t)%s) return TC_EINDEX;\n", col, n, cols);
   }
   /* 4. temporaries */
+  if (scratch) {
+    const char *sc = kstr(kx, "%s20", nm->n), *own = kstr(kx, "%s21", nm->n);
+    tcE_line(g, "/* the context's scratch, unless another call holds it (tcc: no atomics) */\n");
+    tc_buf_puts(g->o, "#if defined(__GNUC__)\n");
+    tcE_line(g, "if (!__atomic_exchange_n((int *)%s->tc_scratch, 1, __ATOMIC_ACQUIRE)) {\n",
+             nm->ctx);
+    tcE_line(g, "  %s = %s->tc_scratch;\n", sc, nm->ctx);
+    tcE_line(g, "  %s = 0;\n", own);
+    tcE_line(g, "}\n");
+    tc_buf_puts(g->o, "#endif\n");
+    tcE_line(g, "if (!%s) %s = (char *)malloc(%lld);\n", sc, sc, (long long)scratch);
+    tcE_line(g, "if (!%s) %s\n", sc, fail(kx, "TC_ENOMEM"));
+  }
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
     if (x->kind != TC_LBUF_TEMP || x->local || unused_acc(kx, b)) continue;
     const char *t = buf_cname(kx, b), *n = kx->count[b];
     if (kx->on_stack[b]) {
       tcE_line(g, "%s %s[%s];\n", tc_dtype_ctype(x->dtype), t, strcmp(n, "0") ? n : "1");
+      continue;
+    }
+    if (kx->in_scratch[b] >= 0) {
+      tcE_line(g, "%s = (%s *)(%s20 + %lld); /* %s elements */\n", t, tc_dtype_ctype(x->dtype),
+               nm->n, (long long)kx->in_scratch[b], n);
       continue;
     }
     int lit = n[0] >= '0' && n[0] <= '9';
@@ -4063,8 +4239,16 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     g->indent = 1;
     for (int b = 0; b < p->bufs.len; b++)
       if (p->bufs.data[b].kind == TC_LBUF_TEMP && !p->bufs.data[b].local && !kx->on_stack[b] &&
-          !unused_acc(kx, b))
+          kx->in_scratch[b] < 0 && !unused_acc(kx, b))
         tcE_line(g, "free(%s);\n", buf_cname(kx, b));
+    if (scratch) {
+      tcE_line(g, "if (%s21)\n", nm->n);
+      tcE_line(g, "  free(%s20);\n", nm->n);
+      tc_buf_puts(g->o, "#if defined(__GNUC__)\n");
+      tcE_line(g, "else\n");
+      tcE_line(g, "  __atomic_store_n((int *)%s20, 0, __ATOMIC_RELEASE);\n", nm->n);
+      tc_buf_puts(g->o, "#endif\n");
+    }
     tcE_line(g, "return %s;\n", nm->rc);
   } else {
     tc_buf_putc(g->o, '\n');
@@ -4149,6 +4333,7 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   kx.count = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.count);
   kx.read = tc_xcalloc((size_t)p->bufs.len + 1, 1);
   kx.on_stack = tc_xcalloc((size_t)p->bufs.len + 1, 1);
+  kx.in_scratch = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.in_scratch);
   kx.shared_of = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.shared_of);
   kx.vlocal = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.vlocal);
   for (int s = 0; s < p->stages.len; s++)
@@ -4181,6 +4366,7 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   free(kx.count);
   free(kx.read);
   free(kx.on_stack);
+  free(kx.in_scratch);
   free(kx.shared_of);
   free((void *)kx.vlocal);
   TC_VEC_FREE(kx.memos);

@@ -692,6 +692,80 @@ START_TEST(test_run_threads_bitwise) {
 }
 END_TEST
 
+/* Temporaries of static size too large for the stack live in the
+   context's scratch, allocated by P_create (no malloc in P_run while no
+   other call holds it), and t1 and t7, never live together, share its
+   bytes.  Four threads run one context at once (spec/abi.md allows it):
+   one holds the scratch, the others allocate their own, and every result
+   equals the one computed alone. */
+START_TEST(test_run_scratch) {
+  static const char src[] = "local x = input('x', f32, {300, 300})\n"
+                            "local t = exp(x * 0.01)\n"
+                            "local u = exp(permute(t, {1, 0}) * t * 0.1)\n"
+                            "local v = exp(permute(u, {1, 0}) * u * 0.1)\n"
+                            "output('z', permute(v, {1, 0}) * v)\n";
+  static const char main_c[] =
+      "#include \"scr.h\"\n"
+      "#include <pthread.h>\n"
+      "#include <stdio.h>\n"
+      "#include <string.h>\n"
+      "enum { N = 300 * 300, T = 4, ROUNDS = 40 };\n"
+      "static scr_ctx *c;\n"
+      "static float x[T][N], want[T][N], got[T][N];\n"
+      "static int bad[T];\n"
+      "static void *work(void *arg) {\n"
+      "  int t = (int)(size_t)arg;\n"
+      "  for (int r = 0; r < ROUNDS; r++)\n"
+      "    if (scr_run(c, x[t], got[t]) || memcmp(got[t], want[t], sizeof got[t])) bad[t]++;\n"
+      "  return NULL;\n"
+      "}\n"
+      "int main(void) {\n"
+      "  pthread_t th[T];\n"
+      "  if (scr_create(&c)) return 1;\n"
+      "  for (int t = 0; t < T; t++) {\n"
+      "    for (int i = 0; i < N; i++) x[t][i] = (float)((i * 7 + t * 13) % 101) / 50.0f - 1.0f;\n"
+      "    if (scr_run(c, x[t], want[t])) return 1;\n"
+      "  }\n"
+      "  for (int t = 0; t < T; t++) pthread_create(&th[t], NULL, work, (void *)(size_t)t);\n"
+      "  for (int t = 0; t < T; t++) pthread_join(th[t], NULL);\n"
+      "  for (int t = 0; t < T; t++) if (bad[t]) { printf(\"thread %d: %d bad runs\\n\", t, bad[t]); return 1; }\n"
+      "  printf(\"ok %g\\n\", want[1][12345]);\n"
+      "  scr_destroy(c);\n"
+      "  return 0;\n"
+      "}\n";
+  generated g = generate("scr", src, 0);
+  /* the scratch: allocated at create; in P_run, malloc only when it is taken */
+  const char *create = strstr(g.c, "int scr_create(");
+  const char *runf = strstr(g.c, "int scr_run(");
+  ck_assert_msg(create && runf, "no scr_create or scr_run in\n%s", g.c);
+  ck_assert_msg(strstr(create, "->tc_scratch = (char *)calloc(") != NULL,
+                "P_create allocates no scratch in\n%s", g.c);
+  const char *m1 = strstr(runf, "malloc("), *end = strstr(runf, "\n}\n");
+  ck_assert_msg(m1 && strstr(runf, "__atomic_exchange_n(") && strstr(m1, "if (!n20) n20 = ") == NULL,
+                "P_run does not take the scratch in\n%s", runf);
+  ck_assert_msg(!strstr(m1 + 1, "malloc(") || strstr(m1 + 1, "malloc(") > end,
+                "P_run allocates more than the scratch's stand-in in\n%s", runf);
+  /* three temporaries of 360000 bytes, two live at once: two slots */
+  ck_assert_msg(strstr(g.c, "P_run's temporaries, 720064 bytes") != NULL,
+                "the scratch is not 2 x 360000 bytes (+ its flag's line) in\n%s", g.c);
+  char *dir = tmpdir();
+  write_pair(dir, &g);
+  char path[512];
+  snprintf(path, sizeof path, "%s/main.c", dir);
+  spit(path, main_c);
+  char cmd[1024], *out;
+  snprintf(cmd, sizeof cmd,
+           "cd %s && gcc -std=c99 -O2 -pthread -Wall -Wextra -pedantic -Werror scr.c main.c -lm "
+           "-o run && ./run",
+           dir);
+  int rc = run(cmd, &out);
+  ck_assert_msg(rc == 0 && out && !strncmp(out, "ok ", 3), "%s:\n%s", cmd, out);
+  free(out);
+  generated_free(&g);
+  free(dir);
+}
+END_TEST
+
 /* Built with -DTENSORC_POOL, the parallel loops of a large static program
    run through tc_parallel_for (spec/abi.md); with a hook that splits
    [0, n) into uneven chunks run in reverse order, the outputs are bitwise
@@ -848,6 +922,7 @@ int main(void) {
   tcase_add_test(tr, test_run_extents_and_checks);
   tcase_add_test(tr, test_run_threads_bitwise);
   tcase_add_test(tr, test_run_pool_bitwise);
+  tcase_add_test(tr, test_run_scratch);
   suite_add_tcase(s, tr);
   suite_add_tcase(s, emit_math_tcase());
   suite_add_tcase(s, emit_vmath_tcase());
