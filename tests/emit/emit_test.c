@@ -926,6 +926,7 @@ int main(void) {
   suite_add_tcase(s, tr);
   suite_add_tcase(s, emit_math_tcase());
   suite_add_tcase(s, emit_vmath_tcase());
+  suite_add_tcase(s, emit_schedule_tcase());
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

@@ -15,5 +15,7 @@ extern const emit_program emit_programs[];
 TCase *emit_math_tcase(void);
 /* vmath_test.c: the vector math of the intrinsics targets (emit/vmath.c). */
 TCase *emit_vmath_tcase(void);
+/* schedule_test.c: the loops written for schedule() hints. */
+TCase *emit_schedule_tcase(void);
 
 #endif

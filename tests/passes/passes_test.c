@@ -471,6 +471,7 @@ int main(void) {
   add_gemm_tests(s);
   add_fold_tests(s);
   add_nhwc_tests(s);
+  add_schedule_tests(s);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

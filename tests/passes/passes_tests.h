@@ -32,5 +32,7 @@ void add_vectorize_tests(Suite *s);
 void add_fold_tests(Suite *s);
 /* nhwc_test.c: NCHW convolutions run as NHWC (passes/nhwc.c). */
 void add_nhwc_tests(Suite *s);
+/* schedule_test.c: the schedule pass attaches the schedule() hints. */
+void add_schedule_tests(Suite *s);
 
 #endif
