@@ -3423,6 +3423,20 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
 
 /* The fields of GEMM descriptor v for convolution stage s: per image, an
    implicit GEMM (tc_gemm.conv, docs/gemm.md). */
+/* 1 when GEMM stage s is an NCHW convolution the template's direct kernel
+   computes (bmode 3: tensorc/loop.h's tc_conv_direct). */
+static int conv_direct(kemit *kx, const tc_stage *s) {
+  const tc_gemm *gm = s->gemm;
+  const int64_t *a = gm->conv;
+  if (!a || a[7] != 0) return 0;
+  const tc_lbuf *o = &kx->p->bufs.data[s->out], *X = &kx->p->bufs.data[gm->aload->ref];
+  const tc_lbuf *W = &kx->p->bufs.data[gm->bload->ref];
+  int64_t cin, ow, kh, kw;
+  return tc_ext_is_const(X->shape[1], &cin) && tc_ext_is_const(o->shape[3], &ow) &&
+         tc_ext_is_const(W->shape[2], &kh) && tc_ext_is_const(W->shape[3], &kw) &&
+         tc_conv_direct(a[0], a[1], cin, kh, kw, a[5], ow);
+}
+
 static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pre) {
   tcE_cg *g = kx->g;
   const tc_loop_prog *p = kx->p;
@@ -3471,7 +3485,9 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
       tcE_line(g, "%s.b_rs = %s;\n", v, pix);
       tcE_line(g, "%s.b_cs = 1;\n", v);
     } else {
-      tcE_line(g, "%s.bmode = 2;\n", v);
+      /* the direct kernel reads a padded copy of the image in place; else
+         B's windows are gathered block by block */
+      tcE_line(g, "%s.bmode = %d;\n", v, conv_direct(kx, s) ? 3 : 2);
       tcE_line(g, "%s.b = %s;\n", v, x);
     }
     tcE_line(g, "%s.ldc = %s;\n", v, pix);
@@ -3512,7 +3528,10 @@ static void emit_gemm_stage(kemit *kx, const tc_stage *s) {
   int pre = gm->b_weight;
   kx->read[tc_loop_base_buf(p, gm->aload->ref)] = 1;
   if (!pre) kx->read[tc_loop_base_buf(p, gm->bload->ref)] = 1;
-  tcE_line(g, "/* GEMM template: %d x %d %s micro-kernels%s%s */\n", tcE_gemm_mr(isa),
+  int direct = gm->conv && conv_direct(kx, s);
+  tcE_line(g, "/* GEMM template: %s%d x %d %s micro-kernels%s%s */\n",
+           direct ? "the image read in place by the direct " : "",
+           direct ? tcE_gemm_direct_mr(isa) : tcE_gemm_mr(isa),
            tcE_gemm_nr(isa), isa == TCE_VISA_AVX512 ? "AVX-512" : "AVX2",
            pre ? kstr(kx, ", %s packed at create", B->name) : "",
            !epi ? "" : gm->acc != s->out
@@ -4028,19 +4047,20 @@ static int64_t plan_temps(kemit *kx, int vec, char *on_stack, int64_t *off) {
   for (int i = 0; i < n; i++) {
     int b = order[i];
     int64_t at = TCE_SCRATCH_ALIGN; /* after the flag's line */
-    for (int moved = 1; moved;) {
+    for (int moved = 1; moved && at >= 0;) {
       moved = 0;
-      for (int j = 0; j < i; j++) {
+      for (int j = 0; j < i && at >= 0; j++) {
         int c = order[j];
-        if (last[c] < first[b] || last[b] < first[c]) continue; /* never live together */
+        if (off[c] < 0 || last[c] < first[b] || last[b] < first[c]) continue; /* not together */
         if (at < off[c] + size[c] && off[c] < at + size[b]) {
           at = off[c] + size[c];
           moved = 1;
+          if (at > INT64_MAX / 2 - size[b]) at = -1; /* absurd sizes: left to malloc */
         }
       }
     }
     off[b] = at;
-    if (at + size[b] > total) total = at + size[b];
+    if (at >= 0 && at + size[b] > total) total = at + size[b];
   }
   free(first);
   free(last);

@@ -77,7 +77,9 @@ static void shared_part(tc_buf *o) {
               "  const float *a; int64_t a_rs, a_cs;\n"
               "  /* bmode 0: B in panels at bp (tc_gemm_pack_b, by P_create); 1: B[k][j]\n"
               "     at b[k * b_rs + j * b_cs]; 2: an NCHW convolution's windows: column\n"
-              "     j the output pixel j, k = (ci * KH + kh) * KW + kw, the image at b */\n"
+              "     j the output pixel j, k = (ci * KH + kh) * KW + kw, the image at b;\n"
+              "     3: the same, of stride 1, read in place from a padded copy of the\n"
+              "     image by the direct kernel (tc_gemm_direct_<isa>) */\n"
               "  int bmode;\n"
               "  const float *b; int64_t b_rs, b_cs;\n"
               "  const float *bp;\n"
@@ -296,7 +298,44 @@ static void shared_part(tc_buf *o) {
               "#ifdef TENSORC_POOL\n"
               "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi),\n"
               "                     void *arg);\n"
-              "#endif\n");
+              "#endif\n\n"
+              "/* bmode 3, an NCHW convolution of stride 1 read in place (the direct\n"
+              "   kernel, tensorc/loop.h's tc_conv_direct): one image at a time is\n"
+              "   copied with its zero padding into img, hg rows of wg values a channel;\n"
+              "   the output pixels are then the positions of a grid of wg columns a\n"
+              "   row (q = oh * wg + ow, the last (kw - 1) * dw of each row computed and\n"
+              "   thrown away), so that for every k = (ci * KH + kh) * KW + kw the B row\n"
+              "   of a tile of grid positions from q0 is img[off[k] + q0 ...], one\n"
+              "   contiguous run.  Tasks are tiles of grid positions, each for every row\n"
+              "   of A (the output channels). */\n"
+              "#define TC_GEMM_DIRECT_ROWS 64 /* rows of C stored and finished together */\n"
+              "typedef struct tc_gemm_direct {\n"
+              "  const tc_gemm *g;\n"
+              "  const float *x;       /* this image */\n"
+              "  float *img;           /* its padded copy */\n"
+              "  float *c;             /* this image's C */\n"
+              "  const int64_t *bi;    /* its batch index, for the epilogue */\n"
+              "  const int64_t *off;   /* k -> the offset of B's row k in img */\n"
+              "  const float *ap;      /* A packed by blocks of the kernels' rows */\n"
+              "  int64_t hg, wg, q;    /* img's rows and columns; grid positions */\n"
+              "} tc_gemm_direct;\n\n"
+              "/* Channels [lo, hi) of the image into img, with their padding. */\n"
+              "static void tc_gemm_direct_pad(void *arg, int64_t lo, int64_t hi) {\n"
+              "  const tc_gemm_direct *d = (const tc_gemm_direct *)arg;\n"
+              "  const tc_gemm_conv *v = &d->g->cv;\n"
+              "  for (int64_t ci = lo; ci < hi; ci++)\n"
+              "    for (int64_t r = 0; r < d->hg; r++) {\n"
+              "      float *dr = d->img + (ci * d->hg + r) * d->wg;\n"
+              "      const int64_t ih = r - v->ph;\n"
+              "      if (ih < 0 || ih >= v->h) {\n"
+              "        memset(dr, 0, (size_t)d->wg * sizeof *dr);\n"
+              "        continue;\n"
+              "      }\n"
+              "      memset(dr, 0, (size_t)v->pw * sizeof *dr);\n"
+              "      memcpy(dr + v->pw, d->x + (ci * v->h + ih) * v->w, (size_t)v->w * sizeof *dr);\n"
+              "      memset(dr + v->pw + v->w, 0, (size_t)(d->wg - v->pw - v->w) * sizeof *dr);\n"
+              "    }\n"
+              "}\n");
 }
 
 /* The prefetch of row i's columns from j of a tile of C; past nr, C may
@@ -407,6 +446,195 @@ static void dispatch(tc_buf *o, tcE_visa isa, const char *ind) {
     tc_buf_printf(o, "%s  tc_gemm_%s_%dx%d(ns, kc, ar, bp, ldb, cij, g->ldc, rows, nr, pc > 0);\n", ind,
                   tcE_vec_suffix(isa), mrs[q], NR);
   }
+}
+
+/* The direct kernel's rows, largest first (bmode 3): 8 x 32 measured
+   best on AVX-512 (bench/gemm-study/nchw_direct: 16 accumulators; 8 x 48
+   and 16 x 16 were 5% slower); AVX2's 16 registers hold 6 x 16. */
+static const int dmr_avx512[] = {8, 4, 2, 1};
+static const int dmr_avx2[] = {6, 4, 2, 1};
+/* The direct kernel's k loop runs DIRECT_UNROLL values at a time (a 3x3
+   window), then one by one: unrolled by 9 it ran 1.05-1.1x faster than
+   by 1 or 4 on 3x3 64 -> 64 (A/B harness, one thread). */
+enum { DIRECT_UNROLL = 9 };
+
+int tcE_gemm_direct_mr(tcE_visa isa) { return isa == TCE_VISA_AVX512 ? dmr_avx512[0] : dmr_avx2[0]; }
+
+static const int *direct_rows(tcE_visa isa, int *n) {
+  int z = isa == TCE_VISA_AVX512;
+  *n = z ? (int)(sizeof dmr_avx512 / sizeof *dmr_avx512) : (int)(sizeof dmr_avx2 / sizeof *dmr_avx2);
+  return z ? dmr_avx512 : dmr_avx2;
+}
+
+/* The direct kernel of `mr` rows: B's row k read at img + off[k], A's
+   rows in place, the tile kept in registers for all of k, then stored to
+   t (mr rows of NR values). */
+static void direct_kernel(tc_buf *o, tcE_visa isa, int mr) {
+  int z = isa == TCE_VISA_AVX512, L = z ? 16 : 8, NR = tcE_gemm_nr(isa), NV = NR / L;
+  const char *sfx = tcE_vec_suffix(isa), *P = z ? "_mm512" : "_mm256", *T = z ? "__m512" : "__m256";
+  tc_buf_printf(o,
+                "\n/* t[i][0, %d) = the sum over k < nk of A[i][k] * img[off[k] + j], for %d\n"
+                "   rows of A packed k-major at ap (A[i][k] at ap[k * %d + i]; the direct\n"
+                "   kernel, bmode 3). */\n"
+                "static TC_TARGET_%s void tc_gemm_direct_%s_%d(int64_t nk, const float *ap,\n"
+                "    const float *img, const int64_t *off, float *t) {\n",
+                NR, mr, mr, z ? "AVX512" : "AVX2", sfx, mr);
+  for (int i = 0; i < mr; i++)
+    for (int v = 0; v < NV; v++) tc_buf_printf(o, "  %s c%d_%d = %s_setzero_ps();\n", T, i, v, P);
+  for (int pass = 0; pass < 2; pass++) {
+    int u = pass ? 1 : DIRECT_UNROLL;
+    if (pass)
+      tc_buf_puts(o, "  for (; k < nk; k++) {\n");
+    else
+      tc_buf_printf(o, "  int64_t k = 0;\n  for (; k + %d <= nk; k += %d) {\n", u, u);
+    for (int e = 0; e < u; e++) {
+      tc_buf_printf(o, "    {\n      const float *bk = img + off[k + %d];\n", e);
+      for (int v = 0; v < NV; v++)
+        tc_buf_printf(o, "      const %s b%d = %s_loadu_ps(bk + %d);\n", T, v, P, v * L);
+      for (int i = 0; i < mr; i++) {
+        tc_buf_printf(o, "      const %s x%d = %s_set1_ps(ap[(k + %d) * %d + %d]);\n", T, i, P, e, mr, i);
+        for (int v = 0; v < NV; v++)
+          tc_buf_printf(o, "      c%d_%d = %s_fmadd_ps(x%d, b%d, c%d_%d);\n", i, v, P, i, v, i, v);
+      }
+      tc_buf_puts(o, "    }\n");
+    }
+    tc_buf_puts(o, "  }\n");
+  }
+  for (int i = 0; i < mr; i++)
+    for (int v = 0; v < NV; v++)
+      tc_buf_printf(o, "  %s_storeu_ps(t + %d, c%d_%d);\n", P, i * NR + v * L, i, v);
+  tc_buf_puts(o, "}\n");
+}
+
+/* The direct kernel's task function and driver (bmode 3) of one ISA. */
+static void direct(tc_buf *o, tcE_visa isa) {
+  int z = isa == TCE_VISA_AVX512, NR = tcE_gemm_nr(isa), n;
+  const int *mrs = direct_rows(isa, &n);
+  const char *sfx = tcE_vec_suffix(isa), *attr = z ? "TC_TARGET_AVX512" : "TC_TARGET_AVX2";
+  for (int q = 0; q < n; q++) direct_kernel(o, isa, mrs[q]);
+  tc_buf_printf(o, "\n/* The rows of the direct kernel for `left` rows of A left. */\n"
+                   "static int64_t tc_gemm_direct_rows_%s(int64_t left) {\n  return ", sfx);
+  for (int q = 0; q + 1 < n; q++) tc_buf_printf(o, "left >= %d ? %d : ", mrs[q], mrs[q]);
+  tc_buf_printf(o, "%d;\n}\n", mrs[n - 1]);
+  tc_buf_printf(o,
+                "\n/* Tiles [lo, hi) of %d grid positions of the image of arg (tc_gemm_direct),\n"
+                "   for every row of A: each block of rows computed in registers, its\n"
+                "   valid positions (runs along the grid's rows) copied to C and the\n"
+                "   epilogue applied to each run. */\n"
+                "static %s void tc_gemm_direct_task_%s(void *arg, int64_t lo, int64_t hi) {\n"
+                "  const tc_gemm_direct *d = (const tc_gemm_direct *)arg;\n"
+                "  const tc_gemm *g = d->g;\n"
+                "  const int64_t ow = g->cv.ow;\n"
+                "  float t[TC_GEMM_DIRECT_ROWS * %d]; /* a block of rows' sums */\n"
+                "  for (int64_t tile = lo; tile < hi; tile++) {\n"
+                "    const int64_t q0 = tile * %d;\n"
+                "    for (int64_t b0 = 0; b0 < g->m; b0 += TC_GEMM_DIRECT_ROWS) {\n"
+                "      const int64_t b1 = b0 + TC_GEMM_DIRECT_ROWS < g->m ? b0 + TC_GEMM_DIRECT_ROWS : g->m;\n"
+                "      for (int64_t i0 = b0, rows; i0 < b1; i0 += rows) {\n"
+                "        const float *ap = d->ap + i0 * g->k;\n"
+                "        float *ti = t + (i0 - b0) * %d;\n"
+                "        rows = tc_gemm_direct_rows_%s(b1 - i0);\n",
+                NR, attr, sfx, NR, NR, NR, sfx);
+  for (int q = 0; q < n; q++) {
+    if (q == n - 1)
+      tc_buf_puts(o, "        else\n");
+    else
+      tc_buf_printf(o, "        %sif (rows == %d)\n", q ? "else " : "", mrs[q]);
+    tc_buf_printf(o, "          tc_gemm_direct_%s_%d(g->k, ap, d->img + q0, d->off, ti);\n", sfx, mrs[q]);
+  }
+  tc_buf_printf(o,
+                "      }\n"
+                "      for (int64_t q = q0; q < q0 + %d && q < d->q;) {\n"
+                "        const int64_t col = q %% d->wg;\n"
+                "        if (col >= ow) { /* the grid's extra columns */\n"
+                "          q += d->wg - col;\n"
+                "          continue;\n"
+                "        }\n"
+                "        int64_t run = ow - col; /* valid positions from q */\n"
+                "        if (run > q0 + %d - q) run = q0 + %d - q;\n"
+                "        if (run > d->q - q) run = d->q - q;\n"
+                "        const int64_t j = q / d->wg * ow + col; /* C's column */\n"
+                "        for (int64_t i = b0; i < b1; i++)\n"
+                "          memcpy(d->c + i * g->ldc + j, t + (i - b0) * %d + (q - q0),\n"
+                "                 (size_t)run * sizeof *t);\n"
+                "        if (g->epi) g->epi(g->epi_arg, d->bi, b0, j, b1 - b0, run);\n"
+                "        q += run;\n"
+                "      }\n"
+                "    }\n"
+                "  }\n"
+                "}\n\n",
+                NR, NR, NR, NR);
+  tc_buf_printf(o,
+                "/* Runs g of bmode 3, image by image; TC_ENOMEM when the padded image\n"
+                "   cannot be allocated. */\n"
+                "static %s int tc_gemm_direct_%s(const tc_gemm *g, int64_t nmat, int64_t threads) {\n"
+                "  const tc_gemm_conv *v = &g->cv;\n"
+                "  tc_gemm_direct d;\n"
+                "  (void)threads; /* (serial without OpenMP or the pool) */\n"
+                "  d.g = g;\n"
+                "  d.hg = v->h + 2 * v->ph;\n"
+                "  d.wg = v->w + 2 * v->pw;\n"
+                "  d.q = g->n / v->ow * d.wg;\n"
+                "  const int64_t plane = d.hg * d.wg, ntile = (d.q + %d) / %d;\n"
+                "  /* the last tile reads at most %d + (kw - 1) * dw values past the planes */\n"
+                "  const int64_t size = v->c * plane + %d + (v->kw - 1) * v->dw;\n"
+                "  float *img = (float *)malloc((size_t)size * sizeof *img);\n"
+                "  int64_t *off = (int64_t *)malloc((size_t)g->k * sizeof *off);\n"
+                "  float *ap = (float *)malloc((size_t)(g->m * g->k) * sizeof *ap);\n"
+                "  if (!img || !off || !ap) {\n"
+                "    free(img);\n"
+                "    free(off);\n"
+                "    free(ap);\n"
+                "    return TC_ENOMEM;\n"
+                "  }\n"
+                "  /* A packed k-major by blocks of the kernels' rows, as the tasks take\n"
+                "     them (TC_GEMM_DIRECT_ROWS at a time): the values of k a kernel\n"
+                "     broadcasts are next to each other */\n"
+                "  for (int64_t b0 = 0; b0 < g->m; b0 += TC_GEMM_DIRECT_ROWS) {\n"
+                "    const int64_t b1 = b0 + TC_GEMM_DIRECT_ROWS < g->m ? b0 + TC_GEMM_DIRECT_ROWS : g->m;\n"
+                "    for (int64_t i0 = b0, rows; i0 < b1; i0 += rows) {\n"
+                "      rows = tc_gemm_direct_rows_%s(b1 - i0);\n"
+                "      for (int64_t k = 0; k < g->k; k++)\n"
+                "        for (int64_t i = 0; i < rows; i++)\n"
+                "          ap[i0 * g->k + k * rows + i] = g->a[(i0 + i) * g->a_rs + k];\n"
+                "    }\n"
+                "  }\n"
+                "  d.ap = ap;\n"
+                "  memset(img + v->c * plane, 0, (size_t)(size - v->c * plane) * sizeof *img);\n"
+                "  for (int64_t k = 0; k < g->k; k++) {\n"
+                "    const int64_t ci = k / (v->kh * v->kw), kh = k / v->kw %% v->kh, kw = k %% v->kw;\n"
+                "    off[k] = ci * plane + kh * v->dh * d.wg + kw * v->dw;\n"
+                "  }\n"
+                "  d.img = img;\n"
+                "  d.off = off;\n"
+                "  for (int64_t n = 0; n < nmat; n++) {\n"
+                "    int64_t bi[TC_GEMM_MAXB] = {0};\n"
+                "    bi[0] = n;\n"
+                "    d.bi = bi;\n"
+                "    d.x = g->b + n * g->b_bs[0];\n"
+                "    d.c = g->c + n * g->c_bs[0];\n"
+                "#if defined(_OPENMP)\n"
+                "    if (threads > 1) {\n"
+                "      tc_omp_for(v->c, tc_gemm_direct_pad, &d);\n"
+                "      tc_omp_for(ntile, tc_gemm_direct_task_%s, &d);\n"
+                "      continue;\n"
+                "    }\n"
+                "#elif defined(TENSORC_POOL)\n"
+                "    if (threads > 1) {\n"
+                "      tc_parallel_for(v->c, tc_gemm_direct_pad, &d);\n"
+                "      tc_parallel_for(ntile, tc_gemm_direct_task_%s, &d);\n"
+                "      continue;\n"
+                "    }\n"
+                "#endif\n"
+                "    tc_gemm_direct_pad(&d, 0, v->c);\n"
+                "    tc_gemm_direct_task_%s(&d, 0, ntile);\n"
+                "  }\n"
+                "  free(img);\n"
+                "  free(off);\n"
+                "  free(ap);\n"
+                "  return 0;\n"
+                "}\n",
+                attr, sfx, NR - 1, NR, NR, NR, sfx, sfx, sfx, sfx);
 }
 
 /* The task function and the entry point of one ISA. */
@@ -603,6 +831,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "  threads = 8; /* the pool's size is not known: enough tasks for most */\n"
                 "#endif\n"
                 "  if (work < TC_GEMM_MIN_PAR) threads = 1;\n"
+                "  if (g->bmode == 3) return tc_gemm_direct_%s(g, nmat, threads);\n"
                 "  /* tasks per batch matrix: panels first (each thread streams its own\n"
                 "     part of B), rows when there are fewer than two panels a task (a few\n"
                 "     output channels of a convolution: each thread its own pixels) */\n"
@@ -627,7 +856,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "  return gr.failed ? TC_ENOMEM : 0;\n"
                 "}\n",
                 attr, sfx, MR, MR2, MR - 1, MR, MR, MR2 - 1, MR2, MR2, MR2, MR, NR - 1, NR, sfx, sfx,
-                sfx, sfx, sfx);
+                sfx, sfx, sfx, sfx);
 }
 
 void tcE_gemm_write(tc_buf *out, const char used[TCE_VISA_COUNT]) {
@@ -640,6 +869,7 @@ void tcE_gemm_write(tc_buf *out, const char used[TCE_VISA_COUNT]) {
     int nmr;
     const int *mrs = kernel_rows((tcE_visa)v, &nmr);
     for (int q = 0; q < nmr; q++) kernel(out, (tcE_visa)v, mrs[q]);
+    direct(out, (tcE_visa)v);
     driver(out, (tcE_visa)v);
   }
 }

@@ -11,6 +11,8 @@
    the largest micro-kernel on an ISA. */
 int tcE_gemm_nr(tcE_visa isa);
 int tcE_gemm_mr(tcE_visa isa);
+/* The rows of the largest direct kernel (bmode 3) on an ISA. */
+int tcE_gemm_direct_mr(tcE_visa isa);
 
 /* Writes, when some ISA is used, the template's shared types and B
    packer (tc_gemm, tc_gemm_pack_b), then per ISA used its micro-kernels

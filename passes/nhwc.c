@@ -27,6 +27,10 @@
  *   - has a window larger than 1x1, a stride other than 1, or padding
  *     (a 1x1 convolution of stride 1 without padding reads x in place as
  *     B [Cin, H W], no gather: it stays);
+ *   - is not one the template's direct kernel computes in place
+ *     (tc_conv_direct, tensorc/loop.h: stride 1, few input channels, a
+ *     wide output), unless a max pool reads it (the pool then fuses into
+ *     the copy back);
  *   - has no schedule() hints, and neither has its input.
  * Runs after fold (a batch_norm after the convolution is folded into its
  * NCHW weights first: the permute then reads the folded weights) and
@@ -45,6 +49,21 @@
 typedef tcP_rebuild rebuild;
 
 
+/* 1 when node c of k is read, through elementwise ops only, by a
+   max_pool2d: run as NHWC, the pool fuses into the copy back to NCHW
+   (passes/fuse.c), a pass over the output the direct kernel would leave
+   to a pool reading NCHW rows with a stride. */
+static int pooled(const tc_kernel *k, int c) {
+  for (int n = c + 1; n < k->nodes.len; n++) {
+    const tc_node *x = &k->nodes.data[n];
+    for (int i = 0; i < x->nin; i++) {
+      if (x->in[i] != c) continue;
+      if (x->op == TC_OP_MAX_POOL2D || (tc_op_is_elementwise(x->op) && pooled(k, n))) return 1;
+    }
+  }
+  return 0;
+}
+
 /* 1 when NCHW conv2d c (node of k) runs better as NHWC; wo[i]: node i
    depends on weights and constants only. */
 static int takes(const tc_kernel *k, int ci, const char *wo) {
@@ -55,9 +74,15 @@ static int takes(const tc_kernel *k, int ci, const char *wo) {
   const tc_node *w = &k->nodes.data[c->in[1]];
   if (!tcP_static_shape(w) || !wo[c->in[1]] || tcP_scheduled(k, ci) || tcP_scheduled(k, c->in[0]))
     return 0;
-  int64_t kh, kw;
+  int64_t kh, kw, cin, ow;
   tc_ext_is_const(w->shape[2], &kh);
   tc_ext_is_const(w->shape[3], &kw);
+  tc_ext_is_const(w->shape[1], &cin);
+  /* the template's direct kernel reads such an NCHW image in place, but
+     for a max pool after it */
+  if (tc_ext_is_const(c->shape[3], &ow) &&
+      tc_conv_direct(c->ints[0], c->ints[1], cin, kh, kw, c->ints[5], ow) && !pooled(k, ci))
+    return 0;
   return kh * kw > 1 || c->ints[0] != 1 || c->ints[1] != 1 || c->ints[2] != 0 || c->ints[3] != 0;
 }
 

@@ -146,6 +146,24 @@ typedef struct tc_gemm {
   const int64_t *conv;
 } tc_gemm;
 
+/* 1 when an NCHW f32 convolution of one group is computed by the GEMM
+   template's direct kernel (emit/gemm.c, bmode 3): B read in place from
+   a zero-padded copy of the image, the output pixels on a grid of the
+   padded width, the grid's (kw - 1) * dw extra columns a row thrown away
+   at the store.  Rather than as NHWC between permutes (passes/nhwc.c,
+   which asks this too): for stride 1 and a window larger than 1x1, when
+   the window rows of cin input channels for a tile of 32 pixels fit in
+   32 KiB of L1 and the output width ow is at least 8 times the extra
+   columns.  bench/gemm-study/nchw_direct measured it 1.12-1.18x the NHWC
+   path on 3x3 64 -> 64 at 56 x 56, and slower at stride 2. */
+static inline int tc_conv_direct(int64_t sh, int64_t sw, int64_t cin, int64_t kh, int64_t kw,
+                                 int64_t dw, int64_t ow) {
+  if (sh != 1 || sw != 1 || kh * kw < 2 || cin <= 0 || ow <= 0 || cin > 4096 || kh > 64 ||
+      kw > 64 || dw > 64)
+    return 0;
+  return cin * kh * (32 + (kw - 1) * dw) * 4 <= 32768 && ow >= 8 * (kw - 1) * dw;
+}
+
 typedef struct tc_stage {
   int out;               /* the buffer written, never an ALIAS */
   const tc_sexpr *body;  /* of the buffer's dtype */

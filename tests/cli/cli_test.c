@@ -343,6 +343,39 @@ START_TEST(build_writes_a_compilable_pair) {
 }
 END_TEST
 
+/* An NCHW convolution of stride 1 with few input channels and a wide
+   output runs on the GEMM template's direct kernel (bmode 3, docs/gemm.md)
+   on both vector targets; with a max pool after it, through NHWC (the pool
+   fuses into the copy back).  That its results are right is
+   tests/e2e/dsl/conv_direct.lua's job. */
+START_TEST(build_picks_the_direct_conv) {
+  write_text("cd.lua", "kernel('plain')\n"
+                       "local x = input('x', f32, {1, 16, 20, 40})\n"
+                       "local w = weight('w', f32, {8, 16, 3, 3})\n"
+                       "output('y', relu(conv2d(x, w, nil, {padding = 1})))\n"
+                       "kernel('pooled')\n"
+                       "local x = input('x', f32, {1, 16, 20, 40})\n"
+                       "local w = weight('w', f32, {8, 16, 3, 3})\n"
+                       "output('y', max_pool2d(conv2d(x, w, nil, {padding = 1}), 2))\n");
+  static const char *const targets[] = {"avx512", "avx2"};
+  for (int t = 0; t < 2; t++) {
+    result r = run(NULL, "build cd.lua -o %s --target %s", targets[t], targets[t]);
+    EXPECT_STATUS(r, 0);
+    result_free(&r);
+    char path[64];
+    snprintf(path, sizeof path, "%s/cd.c", targets[t]);
+    char *c = slurp(in_scratch(path));
+    const char *first = strstr(c, ".bmode = 3;"), *pooled = strstr(c, "int cd_pooled_run");
+    ck_assert_msg(first && pooled && first < pooled,
+                  "--target %s: the first kernel does not use the direct kernel (bmode 3)",
+                  targets[t]);
+    ck_assert_msg(!strstr(pooled, ".bmode = 3;") && strstr(pooled, "permute"),
+                  "--target %s: the pooled kernel is not run through NHWC", targets[t]);
+    free(c);
+  }
+}
+END_TEST
+
 /* ---- ir ----------------------------------------------------------------- */
 
 START_TEST(ir_after_every_pass) {
@@ -1130,6 +1163,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, run_huge_dims);
   tcase_add_test(tc, run_csr_files);
   tcase_add_test(tc, repl_piped);
+  tcase_add_test(tc, build_picks_the_direct_conv);
   suite_add_tcase(s, tc);
   return s;
 }

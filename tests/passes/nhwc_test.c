@@ -165,9 +165,41 @@ START_TEST(test_nhwc_refused) {
 }
 END_TEST
 
+/* Stride 1, few input channels, a wide static output (tc_conv_direct):
+   left NCHW for the template's direct kernel, unless a max pool reads it
+   through elementwise ops (the pool fuses into the copy back from NHWC);
+   a stride of 2 or a narrow output: rewritten. */
+START_TEST(test_nhwc_direct) {
+  static const char conv[] = "local x = input('x', f32, {1, 16, 20, 40})\n"
+                             "local w = weight('w', f32, {8, 16, 3, 3})\n"
+                             "local b = weight('b', f32, {8})\n";
+  char src[1024];
+  snprintf(src, sizeof src, "%soutput('y', relu(conv2d(x, w, b, {padding = 1})))\n", conv);
+  ck_assert_int_eq(nhwc_convs(src), 0);
+  snprintf(src, sizeof src,
+           "%soutput('y', max_pool2d(relu(conv2d(x, w, b, {padding = 1})), 2))\n", conv);
+  ck_assert_int_eq(nhwc_convs(src), 1);
+  snprintf(src, sizeof src, "%soutput('y', max_pool2d(conv2d(x, w, b), 2))\n", conv);
+  ck_assert_int_eq(nhwc_convs(src), 1);
+  snprintf(src, sizeof src, "%soutput('y', conv2d(x, w, b, {stride = 2, padding = 1}))\n", conv);
+  ck_assert_int_eq(nhwc_convs(src), 1);
+  /* an output 12 wide: under 8 times the 2 columns the grid computes for nothing */
+  ck_assert_int_eq(nhwc_convs("local x = input('x', f32, {1, 16, 20, 12})\n"
+                              "local w = weight('w', f32, {8, 16, 3, 3})\n"
+                              "output('y', conv2d(x, w, nil, {padding = 1}))\n"),
+                   1);
+  /* 128 input channels: their window rows overflow L1 */
+  ck_assert_int_eq(nhwc_convs("local x = input('x', f32, {1, 128, 20, 40})\n"
+                              "local w = weight('w', f32, {8, 128, 3, 3})\n"
+                              "output('y', conv2d(x, w, nil, {padding = 1}))\n"),
+                   1);
+}
+END_TEST
+
 void add_nhwc_tests(Suite *s) {
   TCase *tc = tcase_create("nhwc");
   tcase_add_test(tc, test_nhwc_rewrites);
   tcase_add_test(tc, test_nhwc_refused);
+  tcase_add_test(tc, test_nhwc_direct);
   suite_add_tcase(s, tc);
 }

@@ -45,7 +45,7 @@ kernel("static_h1")
 -- e2e[static_h1]: N=1,3
 -- threads[static_h1]: N=400
 local N = dim("N")
-local x = input("x", f32, {N, 9, 1, 37})
+local x = input("x", f32, {N, 9, 1, 13})
 local w = weight("w", f32, {17, 9, 3, 3})
 local b = weight("b", f32, {17})
 output("y", relu(conv2d(x, w, b, {padding = 1})))

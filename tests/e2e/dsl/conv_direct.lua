@@ -1,0 +1,58 @@
+-- NCHW convolutions of stride 1 that the GEMM template's direct kernel
+-- computes in place (emit/gemm.c, bmode 3; tensorc/loop.h's
+-- tc_conv_direct: few input channels, an output at least 16 wide for a
+-- 3x3 window): a zero-padded copy of each image, the output pixels on a
+-- grid of the padded width, its extra columns thrown away at the store.
+-- Tiles of 32 grid positions that span two or more rows (narrow images),
+-- output channels that are not a multiple of the kernels' rows (8 and 6)
+-- nor of the 64 rows finished together, dilation, no padding, windows of
+-- 5x5 and 1x3, a residual, an image of one row, and batches of images.
+-- e2e: N=1,2
+-- threads: N=16
+-- threads[one_row]: N=64
+-- tol: rtol=1e-4 atol=1e-4
+kernel("k3")
+local N = dim("N")
+local x = input("x", f32, {N, 5, 23, 33})
+local w = weight("w", f32, {9, 5, 3, 3})
+local b = weight("b", f32, {9})
+output("y", relu(conv2d(x, w, b, {padding = 1})))
+kernel("narrow")
+local N = dim("N")
+local x = input("x", f32, {N, 3, 7, 17})
+local w = weight("w", f32, {17, 3, 3, 3})
+output("y", conv2d(x, w, nil, {padding = 1}))
+kernel("dil")
+local N = dim("N")
+local x = input("x", f32, {N, 4, 20, 40})
+local w = weight("w", f32, {6, 4, 3, 3})
+local b = weight("b", f32, {6})
+output("y", conv2d(x, w, b, {padding = 2, dilation = 2}))
+kernel("nopad")
+local N = dim("N")
+local x = input("x", f32, {N, 2, 12, 50})
+local w = weight("w", f32, {7, 2, 5, 5})
+output("y", tanh(conv2d(x, w)))
+kernel("row")
+local N = dim("N")
+local x = input("x", f32, {N, 6, 9, 30})
+local w = weight("w", f32, {5, 6, 1, 3})
+local b = weight("b", f32, {5})
+output("y", conv2d(x, w, b, {padding = {0, 1}}))
+kernel("wide")
+local N = dim("N")
+local x = input("x", f32, {N, 4, 16, 20})
+local w = weight("w", f32, {70, 4, 3, 3})
+local b = weight("b", f32, {70})
+output("y", relu(conv2d(x, w, b, {padding = 1})))
+kernel("res")
+local N = dim("N")
+local x = input("x", f32, {N, 8, 18, 18})
+local r = input("r", f32, {N, 8, 18, 18})
+local w = weight("w", f32, {8, 8, 3, 3})
+output("y", relu(conv2d(x, w, nil, {padding = 1}) + r))
+kernel("one_row")
+local N = dim("N")
+local x = input("x", f32, {N, 3, 1, 40})
+local w = weight("w", f32, {10, 3, 3, 3})
+output("y", conv2d(x, w, nil, {padding = 1}))
