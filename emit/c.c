@@ -247,9 +247,6 @@ typedef struct kemit {
      P_run_<suffix>, and a P_run choosing one by ctx->tc_isa */
   int multi;
   const char *run_suffix; /* "_avx512", or "" for the one P_run */
-  /* set by emit_loops_and_body: the step of the innermost loop it wrote
-     (the vector's lanes, or 1) */
-  int inner_step;
   TC_VEC(memo) vmemos; /* vector values of the loop being written */
   int vmemo_floor;     /* vmemo_find looks at vmemos[vmemo_floor..] only */
   int vwhere;          /* inside a branch of emit_vwhere_int: loads masked */
@@ -2109,30 +2106,165 @@ static int pool_scan(kemit *kx, const char *text, const char **ids, const char *
   return 1;
 }
 
-/* Wraps the loop nest written from offset `at` (its first line the loop
-   "for (int64_t var = 0; var < ext; var += step)") for the parallel
-   paths.  `omp` is the OpenMP pragma block to put above it.  Under
-   TENSORC_POOL without _OPENMP, the nest runs through tc_parallel_for
-   (spec/abi.md): a copy of it, its outer loop running over [lo, hi) of
-   the outer iterations, becomes a static function before P_run, taking a
-   struct of the pointers and extents it uses; `cond` (NULL: always) says
-   when the work is worth the threads, else the function runs on [0, n)
-   on the calling thread.  Each outer iteration writes its own elements
-   with the same code as the serial loop, so any split of [0, n) gives
-   bitwise the same result. */
-static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, const char *ext,
-                      int step, const char *cond) {
+/* A loop that pool_wrap splits, read from its header (pool_loop_read):
+   "for (int64_t var = 0; var < ext; var++) {", or "var += step" for a
+   loop over tiles or vectors; cnt is its number of iterations, as C. */
+typedef struct pool_loop {
+  const char *var, *ext, *cnt;
+  int step;
+} pool_loop;
+
+/* 1 when C text s is a decimal literal. */
+static int is_digits(const char *s) { return *s && strspn(s, "0123456789") == strlen(s); }
+
+/* C expression s as an operand of * / %: in parentheses when it has an
+   operator (the expressions here have spaces around theirs). */
+static const char *operand(kemit *kx, const char *s) {
+  return strchr(s, ' ') ? kstr(kx, "(%s)", s) : s;
+}
+
+/* Reads the loop header the line at `line` holds (indented, the form
+   above: how the emitter opens the loops a parallel nest starts with)
+   into *l.  Returns 0 when the line is not such a header. */
+static int pool_loop_read(kemit *kx, const char *line, pool_loop *l) {
+  static const char head[] = "for (int64_t ";
+  const char *nl = strchr(line, '\n');
+  while (*line == ' ') line++;
+  if (!nl || strncmp(line, head, sizeof head - 1)) return 0;
+  const char *v = line + sizeof head - 1, *ve = strstr(v, " = 0; ");
+  if (!ve || ve > nl) return 0;
+  size_t vn = (size_t)(ve - v);
+  const char *c = ve + 6; /* "var < ext; var++) {" */
+  if (strncmp(c, v, vn) || strncmp(c + vn, " < ", 3)) return 0;
+  const char *e = c + vn + 3, *ee = strstr(e, "; ");
+  if (!ee || ee > nl || strncmp(ee + 2, v, vn)) return 0;
+  c = ee + 2 + vn;
+  int step = 1, used = 0;
+  if (strncmp(c, "++) {\n", 6) &&
+      (sscanf(c, " += %d) {%n", &step, &used) != 1 || c + used != nl || step < 1))
+    return 0;
+  l->var = kstr(kx, "%.*s", (int)vn, v);
+  l->ext = kstr(kx, "%.*s", (int)(ee - e), e);
+  l->step = step;
+  if (step == 1)
+    l->cnt = l->ext;
+  else if (is_digits(l->ext))
+    l->cnt = kstr(kx, "%lld", (atoll(l->ext) + step - 1) / step);
+  else
+    l->cnt = kstr(kx, "(%s + %d) / %d", l->ext, step - 1, step);
+  return 1;
+}
+
+/* The product of the counts of loops L[from..n-1] as C ("1" for none),
+   its literal factors folded into one. */
+static const char *pool_count_product(kemit *kx, const pool_loop *L, int from, int n) {
+  const char *one = NULL, *prod = NULL; /* a symbolic count; their product */
+  int64_t lit = 1;
+  int nsym = 0;
+  for (int i = from; i < n; i++) {
+    if (is_digits(L[i].cnt)) {
+      lit *= atoll(L[i].cnt); /* (part of pool_wrap's total: no overflow) */
+      continue;
+    }
+    const char *f = operand(kx, L[i].cnt);
+    prod = nsym++ ? kstr(kx, "%s * %s", prod, f) : f;
+    one = L[i].cnt;
+  }
+  if (nsym == 0) return kstr(kx, "%lld", (long long)lit);
+  if (lit == 1) return nsym == 1 ? one : prod;
+  return kstr(kx, "%s * %lld", prod, (long long)lit);
+}
+
+/* Wraps the loop nest written from offset `at` for the parallel paths:
+   `omp` is the OpenMP pragma block to put above it, which collapses its
+   first `nsplit` loops (at least 1; each opened by a header of the form
+   pool_loop_read reads, each iteration of them writing its own elements).
+   Under TENSORC_POOL without _OPENMP, the nest runs through
+   tc_parallel_for (spec/abi.md), and on the intrinsics targets under
+   OpenMP through tc_omp_for: a copy of it becomes a static function
+   before P_run, taking a struct of the pointers and extents it uses, and
+   running over [lo, hi) of the iterations of those nsplit loops taken as
+   one (the same iteration space as the collapse(); one loop of them
+   keeps its header, several are stepped through as an odometer from lo's
+   indices); `cond` (NULL: always) says when the work is worth the
+   threads, else the function runs on all of them on the calling thread.
+   Each iteration writes its own elements with the same code as the
+   serial loop, so any split gives bitwise the same result. */
+static void pool_wrap(kemit *kx, size_t at, const char *omp, int nsplit, const char *cond) {
   tcE_cg *g = kx->g;
   const char *nest = kstr(kx, "%s", g->o->data + at);
-  const char *body = strchr(nest, '\n');
+  /* the split loops' headers, the body inside them, the lines closing them */
+  pool_loop L[2 * TC_MAX_RANK];
+  assert(nsplit >= 1 && nsplit <= 2 * TC_MAX_RANK);
+  const char *body = nest;
+  for (int i = 0; i < nsplit; i++) {
+    int read = pool_loop_read(kx, body, &L[i]);
+    assert(read && "a parallel nest opens with the loops its pragma collapses");
+    (void)read;
+    body = strchr(body, '\n') + 1;
+  }
+  size_t blen = strlen(body);
+  for (int i = 0; i < nsplit; i++) {
+    assert(blen >= 2 && body[blen - 1] == '\n' && body[blen - 2] == '}');
+    blen--;
+    while (blen > 0 && body[blen - 1] != '\n') blen--;
+  }
+  body = kstr(kx, "%.*s", (int)blen, body);
+  /* their number of iterations: total is the product of the literal
+     counts, S[0..ns-1] are the others */
+  const char *S[2 * TC_MAX_RANK];
+  int64_t total = 1;
+  int ns = 0, overflow = 0;
+  for (int i = 0; i < nsplit; i++) {
+    if (is_digits(L[i].cnt))
+      overflow |= __builtin_mul_overflow(total, (int64_t)atoll(L[i].cnt), &total);
+    else
+      S[ns++] = L[i].cnt;
+  }
   enum { MAXCAP = 64 };
   const char *ids[MAXCAP], *types[MAXCAP];
   int n = 0;
-  /* a constant outer extent below 2 has nothing to split */
-  int one = step == 1 && strspn(ext, "0123456789") == strlen(ext) && atoll(ext) < 2;
-  int ok = !one && body && pool_scan(kx, body, ids, types, &n, MAXCAP) &&
-           (step == 1 || pool_scan(kx, ext, ids, types, &n, MAXCAP)) && n > 0;
+  const names *nm = &kx->nm;
+  const char *pa = kstr(kx, "%s5", nm->n), *plo = kstr(kx, "%s6", nm->n),
+             *phi = kstr(kx, "%s7", nm->n), *ps = kstr(kx, "%s8", nm->n),
+             *pf = kstr(kx, "%s9", nm->n);
+  /* something to split: not a constant count below 2 (nor one too large,
+     which only an empty nest can have) */
+  int several = !overflow && (ns ? total > 0 : total >= 2);
+  /* the function's loop over [lo, hi): the split loop's own header, or
+     the indices of iteration lo of several */
+  const char *vars = L[0].var; /* "i0, i1 and i2" */
+  for (int i = 1; i < nsplit; i++)
+    vars = kstr(kx, "%s%s %s", vars, i + 1 < nsplit ? "," : " and", L[i].var);
+  tc_buf head = {0};
+  if (several && nsplit == 1 && L[0].step == 1) {
+    tc_buf_printf(&head, "  for (int64_t %s = %s; %s < %s; %s++) {\n", L[0].var, plo, L[0].var,
+                  phi, L[0].var);
+  } else if (several && nsplit == 1) {
+    tc_buf_printf(&head, "  for (int64_t %s = %s * %d; %s < %s * %d && %s < %s; %s += %d) {\n",
+                  L[0].var, plo, L[0].step, L[0].var, phi, L[0].step, L[0].var, L[0].ext,
+                  L[0].var, L[0].step);
+  } else if (several) {
+    tc_buf_printf(&head,
+                  "  /* loops %s as one over their iterations [%s, %s): the\n"
+                  "     indices of iteration %s, then stepped as the nested loops step them */\n",
+                  vars, plo, phi, plo);
+    tc_buf_printf(&head, "  if (%s >= %s) return; /* (then a count may be 0: no division) */\n",
+                  plo, phi);
+    for (int i = 0; i < nsplit; i++) {
+      const char *below = pool_count_product(kx, L, i + 1, nsplit);
+      const char *v = plo;
+      if (strcmp(below, "1")) v = kstr(kx, "%s / %s", plo, operand(kx, below));
+      if (i > 0) v = kstr(kx, "%s %% %s", v, operand(kx, L[i].cnt));
+      if (L[i].step != 1) v = kstr(kx, "%s * %d", operand(kx, v), L[i].step);
+      tc_buf_printf(&head, "  int64_t %s = %s;\n", L[i].var, v);
+    }
+    tc_buf_printf(&head, "  for (int64_t %s = %s; %s < %s; %s++) {\n", pf, plo, pf, phi, pf);
+  }
+  int ok = several && pool_scan(kx, body, ids, types, &n, MAXCAP) &&
+           pool_scan(kx, head.data, ids, types, &n, MAXCAP) && n > 0;
   if (!ok) {
+    tc_buf_free(&head);
     /* intrinsics targets: clang does not give OpenMP's outlined body the
        function's target attribute (gcc does), so under clang a nest with
        intrinsics in it stays serial; one in scalar code keeps its pragma */
@@ -2144,19 +2276,20 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
     }
     return;
   }
-  const names *nm = &kx->nm;
   const char *fn = kstr(kx, "%s_pool%d", kx->P, kx->npool++);
-  const char *pa = kstr(kx, "%s5", nm->n), *plo = kstr(kx, "%s6", nm->n),
-             *phi = kstr(kx, "%s7", nm->n), *ps = kstr(kx, "%s8", nm->n);
-  const char *cnt = step == 1 ? ext : kstr(kx, "((%s) + %d) / %d", ext, step - 1, step);
-  /* the call site */
   tc_buf b = {0};
   int ind = g->indent;
 #define IND(k)                                                  \
   do {                                                          \
     for (int i_ = 0; i_ < (k); i_++) tc_buf_puts(&b, "  ");     \
   } while (0)
-  /* how the function runs on [0, cnt): split by `split` when worth it */
+  /* the call site: the struct, the number of iterations, and how the
+     function runs on all of them: split by `split` when worth it */
+  const char *cnt = pf; /* computed below */
+  if (ns == 0)
+    cnt = kstr(kx, "%lld", (long long)total);
+  else if (ns == 1 && total == 1)
+    cnt = S[0];
 #define CALL(split)                                                                 \
   do {                                                                              \
     IND(ind + 1);                                                                   \
@@ -2176,6 +2309,34 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
   tc_buf_printf(&b, "%s_args %s = {", fn, ps);
   for (int i = 0; i < n; i++) tc_buf_printf(&b, "%s%s", i ? ", " : "", ids[i]);
   tc_buf_puts(&b, "};\n");
+  if (cnt == pf) {
+    /* the product of the counts, checked: it overflows only when the loops
+       inside have no iterations (the element counts were checked), and
+       then there is nothing to run */
+    for (int i = 0; i < ns; i++) S[i] = operand(kx, S[i]);
+    IND(ind + 1);
+    tc_buf_printf(&b, "/* the iterations of loops %s: %s, or 0 when that overflows\n", vars,
+                  pool_count_product(kx, L, 0, nsplit));
+    IND(ind + 1);
+    tc_buf_puts(&b, "   (only a nest with empty inner loops can: its element counts passed) */\n");
+    IND(ind + 1);
+    if (ns == 1) {
+      tc_buf_printf(&b, "const int64_t %s = %s > INT64_MAX / %lld ? 0 : %s * %lld;\n", pf, S[0],
+                    (long long)total, S[0], (long long)total);
+    } else {
+      tc_buf_printf(&b, "int64_t %s = %s;\n", pf, S[0]);
+      for (int i = 1; i < ns; i++) {
+        IND(ind + 1);
+        tc_buf_printf(&b, "%s = %s > 0 && %s > INT64_MAX / %s ? 0 : %s * %s;\n", pf, S[i], pf,
+                      S[i], pf, S[i]);
+      }
+      if (total > 1) {
+        IND(ind + 1);
+        tc_buf_printf(&b, "%s = %s > INT64_MAX / %lld ? 0 : %s * %lld;\n", pf, pf,
+                      (long long)total, pf, (long long)total);
+      }
+    }
+  }
   if (kx->vec) {
     /* intrinsics targets run the function under OpenMP too (tc_omp_for):
        clang does not give OpenMP's outlined body the function's target
@@ -2232,15 +2393,11 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
     else
       tc_buf_printf(&b, "  const %s %s = %s->%s;\n", types[i], ids[i], ps, ids[i]);
   }
-  if (step == 1)
-    tc_buf_printf(&b, "  for (int64_t %s = %s; %s < %s; %s++) {\n", var, plo, var, phi, var);
-  else
-    tc_buf_printf(&b, "  for (int64_t %s = %s * %d; %s < %s * %d && %s < %s; %s += %d) {\n", var,
-                  plo, step, var, phi, step, var, ext, var, step);
-  /* the rest of the nest, re-indented to one level */
-  size_t strip = (size_t)(ind > 1 ? ind - 1 : 0) * 2;
-  const char *l = body + 1;
-  while (*l) {
+  tc_buf_puts(&b, head.data);
+  tc_buf_free(&head);
+  /* the body inside the split loops, re-indented to two levels */
+  size_t strip = (size_t)(ind + nsplit - 2) * 2;
+  for (const char *l = body; *l;) {
     const char *e = strchr(l, '\n');
     size_t len = e ? (size_t)(e - l) : strlen(l);
     size_t sk = 0;
@@ -2249,7 +2406,32 @@ static void pool_wrap(kemit *kx, size_t at, const char *omp, const char *var, co
     if (!e) break;
     l = e + 1;
   }
-  tc_buf_puts(&b, kx->vec ? "}\n\n" : "}\n#endif\n\n");
+  if (nsplit > 1) {
+    /* the odometer: the innermost split loop steps, a loop at its end
+       restarts and the one outside it steps */
+    tc_buf_puts(&b, "    /* the next iteration's indices */\n");
+    for (int i = nsplit - 1; i >= 0; i--) {
+      const pool_loop *l = &L[i];
+      for (int k = 0; k < nsplit - i; k++) tc_buf_puts(&b, "  ");
+      if (i == 0 && l->step == 1)
+        tc_buf_printf(&b, "  %s++;\n", l->var);
+      else if (i == 0)
+        tc_buf_printf(&b, "  %s += %d;\n", l->var, l->step);
+      else if (l->step == 1)
+        tc_buf_printf(&b, "  if (++%s == %s) {\n", l->var, l->ext);
+      else
+        tc_buf_printf(&b, "  if ((%s += %d) >= %s) {\n", l->var, l->step, l->ext);
+      if (i > 0) {
+        for (int k = 0; k < nsplit - i + 1; k++) tc_buf_puts(&b, "  ");
+        tc_buf_printf(&b, "  %s = 0;\n", l->var);
+      }
+    }
+    for (int i = 1; i < nsplit; i++) {
+      for (int k = 0; k < nsplit - i; k++) tc_buf_puts(&b, "  ");
+      tc_buf_puts(&b, "  }\n");
+    }
+  }
+  tc_buf_puts(&b, kx->vec ? "  }\n}\n\n" : "  }\n}\n#endif\n\n");
 #undef IND
   insert_text(g, kx->run_at, b.data);
   kx->run_at += b.len;
@@ -2654,7 +2836,6 @@ static void vector_loop(kemit *kx, const tc_stage *s, const tc_sexpr *body, cons
 static void emit_vector_loop(kemit *kx, const tc_stage *s, const char **idx) {
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   vector_loop(kx, s, s->body, idx, "0", ext_name(kx, o->shape[o->rank - 1]));
-  kx->inner_step = tcE_vec_lanes(kx->visa);
 }
 
 /* Writes the loops of stage s over its axes from..rank-1 (the loops of
@@ -2665,7 +2846,6 @@ static int emit_loops_and_body(kemit *kx, const tc_stage *s, int from, const cha
   tcE_cg *g = kx->g;
   const tc_lbuf *o = &kx->p->bufs.data[s->out];
   int base = g->indent, nloops = 0, vec = vec_stage_ok(kx, s, from);
-  kx->inner_step = 1;
   for (int d = from; d < o->rank - vec; d++) {
     const char *E = ext_name(kx, o->shape[d]);
     if (d > 0 && !strcmp(E, "1")) { /* a kept dim (t[i0, 0] of a row's sum): no loop */
@@ -2704,12 +2884,11 @@ static work stage_work(kemit *kx, const tc_stage *s) {
   return w;
 }
 
-/* Makes the loop nest written from offset `at` (its outer loop over `var`
-   from 0 to `ext` by `step`) a parallel loop: an OpenMP pragma collapsing
-   `collapse` loops, under if(cond) when cond is given, and the pool's
-   outlined form (pool_wrap). */
-static void par_loop(kemit *kx, size_t at, int collapse, const char *cond, const char *var,
-                     const char *ext, int step) {
+/* Makes the loop nest written from offset `at` a parallel loop: an OpenMP
+   pragma collapsing its first `collapse` loops (0 or 1: the outer one),
+   under if(cond) when cond is given, and the pool's outlined form, split
+   over the same iterations (pool_wrap, which reads the loops' headers). */
+static void par_loop(kemit *kx, size_t at, int collapse, const char *cond) {
   if (kx->serial) return;
   tc_buf b = {0};
   tc_buf_puts(&b, "#ifdef _OPENMP\n");
@@ -2718,7 +2897,7 @@ static void par_loop(kemit *kx, size_t at, int collapse, const char *cond, const
   if (collapse > 1) tc_buf_printf(&b, " collapse(%d)", collapse);
   if (cond) tc_buf_printf(&b, " if(%s)", cond);
   tc_buf_puts(&b, "\n#endif\n");
-  pool_wrap(kx, at, b.data, var, ext, step, cond);
+  pool_wrap(kx, at, b.data, collapse > 1 ? collapse : 1, cond);
   tc_buf_free(&b);
 }
 
@@ -2745,8 +2924,7 @@ static void parallelize(kemit *kx, const tc_stage *s, size_t at, int nfail_befor
   if (o->rank == 0 || kx->nfail != nfail_before) return;
   work w = stage_work(kx, s);
   if (!w.sym && w.v < TCE_PAR_MIN_WORK) return;
-  par_loop(kx, at, nloops - 1, par_cond(kx, w), kstr(kx, "%s0", kx->nm.i),
-           ext_name(kx, o->shape[0]), nloops == 1 ? kx->inner_step : 1);
+  par_loop(kx, at, nloops - 1, par_cond(kx, w));
 }
 
 /* ---- reductions over an outer axis ------------------------------------- */
@@ -3000,11 +3178,7 @@ static void emit_interchanged_stage(kemit *kx, const tc_stage *s) {
   }
   int nloops = k - 1 + tiled; /* the outer loops and the tiles */
   if (!par || nloops == 0) return;
-  const char *cond = par_cond(kx, w);
-  if (k > 1)
-    par_loop(kx, at, nloops, cond, idx[0], ext_name(kx, o->shape[0]), 1);
-  else
-    par_loop(kx, at, nloops, cond, lo, last, TCE_RED_TILE);
+  par_loop(kx, at, nloops, par_cond(kx, w));
 }
 
 /* One loop of a scheduled nest: `var` from 0 to `hi` by `step`. */
@@ -3273,11 +3447,7 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
     nloops = 1;
   }
   if (nloops == 0) return;
-  if (nflat)
-    par_loop(kx, at, 1, cond, flat, flat_n, 1);
-  else
-    par_loop(kx, at, nloops, cond, n > 0 ? loops[0].var : in, ext_name(kx, o->shape[0]),
-             n > 0 ? loops[0].step : 1);
+  par_loop(kx, at, nflat ? 1 : nloops, cond);
 }
 
 /* ---- the GEMM template (emit/gemm.c, docs/gemm.md) ------------------- */
@@ -3813,12 +3983,10 @@ static void emit_nest(kemit *kx, int first, int last) {
   if (nest_vec_ok(kx, first, last)) { /* every loop shared: the last one in vectors */
     emit_nest_vector(kx, first, last, idx);
     if (kx->nfail != nfail) return;
-    int lanes = tcE_vec_lanes(kx->visa);
     work w = work_const(0);
     for (int s = first; s <= last; s++) w = work_op(kx, w, stage_work(kx, &p->stages.data[s]), '+');
     if (!w.sym && w.v < TCE_PAR_MIN_WORK) return;
-    par_loop(kx, at, k - 1, par_cond(kx, w), idx[0], ext_name(kx, o0->shape[0]),
-             k == 1 ? lanes : 1);
+    par_loop(kx, at, k - 1, par_cond(kx, w));
     return;
   }
   for (int d = 0; d < k; d++) {
@@ -3888,7 +4056,7 @@ static void emit_nest(kemit *kx, int first, int last) {
   }
   if (kx->nfail != nfail || (!w.sym && w.v < TCE_PAR_MIN_WORK)) return;
   int collapse = inner_all ? k : k - 1;
-  par_loop(kx, at, collapse, par_cond(kx, w), idx[0], ext_name(kx, o0->shape[0]), 1);
+  par_loop(kx, at, collapse, par_cond(kx, w));
 }
 
 /* Marks the buffers the stages read (arguments never read get (void)). */

@@ -860,6 +860,100 @@ START_TEST(test_run_pool_bitwise) {
 }
 END_TEST
 
+/* The pool splits the iterations of all the loops OpenMP collapses, not
+   only the outermost: at B = 1, the row nest of y and the softmax
+   (passes/nest.c) runs through tc_parallel_for over its B * H rows, the
+   outlined function stepping i0 and i1 on from iteration lo; with the
+   hook of test_run_pool_bitwise (uneven chunks in reverse order) the
+   outputs are bitwise the serial build's.  At B = 0 and H = 0 there are
+   no iterations (the function must not divide by a count of 0).  (The
+   tiled loops of a schedule() are split likewise: tests/e2e/dsl/
+   pool_collapse.lua.) */
+START_TEST(test_run_pool_collapse) {
+  static const char src[] = "local B, H = dim('B'), dim('H')\n"
+                            "local x = input('x', f32, {B, H, 300})\n"
+                            "output('y', exp(x) * 2 + x)\n"
+                            "output('s', softmax(x * 0.5, -1))\n";
+  static const char main_c[] =
+      "#include \"coll.h\"\n"
+      "#include <stdio.h>\n"
+      "#include <stdlib.h>\n"
+      "#include <string.h>\n"
+      "#ifdef TENSORC_POOL\n"
+      "static int calls;\n"
+      "static int64_t most;\n"
+      "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi), void *arg);\n"
+      "/* chunks of 1, 2, 3, ... iterations from the end of [0, n) */\n"
+      "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi), void *arg) {\n"
+      "  int64_t hi = n, k = 1;\n"
+      "  calls++;\n"
+      "  if (n > most) most = n;\n"
+      "  while (hi > 0) {\n"
+      "    int64_t lo = hi - k > 0 ? hi - k : 0;\n"
+      "    body(arg, lo, hi);\n"
+      "    hi = lo;\n"
+      "    k++;\n"
+      "  }\n"
+      "}\n"
+      "#endif\n"
+      "int main(void) {\n"
+      "  enum { H = 200, W = 300 };\n"
+      "  float *x = malloc(sizeof(float) * H * W), *y = malloc(sizeof(float) * H * W);\n"
+      "  float *s = malloc(sizeof(float) * H * W);\n"
+      "  unsigned long long h = 1469598103934665603ull;\n"
+      "  unsigned r = 12345u;\n"
+      "  const unsigned char *p;\n"
+      "  size_t i;\n"
+      "  coll_ctx *c;\n"
+      "  if (!x || !y || !s) return 2;\n"
+      "  for (i = 0; i < (size_t)H * W; i++) { r = r * 1103515245u + 12345u; x[i] = (float)(r >> 8) / 16777216.0f * 4 - 2; }\n"
+      "  if (coll_create(&c) || coll_run(c, 1, H, x, y, s)) { printf(\"run failed\\n\"); return 1; }\n"
+      "  for (p = (const unsigned char *)y, i = 0; i < sizeof(float) * H * W; i++) h = (h ^ p[i]) * 1099511628211ull;\n"
+      "  for (p = (const unsigned char *)s, i = 0; i < sizeof(float) * H * W; i++) h = (h ^ p[i]) * 1099511628211ull;\n"
+      "  printf(\"%016llx %g %g\\n\", h, y[W + 3], s[5]);\n"
+      "  if (coll_run(c, 0, H, x, y, s) || coll_run(c, 1, 0, x, y, s)) { printf(\"empty runs failed\\n\"); return 1; }\n"
+      "  coll_destroy(c);\n"
+      "  free(x); free(y); free(s);\n"
+      "#ifdef TENSORC_POOL\n"
+      "  if (calls < 1 || most != H) { printf(\"tc_parallel_for: %d calls, at most %lld iterations (want %d)\\n\", calls, (long long)most, H); return 3; }\n"
+      "#endif\n"
+      "  return 0;\n"
+      "}\n";
+  char *dir = tmpdir();
+  generated g = generate("coll", src, 0);
+  write_pair(dir, &g);
+  ck_assert_msg(strstr(g.c, "int64_t i0 = n6 / H;") != NULL &&
+                    strstr(g.c, "if (++i1 == H) {") != NULL,
+                "the outlined nest of\n%s\nshould step i0 and i1 on from iteration n6 of "
+                "B * H; got %s/coll.c",
+                src, dir);
+  char path[512];
+  snprintf(path, sizeof path, "%s/main.c", dir);
+  spit(path, main_c);
+  static const char *const flags[2] = {"", "-DTENSORC_POOL -fsanitize=address,undefined "
+                                           "-fno-sanitize-recover=all"};
+  char *outs[2];
+  for (int i = 0; i < 2; i++) {
+    char cmd[1024], *out;
+    snprintf(cmd, sizeof cmd,
+             "cd %s && gcc -std=c99 -O2 %s -Wall -Wextra -pedantic -Werror coll.c main.c -lm "
+             "-o run%d && ./run%d",
+             dir, flags[i], i, i);
+    int rc = run(cmd, &out);
+    ck_assert_msg(rc == 0 && out && out[0], "%s failed:\n%s", cmd, out);
+    outs[i] = out;
+  }
+  ck_assert_msg(!strcmp(outs[0], outs[1]),
+                "the outputs of\n%s\nbuilt with -DTENSORC_POOL (hash, samples: %s) differ from "
+                "the serial build's (%s); built in %s",
+                src, outs[1], outs[0], dir);
+  free(outs[0]);
+  free(outs[1]);
+  generated_free(&g);
+  free(dir);
+}
+END_TEST
+
 /* A softmax over rows is one loop nest (passes/nest.c): its exponentials
    are stored in y's row and summed in the same loop, in lanes, and y is
    scaled in place; nothing is allocated. */
@@ -925,6 +1019,7 @@ int main(void) {
   tcase_add_test(tr, test_run_threads_bitwise);
   tcase_add_test(tr, test_run_pool_bitwise);
   tcase_add_test(tr, test_run_scratch);
+  tcase_add_test(tr, test_run_pool_collapse);
   suite_add_tcase(s, tr);
   suite_add_tcase(s, emit_math_tcase());
   suite_add_tcase(s, emit_vmath_tcase());

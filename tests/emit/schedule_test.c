@@ -232,17 +232,18 @@ static const sched_case cases[] = {
      "  for (int64_t i0 = 0; i0 < 20; i0++) {\n"
      "    for (int64_t i1 = 0; i1 < 40; i1++) {\n"
      "      y[i0 * 40 + i1] = ...\n"},
-    /* (the pool's function splits axis 0 only, not the collapsed loops
-       OpenMP gets) */
+    /* (the pool's function splits the loops OpenMP collapses, as one loop
+       over their iterations) */
     {"parallel = 1: the loops of axes 0 and 1 collapsed", "{3, 10, 24}", "parallel = 1",
      TCE_TARGET_SCALAR,
      "h_pool0:\n"
-     "  for (int64_t i0 = n6; i0 < n7; i0++) {\n"
-     "    for (int64_t i1 = 0; i1 < 10; i1++) {\n"
-     "      for (int64_t i2 = 0; i2 < 24; i2++) {\n"
-     "        y[(i0 * 10 + i1) * 24 + i2] = ...\n"
+     "  int64_t i0 = n6 / 10;\n"
+     "  int64_t i1 = n6 % 10;\n"
+     "  for (int64_t n9 = n6; n9 < n7; n9++) {\n"
+     "    for (int64_t i2 = 0; i2 < 24; i2++) {\n"
+     "      y[(i0 * 10 + i1) * 24 + i2] = ...\n"
      "h_run:\n"
-     "    tc_parallel_for(3, h_pool0, &n8);\n"
+     "    tc_parallel_for(30, h_pool0, &n8);\n"
      "  #pragma omp parallel for schedule(static) collapse(2)\n"
      "  for (int64_t i0 = 0; i0 < 3; i0++) {\n"
      "    for (int64_t i1 = 0; i1 < 10; i1++) {\n"
@@ -268,7 +269,7 @@ static const sched_case cases[] = {
      "          const int64_t i1 = v4;\n"
      "          y[i0 * 40 + i1] = ...\n"
      "h_run:\n"
-     "    tc_parallel_for(((20) + 7) / 8, h_pool0, &n8);\n"
+     "    tc_parallel_for(3, h_pool0, &n8);\n"
      "  #pragma omp parallel for schedule(static)\n"
      "  for (int64_t v0 = 0; v0 < 20; v0 += 8) {\n"
      "    for (int64_t v1 = 0; v1 < 40; v1 += 16) {\n"
@@ -286,26 +287,27 @@ static const sched_case cases[] = {
      "        for (; v4 < v3; v4++) {\n"
      "          const int64_t i1 = v4;\n"
      "          y[i0 * 40 + i1] = ...\n"},
-    /* (the pool's function: axis 0 only, as above) */
+    /* (the pool's function: the collapsed loops as one, as above) */
     {"parallel over an untiled axis and a tile loop, collapsed", "{3, 10, 24}",
      "tile = {4, 8}, parallel = 1, vectorize = 4", TCE_TARGET_SCALAR,
      "h_pool0:\n"
-     "  for (int64_t i0 = n6; i0 < n7; i0++) {\n"
-     "    for (int64_t v0 = 0; v0 < 10; v0 += 4) {\n"
-     "      for (int64_t v1 = 0; v1 < 24; v1 += 8) {\n"
-     "        const int64_t v2 = 10 - v0 > 4 ? v0 + 4 : 10;\n"
-     "        const int64_t v3 = 24 - v1 > 8 ? v1 + 8 : 24;\n"
-     "        for (int64_t i1 = v0; i1 < v2; i1++) {\n"
-     "          int64_t v4 = v1;\n"
-     "          for (; v3 - v4 >= 4; v4 += 4) {\n"
-     "            for (int v5 = 0; v5 < 4; v5++) {\n"
-     "              const int64_t i2 = v4 + v5;\n"
-     "              y[(i0 * 10 + i1) * 24 + i2] = ...\n"
-     "          for (; v4 < v3; v4++) {\n"
-     "            const int64_t i2 = v4;\n"
+     "  int64_t i0 = n6 / 3;\n"
+     "  int64_t v0 = (n6 % 3) * 4;\n"
+     "  for (int64_t n9 = n6; n9 < n7; n9++) {\n"
+     "    for (int64_t v1 = 0; v1 < 24; v1 += 8) {\n"
+     "      const int64_t v2 = 10 - v0 > 4 ? v0 + 4 : 10;\n"
+     "      const int64_t v3 = 24 - v1 > 8 ? v1 + 8 : 24;\n"
+     "      for (int64_t i1 = v0; i1 < v2; i1++) {\n"
+     "        int64_t v4 = v1;\n"
+     "        for (; v3 - v4 >= 4; v4 += 4) {\n"
+     "          for (int v5 = 0; v5 < 4; v5++) {\n"
+     "            const int64_t i2 = v4 + v5;\n"
      "            y[(i0 * 10 + i1) * 24 + i2] = ...\n"
+     "        for (; v4 < v3; v4++) {\n"
+     "          const int64_t i2 = v4;\n"
+     "          y[(i0 * 10 + i1) * 24 + i2] = ...\n"
      "h_run:\n"
-     "    tc_parallel_for(3, h_pool0, &n8);\n"
+     "    tc_parallel_for(9, h_pool0, &n8);\n"
      "  #pragma omp parallel for schedule(static) collapse(2)\n"
      "  for (int64_t i0 = 0; i0 < 3; i0++) {\n"
      "    for (int64_t v0 = 0; v0 < 10; v0 += 4) {\n"
@@ -350,8 +352,8 @@ static const sched_case cases[] = {
      "        for (int64_t i1 = v1; i1 < v3; i1++) {\n"
      "          y[i0 * 40 + i1] = ...\n"
      "h_run:\n"
-     "    tc_omp_for(((20) + 7) / 8, h_pool0, &n8);\n"
-     "    tc_parallel_for(((20) + 7) / 8, h_pool0, &n8);\n"},
+     "    tc_omp_for(3, h_pool0, &n8);\n"
+     "    tc_parallel_for(3, h_pool0, &n8);\n"},
 };
 
 /* the targets the cases use, by tcE_target (ORDER tcE_target) */
