@@ -2520,6 +2520,25 @@ static const char *emit_lane_by_lane(kemit *kx, const tc_sexpr *e, const char *c
   return vdef(kx, e, tcE_vec_type(isa), &b);
 }
 
+/* `for (r = from; r < to; r++) acc = red(acc, body at r)` of REDUCE e in
+   vectors (mask m), the body's values scoped to the loop. */
+static void vred_rows(kemit *kx, const tc_sexpr *e, const char *m, const char *acc, const char *r,
+                      const char *from, const char *to) {
+  tcE_cg *g = kx->g;
+  tc_buf b = {0};
+  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, from, r, to, r);
+  g->indent++;
+  int save = kx->memos.len, vsave = kx->vmemos.len;
+  const char *x = emit_vsx(kx, e->args[0], m);
+  tcE_vec_red_combine(&b, kx->visa, e->red, acc, x);
+  tcE_line(g, "%s = %s;\n", acc, b.data);
+  tc_buf_free(&b);
+  kx->memos.len = save;
+  kx->vmemos.len = vsave;
+  g->indent--;
+  tcE_line(g, "}\n");
+}
+
 /* A vertical reduction: each lane reduces its own element over r in
    order, as the scalar loop does (bitwise the same result).  The "max of
    nothing" check is the scalar one (reduce_empty_check). */
@@ -2534,17 +2553,7 @@ static const char *emit_vreduce(kemit *kx, const tc_sexpr *e, const char *m) {
   tcE_line(g, "%s %s = %s;\n", tcE_vec_type(isa), acc, b.data);
   tc_buf_free(&init);
   b.len = 0;
-  tcE_line(g, "for (int64_t %s = %s; %s < %s; %s++) {\n", r, lo, r, E, r);
-  g->indent++;
-  int save = kx->memos.len, vsave = kx->vmemos.len;
-  const char *x = emit_vsx(kx, e->args[0], m);
-  tcE_vec_red_combine(&b, isa, e->red, acc, x);
-  tcE_line(g, "%s = %s;\n", acc, b.data);
-  tc_buf_free(&b);
-  kx->memos.len = save;
-  kx->vmemos.len = vsave;
-  g->indent--;
-  tcE_line(g, "}\n");
+  vred_rows(kx, e, m, acc, r, lo, E);
   memo mm = {e, (char *)acc};
   TC_VEC_PUSH(kx->vmemos, mm);
   return acc;
@@ -3020,18 +3029,7 @@ static void interchanged_vloop(kemit *kx, const tc_sexpr *e, const char *out, co
       const char *acc = new_v(kx);
       tcE_line(g, "%s %s = %s;\n", tcE_vec_type(isa), acc, b.data);
       tc_buf_free(&b);
-      tcE_line(g, "for (int64_t %s = %s; %s < %s + %d; %s++) {\n", r, rb, r, rb, TCE_RED_ROWS,
-               r);
-      g->indent++;
-      int msave = kx->memos.len, vsave = kx->vmemos.len;
-      const char *x = emit_vsx(kx, e->args[0], m);
-      tcE_vec_red_combine(&b, isa, e->red, acc, x);
-      tcE_line(g, "%s = %s;\n", acc, b.data);
-      tc_buf_free(&b);
-      kx->memos.len = msave;
-      kx->vmemos.len = vsave;
-      g->indent--;
-      tcE_line(g, "}\n");
+      vred_rows(kx, e, m, acc, r, rb, kstr(kx, "%s + %d", rb, TCE_RED_ROWS));
       tcE_vec_store(&b, isa, addr, m, acc);
     }
     tcE_line(g, "%s\n", b.data);

@@ -768,6 +768,36 @@ START_TEST(test_run_scratch) {
 }
 END_TEST
 
+/* Builds module M (M.c, written in dir) with main_c serially and with
+   -DTENSORC_POOL under ASan and UBSan (main_c's hook of tc_parallel_for
+   splitting [0, n) as it likes), runs both, and requires the same output
+   (a hash and samples of the results). */
+static void pool_same_as_serial(const char *dir, const char *module, const char *src,
+                                const char *main_c) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/main.c", dir);
+  spit(path, main_c);
+  static const char *const flags[2] = {"", "-DTENSORC_POOL -fsanitize=address,undefined "
+                                           "-fno-sanitize-recover=all"};
+  char *outs[2];
+  for (int i = 0; i < 2; i++) {
+    char cmd[1024], *out;
+    snprintf(cmd, sizeof cmd,
+             "cd %s && gcc -std=c99 -O2 %s -Wall -Wextra -pedantic -Werror %s.c main.c -lm "
+             "-o run%d && ./run%d",
+             dir, flags[i], module, i, i);
+    int rc = run(cmd, &out);
+    ck_assert_msg(rc == 0 && out && out[0], "%s failed:\n%s", cmd, out);
+    outs[i] = out;
+  }
+  ck_assert_msg(!strcmp(outs[0], outs[1]),
+                "the outputs of\n%s\nbuilt with -DTENSORC_POOL (hash, samples: %s) differ from "
+                "the serial build's (%s); built in %s",
+                src, outs[1], outs[0], dir);
+  free(outs[0]);
+  free(outs[1]);
+}
+
 /* Built with -DTENSORC_POOL, the parallel loops of a large static program
    run through tc_parallel_for (spec/abi.md); with a hook that splits
    [0, n) into uneven chunks run in reverse order, the outputs are bitwise
@@ -833,28 +863,7 @@ START_TEST(test_run_pool_bitwise) {
                 "no call to tc_parallel_for in the C of\n%s\n(expected one: the loops are large)",
                 src);
   write_pair(dir, &g);
-  char path[512];
-  snprintf(path, sizeof path, "%s/main.c", dir);
-  spit(path, main_c);
-  static const char *const flags[2] = {"", "-DTENSORC_POOL -fsanitize=address,undefined "
-                                           "-fno-sanitize-recover=all"};
-  char *outs[2];
-  for (int i = 0; i < 2; i++) {
-    char cmd[1024], *out;
-    snprintf(cmd, sizeof cmd,
-             "cd %s && gcc -std=c99 -O2 %s -Wall -Wextra -pedantic -Werror pool.c main.c -lm "
-             "-o run%d && ./run%d",
-             dir, flags[i], i, i);
-    int rc = run(cmd, &out);
-    ck_assert_msg(rc == 0 && out && out[0], "%s failed:\n%s", cmd, out);
-    outs[i] = out;
-  }
-  ck_assert_msg(!strcmp(outs[0], outs[1]),
-                "the outputs of\n%s\nbuilt with -DTENSORC_POOL (hash, samples: %s) differ from "
-                "the serial build's (%s); built in %s",
-                src, outs[1], outs[0], dir);
-  free(outs[0]);
-  free(outs[1]);
+  pool_same_as_serial(dir, "pool", src, main_c);
   generated_free(&g);
   free(dir);
 }
@@ -927,28 +936,7 @@ START_TEST(test_run_pool_collapse) {
                 "the outlined nest of\n%s\nshould step i0 and i1 on from iteration n6 of "
                 "B * H; got %s/coll.c",
                 src, dir);
-  char path[512];
-  snprintf(path, sizeof path, "%s/main.c", dir);
-  spit(path, main_c);
-  static const char *const flags[2] = {"", "-DTENSORC_POOL -fsanitize=address,undefined "
-                                           "-fno-sanitize-recover=all"};
-  char *outs[2];
-  for (int i = 0; i < 2; i++) {
-    char cmd[1024], *out;
-    snprintf(cmd, sizeof cmd,
-             "cd %s && gcc -std=c99 -O2 %s -Wall -Wextra -pedantic -Werror coll.c main.c -lm "
-             "-o run%d && ./run%d",
-             dir, flags[i], i, i);
-    int rc = run(cmd, &out);
-    ck_assert_msg(rc == 0 && out && out[0], "%s failed:\n%s", cmd, out);
-    outs[i] = out;
-  }
-  ck_assert_msg(!strcmp(outs[0], outs[1]),
-                "the outputs of\n%s\nbuilt with -DTENSORC_POOL (hash, samples: %s) differ from "
-                "the serial build's (%s); built in %s",
-                src, outs[1], outs[0], dir);
-  free(outs[0]);
-  free(outs[1]);
+  pool_same_as_serial(dir, "coll", src, main_c);
   generated_free(&g);
   free(dir);
 }
