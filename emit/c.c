@@ -2151,7 +2151,7 @@ static int pool_loop_read(kemit *kx, const char *line, pool_loop *l) {
   else if (is_digits(l->ext))
     l->cnt = kstr(kx, "%lld", (atoll(l->ext) + step - 1) / step);
   else
-    l->cnt = kstr(kx, "(%s + %d) / %d", l->ext, step - 1, step);
+    l->cnt = kstr(kx, "(%s / %d + (%s %% %d != 0))", l->ext, step, l->ext, step); /* (no overflow) */
   return 1;
 }
 
@@ -3356,7 +3356,7 @@ static void emit_scheduled_stage(kemit *kx, const tc_stage *s) {
       else if (digits)
         cnt[i] = kstr(kx, "%lld", (atoll(l->hi) + l->step - 1) / l->step);
       else
-        cnt[i] = kstr(kx, "((%s + %d) / %d)", l->hi, l->step - 1, l->step);
+        cnt[i] = kstr(kx, "(%s / %d + (%s %% %d != 0))", l->hi, l->step, l->hi, l->step);
       flat_n = i ? kstr(kx, "%s * %s", flat_n, cnt[i]) : cnt[i];
     }
     if (strchr(flat_n, ' ')) flat_n = kstr(kx, "(%s)", flat_n);

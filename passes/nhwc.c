@@ -52,16 +52,19 @@ typedef tcP_rebuild rebuild;
 /* 1 when node c of k is read, through elementwise ops only, by a
    max_pool2d: run as NHWC, the pool fuses into the copy back to NCHW
    (passes/fuse.c), a pass over the output the direct kernel would leave
-   to a pool reading NCHW rows with a stride. */
+   to a pool reading NCHW rows with a stride.  One sweep from the last
+   node back (a node's readers come after it): reach[n], n's value flows
+   to a pool. */
 static int pooled(const tc_kernel *k, int c) {
-  for (int n = c + 1; n < k->nodes.len; n++) {
+  char *reach = tc_xcalloc((size_t)k->nodes.len + 1, 1);
+  for (int n = k->nodes.len - 1; n > c; n--) {
     const tc_node *x = &k->nodes.data[n];
-    for (int i = 0; i < x->nin; i++) {
-      if (x->in[i] != c) continue;
-      if (x->op == TC_OP_MAX_POOL2D || (tc_op_is_elementwise(x->op) && pooled(k, n))) return 1;
-    }
+    if (x->op != TC_OP_MAX_POOL2D && !(tc_op_is_elementwise(x->op) && reach[n])) continue;
+    for (int i = 0; i < x->nin; i++) reach[x->in[i]] = 1;
   }
-  return 0;
+  int r = reach[c];
+  free(reach);
+  return r;
 }
 
 /* 1 when NCHW conv2d c (node of k) runs better as NHWC; wo[i]: node i

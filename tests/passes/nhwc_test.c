@@ -188,6 +188,16 @@ START_TEST(test_nhwc_direct) {
                               "local w = weight('w', f32, {8, 16, 3, 3})\n"
                               "output('y', conv2d(x, w, nil, {padding = 1}))\n"),
                    1);
+  /* a value read twice at each of 40 levels after the convolution: the
+     search for a pool after it takes one sweep, not 2^40 paths (found by
+     review: 30 levels took 16 s) */
+  {
+    char deep[4096];
+    int at = snprintf(deep, sizeof deep, "%slocal a = relu(conv2d(x, w, b, {padding = 1}))\n", conv);
+    for (int i = 0; i < 40; i++) at += snprintf(deep + at, sizeof deep - (size_t)at, "a = a * a\n");
+    snprintf(deep + at, sizeof deep - (size_t)at, "output('y', a)\n");
+    ck_assert_int_eq(nhwc_convs(deep), 0);
+  }
   /* 128 input channels: their window rows overflow L1 */
   ck_assert_int_eq(nhwc_convs("local x = input('x', f32, {1, 128, 20, 40})\n"
                               "local w = weight('w', f32, {8, 128, 3, 3})\n"

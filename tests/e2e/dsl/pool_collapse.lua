@@ -11,6 +11,13 @@
 -- where the collapsed loops may have iterations but the nest has nothing
 -- to do.
 -- e2e: B=1,2,3,1,2 H=1,3,5,0,2 W=1,7,33,5,0
+-- An empty batch with huge extents inside it (B = 0 passes the element
+-- count checks): the collapsed loops' counts must not overflow (UBSan).
+-- san: B=0 H=9223372036854775804 W=1
+-- san: B=2 H=3 W=5
+-- (the column sums' partial sums would overflow: TC_EINVAL)
+-- san[cols]: B=0 H=9223372036854775804 W=1 rc=-1
+-- san[cols]: B=2 H=3 W=5
 -- threads: B=1 H=64 W=1024
 -- threads[cols]: B=1 H=512 W=2048
 kernel("ew")
