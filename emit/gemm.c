@@ -466,9 +466,9 @@ static const int *direct_rows(tcE_visa isa, int *n) {
   return z ? dmr_avx512 : dmr_avx2;
 }
 
-/* The direct kernel of `mr` rows: B's row k read at img + off[k], A's
-   rows in place, the tile kept in registers for all of k, then stored to
-   t (mr rows of NR values). */
+/* The direct kernel of `mr` rows: B's row k read at img + off[k], A
+   packed k-major (the mr values of one k side by side), the tile kept in
+   registers for all of k, then stored to t (mr rows of NR values). */
 static void direct_kernel(tc_buf *o, tcE_visa isa, int mr) {
   int z = isa == TCE_VISA_AVX512, L = z ? 16 : 8, NR = tcE_gemm_nr(isa), NV = NR / L;
   const char *sfx = tcE_vec_suffix(isa), *P = z ? "_mm512" : "_mm256", *T = z ? "__m512" : "__m256";
