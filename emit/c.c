@@ -2552,7 +2552,7 @@ static const char *emit_vreduce(kemit *kx, const tc_sexpr *e, const char *m) {
   tcE_vec_set1(&b, isa, init.data);
   tcE_line(g, "%s %s = %s;\n", tcE_vec_type(isa), acc, b.data);
   tc_buf_free(&init);
-  b.len = 0;
+  tc_buf_free(&b);
   vred_rows(kx, e, m, acc, r, lo, E);
   memo mm = {e, (char *)acc};
   TC_VEC_PUSH(kx->vmemos, mm);
