@@ -2561,7 +2561,7 @@ static const char *emit_vreduce(kemit *kx, const tc_sexpr *e, const char *m) {
 
 /* 1 when C expression s is a nonnegative integer literal, its value in *v. */
 static int is_int_literal(const char *s, int64_t *v) {
-  if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18) return 0;
+  if (!is_digits(s) || strlen(s) > 18) return 0;
   *v = atoll(s);
   return 1;
 }
@@ -4150,17 +4150,6 @@ static int64_t static_bytes(const tc_lbuf *x) {
   return n;
 }
 
-/* 1 when stage s (not P_create's) reads or writes buffer b. */
-static int stage_touches(kemit *kx, const tc_stage *s, int b) {
-  if (kx->p->bufs.data[s->out].kind == TC_LBUF_CREATE) return 0;
-  if (s->out == b || (s->gemm && s->gemm->acc == b)) return 1;
-  memset(kx->read, 0, (size_t)kx->p->bufs.len + 1);
-  mark_stage_reads(kx, s);
-  int r = kx->read[b];
-  memset(kx->read, 0, (size_t)kx->p->bufs.len + 1);
-  return r;
-}
-
 /* Sets on_stack[b] and off[b] (the scratch offset, or -1) of every
    temporary of the variant (vector code when `vec`) and returns the
    scratch's bytes (0: none).  A temporary is live from the first stage
@@ -4192,17 +4181,27 @@ static int64_t plan_temps(kemit *kx, int vec, char *on_stack, int64_t *off) {
     if (bytes < 0) continue; /* symbolic: allocated for the call */
     first[b] = p->stages.len;
     last[b] = -1;
-    for (int s = 0; s < p->stages.len; s++) {
-      if (!stage_touches(kx, &p->stages.data[s], b)) continue;
-      int lo = s, hi = s, nest = p->stages.data[s].nest;
-      while (nest >= 0 && lo > 0 && p->stages.data[lo - 1].nest == nest) lo--;
-      while (nest >= 0 && hi + 1 < p->stages.len && p->stages.data[hi + 1].nest == nest) hi++;
-      if (lo < first[b]) first[b] = lo;
-      if (hi > last[b]) last[b] = hi;
-    }
     size[b] = (bytes + TCE_SCRATCH_ALIGN - 1) / TCE_SCRATCH_ALIGN * TCE_SCRATCH_ALIGN;
     order[n++] = b;
   }
+  /* lifetimes: the stages (not P_create's) reading or writing each one,
+     each stage's reads marked once */
+  for (int s = 0; s < p->stages.len && n; s++) {
+    const tc_stage *st = &p->stages.data[s];
+    if (p->bufs.data[st->out].kind == TC_LBUF_CREATE) continue;
+    memset(kx->read, 0, (size_t)nb + 1);
+    mark_stage_reads(kx, st);
+    int lo = s, hi = s, nest = st->nest;
+    while (nest >= 0 && lo > 0 && p->stages.data[lo - 1].nest == nest) lo--;
+    while (nest >= 0 && hi + 1 < p->stages.len && p->stages.data[hi + 1].nest == nest) hi++;
+    for (int i = 0; i < n; i++) {
+      int b = order[i];
+      if (st->out != b && !(st->gemm && st->gemm->acc == b) && !kx->read[b]) continue;
+      if (lo < first[b]) first[b] = lo;
+      if (hi > last[b]) last[b] = hi;
+    }
+  }
+  memset(kx->read, 0, (size_t)nb + 1);
   /* largest first (ties: buffer order), each at the lowest free offset */
   for (int i = 1; i < n; i++)
     for (int j = i; j > 0 && size[order[j]] > size[order[j - 1]]; j--) {

@@ -768,6 +768,28 @@ START_TEST(test_run_scratch) {
 }
 END_TEST
 
+/* The pool hook of the -DTENSORC_POOL builds below: it splits [0, n) into
+   chunks of 1, 2, 3, ... iterations from the end, counts its calls, and
+   keeps the largest n. */
+#define UNEVEN_POOL_HOOK                                                                      \
+  "#ifdef TENSORC_POOL\n"                                                                   \
+  "static int calls;\n"                                                                     \
+  "static int64_t most;\n"                                                                  \
+  "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi), void *arg);\n" \
+  "/* chunks of 1, 2, 3, ... iterations from the end of [0, n) */\n"                       \
+  "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi), void *arg) {\n" \
+  "  int64_t hi = n, k = 1;\n"                                                              \
+  "  calls++;\n"                                                                            \
+  "  if (n > most) most = n;\n"                                                             \
+  "  while (hi > 0) {\n"                                                                    \
+  "    int64_t lo = hi - k > 0 ? hi - k : 0;\n"                                             \
+  "    body(arg, lo, hi);\n"                                                                \
+  "    hi = lo;\n"                                                                          \
+  "    k++;\n"                                                                              \
+  "  }\n"                                                                                   \
+  "}\n"                                                                                     \
+  "#endif\n"
+
 /* Builds module M (M.c, written in dir) with main_c serially and with
    -DTENSORC_POOL under ASan and UBSan (main_c's hook of tc_parallel_for
    splitting [0, n) as it likes), runs both, and requires the same output
@@ -816,21 +838,7 @@ START_TEST(test_run_pool_bitwise) {
       "#include <stdio.h>\n"
       "#include <stdlib.h>\n"
       "#include <string.h>\n"
-      "#ifdef TENSORC_POOL\n"
-      "static int calls;\n"
-      "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi), void *arg);\n"
-      "/* chunks of 1, 2, 3, ... iterations from the end of [0, n) */\n"
-      "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi), void *arg) {\n"
-      "  int64_t hi = n, k = 1;\n"
-      "  calls++;\n"
-      "  while (hi > 0) {\n"
-      "    int64_t lo = hi - k > 0 ? hi - k : 0;\n"
-      "    body(arg, lo, hi);\n"
-      "    hi = lo;\n"
-      "    k++;\n"
-      "  }\n"
-      "}\n"
-      "#endif\n"
+      UNEVEN_POOL_HOOK
       "int main(void) {\n"
       "  enum { N = 700, C = 1000 };\n"
       "  float *x = malloc(sizeof(float) * N * C), *y = malloc(sizeof(float) * N * C);\n"
@@ -888,23 +896,7 @@ START_TEST(test_run_pool_collapse) {
       "#include <stdio.h>\n"
       "#include <stdlib.h>\n"
       "#include <string.h>\n"
-      "#ifdef TENSORC_POOL\n"
-      "static int calls;\n"
-      "static int64_t most;\n"
-      "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi), void *arg);\n"
-      "/* chunks of 1, 2, 3, ... iterations from the end of [0, n) */\n"
-      "void tc_parallel_for(int64_t n, void (*body)(void *arg, int64_t lo, int64_t hi), void *arg) {\n"
-      "  int64_t hi = n, k = 1;\n"
-      "  calls++;\n"
-      "  if (n > most) most = n;\n"
-      "  while (hi > 0) {\n"
-      "    int64_t lo = hi - k > 0 ? hi - k : 0;\n"
-      "    body(arg, lo, hi);\n"
-      "    hi = lo;\n"
-      "    k++;\n"
-      "  }\n"
-      "}\n"
-      "#endif\n"
+      UNEVEN_POOL_HOOK
       "int main(void) {\n"
       "  enum { H = 200, W = 300 };\n"
       "  float *x = malloc(sizeof(float) * H * W), *y = malloc(sizeof(float) * H * W);\n"
