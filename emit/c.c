@@ -3456,6 +3456,72 @@ static int gemm_stage(const kemit *kx, const tc_stage *s) {
   return s->gemm && kx->vec && kx->p->bufs.data[s->out].rank - 2 <= 6;
 }
 
+/* 1 when e loads buffer b (or a view of it). */
+static int loads_buf(const tc_loop_prog *p, const tc_sexpr *e, int b) {
+  if (e->op == TC_OP_LOAD && tc_loop_base_buf(p, e->ref) == b) return 1;
+  for (int i = 0; i < e->nargs; i++)
+    if (loads_buf(p, e->args[i], b)) return 1;
+  return 0;
+}
+
+/* 1 when stage s (written as this variant writes it) reads buffer b. */
+static int stage_reads(const kemit *kx, const tc_stage *s, int b) {
+  const tc_loop_prog *p = kx->p;
+  if (gemm_stage(kx, s))
+    return loads_buf(p, s->gemm->aload, b) || (!s->gemm->b_weight && loads_buf(p, s->gemm->bload, b)) ||
+           loads_buf(p, s->gemm->epi, b);
+  if (loads_buf(p, s->body, b)) return 1;
+  if (s->kind == TC_STAGE_ACCUM)
+    for (int d = 0; d < p->bufs.data[s->out].rank; d++)
+      if (loads_buf(p, s->idx[d], b)) return 1;
+  return 0;
+}
+
+/* The buffer x when TEMP b is passes/nhwc.c's NHWC copy of the NCHW input
+   x of a convolution that this variant writes with the template, else
+   -1.  The template then reads x itself (amode 2: each task copies the
+   input rows its output rows read, in cache, rather than P_run copying
+   the whole image first): b's stage is not written and b not allocated.
+   b must be written by one stage alone in its nest, b[n][h][w][c] =
+   x[n][c][h][w], and read by nothing but that convolution's A; x must not
+   be written between the two. */
+static int nchw_source(const kemit *kx, int b) {
+  const tc_loop_prog *p = kx->p;
+  const tc_lbuf *t = &p->bufs.data[b];
+  static const int perm[4] = {0, 3, 1, 2};
+  if (!kx->vec || t->kind != TC_LBUF_TEMP || t->local || t->rank != 4 || t->dtype != TC_DT_F32)
+    return -1;
+  int w = -1, r = -1;
+  for (int s = 0; s < p->stages.len; s++) {
+    const tc_stage *st = &p->stages.data[s];
+    if (st->out == b) {
+      if (w >= 0) return -1;
+      w = s;
+    } else if (stage_reads(kx, st, b)) {
+      if (r >= 0) return -1;
+      r = s;
+    }
+  }
+  if (w < 0 || r < w) return -1;
+  const tc_stage *ws = &p->stages.data[w], *rs = &p->stages.data[r];
+  if (ws->kind != TC_STAGE_MAP || ws->gemm || ws->body->op != TC_OP_LOAD || ws->body->nargs != 4)
+    return -1;
+  if (ws->nest >= 0 && ((w > 0 && p->stages.data[w - 1].nest == ws->nest) ||
+                        (w + 1 < p->stages.len && p->stages.data[w + 1].nest == ws->nest)))
+    return -1;
+  for (int d = 0; d < 4; d++)
+    if (ws->body->args[d]->op != TC_OP_IVAR || ws->body->args[d]->var != perm[d]) return -1;
+  int x = tc_loop_base_buf(p, ws->body->ref);
+  if (p->bufs.data[ws->body->ref].rank != 4 || p->bufs.data[x].dtype != TC_DT_F32) return -1;
+  for (int s = w + 1; s < r; s++)
+    if (p->stages.data[s].out == x) return -1;
+  const tc_gemm *gm = rs->gemm;
+  if (!gemm_stage(kx, rs) || !gm->conv || !gm->conv[7] || gm->aload->ref != b ||
+      (!gm->b_weight && loads_buf(p, gm->bload, b)) || loads_buf(p, gm->epi, b))
+    return -1;
+  return x;
+}
+
 
 /* The row-major stride of axis t of buffer x, as a C expression (the
    extents were evaluated by the prologue, and their product, x's element
@@ -3612,7 +3678,7 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
   const tc_lbuf *o = &p->bufs.data[s->out], *X = &p->bufs.data[gm->aload->ref];
   const tc_lbuf *W = &p->bufs.data[gm->bload->ref];
   const int64_t *a = gm->conv;
-  int nhwc = a[7] != 0;
+  int nhwc = a[7] != 0, src = nhwc ? nchw_source(kx, gm->aload->ref) : -1;
   int64_t K, Cout;
   conv_gemm_k(kx, gm, &K, &Cout);
   /* extents: x [N, C, H, W] or [N, H, W, C]; y likewise; w static */
@@ -3628,8 +3694,9 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
     tcE_line(g, "%s.m = %s;\n", v, pix);
     tcE_line(g, "%s.n = %lld;\n", v, (long long)Cout);
     tcE_line(g, "%s.k = %lld;\n", v, (long long)K);
-    tcE_line(g, "%s.amode = 1;\n", v);
-    tcE_line(g, "%s.a = %s;\n", v, x);
+    /* the input's NHWC copy, or (amode 2) the NCHW image it copies */
+    tcE_line(g, "%s.amode = %d;\n", v, src >= 0 ? 2 : 1);
+    tcE_line(g, "%s.a = %s;\n", v, src >= 0 ? buf_cname(kx, src) : x);
     if (pre) {
       tcE_line(g, "%s.bp = %s->tc_pack%d;\n", v, kx->nm.ctx, (int)(s - p->stages.data));
     } else {
@@ -3689,18 +3756,22 @@ static void emit_gemm_stage(kemit *kx, const tc_stage *s) {
   g->gemm[isa] = 1;
   g->vec_isa[isa] = 1;
   g->vec_tail[isa] = 1;
+  g->vtrans[isa] = 1; /* amode 2's copies (tc_gemm_nhwc_rows) */
   g->omp_for = 1;
   const char *ids[64];
   int nids = 0;
   const char *epi = gm->plain ? NULL : gemm_epilogue(kx, s, ids, &nids, 64);
   int pre = gm->b_weight;
-  kx->read[tc_loop_base_buf(p, gm->aload->ref)] = 1;
+  int src = gm->conv ? nchw_source(kx, gm->aload->ref) : -1;
+  kx->read[src >= 0 ? src : tc_loop_base_buf(p, gm->aload->ref)] = 1;
   if (!pre) kx->read[tc_loop_base_buf(p, gm->bload->ref)] = 1;
   int direct = gm->conv && conv_direct(kx, s);
-  tcE_line(g, "/* GEMM template: %s%d x %d %s micro-kernels%s%s */\n",
+  tcE_line(g, "/* GEMM template: %s%d x %d %s micro-kernels%s%s%s */\n",
            direct ? "the image read in place by the direct " : "",
            direct ? tcE_gemm_direct_mr(isa) : tcE_gemm_mr(isa),
            tcE_gemm_nr(isa), isa == TCE_VISA_AVX512 ? "AVX-512" : "AVX2",
+           src >= 0 ? kstr(kx, ", %s read as NCHW rows copied by each task", p->bufs.data[src].name)
+                    : "",
            pre ? kstr(kx, ", %s packed at create", B->name) : "",
            !epi ? "" : gm->acc != s->out
                     ? kstr(kx, ", the epilogue on each tile (its sums in %s)",
@@ -4069,7 +4140,11 @@ static void mark_reads(kemit *kx, const tc_sexpr *e) {
 static void mark_stage_reads(kemit *kx, const tc_stage *s) {
   if (kx->p->bufs.data[s->out].kind == TC_LBUF_CREATE) return; /* P_create's */
   if (gemm_stage(kx, s)) { /* the template reads A, B unless packed, and the epilogue's loads */
-    mark_reads(kx, s->gemm->aload);
+    int x = nchw_source(kx, s->gemm->aload->ref);
+    if (x >= 0)
+      kx->read[x] = 1;
+    else
+      mark_reads(kx, s->gemm->aload);
     if (!s->gemm->b_weight) mark_reads(kx, s->gemm->bload);
     mark_reads(kx, s->gemm->epi);
     return;
@@ -4110,16 +4185,17 @@ static void emit_const_table(kemit *kx, int b) {
   tc_buf_puts(g->o, "};\n");
 }
 
-/* 1 when TEMP b is the f32 sums of a GEMM stage with a converted output
-   (tc_gemm.acc) that this variant computes without the template (the
-   scalar one): nothing writes or reads it, it is not allocated. */
-static int unused_acc(const kemit *kx, int b) {
+/* 1 when TEMP b is not allocated by this variant: the f32 sums of a GEMM
+   stage with a converted output (tc_gemm.acc) that the variant computes
+   without the template (the scalar one), or an NHWC copy the template
+   does without (nchw_source).  Nothing writes or reads it. */
+static int unused_temp(const kemit *kx, int b) {
   const tc_loop_prog *p = kx->p;
   for (int s = 0; s < p->stages.len; s++) {
     const tc_stage *st = &p->stages.data[s];
     if (st->gemm && st->gemm->acc == b && st->out != b) return !gemm_stage(kx, st);
   }
-  return 0;
+  return nchw_source(kx, b) >= 0; /* the template reads the NCHW input instead */
 }
 
 /* ---- where P_run's temporaries live ---------------------------------- */
@@ -4171,7 +4247,7 @@ static int64_t plan_temps(kemit *kx, int vec, char *on_stack, int64_t *off) {
     const tc_lbuf *x = &p->bufs.data[b];
     on_stack[b] = 0;
     off[b] = -1;
-    if (x->kind != TC_LBUF_TEMP || x->local || unused_acc(kx, b)) continue;
+    if (x->kind != TC_LBUF_TEMP || x->local || unused_temp(kx, b)) continue;
     int64_t bytes = static_bytes(x);
     if (bytes >= 0 && bytes <= TCE_STACK_TEMP_BYTES - stack_used) {
       stack_used += bytes;
@@ -4252,7 +4328,7 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   assert(scratch <= kx->scratch);
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind == TC_LBUF_TEMP && !x->local && !kx->on_stack[b] && !unused_acc(kx, b))
+    if (x->kind == TC_LBUF_TEMP && !x->local && !kx->on_stack[b] && !unused_temp(kx, b))
       kx->has_temps = 1;
   }
   for (int s = 0; s < p->stages.len; s++) mark_stage_reads(kx, &p->stages.data[s]);
@@ -4263,7 +4339,7 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   }
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind == TC_LBUF_TEMP && !x->local && !kx->on_stack[b] && !unused_acc(kx, b))
+    if (x->kind == TC_LBUF_TEMP && !x->local && !kx->on_stack[b] && !unused_temp(kx, b))
       tcE_line(g, "%s *%s = NULL;\n", tc_dtype_ctype(x->dtype), buf_cname(kx, b));
   }
   for (int b = 0; b < p->bufs.len; b++)
@@ -4378,7 +4454,7 @@ static void emit_run(kemit *kx, int na, const int *abi) {
   }
   for (int b = 0; b < p->bufs.len; b++) {
     const tc_lbuf *x = &p->bufs.data[b];
-    if (x->kind != TC_LBUF_TEMP || x->local || unused_acc(kx, b)) continue;
+    if (x->kind != TC_LBUF_TEMP || x->local || unused_temp(kx, b)) continue;
     const char *t = buf_cname(kx, b), *n = kx->count[b];
     if (kx->on_stack[b]) {
       tcE_line(g, "%s %s[%s];\n", tc_dtype_ctype(x->dtype), t, strcmp(n, "0") ? n : "1");
@@ -4411,6 +4487,16 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     while (p->stages.data[s].nest >= 0 && e + 1 < p->stages.len &&
            p->stages.data[e + 1].nest == p->stages.data[s].nest)
       e++;
+    if (e == s && nchw_source(kx, p->stages.data[s].out) >= 0) {
+      const tc_stage *st = &p->stages.data[s];
+      tc_buf_putc(g->o, '\n');
+      stage_comment(kx, st, "");
+      tcE_line(g, "/* not written: the GEMM template below reads %s as NCHW, each task\n",
+               buf_cname(kx, tc_loop_base_buf(p, st->body->ref)));
+      tcE_line(g, "   copying the rows it reads to NHWC */\n");
+      s++;
+      continue;
+    }
     if (e > s)
       emit_nest(kx, s, e);
     else
@@ -4424,7 +4510,7 @@ static void emit_run(kemit *kx, int na, const int *abi) {
     g->indent = 1;
     for (int b = 0; b < p->bufs.len; b++)
       if (p->bufs.data[b].kind == TC_LBUF_TEMP && !p->bufs.data[b].local && !kx->on_stack[b] &&
-          kx->in_scratch[b] < 0 && !unused_acc(kx, b))
+          kx->in_scratch[b] < 0 && !unused_temp(kx, b))
         tcE_line(g, "free(%s);\n", buf_cname(kx, b));
     if (scratch) {
       tcE_line(g, "if (%s21)\n", nm->n);

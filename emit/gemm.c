@@ -60,7 +60,10 @@ static void shared_part(tc_buf *o) {
               "#define TC_GEMM_MAXB 6  /* batch axes */\n"
               "#define TC_GEMM_SEGS 16 /* window positions of a block of k (tc_gemm_kblock) */\n"
               "/* Less work than this (multiply-adds) runs on the calling thread. */\n"
-              "#define TC_GEMM_MIN_PAR 262144\n\n"
+              "#define TC_GEMM_MIN_PAR 262144\n"
+              "/* amode 2 cuts an image into bands of output rows whose input rows take\n"
+              "   about this much as NHWC (each copied, then used, while in L2). */\n"
+              "#define TC_GEMM_BAND_BYTES (256 * 1024)\n\n"
               "/* A convolution's extents (input h x w x c, output width ow, window\n"
               "   kh x kw, strides, paddings, dilations). */\n"
               "typedef struct tc_gemm_conv {\n"
@@ -72,7 +75,8 @@ static void shared_part(tc_buf *o) {
               "  int64_t m, n, k;\n"
               "  /* amode 0: A[i][k] at a[i * a_rs + k * a_cs]; 1: an NHWC convolution's\n"
               "     windows: row i the output pixel i, k = (kh * KW + kw) * c + ci, the\n"
-              "     image at a */\n"
+              "     image at a; 2: the same of an NCHW image at a, each task copying the\n"
+              "     input rows its output rows read to NHWC first (tc_gemm_nhwc_rows) */\n"
               "  int amode;\n"
               "  const float *a; int64_t a_rs, a_cs;\n"
               "  /* bmode 0: B in panels at bp (tc_gemm_pack_b, by P_create); 1: B[k][j]\n"
@@ -84,7 +88,7 @@ static void shared_part(tc_buf *o) {
               "  const float *b; int64_t b_rs, b_cs;\n"
               "  const float *bp;\n"
               "  float *c; int64_t ldc;                /* C[i][j] at c[i * ldc + j] */\n"
-              "  tc_gemm_conv cv;                      /* amode 1, bmode 2 */\n"
+              "  tc_gemm_conv cv;                      /* amode 1 and 2, bmode 2 and 3 */\n"
               "  int64_t kcb, ncp;                     /* blocking (tc_gemm_blocking) */\n"
               "  int nb;                               /* batch axes */\n"
               "  int64_t bext[TC_GEMM_MAXB], a_bs[TC_GEMM_MAXB], b_bs[TC_GEMM_MAXB], c_bs[TC_GEMM_MAXB];\n"
@@ -228,7 +232,7 @@ static void shared_part(tc_buf *o) {
               "static int64_t tc_gemm_kblock(const tc_gemm *g, int64_t pc, int64_t KC, int64_t *ns) {\n"
               "  int64_t kc = g->k - pc < KC ? g->k - pc : KC;\n"
               "  *ns = 1;\n"
-              "  if (g->amode == 1 && kc > 0) {\n"
+              "  if (g->amode != 0 && kc > 0) {\n"
               "    const int64_t c = g->cv.c, left = c - pc % c;\n"
               "    if (kc > left) kc = left;\n"
               "    if (kc == c && g->bmode == 0) {\n"
@@ -243,16 +247,17 @@ static void shared_part(tc_buf *o) {
               "   ns > 1 only for an NHWC convolution's whole window positions), rows\n"
               "   past `rows` repeating the last (they are never stored).  An NHWC\n"
               "   convolution's rows: each row's window origin computed once, the\n"
-              "   positions stepped through.  A transposed A, or one whose rows would\n"
-              "   evict each other from L1, is packed into ap. */\n"
-              "static void tc_gemm_rows(const tc_gemm *g, const float *a, int64_t i0, int64_t rows,\n"
-              "                         int64_t k0, int64_t kc, int64_t ns, int mr, const float **ar,\n"
-              "                         float *ap) {\n"
+              "   positions stepped through; a holds the image's rows from hb on (amode\n"
+              "   2: a task's copy; else hb is 0).  A transposed A, or one whose rows\n"
+              "   would evict each other from L1, is packed into ap. */\n"
+              "static void tc_gemm_rows(const tc_gemm *g, const float *a, int64_t hb, int64_t i0,\n"
+              "                         int64_t rows, int64_t k0, int64_t kc, int64_t ns, int mr,\n"
+              "                         const float **ar, float *ap) {\n"
               "  if (kc <= 0) { /* k is 0: nothing is read, and a may be NULL */\n"
               "    for (int i = 0; i < mr; i++) ar[i] = tc_gemm_zeros;\n"
               "    return;\n"
               "  }\n"
-              "  if (g->amode == 1) {\n"
+              "  if (g->amode != 0) {\n"
               "    const tc_gemm_conv *v = &g->cv;\n"
               "    int64_t ih0[16], iw0[16]; /* rows <= mr <= 14 */\n"
               "    int64_t oh = i0 / v->ow, ow = i0 % v->ow;\n"
@@ -274,7 +279,7 @@ static void shared_part(tc_buf *o) {
               "      for (int64_t i = 0; i < rows; i++) {\n"
               "        const int64_t ih = ih0[i] + dh, iw = iw0[i] + dw;\n"
               "        r[i] = ih >= 0 && ih < v->h && iw >= 0 && iw < v->w\n"
-              "                   ? a + (ih * v->w + iw) * v->c + ci : tc_gemm_zeros;\n"
+              "                   ? a + ((ih - hb) * v->w + iw) * v->c + ci : tc_gemm_zeros;\n"
               "      }\n"
               "      for (int64_t i = rows; i < mr; i++) r[i] = r[rows - 1];\n"
               "      if (++kw == v->kw) {\n"
@@ -645,6 +650,52 @@ static void direct(tc_buf *o, tcE_visa isa) {
                 attr, sfx, NR - 1, NR, NR, NR, sfx, sfx, sfx, sfx);
 }
 
+/* amode 2's copy of input rows [h0, h1) of an NCHW image to NHWC, in
+   blocks of lanes x lanes (channels x columns) transposed in registers
+   (emit/vec.c's tc_transpose_<isa>). */
+static void nhwc_rows(tc_buf *o, tcE_visa isa) {
+  int z = isa == TCE_VISA_AVX512, L = z ? 16 : 8;
+  const char *sfx = tcE_vec_suffix(isa), *P = z ? "_mm512" : "_mm256", *T = z ? "__m512" : "__m256";
+  tc_buf_printf(o,
+                "\n/* Rows [h0, h1) of the NCHW image x (c channels of h x w) as NHWC rows at\n"
+                "   dst: dst[((ih - h0) * w + iw) * c + ci] = x[(ci * h + ih) * w + iw]\n"
+                "   (amode 2), in blocks of %d channels x %d columns. */\n"
+                "static TC_TARGET_%s void tc_gemm_nhwc_rows_%s(const float *x, int64_t c, int64_t h,\n"
+                "    int64_t w, int64_t h0, int64_t h1, float *dst) {\n"
+                "  for (int64_t ih = h0; ih < h1; ih++)\n"
+                "    for (int64_t c0 = 0; c0 < c; c0 += %d) {\n"
+                "      const int64_t cn = c - c0 < %d ? c - c0 : %d;\n",
+                L, L, z ? "AVX512" : "AVX2", sfx, L, L, L);
+  if (z)
+    tc_buf_puts(o, "      const __mmask16 cm = tc_tail_avx512(cn);\n");
+  else
+    tc_buf_puts(o, "      const __m256i cm = _mm256_castps_si256(tc_tail_avx2(cn));\n");
+  tc_buf_printf(o,
+                "      for (int64_t w0 = 0; w0 < w; w0 += %d) {\n"
+                "        const int64_t wn = w - w0 < %d ? w - w0 : %d;\n",
+                L, L, L);
+  if (z)
+    tc_buf_puts(o, "        const __mmask16 wm = tc_tail_avx512(wn);\n");
+  else
+    tc_buf_puts(o, "        const __m256i wm = _mm256_castps_si256(tc_tail_avx2(wn));\n");
+  tc_buf_printf(o,
+                "        %s v[%d];\n"
+                "        for (int64_t i = 0; i < %d; i++)\n"
+                "          v[i] = i < cn ? %s : %s_setzero_ps();\n"
+                "        tc_transpose_%s(v);\n"
+                "        for (int64_t j = 0; j < wn; j++)\n"
+                "          %s;\n"
+                "      }\n"
+                "    }\n"
+                "}\n",
+                T, L, L,
+                z ? "_mm512_maskz_loadu_ps(wm, x + ((c0 + i) * h + ih) * w + w0)"
+                  : "_mm256_maskload_ps(x + ((c0 + i) * h + ih) * w + w0, wm)",
+                P, sfx,
+                z ? "_mm512_mask_storeu_ps(dst + ((ih - h0) * w + w0 + j) * c + c0, cm, v[j])"
+                  : "_mm256_maskstore_ps(dst + ((ih - h0) * w + w0 + j) * c + c0, cm, v[j])");
+}
+
 /* The task function and the entry point of one ISA. */
 static void driver(tc_buf *o, tcE_visa isa) {
   int z = isa == TCE_VISA_AVX512, NR = tcE_gemm_nr(isa), MR = tcE_gemm_mr(isa);
@@ -709,6 +760,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                   "}\n",
                   NR, NR, NR, NR, NR, NR, NR);
   const char *sfx = tcE_vec_suffix(isa), *attr = z ? "TC_TARGET_AVX512" : "TC_TARGET_AVX2";
+  nhwc_rows(o, isa);
   tc_buf_printf(o,
                 "\n/* Tasks [lo, hi) of grid arg (tc_gemm_grid): each computes its rows and\n"
                 "   panels of one batch matrix, B block by B block. */\n"
@@ -721,6 +773,8 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "  float ap[%d * TC_GEMM_KC_MAX]; /* a micro-panel of a packed A */\n"
                 "  const float *ar[TC_GEMM_SEGS * %d]; /* the rows of A the micro-kernel reads */\n"
                 "  float *bb = NULL;           /* a block of B, when not packed by P_create */\n"
+                "  float *xb = NULL;           /* amode 2: the task's input rows as NHWC */\n"
+                "  int64_t xcap = 0;           /* (its floats) */\n"
                 "  /* B's rows read in place, but for a last panel of fewer than %d columns,\n"
                 "     when they are contiguous, start on a cache line (else each load of a\n"
                 "     row would touch three lines: packing measured faster) and are not a\n"
@@ -754,6 +808,27 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "    const int64_t i_lo = ti * gr->rows_t, i_hi = i_lo + gr->rows_t < g->m ? i_lo + gr->rows_t : g->m;\n"
                 "    const int64_t p_lo = tj * gr->panels_t, p_hi = p_lo + gr->panels_t < np ? p_lo + gr->panels_t : np;\n"
                 "    if (i_lo >= i_hi) continue;\n"
+                "    int64_t hb = 0; /* the first input row at a */\n"
+                "    if (g->amode == 2 && g->k > 0) {\n"
+                "      /* the input rows the task's output rows read, [hb, h1), as NHWC */\n"
+                "      const tc_gemm_conv *v = &g->cv;\n"
+                "      int64_t h1 = (i_hi - 1) / v->ow * v->sh - v->ph + (v->kh - 1) * v->dh + 1;\n"
+                "      hb = i_lo / v->ow * v->sh - v->ph;\n"
+                "      hb = hb < 0 ? 0 : hb;\n"
+                "      h1 = h1 > v->h ? v->h : h1 < hb ? hb : h1;\n"
+                "      if ((h1 - hb) * v->w * v->c > xcap) {\n"
+                "        free(xb);\n"
+                "        xcap = (h1 - hb) * v->w * v->c;\n"
+                "        xb = (float *)malloc((size_t)xcap * sizeof *xb);\n"
+                "        if (!xb) {\n"
+                "          __atomic_store_n(&((tc_gemm_grid *)arg)->failed, 1, __ATOMIC_RELAXED);\n"
+                "          free(bb);\n"
+                "          return;\n"
+                "        }\n"
+                "      }\n"
+                "      tc_gemm_nhwc_rows_%s(a, v->c, v->h, v->w, hb, h1, xb);\n"
+                "      a = xb;\n"
+                "    }\n"
                 "    if (g->bmode == 0 && i_hi - i_lo <= mr) {\n"
                 "      /* one block of rows (a skinny M): each panel of B streamed once, in\n"
                 "         order, the tile of C kept in L1 */\n"
@@ -766,8 +841,8 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "          kc = tc_gemm_kblock(g, pc, KC, &ns);\n"
                 "          const float *bp = g->bp + (p * g->k + pc) * %d;\n"
                 "          const int64_t ldb = %d;\n"
-                "          tc_gemm_rows(g, a, i_lo, rows, pc, kc, ns, %d, ar, ap);\n",
-                attr, sfx, NR - 1, NR, MR, MR, NR, NR, NR, NR, NR, NR, NR, MR);
+                "          tc_gemm_rows(g, a, hb, i_lo, rows, pc, kc, ns, %d, ar, ap);\n",
+                attr, sfx, NR - 1, NR, MR, MR, NR, NR, sfx, NR, NR, NR, NR, NR, MR);
   dispatch(o, isa, "          ");
   tc_buf_printf(o,
                 "          pc += ns * kc;\n"
@@ -792,7 +867,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "        }\n"
                 "        for (int64_t ir = i_lo; ir < i_hi; ir += mr) {\n"
                 "          const int64_t rows = i_hi - ir < mr ? i_hi - ir : mr;\n"
-                "          tc_gemm_rows(g, a, ir, rows, pc, kc, ns, %d, ar, ap);\n"
+                "          tc_gemm_rows(g, a, hb, ir, rows, pc, kc, ns, %d, ar, ap);\n"
                 "          for (int64_t p = jc; p < jc_hi; p++) {\n"
                 "            const int64_t j0 = p * %d, nr = g->n - j0 < %d ? g->n - j0 : %d;\n"
                 "            const int ip = inplace && nr == %d; /* B's rows read in place */\n"
@@ -817,6 +892,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "    }\n"
                 "  }\n"
                 "  free(bb);\n"
+                "  free(xb);\n"
                 "}\n\n");
   tc_buf_printf(o,
                 "/* Runs g; TC_ENOMEM when scratch could not be allocated (C is then\n"
@@ -840,14 +916,26 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "#endif\n"
                 "  if (work < TC_GEMM_MIN_PAR) threads = 1;\n"
                 "  if (g->bmode == 3) return tc_gemm_direct_%s(g, nmat, threads);\n"
-                "  /* tasks per batch matrix: panels first (each thread streams its own\n"
-                "     part of B), rows when there are fewer than two panels a task (a few\n"
-                "     output channels of a convolution: each thread its own pixels) */\n"
+                "  /* tasks per batch matrix: panels (each thread streams its own part of\n"
+                "     B, reading all of A), or rows (each thread its own part of A, all of\n"
+                "     B) when there are fewer than two panels a task or A is the larger\n"
+                "     (an image of a convolution: its input); always rows for amode 2\n"
+                "     (each task copies the input rows of its own rows) */\n"
                 "  const int64_t want = nmat >= threads ? 1 : (threads + nmat - 1) / nmat;\n"
+                "  const double asize = g->amode != 0 ? (double)g->cv.h * (double)g->cv.w * (double)g->cv.c\n"
+                "                                     : (double)g->m * (double)g->k;\n"
                 "  gr.g = g;\n"
                 "  gr.nt = want < np ? want : np;\n"
-                "  if (np < 2 * want && mb >= want) gr.nt = 1;\n"
+                "  if (g->amode == 2 || (mb >= want && (np < 2 * want || asize > (double)g->n * (double)g->k)))\n"
+                "    gr.nt = 1;\n"
                 "  gr.mt = (want + gr.nt - 1) / gr.nt < mb ? (want + gr.nt - 1) / gr.nt : mb;\n"
+                "  if (g->amode == 2) { /* bands of about TC_GEMM_BAND_BYTES, a multiple of want */\n"
+                "    const double nb = asize * (double)sizeof(float) / TC_GEMM_BAND_BYTES + 1;\n"
+                "    int64_t bands = nb >= (double)mb ? mb : (int64_t)nb;\n"
+                "    bands = (bands + want - 1) / want * want;\n"
+                "    bands = bands < mb ? bands : mb;\n"
+                "    gr.mt = bands > gr.mt ? bands : gr.mt;\n"
+                "  }\n"
                 "  gr.panels_t = (np + gr.nt - 1) / gr.nt;\n"
                 "  gr.rows_t = (mb + gr.mt - 1) / gr.mt * gr.mr;\n"
                 "  const int64_t ntask = nmat * gr.mt * gr.nt;\n"

@@ -12,7 +12,10 @@
  * input to NHWC once and the result back costs less: the weight's
  * permute is a value of the weights alone, computed by P_create
  * (passes/precompute.c) and packed there; the input's is a transposing
- * stage, which the schedule pass tiles 32 x 32; the output's is one too
+ * stage, which the schedule pass tiles 32 x 32 (on the intrinsics
+ * targets the emitter leaves it out when the convolution is its only
+ * reader: the template then copies the rows each task reads, emit/c.c
+ * nchw_source); the output's is one too
  * (tiled 32 x 1 x 32: passes/schedule.c), and fusion puts what follows
  * the convolution (relu, a residual of NCHW shape, ...) into it, read in
  * its own layout.  The bias stays the NHWC convolution's (the template's

@@ -376,6 +376,52 @@ START_TEST(build_picks_the_direct_conv) {
 }
 END_TEST
 
+/* An NCHW convolution run as NHWC reads its input in place (amode 2: each
+   task of the template copies the rows it reads) when the NHWC copy has
+   no other reader; two convolutions of one input share the copy P_run
+   makes (amode 1). */
+START_TEST(build_reads_the_nchw_input_in_place) {
+  write_text("nb.lua", "kernel('one')\n"
+                       "local x = input('x', f32, {1, 16, 20, 40})\n"
+                       "local w = weight('w', f32, {8, 16, 3, 3})\n"
+                       "output('y', relu(conv2d(x, w, nil, {stride = 2, padding = 1})))\n"
+                       "kernel('two')\n"
+                       "local x = input('x', f32, {1, 16, 20, 40})\n"
+                       "local w = weight('w', f32, {8, 16, 3, 3})\n"
+                       "local v = weight('v', f32, {8, 16, 3, 3})\n"
+                       "output('y', conv2d(x, w, nil, {stride = 2}) + conv2d(x, v, nil, {stride = 2}))\n");
+  static const char *const targets[] = {"avx512", "avx2"};
+  for (int t = 0; t < 2; t++) {
+    result r = run(NULL, "build nb.lua -o %s --target %s", targets[t], targets[t]);
+    EXPECT_STATUS(r, 0);
+    result_free(&r);
+    char path[64];
+    snprintf(path, sizeof path, "%s/nb.c", targets[t]);
+    char *c = slurp(in_scratch(path));
+    const char *one = strstr(c, "int nb_one_run"), *two = strstr(c, "int nb_two_run");
+    ck_assert(one && two && one < two);
+    const char *a2 = strstr(one, ".amode = 2;");
+    ck_assert_msg(a2 && a2 < two, "--target %s: kernel one does not read x in place", targets[t]);
+    ck_assert_msg(strstr(one, "not written: the GEMM template below reads x as NCHW"),
+                  "--target %s: kernel one does not say why its permute is gone", targets[t]);
+    ck_assert_msg(!strstr(two, ".amode = 2;") && strstr(two, ".amode = 1;"),
+                  "--target %s: kernel two does not share the NHWC copy", targets[t]);
+    free(c);
+  }
+  /* the scalar variant of a multi-ISA file keeps the copy */
+  result r = run(NULL, "build nb.lua -o multi --target x86-64");
+  EXPECT_STATUS(r, 0);
+  result_free(&r);
+  char *c = slurp(in_scratch("multi/nb.c"));
+  char *scalar = strstr(c, "static int nb_one_run_scalar("), *end = strstr(c, "\nint nb_one_run(");
+  ck_assert(scalar && end && scalar < end && strstr(c, ".amode = 2;"));
+  *end = 0;
+  ck_assert_msg(strstr(scalar, "permute (the input of the conv2d") && !strstr(scalar, "not written"),
+                "the scalar variant does not copy x to NHWC");
+  free(c);
+}
+END_TEST
+
 /* ---- ir ----------------------------------------------------------------- */
 
 START_TEST(ir_after_every_pass) {
@@ -1164,6 +1210,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, run_csr_files);
   tcase_add_test(tc, repl_piped);
   tcase_add_test(tc, build_picks_the_direct_conv);
+  tcase_add_test(tc, build_reads_the_nchw_input_in_place);
   suite_add_tcase(s, tc);
   return s;
 }
