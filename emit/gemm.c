@@ -473,17 +473,32 @@ static const int *direct_rows(tcE_visa isa, int *n) {
 
 /* The direct kernel of `mr` rows: B's row k read at img + off[k], A
    packed k-major (the mr values of one k side by side), the tile kept in
-   registers for all of k, then stored to t (mr rows of NR values). */
+   registers for all of k, then stored: on AVX-512 straight to C, each
+   vector's lanes of real pixels with a compress store (they are
+   consecutive pixels of C); on AVX2 to t (mr rows of NR values), which
+   the task copies. */
 static void direct_kernel(tc_buf *o, tcE_visa isa, int mr) {
   int z = isa == TCE_VISA_AVX512, L = z ? 16 : 8, NR = tcE_gemm_nr(isa), NV = NR / L;
   const char *sfx = tcE_vec_suffix(isa), *P = z ? "_mm512" : "_mm256", *T = z ? "__m512" : "__m256";
-  tc_buf_printf(o,
-                "\n/* t[i][0, %d) = the sum over k < nk of A[i][k] * img[off[k] + j], for %d\n"
-                "   rows of A packed k-major at ap (A[i][k] at ap[k * %d + i]; the direct\n"
-                "   kernel, bmode 3). */\n"
-                "static TC_TARGET_%s void tc_gemm_direct_%s_%d(int64_t nk, const float *ap,\n"
-                "    const float *img, const int64_t *off, float *t) {\n",
-                NR, mr, mr, z ? "AVX512" : "AVX2", sfx, mr);
+  if (z)
+    tc_buf_printf(o,
+                  "\n/* For %d rows i of A packed k-major at ap (A[i][k] at ap[k * %d + i]) and\n"
+                  "   the %d grid positions j from img, the sums over k < nk of A[i][k] *\n"
+                  "   img[off[k] + j]: the lanes vm[v] of vector v (positions 16 v ...) stored\n"
+                  "   to row i of C (c, ldc apart) from column at[v] on, one after the other\n"
+                  "   (the direct kernel, bmode 3). */\n"
+                  "static TC_TARGET_AVX512 void tc_gemm_direct_%s_%d(int64_t nk, const float *ap,\n"
+                  "    const float *img, const int64_t *off, float *c, int64_t ldc, const int64_t *at,\n"
+                  "    const __mmask16 *vm) {\n",
+                  mr, mr, NR, sfx, mr);
+  else
+    tc_buf_printf(o,
+                  "\n/* t[i][0, %d) = the sum over k < nk of A[i][k] * img[off[k] + j], for %d\n"
+                  "   rows of A packed k-major at ap (A[i][k] at ap[k * %d + i]; the direct\n"
+                  "   kernel, bmode 3). */\n"
+                  "static TC_TARGET_AVX2 void tc_gemm_direct_%s_%d(int64_t nk, const float *ap,\n"
+                  "    const float *img, const int64_t *off, float *t) {\n",
+                  NR, mr, mr, sfx, mr);
   for (int i = 0; i < mr; i++)
     for (int v = 0; v < NV; v++) tc_buf_printf(o, "  %s c%d_%d = %s_setzero_ps();\n", T, i, v, P);
   for (int pass = 0; pass < 2; pass++) {
@@ -507,20 +522,20 @@ static void direct_kernel(tc_buf *o, tcE_visa isa, int mr) {
   }
   for (int i = 0; i < mr; i++)
     for (int v = 0; v < NV; v++)
-      tc_buf_printf(o, "  %s_storeu_ps(t + %d, c%d_%d);\n", P, i * NR + v * L, i, v);
+      if (z)
+        tc_buf_printf(o, "  _mm512_mask_compressstoreu_ps(c + %d * ldc + at[%d], vm[%d], c%d_%d);\n", i,
+                      v, v, i, v);
+      else
+        tc_buf_printf(o, "  %s_storeu_ps(t + %d, c%d_%d);\n", P, i * NR + v * L, i, v);
   tc_buf_puts(o, "}\n");
 }
 
-/* The direct kernel's task function and driver (bmode 3) of one ISA. */
-static void direct(tc_buf *o, tcE_visa isa) {
-  int z = isa == TCE_VISA_AVX512, NR = tcE_gemm_nr(isa), n;
-  const int *mrs = direct_rows(isa, &n);
-  const char *sfx = tcE_vec_suffix(isa), *attr = z ? "TC_TARGET_AVX512" : "TC_TARGET_AVX2";
-  for (int q = 0; q < n; q++) direct_kernel(o, isa, mrs[q]);
-  tc_buf_printf(o, "\n/* The rows of the direct kernel for `left` rows of A left. */\n"
-                   "static int64_t tc_gemm_direct_rows_%s(int64_t left) {\n  return ", sfx);
-  for (int q = 0; q + 1 < n; q++) tc_buf_printf(o, "left >= %d ? %d : ", mrs[q], mrs[q]);
-  tc_buf_printf(o, "%d;\n}\n", mrs[n - 1]);
+/* The direct kernel's task function on AVX2: each block of rows' sums
+   stored to t, their valid positions copied to C. */
+static void direct_task_avx2(tc_buf *o, const int *mrs, int n) {
+  const tcE_visa isa = TCE_VISA_AVX2;
+  const int z = 0, NR = tcE_gemm_nr(isa);
+  const char *sfx = tcE_vec_suffix(isa), *attr = "TC_TARGET_AVX2";
   tc_buf_printf(o,
                 "\n/* Tiles [lo, hi) of %d grid positions of the image of arg (tc_gemm_direct),\n"
                 "   for every row of A: each block of rows computed in registers, its\n"
@@ -577,6 +592,88 @@ static void direct(tc_buf *o, tcE_visa isa) {
                     "            _mm512_mask_storeu_ps(dst + u, m, _mm512_maskz_loadu_ps(m, src + u));\n"
                   : "            const __m256i m = _mm256_castps_si256(tc_tail_avx2(run - u));\n"
                     "            _mm256_maskstore_ps(dst + u, m, _mm256_maskload_ps(src + u, m));\n");
+}
+
+/* The direct kernel's task function on AVX-512: the kernels store each
+   block of rows straight to C (compress stores of the lanes vm at the
+   columns at, computed once a tile); the epilogue then runs over each run
+   of valid positions. */
+static void direct_task_avx512(tc_buf *o, const int *mrs, int n) {
+  const char *sfx = tcE_vec_suffix(TCE_VISA_AVX512);
+  tc_buf_printf(o,
+                "\n/* Tiles [lo, hi) of 32 grid positions of the image of arg (tc_gemm_direct),\n"
+                "   for every row of A: each block of rows computed in registers and its\n"
+                "   valid positions stored to C, then the epilogue applied to each run of\n"
+                "   them (along the grid's rows). */\n"
+                "static TC_TARGET_AVX512 void tc_gemm_direct_task_%s(void *arg, int64_t lo, int64_t hi) {\n"
+                "  const tc_gemm_direct *d = (const tc_gemm_direct *)arg;\n"
+                "  const tc_gemm *g = d->g;\n"
+                "  const int64_t ow = g->cv.ow;\n"
+                "  for (int64_t tile = lo; tile < hi; tile++) {\n"
+                "    const int64_t q0 = tile * 32;\n"
+                "    /* the lanes of valid positions of each vector, and the C column of\n"
+                "       its first (0 when none) */\n"
+                "    __mmask16 vm[2] = {0, 0};\n"
+                "    int64_t at[2] = {0, 0};\n"
+                "    for (int64_t l = 0, r = q0 / d->wg, col = q0 %% d->wg; l < 32 && q0 + l < d->q; l++) {\n"
+                "      if (col < ow) {\n"
+                "        if (!vm[l / 16]) at[l / 16] = r * ow + col;\n"
+                "        vm[l / 16] |= (__mmask16)(1u << (l %% 16));\n"
+                "      }\n"
+                "      if (++col == d->wg) {\n"
+                "        col = 0;\n"
+                "        r++;\n"
+                "      }\n"
+                "    }\n"
+                "    for (int64_t b0 = 0; b0 < g->m; b0 += TC_GEMM_DIRECT_ROWS) {\n"
+                "      const int64_t b1 = b0 + TC_GEMM_DIRECT_ROWS < g->m ? b0 + TC_GEMM_DIRECT_ROWS : g->m;\n"
+                "      for (int64_t i0 = b0, rows; i0 < b1; i0 += rows) {\n"
+                "        const float *ap = d->ap + i0 * g->k;\n"
+                "        float *ci = d->c + i0 * g->ldc;\n"
+                "        rows = tc_gemm_direct_rows_%s(b1 - i0);\n",
+                sfx, sfx);
+  for (int q = 0; q < n; q++) {
+    if (q == n - 1)
+      tc_buf_puts(o, "        else\n");
+    else
+      tc_buf_printf(o, "        %sif (rows == %d)\n", q ? "else " : "", mrs[q]);
+    tc_buf_printf(o, "          tc_gemm_direct_%s_%d(g->k, ap, d->img + q0, d->off, ci, g->ldc, at, vm);\n",
+                  sfx, mrs[q]);
+  }
+  tc_buf_puts(o,
+              "      }\n"
+              "      if (!g->epi) continue;\n"
+              "      for (int64_t q = q0; q < q0 + 32 && q < d->q;) {\n"
+              "        const int64_t col = q % d->wg;\n"
+              "        if (col >= ow) { /* the grid's extra columns */\n"
+              "          q += d->wg - col;\n"
+              "          continue;\n"
+              "        }\n"
+              "        int64_t run = ow - col; /* valid positions from q */\n"
+              "        if (run > q0 + 32 - q) run = q0 + 32 - q;\n"
+              "        if (run > d->q - q) run = d->q - q;\n"
+              "        g->epi(g->epi_arg, d->bi, b0, q / d->wg * ow + col, b1 - b0, run);\n"
+              "        q += run;\n"
+              "      }\n"
+              "    }\n"
+              "  }\n"
+              "}\n\n");
+}
+
+/* The direct kernel's task function and driver (bmode 3) of one ISA. */
+static void direct(tc_buf *o, tcE_visa isa) {
+  int z = isa == TCE_VISA_AVX512, NR = tcE_gemm_nr(isa), n;
+  const int *mrs = direct_rows(isa, &n);
+  const char *sfx = tcE_vec_suffix(isa), *attr = z ? "TC_TARGET_AVX512" : "TC_TARGET_AVX2";
+  for (int q = 0; q < n; q++) direct_kernel(o, isa, mrs[q]);
+  tc_buf_printf(o, "\n/* The rows of the direct kernel for `left` rows of A left. */\n"
+                   "static int64_t tc_gemm_direct_rows_%s(int64_t left) {\n  return ", sfx);
+  for (int q = 0; q + 1 < n; q++) tc_buf_printf(o, "left >= %d ? %d : ", mrs[q], mrs[q]);
+  tc_buf_printf(o, "%d;\n}\n", mrs[n - 1]);
+  if (z)
+    direct_task_avx512(o, mrs, n);
+  else
+    direct_task_avx2(o, mrs, n);
   tc_buf_printf(o,
                 "/* Runs g of bmode 3, image by image; TC_ENOMEM when the padded image\n"
                 "   cannot be allocated. */\n"
