@@ -3483,8 +3483,10 @@ static int stage_reads(const kemit *kx, const tc_stage *s, int b) {
    input rows its output rows read, in cache, rather than P_run copying
    the whole image first): b's stage is not written and b not allocated.
    b must be written by one stage alone in its nest, b[n][h][w][c] =
-   x[n][c][h][w], and read by nothing but that convolution's A; x must not
-   be written between the two. */
+   x[n][c][h][w] with x of b's extents, and read by nothing but that
+   convolution's A; x must not be written between the two.  (The permute
+   is passes/nhwc.c's, or a user's permute(x, {0, 2, 3, 1}) feeding an
+   NHWC convolution.) */
 static int nchw_source(const kemit *kx, int b) {
   const tc_loop_prog *p = kx->p;
   const tc_lbuf *t = &p->bufs.data[b];
@@ -3512,7 +3514,13 @@ static int nchw_source(const kemit *kx, int b) {
   for (int d = 0; d < 4; d++)
     if (ws->body->args[d]->op != TC_OP_IVAR || ws->body->args[d]->var != perm[d]) return -1;
   int x = tc_loop_base_buf(p, ws->body->ref);
-  if (p->bufs.data[ws->body->ref].rank != 4 || p->bufs.data[x].dtype != TC_DT_F32) return -1;
+  const tc_lbuf *xr = &p->bufs.data[ws->body->ref];
+  if (xr->rank != 4 || p->bufs.data[x].dtype != TC_DT_F32) return -1;
+  /* x's extents are b's: a prefix slice fused into the permute
+     (slice(x, 3, 0, W - 1)) loads a larger x with these same indices, and
+     the template would read x with b's strides */
+  for (int d = 0; d < 4; d++)
+    if (!tc_ext_equal(xr->shape[d], t->shape[perm[d]])) return -1;
   for (int s = w + 1; s < r; s++)
     if (p->stages.data[s].out == x) return -1;
   const tc_gemm *gm = rs->gemm;

@@ -5,10 +5,13 @@
 -- 256 KiB of input rows each: 19 x 64 x 70 floats make 2 at one thread),
 -- 19 channels (AVX-512: 16 + 3; AVX2: 8 + 8 + 3) and widths off the
 -- vector lengths, stride 2 and (2, 1), dilation, asymmetric padding,
--- output rows that read only padding, and two convolutions of one input
--- (their NHWC copy is then shared, made once by P_run: the old path).
+-- output rows that read only padding, two convolutions of one input
+-- (their NHWC copy is then shared, made once by P_run: the old path), and
+-- crops of the input fused into its copy (the old path too: x is larger
+-- than the copy).  At the thread-count step's size, 19 x 128 x 128 floats
+-- make 5 bands at one thread and 6 at two and three.
 -- e2e: N=1,2,1,1 H=64,9,3,1 W=70,13,2,17
--- threads: N=2 H=64 W=64
+-- threads: N=1 H=128 W=128
 kernel("s2")
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, 19, H, W})
@@ -35,3 +38,12 @@ local x = input("x", f32, {N, 19, H, W})
 local w = weight("w", f32, {21, 19, 3, 3})
 local w2 = weight("w2", f32, {21, 19, 3, 3})
 output("y", conv2d(x, w, nil, {stride = 2, padding = 1}) + conv2d(x, w2, nil, {stride = 2, padding = 1}))
+kernel("crop")
+-- e2e[crop]: N=1,2,2 H=20,9,64 W=33,13,70
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, 19, H, W})
+local w = weight("w", f32, {21, 19, 3, 3})
+local w16 = weight("w16", f32, {21, 16, 3, 3})
+output("y", conv2d(slice(x, 3, 0, W - 1), w, nil, {stride = 2, padding = 1}))
+output("y2", conv2d(slice(x, 2, 0, H - 1), w, nil, {stride = 2, padding = 1}))
+output("y3", conv2d(slice(x, 1, 0, 16), w16, nil, {stride = 2, padding = 1}))
