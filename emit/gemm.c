@@ -596,15 +596,15 @@ static void direct_task_avx2(tc_buf *o, const int *mrs, int n) {
 
 /* The direct kernel's task function on AVX-512: the kernels store each
    block of rows straight to C (compress stores of the lanes vm at the
-   columns at, computed once a tile); the epilogue then runs over each run
-   of valid positions. */
+   columns at, computed once a tile); the epilogue then runs over the
+   tile's valid positions, consecutive columns of C. */
 static void direct_task_avx512(tc_buf *o, const int *mrs, int n) {
   const char *sfx = tcE_vec_suffix(TCE_VISA_AVX512);
   tc_buf_printf(o,
                 "\n/* Tiles [lo, hi) of 32 grid positions of the image of arg (tc_gemm_direct),\n"
                 "   for every row of A: each block of rows computed in registers and its\n"
-                "   valid positions stored to C, then the epilogue applied to each run of\n"
-                "   them (along the grid's rows). */\n"
+                "   valid positions stored to C, then the epilogue applied to them (nv\n"
+                "   columns of C from j0, across output rows). */\n"
                 "static TC_TARGET_AVX512 void tc_gemm_direct_task_%s(void *arg, int64_t lo, int64_t hi) {\n"
                 "  const tc_gemm_direct *d = (const tc_gemm_direct *)arg;\n"
                 "  const tc_gemm *g = d->g;\n"
@@ -614,10 +614,11 @@ static void direct_task_avx512(tc_buf *o, const int *mrs, int n) {
                 "    /* the lanes of valid positions of each vector, and the C column of\n"
                 "       its first (0 when none) */\n"
                 "    __mmask16 vm[2] = {0, 0};\n"
-                "    int64_t at[2] = {0, 0};\n"
+                "    int64_t at[2] = {0, 0}, nv = 0, j0 = 0;\n"
                 "    for (int64_t l = 0, r = q0 / d->wg, col = q0 %% d->wg; l < 32 && q0 + l < d->q; l++) {\n"
                 "      if (col < ow) {\n"
                 "        if (!vm[l / 16]) at[l / 16] = r * ow + col;\n"
+                "        if (!nv++) j0 = r * ow + col;\n"
                 "        vm[l / 16] |= (__mmask16)(1u << (l %% 16));\n"
                 "      }\n"
                 "      if (++col == d->wg) {\n"
@@ -642,19 +643,7 @@ static void direct_task_avx512(tc_buf *o, const int *mrs, int n) {
   }
   tc_buf_puts(o,
               "      }\n"
-              "      if (!g->epi) continue;\n"
-              "      for (int64_t q = q0; q < q0 + 32 && q < d->q;) {\n"
-              "        const int64_t col = q % d->wg;\n"
-              "        if (col >= ow) { /* the grid's extra columns */\n"
-              "          q += d->wg - col;\n"
-              "          continue;\n"
-              "        }\n"
-              "        int64_t run = ow - col; /* valid positions from q */\n"
-              "        if (run > q0 + 32 - q) run = q0 + 32 - q;\n"
-              "        if (run > d->q - q) run = d->q - q;\n"
-              "        g->epi(g->epi_arg, d->bi, b0, q / d->wg * ow + col, b1 - b0, run);\n"
-              "        q += run;\n"
-              "      }\n"
+              "      if (g->epi && nv) g->epi(g->epi_arg, d->bi, b0, j0, b1 - b0, nv);\n"
               "    }\n"
               "  }\n"
               "}\n\n");
