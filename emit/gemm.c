@@ -736,6 +736,15 @@ static void direct(tc_buf *o, tcE_visa isa) {
                 attr, sfx, NR - 1, NR, NR, NR, sfx, sfx, sfx, sfx);
 }
 
+/* The declaration of mask `name` of the first `count` lanes (AVX-512 or
+   AVX2), at indentation ind. */
+static void tail_mask(tc_buf *o, int z, const char *ind, const char *name, const char *count) {
+  if (z)
+    tc_buf_printf(o, "%sconst __mmask16 %s = tc_tail_avx512(%s);\n", ind, name, count);
+  else
+    tc_buf_printf(o, "%sconst __m256i %s = _mm256_castps_si256(tc_tail_avx2(%s));\n", ind, name, count);
+}
+
 /* amode 2's copy of input rows [h0, h1) of an NCHW image to NHWC, in
    blocks of lanes x lanes (channels x columns) transposed in registers
    (emit/vec.c's tc_transpose_<isa>). */
@@ -752,18 +761,12 @@ static void nhwc_rows(tc_buf *o, tcE_visa isa) {
                 "    for (int64_t c0 = 0; c0 < c; c0 += %d) {\n"
                 "      const int64_t cn = c - c0 < %d ? c - c0 : %d;\n",
                 L, L, z ? "AVX512" : "AVX2", sfx, L, L, L);
-  if (z)
-    tc_buf_puts(o, "      const __mmask16 cm = tc_tail_avx512(cn);\n");
-  else
-    tc_buf_puts(o, "      const __m256i cm = _mm256_castps_si256(tc_tail_avx2(cn));\n");
+  tail_mask(o, z, "      ", "cm", "cn");
   tc_buf_printf(o,
                 "      for (int64_t w0 = 0; w0 < w; w0 += %d) {\n"
                 "        const int64_t wn = w - w0 < %d ? w - w0 : %d;\n",
                 L, L, L);
-  if (z)
-    tc_buf_puts(o, "        const __mmask16 wm = tc_tail_avx512(wn);\n");
-  else
-    tc_buf_puts(o, "        const __m256i wm = _mm256_castps_si256(tc_tail_avx2(wn));\n");
+  tail_mask(o, z, "        ", "wm", "wn");
   tc_buf_printf(o,
                 "        %s v[%d];\n"
                 "        for (int64_t i = 0; i < %d; i++)\n"
