@@ -534,7 +534,7 @@ static void direct_kernel(tc_buf *o, tcE_visa isa, int mr) {
    stored to t, their valid positions copied to C. */
 static void direct_task_avx2(tc_buf *o, const int *mrs, int n) {
   const tcE_visa isa = TCE_VISA_AVX2;
-  const int z = 0, NR = tcE_gemm_nr(isa);
+  const int NR = tcE_gemm_nr(isa);
   const char *sfx = tcE_vec_suffix(isa), *attr = "TC_TARGET_AVX2";
   tc_buf_printf(o,
                 "\n/* Tiles [lo, hi) of %d grid positions of the image of arg (tc_gemm_direct),\n"
@@ -577,8 +577,9 @@ static void direct_task_avx2(tc_buf *o, const int *mrs, int n) {
                 "        for (int64_t i = b0; i < b1; i++) { /* in vectors: 2%% faster than memcpy */\n"
                 "          const float *src = t + (i - b0) * %d + (q - q0);\n"
                 "          float *dst = d->c + i * g->ldc + j;\n"
-                "          for (int64_t u = 0; u < run; u += %d) {\n"
-                "%s"
+                "          for (int64_t u = 0; u < run; u += 8) {\n"
+                "            const __m256i m = _mm256_castps_si256(tc_tail_avx2(run - u));\n"
+                "            _mm256_maskstore_ps(dst + u, m, _mm256_maskload_ps(src + u, m));\n"
                 "          }\n"
                 "        }\n"
                 "        if (g->epi) g->epi(g->epi_arg, d->bi, b0, j, b1 - b0, run);\n"
@@ -587,11 +588,7 @@ static void direct_task_avx2(tc_buf *o, const int *mrs, int n) {
                 "    }\n"
                 "  }\n"
                 "}\n\n",
-                NR, NR, NR, NR, z ? 16 : 8,
-                z ? "            const __mmask16 m = tc_tail_avx512(run - u);\n"
-                    "            _mm512_mask_storeu_ps(dst + u, m, _mm512_maskz_loadu_ps(m, src + u));\n"
-                  : "            const __m256i m = _mm256_castps_si256(tc_tail_avx2(run - u));\n"
-                    "            _mm256_maskstore_ps(dst + u, m, _mm256_maskload_ps(src + u, m));\n");
+                NR, NR, NR, NR);
 }
 
 /* The direct kernel's task function on AVX-512: the kernels store each
