@@ -486,10 +486,12 @@ static void direct_kernel(tc_buf *o, tcE_visa isa, int mr) {
                   "   the %d grid positions j from img, the sums over k < nk of A[i][k] *\n"
                   "   img[off[k] + j]: the lanes vm[v] of vector v (positions 16 v ...) stored\n"
                   "   to row i of C (c, ldc apart) from column at[v] on, one after the other\n"
-                  "   (the direct kernel, bmode 3). */\n"
+                  "   (compressed in a register, then stored in the lanes sm[v], the first\n"
+                  "   popcount(vm[v]): a compress straight to memory is microcoded on some\n"
+                  "   CPUs); the direct kernel, bmode 3. */\n"
                   "static TC_TARGET_AVX512 void tc_gemm_direct_%s_%d(int64_t nk, const float *ap,\n"
                   "    const float *img, const int64_t *off, float *c, int64_t ldc, const int64_t *at,\n"
-                  "    const __mmask16 *vm) {\n",
+                  "    const __mmask16 *vm, const __mmask16 *sm) {\n",
                   mr, mr, NR, sfx, mr);
   else
     tc_buf_printf(o,
@@ -523,8 +525,10 @@ static void direct_kernel(tc_buf *o, tcE_visa isa, int mr) {
   for (int i = 0; i < mr; i++)
     for (int v = 0; v < NV; v++)
       if (z)
-        tc_buf_printf(o, "  _mm512_mask_compressstoreu_ps(c + %d * ldc + at[%d], vm[%d], c%d_%d);\n", i,
-                      v, v, i, v);
+        tc_buf_printf(o,
+                      "  _mm512_mask_storeu_ps(c + %d * ldc + at[%d], sm[%d],\n"
+                      "                        _mm512_maskz_compress_ps(vm[%d], c%d_%d));\n",
+                      i, v, v, v, i, v);
       else
         tc_buf_printf(o, "  %s_storeu_ps(t + %d, c%d_%d);\n", P, i * NR + v * L, i, v);
   tc_buf_puts(o, "}\n");
@@ -608,15 +612,16 @@ static void direct_task_avx512(tc_buf *o, const int *mrs, int n) {
                 "  const int64_t ow = g->cv.ow;\n"
                 "  for (int64_t tile = lo; tile < hi; tile++) {\n"
                 "    const int64_t q0 = tile * 32;\n"
-                "    /* the lanes of valid positions of each vector, and the C column of\n"
-                "       its first (0 when none) */\n"
-                "    __mmask16 vm[2] = {0, 0};\n"
+                "    /* the lanes of valid positions of each vector (vm), as many lanes\n"
+                "       from the first (sm), and the C column of its first (0 when none) */\n"
+                "    __mmask16 vm[2] = {0, 0}, sm[2] = {0, 0};\n"
                 "    int64_t at[2] = {0, 0}, nv = 0, j0 = 0;\n"
                 "    for (int64_t l = 0, r = q0 / d->wg, col = q0 %% d->wg; l < 32 && q0 + l < d->q; l++) {\n"
                 "      if (col < ow) {\n"
                 "        if (!vm[l / 16]) at[l / 16] = r * ow + col;\n"
                 "        if (!nv++) j0 = r * ow + col;\n"
                 "        vm[l / 16] |= (__mmask16)(1u << (l %% 16));\n"
+                "        sm[l / 16] = (__mmask16)(sm[l / 16] << 1 | 1u);\n"
                 "      }\n"
                 "      if (++col == d->wg) {\n"
                 "        col = 0;\n"
@@ -635,7 +640,7 @@ static void direct_task_avx512(tc_buf *o, const int *mrs, int n) {
       tc_buf_puts(o, "        else\n");
     else
       tc_buf_printf(o, "        %sif (rows == %d)\n", q ? "else " : "", mrs[q]);
-    tc_buf_printf(o, "          tc_gemm_direct_%s_%d(g->k, ap, d->img + q0, d->off, ci, g->ldc, at, vm);\n",
+    tc_buf_printf(o, "          tc_gemm_direct_%s_%d(g->k, ap, d->img + q0, d->off, ci, g->ldc, at, vm, sm);\n",
                   sfx, mrs[q]);
   }
   tc_buf_puts(o,
@@ -987,12 +992,15 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "   choice of its main micro-kernel), per value of k: a kernel of r rows\n"
                 "   takes max(r, 4) cycles (two FMAs a cycle, but no faster than the\n"
                 "   latency of four accumulators), plus 2 for streaming B's panel once\n"
-                "   more; the rows left take the smallest kernel covering them.  Measured\n"
-                "   (A/B harness, one thread): 14-row blocks ran 1.05-1.08x faster than\n"
-                "   8-row ones at M = 64, 1.02x at 32, the same at 128, 0.91x at 16. */\n"
+                "   more; the rows left take the smallest kernel covering them.  It does\n"
+                "   not see how the row blocks split over the threads.  %s */\n"
                 "static int64_t tc_gemm_cost_%s(int64_t m, int64_t mr) {\n"
                 "  const int64_t left = m %% mr, kr = ",
-                sfx, sfx);
+                sfx,
+                z ? "Measured (A/B\n   harness, one thread): 14-row blocks ran 1.02-1.09x faster than 8-row\n"
+                    "   ones at M = 64, 1.02x at 32, the same at 128, 0.91x at 16."
+                  : "(Measured on\n   AVX-512 only.)",
+                sfx);
   for (int q = nmr - 1; q > 0; q--) tc_buf_printf(o, "left <= %d ? %d : ", mrs[q], mrs[q]);
   tc_buf_printf(o, "%d;\n", mrs[0]);
   tc_buf_puts(o, "  return m / mr * ((mr > 4 ? mr : 4) + 2) + (left ? (kr > 4 ? kr : 4) + 2 : 0);\n"
@@ -1007,7 +1015,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "  for (int d = 0; d < g->nb; d++) nmat *= g->bext[d];\n"
                 "  if (g->m <= 0 || g->n <= 0 || nmat <= 0) return 0;\n"
                 "  /* the main micro-kernel: %d rows, or %d when it costs less\n"
-                "     (tc_gemm_cost_%s: M = 16 runs as 2 blocks of 8, not 14 + 2) */\n"
+                "     (tc_gemm_cost_%s: M = %d runs as 2 blocks of %d, not %d + %d) */\n"
                 "  gr.mr = tc_gemm_cost_%s(g->m, %d) < tc_gemm_cost_%s(g->m, %d) ? %d : %d;\n"
                 "  const int64_t np = (g->n + %d) / %d, mb = (g->m + gr.mr - 1) / gr.mr;\n"
                 "  const double work = (double)g->m * (double)g->n * (double)(g->k > 0 ? g->k : 1) * (double)nmat;\n"
@@ -1053,8 +1061,8 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "#endif\n"
                 "  return gr.failed ? TC_ENOMEM : 0;\n"
                 "}\n",
-                attr, sfx, MR, MR2, sfx, sfx, MR2, sfx, MR, MR2, MR, NR - 1, NR, sfx, sfx, sfx, sfx,
-                sfx, sfx);
+                attr, sfx, MR, MR2, sfx, 2 * MR2, MR2, MR, 2 * MR2 - MR, sfx, MR2, sfx, MR, MR2, MR,
+                NR - 1, NR, sfx, sfx, sfx, sfx, sfx, sfx);
 }
 
 void tcE_gemm_write(tc_buf *out, const char used[TCE_VISA_COUNT]) {

@@ -32,9 +32,10 @@ local w = weight("w", f32, {300, 70})
 local b = weight("b", f32, {70})
 output("y", tanh(matmul(x, w) + b))
 kernel("rows8")
--- 8 rows a tile where 14 would waste rows (M of 17, 33, 100, 128), B
--- packed at create, 140 columns (a last panel of 12), K over one block
--- e2e[rows8]: M=1,17,33,100,128,14
+-- 8 rows a tile where tc_gemm_cost rates them cheaper than 14 (M of 16
+-- and 24; 17, 33, 100 and 128 on 14 rows and the tail kernels), B packed
+-- at create, 140 columns (a last panel of 12), K over one block
+-- e2e[rows8]: M=1,16,17,24,33,100,128,14
 -- threads[rows8]: M=128
 local M = dim("M")
 local x = input("x", f32, {M, 300})

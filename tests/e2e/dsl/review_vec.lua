@@ -6,7 +6,8 @@
 -- rotation along axis R-2, NCHW -> NHWC with a bias along the lanes and
 -- a padding; and a strided slice, which stays scalar.  Extents below, at
 -- and past a vector and a tile.  Then the GEMM template's 8-row tiles
--- (M = 128 and others where 14 rows waste more), written for 8 x 48
+-- (M = 16 and 24, where tc_gemm_cost rates them cheaper than 14 rows; 17,
+-- 33, 100 and 128 now run on 14), written for 8 x 48
 -- tiles that were measured and dropped (docs/gemm.md): thread ranges of
 -- panels not a multiple of 3, K over several blocks, batches, an NHWC
 -- convolution's segments.
@@ -73,11 +74,12 @@ local N, M = dim("N"), dim("M")
 local x = input("x", f32, {N, M})
 output("sm", transpose(softmax(x, 1), 0, 1) * 2)
 kernel("gemm48")
--- 8-row tiles over B packed at create (M of 17, 33, 100, 128): 240
--- columns (at 2 threads each thread's panels are 4), 40, 80 per batch
--- matrix, K over three blocks (acc), a residual in the epilogue
--- e2e[gemm48]: M=1,17,33,100,128
--- threads[gemm48]: M=128
+-- 8-row tiles over B packed at create (M of 16 and 24; 14-row ones at 17,
+-- 33, 100, 128): 240 columns (at 2 threads each thread's panels are 4),
+-- 40, 80 per batch matrix, K over three blocks (acc), a residual in the
+-- epilogue
+-- e2e[gemm48]: M=1,16,17,24,33,100,128
+-- threads[gemm48]: M=24
 local M = dim("M")
 local x = input("x", f32, {M, 70})
 local w = weight("w", f32, {70, 240})
@@ -91,11 +93,12 @@ local xb = input("xb", f32, {2, M, 70})
 local wb = weight("wb", f32, {70, 80})
 output("bt", matmul(xb, wb) * 0.5)
 kernel("nhwc48")
--- an NHWC convolution on 8-row tiles: 80 output channels, a
--- 5 x 5 window of 24 channels (blocks of 10, 10 and 5 window positions),
--- stride 2, a residual
--- e2e[nhwc48]: N=1,3,1 H=11,3,3 W=5,7,16
--- threads[nhwc48]: N=2 H=16 W=16
+-- an NHWC convolution on 8-row tiles (16 and 24 pixels an image: 7 x 7
+-- and 7 x 11; 14-row ones otherwise): 80 output channels, a 5 x 5 window
+-- of 24 channels (blocks of 10, 10 and 5 window positions), stride 2, a
+-- residual
+-- e2e[nhwc48]: N=1,3,1,1,2 H=11,3,3,7,7 W=5,7,16,7,11
+-- threads[nhwc48]: N=4 H=7 W=11
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, H, W, 24})
 local w = weight("w", f32, {5, 5, 24, 80})
