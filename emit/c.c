@@ -212,6 +212,7 @@ typedef struct kemit {
   int64_t *in_scratch; /* buffer id -> its offset in the context's scratch, or -1 */
   int64_t scratch; /* bytes of the context's scratch (plan_temps, every variant) */
   int *shared_of;  /* buffer id -> its writer's shared loops (local rows) */
+  int *nchw_src;   /* buffer id -> nchw_source's answer for the template's variants */
   unsigned zero_ivars; /* bit d: i<d> is 0, its axis of extent 1 has no loop */
   /* A stage of a nest whose row the next reduction reads: written inside
      the reduction's lane loop (emit_nest), its index i<pre_axis>. */
@@ -3478,8 +3479,8 @@ static int stage_reads(const kemit *kx, const tc_stage *s, int b) {
 }
 
 /* The buffer x when TEMP b is passes/nhwc.c's NHWC copy of the NCHW input
-   x of a convolution that this variant writes with the template, else
-   -1.  The template then reads x itself (amode 2: each task copies the
+   x of a convolution that the intrinsics variants write with the template,
+   else -1 (find_nchw_source, once a kernel: nchw_source reads its answer).  The template then reads x itself (amode 2: each task copies the
    input rows its output rows read, in cache, rather than P_run copying
    the whole image first): b's stage is not written and b not allocated.
    b must be written by one stage alone in its nest, b[n][h][w][c] =
@@ -3487,11 +3488,11 @@ static int stage_reads(const kemit *kx, const tc_stage *s, int b) {
    convolution's A; x must not be written between the two.  (The permute
    is passes/nhwc.c's, or a user's permute(x, {0, 2, 3, 1}) feeding an
    NHWC convolution.) */
-static int nchw_source(const kemit *kx, int b) {
+static int find_nchw_source(const kemit *kx, int b) {
   const tc_loop_prog *p = kx->p;
   const tc_lbuf *t = &p->bufs.data[b];
   static const int perm[4] = {0, 3, 1, 2};
-  if (!kx->vec || t->kind != TC_LBUF_TEMP || t->local || t->rank != 4 || t->dtype != TC_DT_F32)
+  if (t->kind != TC_LBUF_TEMP || t->local || t->rank != 4 || t->dtype != TC_DT_F32)
     return -1;
   int w = -1, r = -1;
   for (int s = 0; s < p->stages.len; s++) {
@@ -3529,6 +3530,9 @@ static int nchw_source(const kemit *kx, int b) {
     return -1;
   return x;
 }
+
+/* find_nchw_source's answer for this variant (none for the scalar one). */
+static int nchw_source(const kemit *kx, int b) { return kx->vec ? kx->nchw_src[b] : -1; }
 
 
 /* The row-major stride of axis t of buffer x, as a C expression (the
@@ -4617,6 +4621,11 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   kx.vlocal = tc_xcalloc((size_t)p->bufs.len + 1, sizeof *kx.vlocal);
   for (int s = 0; s < p->stages.len; s++)
     kx.shared_of[p->stages.data[s].out] = p->stages.data[s].shared;
+  kx.nchw_src = tc_xmalloc(((size_t)p->bufs.len + 1) * sizeof *kx.nchw_src);
+  int vsave = kx.vec;
+  kx.vec = 1; /* (the answer of every intrinsics variant) */
+  for (int b = 0; b < p->bufs.len; b++) kx.nchw_src[b] = find_nchw_source(&kx, b);
+  kx.vec = vsave;
   int *abi = tc_xmalloc(((size_t)k->args.len + 1) * sizeof(int));
   int na = tc_kernel_abi_args(k, abi);
 
@@ -4647,6 +4656,7 @@ static void emit_kernel(tcE_cg *g, const tc_module *m, const tc_kernel *k,
   free(kx.on_stack);
   free(kx.in_scratch);
   free(kx.shared_of);
+  free(kx.nchw_src);
   free((void *)kx.vlocal);
   TC_VEC_FREE(kx.memos);
   TC_VEC_FREE(kx.vmemos);
