@@ -984,7 +984,7 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
                p->bufs.data[st->gemm->bload->ref].name, st->loc.file ? st->loc.file : "?",
                st->loc.line);
   }
-  if (ngemm) tcE_line(g, "  int64_t tc_kc, tc_ncp; /* the GEMM template's blocking (tc_gemm_blocking) */\n");
+  if (ngemm) tcE_line(g, "  int64_t tc_kc, tc_bkp; /* the GEMM template's blocking (tc_gemm_blocking) */\n");
   if (kx->scratch)
     tcE_line(g, "  char *tc_scratch; /* P_run's temporaries, %lld bytes; its first int: taken */\n",
              (long long)kx->scratch);
@@ -1061,10 +1061,12 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   emit_create_stages(kx, c);
   if (ngemm) {
     if (kx->multi)
-      tcE_line(g, "if (%s->tc_isa) tc_gemm_blocking(%s->tc_isa == 2 ? %d : %d, &%s->tc_kc, &%s->tc_ncp);\n",
-               c, c, tcE_gemm_nr(TCE_VISA_AVX512), tcE_gemm_nr(TCE_VISA_AVX2), c, c);
+      tcE_line(g, "if (%s->tc_isa) tc_gemm_blocking(%s->tc_isa == 2 ? %d : %d, %s->tc_isa == 2 ? %d : %d, &%s->tc_kc, &%s->tc_bkp);\n",
+               c, c, tcE_gemm_nr(TCE_VISA_AVX512), tcE_gemm_nr(TCE_VISA_AVX2), c,
+               tcE_gemm_mr(TCE_VISA_AVX512), tcE_gemm_mr(TCE_VISA_AVX2), c, c);
     else
-      tcE_line(g, "tc_gemm_blocking(%d, &%s->tc_kc, &%s->tc_ncp);\n", tcE_gemm_nr(kx->visa), c, c);
+      tcE_line(g, "tc_gemm_blocking(%d, %d, &%s->tc_kc, &%s->tc_bkp);\n", tcE_gemm_nr(kx->visa),
+               tcE_gemm_mr(kx->visa), c, c);
   }
   for (int s = 0; vec_ctx && s < p->stages.len; s++)
     if (p->stages.data[s].gemm && p->stages.data[s].gemm->b_weight)
@@ -3834,7 +3836,7 @@ static void emit_gemm_stage(kemit *kx, const tc_stage *s) {
     }
   }
   tcE_line(g, "%s.kcb = %s->tc_kc;\n", v, kx->nm.ctx);
-  tcE_line(g, "%s.ncp = %s->tc_ncp;\n", v, kx->nm.ctx);
+  tcE_line(g, "%s.bkp = %s->tc_bkp;\n", v, kx->nm.ctx);
   if (epi) {
     tcE_line(g, "%s.epi = %s;\n", v, epi);
     tcE_line(g, "%s.epi_arg = &%s;\n", v, ea);
