@@ -330,6 +330,7 @@ static void shared_part(tc_buf *o) {
               "   contiguous run.  Tasks are tiles of grid positions, each for every row\n"
               "   of A (the output channels). */\n"
               "#define TC_GEMM_DIRECT_ROWS 64 /* rows of C stored and finished together */\n"
+              "#define TC_GEMM_DIRECT_GROUP 8 /* AVX-512: tiles a call of the epilogue covers */\n"
               "typedef struct tc_gemm_direct {\n"
               "  const tc_gemm *g;\n"
               "  const float *x;       /* this image */\n"
@@ -613,55 +614,63 @@ static void direct_task_avx2(tc_buf *o, const int *mrs, int n) {
 
 /* The direct kernel's task function on AVX-512: the kernels store each
    block of rows straight to C (compress stores of the lanes vm at the
-   columns at, computed once a tile); the epilogue then runs over the
-   tile's valid positions, consecutive columns of C. */
+   columns at, computed once a tile); the epilogue then runs over a group
+   of tiles' valid positions, consecutive columns of C. */
 static void direct_task_avx512(tc_buf *o, const int *mrs, int n) {
   const char *sfx = tcE_vec_suffix(TCE_VISA_AVX512);
   tc_buf_printf(o,
                 "\n/* Tiles [lo, hi) of 32 grid positions of the image of arg (tc_gemm_direct),\n"
                 "   for every row of A: each block of rows computed in registers and its\n"
-                "   valid positions stored to C, then the epilogue applied to them (nv\n"
-                "   columns of C from j0, across output rows). */\n"
+                "   valid positions stored to C; then, every TC_GEMM_DIRECT_GROUP tiles,\n"
+                "   the epilogue applied to theirs (nv columns of C from j0, across output\n"
+                "   rows), once the stores are done. */\n"
                 "static TC_TARGET_AVX512 void tc_gemm_direct_task_%s(void *arg, int64_t lo, int64_t hi) {\n"
                 "  const tc_gemm_direct *d = (const tc_gemm_direct *)arg;\n"
                 "  const tc_gemm *g = d->g;\n"
                 "  const int64_t ow = g->cv.ow;\n"
-                "  for (int64_t tile = lo; tile < hi; tile++) {\n"
-                "    const int64_t q0 = tile * 32;\n"
-                "    /* the lanes of valid positions of each vector (vm), as many lanes\n"
-                "       from the first (sm), and the C column of its first (0 when none) */\n"
-                "    __mmask16 vm[2] = {0, 0}, sm[2] = {0, 0};\n"
-                "    int64_t at[2] = {0, 0}, nv = 0, j0 = 0;\n"
-                "    for (int64_t l = 0, r = q0 / d->wg, col = q0 %% d->wg; l < 32 && q0 + l < d->q; l++) {\n"
-                "      if (col < ow) {\n"
-                "        if (!vm[l / 16]) at[l / 16] = r * ow + col;\n"
-                "        if (!nv++) j0 = r * ow + col;\n"
-                "        vm[l / 16] |= (__mmask16)(1u << (l %% 16));\n"
-                "        sm[l / 16] = (__mmask16)(sm[l / 16] << 1 | 1u);\n"
+                "  for (int64_t t0 = lo; t0 < hi; t0 += TC_GEMM_DIRECT_GROUP) {\n"
+                "    const int64_t t1 = t0 + TC_GEMM_DIRECT_GROUP < hi ? t0 + TC_GEMM_DIRECT_GROUP : hi;\n"
+                "    int64_t nv = 0, j0 = 0; /* the group's valid positions */\n"
+                "    for (int64_t tile = t0; tile < t1; tile++) {\n"
+                "      const int64_t q0 = tile * 32;\n"
+                "      /* the lanes of valid positions of each vector (vm), as many lanes\n"
+                "         from the first (sm), and the C column of its first (0 when none) */\n"
+                "      __mmask16 vm[2] = {0, 0}, sm[2] = {0, 0};\n"
+                "      int64_t at[2] = {0, 0};\n"
+                "      for (int64_t l = 0, r = q0 / d->wg, col = q0 %% d->wg; l < 32 && q0 + l < d->q; l++) {\n"
+                "        if (col < ow) {\n"
+                "          if (!vm[l / 16]) at[l / 16] = r * ow + col;\n"
+                "          if (!nv++) j0 = r * ow + col;\n"
+                "          vm[l / 16] |= (__mmask16)(1u << (l %% 16));\n"
+                "          sm[l / 16] = (__mmask16)(sm[l / 16] << 1 | 1u);\n"
+                "        }\n"
+                "        if (++col == d->wg) {\n"
+                "          col = 0;\n"
+                "          r++;\n"
+                "        }\n"
                 "      }\n"
-                "      if (++col == d->wg) {\n"
-                "        col = 0;\n"
-                "        r++;\n"
-                "      }\n"
-                "    }\n"
-                "    for (int64_t b0 = 0; b0 < g->m; b0 += TC_GEMM_DIRECT_ROWS) {\n"
-                "      const int64_t b1 = b0 + TC_GEMM_DIRECT_ROWS < g->m ? b0 + TC_GEMM_DIRECT_ROWS : g->m;\n"
-                "      for (int64_t i0 = b0, rows; i0 < b1; i0 += rows) {\n"
-                "        const float *ap = d->ap + i0 * g->k;\n"
-                "        float *ci = d->c + i0 * g->ldc;\n"
-                "        rows = tc_gemm_direct_rows_%s(b1 - i0);\n",
+                "      for (int64_t b0 = 0; b0 < g->m; b0 += TC_GEMM_DIRECT_ROWS) {\n"
+                "        const int64_t b1 = b0 + TC_GEMM_DIRECT_ROWS < g->m ? b0 + TC_GEMM_DIRECT_ROWS : g->m;\n"
+                "        for (int64_t i0 = b0, rows; i0 < b1; i0 += rows) {\n"
+                "          const float *ap = d->ap + i0 * g->k;\n"
+                "          float *ci = d->c + i0 * g->ldc;\n"
+                "          rows = tc_gemm_direct_rows_%s(b1 - i0);\n",
                 sfx, sfx);
   for (int q = 0; q < n; q++) {
     if (q == n - 1)
-      tc_buf_puts(o, "        else\n");
+      tc_buf_puts(o, "          else\n");
     else
-      tc_buf_printf(o, "        %sif (rows == %d)\n", q ? "else " : "", mrs[q]);
-    tc_buf_printf(o, "          tc_gemm_direct_%s_%d(g->k, ap, d->img + q0, d->off, ci, g->ldc, at, vm, sm);\n",
+      tc_buf_printf(o, "          %sif (rows == %d)\n", q ? "else " : "", mrs[q]);
+    tc_buf_printf(o, "            tc_gemm_direct_%s_%d(g->k, ap, d->img + q0, d->off, ci, g->ldc, at, vm, sm);\n",
                   sfx, mrs[q]);
   }
   tc_buf_puts(o,
+              "        }\n"
               "      }\n"
-              "      if (g->epi && nv) g->epi(g->epi_arg, d->bi, b0, j0, b1 - b0, nv);\n"
+              "    }\n"
+              "    for (int64_t b0 = 0; g->epi && nv && b0 < g->m; b0 += TC_GEMM_DIRECT_ROWS) {\n"
+              "      const int64_t b1 = b0 + TC_GEMM_DIRECT_ROWS < g->m ? b0 + TC_GEMM_DIRECT_ROWS : g->m;\n"
+              "      g->epi(g->epi_arg, d->bi, b0, j0, b1 - b0, nv);\n"
               "    }\n"
               "  }\n"
               "}\n\n");
