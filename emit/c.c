@@ -764,6 +764,7 @@ static int64_t const_count(const tc_arg *a) {
 }
 
 static int gemm_stage(const kemit *kx, const tc_stage *s);
+static int conv_direct(kemit *kx, const tc_stage *s);
 static void mark_stage_reads(kemit *kx, const tc_stage *s);
 static void mark_reads(kemit *kx, const tc_sexpr *e);
 static const char *buf_cname(kemit *kx, int b);
@@ -915,6 +916,57 @@ static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
   }
 }
 
+/* 1 when GEMM stage s is an NCHW convolution of the direct kernel whose
+   weight (the GEMM's A) P_create packs, as it packs a B: a weight or a
+   value computed at create, read as it is. */
+static int direct_prepack(kemit *kx, const tc_stage *s) {
+  const tc_gemm *gm = s->gemm;
+  if (!gm || !gm->conv || gm->conv[7] || !conv_direct(kx, s)) return 0;
+  const int w = gm->bload->ref;
+  const tc_lbuf *wb = &kx->p->bufs.data[w];
+  return tc_loop_base_buf(kx->p, w) == w &&
+         (wb->kind == TC_LBUF_CREATE || (wb->kind == TC_LBUF_ARG && kx->p->kernel &&
+                                         kx->p->kernel->args.data[wb->arg].role == TC_ROLE_WEIGHT));
+}
+
+/* 1 when P_create packs a weight of GEMM stage st for the template: its B
+   (emit_prepack) or a direct kernel's A (emit_prepack_direct). */
+static int prepacked(kemit *kx, const tc_stage *st) {
+  return st->gemm && (st->gemm->b_weight || direct_prepack(kx, st));
+}
+
+/* P_create's packing of the weight of direct-kernel stage st (number s)
+   into c->tc_pack<s> (tc_gemm_direct_pack_<isa>), for the ISA the
+   context runs. */
+static void emit_prepack_direct(kemit *kx, const tc_stage *st, int s, const char *c) {
+  tcE_cg *g = kx->g;
+  const tc_gemm *gm = st->gemm;
+  int64_t K, M;
+  conv_gemm_k(kx, gm, &K, &M);
+  const int wb = gm->bload->ref;
+  const char *w = kx->p->bufs.data[wb].kind == TC_LBUF_CREATE
+                      ? kstr(kx, "%s->%s", c, buf_cname(kx, wb)) /* computed just before */
+                      : kx->nm.arg[kx->p->bufs.data[wb].arg];
+  for (int v = TCE_VISA_COUNT - 1; v >= 0; v--) {
+    if (!kx->multi && !(kx->vec && kx->visa == (tcE_visa)v)) continue;
+    g->gemm[v] = 1;
+    if (kx->multi)
+      tcE_line(g, "if (%s->tc_isa == %d) { /* %s */\n", c, v == TCE_VISA_AVX512 ? 2 : 1,
+               tcE_vec_suffix((tcE_visa)v));
+    else
+      tcE_line(g, "{\n");
+    tcE_line(g, "  %s->tc_pack%d = (float *)malloc(%lld * sizeof(float));\n", c, s,
+             (long long)(M * K > 0 ? M * K : 1));
+    tcE_line(g, "  if (!%s->tc_pack%d) {\n", c, s);
+    tcE_line(g, "    %s_destroy(%s);\n", kx->P, c);
+    tcE_line(g, "    return TC_ENOMEM;\n");
+    tcE_line(g, "  }\n");
+    tcE_line(g, "  tc_gemm_direct_pack_%s(%s->tc_pack%d, %s, %lld, %lld, %lld);\n",
+             tcE_vec_suffix((tcE_visa)v), c, s, w, (long long)M, (long long)K, (long long)K);
+    tcE_line(g, "}\n");
+  }
+}
+
 static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   tcE_cg *g = kx->g;
   const tc_kernel *k = kx->k;
@@ -978,11 +1030,12 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   for (int s = 0; vec_ctx && s < p->stages.len; s++) {
     const tc_stage *st = &p->stages.data[s];
     ngemm += st->gemm != NULL;
-    npack += st->gemm && st->gemm->b_weight;
-    if (st->gemm && st->gemm->b_weight)
-      tcE_line(g, "  float *tc_pack%d; /* %s in the GEMM template's panels (%s:%d) */\n", s,
-               p->bufs.data[st->gemm->bload->ref].name, st->loc.file ? st->loc.file : "?",
-               st->loc.line);
+    npack += prepacked(kx, st);
+    if (prepacked(kx, st))
+      tcE_line(g, "  float *tc_pack%d; /* %s in the GEMM template's %s (%s:%d) */\n", s,
+               p->bufs.data[st->gemm->bload->ref].name,
+               st->gemm->b_weight ? "panels" : "direct kernel's layout",
+               st->loc.file ? st->loc.file : "?", st->loc.line);
   }
   if (ngemm) tcE_line(g, "  int64_t tc_kc, tc_bkp; /* the GEMM template's blocking (tc_gemm_blocking) */\n");
   if (kx->scratch)
@@ -1003,8 +1056,7 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
     for (int b = 0; b < p->bufs.len; b++)
       if (p->bufs.data[b].kind == TC_LBUF_CREATE) tcE_line(g, "  free(%s->%s);\n", ctx, buf_cname(kx, b));
     for (int s = 0; vec_ctx && s < p->stages.len; s++)
-      if (p->stages.data[s].gemm && p->stages.data[s].gemm->b_weight)
-        tcE_line(g, "  free(%s->tc_pack%d);\n", ctx, s);
+      if (prepacked(kx, &p->stages.data[s])) tcE_line(g, "  free(%s->tc_pack%d);\n", ctx, s);
   }
   tcE_line(g, "  free(%s);\n}\n\n", ctx);
 
@@ -1071,6 +1123,8 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   for (int s = 0; vec_ctx && s < p->stages.len; s++)
     if (p->stages.data[s].gemm && p->stages.data[s].gemm->b_weight)
       emit_prepack(kx, &p->stages.data[s], s, c);
+    else if (direct_prepack(kx, &p->stages.data[s]))
+      emit_prepack_direct(kx, &p->stages.data[s], s, c);
   /* values computed at create that the variant P_run runs does not read
      (a GEMM's B, now in its panels; what only other such values needed) */
   for (int b = 0; b < p->bufs.len; b++) {
@@ -3724,7 +3778,10 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
     tcE_line(g, "%s.m = %lld;\n", v, (long long)Cout);
     tcE_line(g, "%s.n = %s;\n", v, pix);
     tcE_line(g, "%s.k = %lld;\n", v, (long long)K);
-    tcE_line(g, "%s.a = %s;\n", v, w);
+    if (direct_prepack(kx, s)) /* packed by P_create (P_run may keep no copy of w) */
+      tcE_line(g, "%s.ap = %s->tc_pack%d;\n", v, kx->nm.ctx, (int)(s - p->stages.data));
+    else
+      tcE_line(g, "%s.a = %s;\n", v, w);
     tcE_line(g, "%s.a_rs = %lld;\n", v, (long long)K);
     tcE_line(g, "%s.a_cs = 1;\n", v);
     if (kh == 1 && kw == 1 && a[0] == 1 && a[1] == 1 && a[2] == 0 && a[3] == 0) {
@@ -4159,7 +4216,7 @@ static void mark_stage_reads(kemit *kx, const tc_stage *s) {
       kx->read[x] = 1;
     else
       mark_reads(kx, s->gemm->aload);
-    if (!s->gemm->b_weight) mark_reads(kx, s->gemm->bload);
+    if (!s->gemm->b_weight && !direct_prepack(kx, s)) mark_reads(kx, s->gemm->bload);
     mark_reads(kx, s->gemm->epi);
     return;
   }

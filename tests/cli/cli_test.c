@@ -345,8 +345,8 @@ END_TEST
 
 /* An NCHW convolution of stride 1 with few input channels and a wide
    output runs on the GEMM template's direct kernel (bmode 3, docs/gemm.md)
-   on both vector targets; with a max pool after it, through NHWC (the pool
-   fuses into the copy back).  That its results are right is
+   on both vector targets, its weight packed by P_create; with a max pool
+   after it, through NHWC (the pool fuses into the copy back).  That its results are right is
    tests/e2e/dsl/conv_direct.lua's job. */
 START_TEST(build_picks_the_direct_conv) {
   write_text("cd.lua", "kernel('plain')\n"
@@ -371,6 +371,16 @@ START_TEST(build_picks_the_direct_conv) {
                   targets[t]);
     ck_assert_msg(!strstr(pooled, ".bmode = 3;") && strstr(pooled, "permute"),
                   "--target %s: the pooled kernel is not run through NHWC", targets[t]);
+    /* the weight packed by P_create, the only copy the context keeps */
+    char pack[64];
+    snprintf(pack, sizeof pack, "tc_gemm_direct_pack_%s(c->tc_pack", targets[t]);
+    const char *packed = strstr(c, pack), *ctx = strstr(c, "struct cd_plain_ctx {");
+    ck_assert_msg(packed && packed < pooled && strstr(c, ".ap = ctx->tc_pack") < pooled,
+                  "--target %s: the direct kernel's weight is not packed by P_create", targets[t]);
+    const char *end = ctx ? strstr(ctx, "};") : NULL;
+    const char *copy = ctx ? strstr(ctx, "a copy of the weight") : NULL;
+    ck_assert_msg(end && (!copy || copy > end),
+                  "--target %s: the context keeps a copy of the packed weight", targets[t]);
     free(c);
   }
 }

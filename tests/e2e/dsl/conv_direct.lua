@@ -6,7 +6,9 @@
 -- Tiles of 32 grid positions that span two or more rows (narrow images),
 -- output channels that are not a multiple of the kernels' rows (8 and 6)
 -- nor of the 64 rows finished together, dilation, no padding, windows of
--- 5x5 and 1x3, a residual, an image of one row, and batches of images.
+-- 5x5 and 1x3, a residual, an image of one row, batches of images, a
+-- batch norm folded into the weight at create (the direct kernel then packs
+-- the folded weight), and a weight that another output also reads.
 -- e2e: N=1,2
 -- threads: N=16
 -- threads[one_row]: N=64
@@ -56,3 +58,18 @@ local N = dim("N")
 local x = input("x", f32, {N, 3, 1, 40})
 local w = weight("w", f32, {10, 3, 3, 3})
 output("y", conv2d(x, w, nil, {padding = 1}))
+
+kernel("bn")
+local N = dim("N")
+local x = input("x", f32, {N, 6, 14, 30})
+local w = weight("w", f32, {10, 6, 3, 3})
+local m, v = weight("m", f32, {10}), weight("v", f32, {10})
+local g, be = weight("g", f32, {10}), weight("be", f32, {10})
+output("y", relu(batch_norm(conv2d(x, w, nil, {padding = 1}), m, v * v + 0.5, g, be, 1e-5)))
+
+kernel("shared_w")
+local N = dim("N")
+local x = input("x", f32, {N, 5, 12, 24})
+local w = weight("w", f32, {9, 5, 3, 3})
+output("y", conv2d(x, w, nil, {padding = 1}))
+output("s", sum(w, {1, 2, 3}))
