@@ -375,7 +375,8 @@ START_TEST(build_picks_the_direct_conv) {
     char pack[64];
     snprintf(pack, sizeof pack, "tc_gemm_direct_pack_%s(c->tc_pack", targets[t]);
     const char *packed = strstr(c, pack), *ctx = strstr(c, "struct cd_plain_ctx {");
-    ck_assert_msg(packed && packed < pooled && strstr(c, ".ap = ctx->tc_pack") < pooled,
+    const char *ap = strstr(c, ".ap = ctx->tc_pack");
+    ck_assert_msg(packed && packed < pooled && ap && ap < pooled,
                   "--target %s: the direct kernel's weight is not packed by P_create", targets[t]);
     const char *end = ctx ? strstr(ctx, "};") : NULL;
     const char *copy = ctx ? strstr(ctx, "a copy of the weight") : NULL;
