@@ -33,6 +33,9 @@ HDRS     := $(wildcard tensorc/*.h lang/*.h passes/*.h emit/*.h rt/*.h rt/ref/*.
 TEST_DIRS := $(filter-out e2e,$(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/*.c)))))
 TEST_BINS := $(TEST_DIRS:%=$(BUILD)/test_%)
 TEST_COMMON := $(wildcard tests/*.c)
+# ... and one plain program: tests/emit/gemm/stress.c (rule below).
+GEMM_STRESS := $(BUILD)/test_emit_gemm_stress
+TEST_BINS += $(GEMM_STRESS)
 
 .PHONY: all deps demo test test-build test-unit test-e2e test-san bench install clean
 all: $(BUILD)/tensorc
@@ -62,6 +65,17 @@ $(BUILD)/tensorc: $(CLI_OBJ) $(BUILD)/libtensorc.a
 $(BUILD)/test_%: $(BUILD)/libtensorc.a $(TEST_COMMON) $(HDRS) $(wildcard tests/*/*.c)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(filter tests/$*/%.c,$(wildcard tests/$*/*.c)) $(TEST_COMMON) \
 	  $(BUILD)/libtensorc.a $(LDLIBS) $(CHECK_LIBS) -o $@
+
+# tests/emit/gemm/stress.c drives the GEMM template (emit/gemm.c) on
+# descriptors of its own, on 1 and 2 OpenMP threads: it includes the C that
+# this tree's tensorc writes for tests/emit/gemm/stress.lua (never
+# committed), so it is built after $(BUILD)/tensorc, with the same flags as
+# the Check runners (under test-san, the sanitizers too).
+$(BUILD)/gen/gemm_stress/gemm_stress.c: tests/emit/gemm/stress.lua $(BUILD)/tensorc
+	@mkdir -p $(dir $@)
+	$(BUILD)/tensorc build $< -o $(dir $@) --name gemm_stress
+$(GEMM_STRESS): tests/emit/gemm/stress.c $(BUILD)/gen/gemm_stress/gemm_stress.c
+	$(CC) $(CFLAGS) -fopenmp -I$(BUILD)/gen/gemm_stress $< -lm -o $@
 
 demo: deps
 	@$(MAKE) --no-print-directory all
