@@ -867,10 +867,38 @@ static void conv_gemm_k(const kemit *kx, const tc_gemm *gm, int64_t *K, int64_t 
   *Cout = gm->conv[7] ? e[3] : e[0];
 }
 
+/* The C expression of weight buffer b in P_create (context c): the
+   argument, or a value computed at create just before. */
+static const char *weight_src(kemit *kx, const char *c, int b) {
+  return kx->p->bufs.data[b].kind == TC_LBUF_CREATE ? kstr(kx, "%s->%s", c, buf_cname(kx, b))
+                                                    : kx->nm.arg[kx->p->bufs.data[b].arg];
+}
+
+/* P_create's allocation of c->tc_pack<s>, n floats, filled by the
+   statement call, when the context runs ISA v (or always, when the file
+   has that variant alone). */
+static void emit_pack_block(kemit *kx, const char *c, int s, tcE_visa v, int64_t n,
+                            const char *call) {
+  tcE_cg *g = kx->g;
+  g->gemm[v] = 1;
+  if (kx->multi)
+    tcE_line(g, "if (%s->tc_isa == %d) { /* %s */\n", c, v == TCE_VISA_AVX512 ? 2 : 1,
+             tcE_vec_suffix(v));
+  else
+    tcE_line(g, "{\n");
+  tcE_line(g, "  %s->tc_pack%d = (float *)malloc(%lld * sizeof(float));\n", c, s,
+           (long long)(n > 0 ? n : 1));
+  tcE_line(g, "  if (!%s->tc_pack%d) {\n", c, s);
+  tcE_line(g, "    %s_destroy(%s);\n", kx->P, c);
+  tcE_line(g, "    return TC_ENOMEM;\n");
+  tcE_line(g, "  }\n");
+  tcE_line(g, "  %s;\n", call);
+  tcE_line(g, "}\n");
+}
+
 /* P_create's packing of the B of GEMM stage st (number s) into
    c->tc_pack<s>, for the ISA the context runs. */
 static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
-  tcE_cg *g = kx->g;
   const tc_gemm *gm = st->gemm;
   const tc_lbuf *B = &kx->p->bufs.data[gm->bload->ref];
   int64_t K, N, rs, cs;
@@ -890,29 +918,14 @@ static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
     rs = gm->b_trans ? 1 : d1;
     cs = gm->b_trans ? d1 : 1;
   }
-  int wb = tc_loop_base_buf(kx->p, gm->bload->ref);
-  const char *w = kx->p->bufs.data[wb].kind == TC_LBUF_CREATE
-                      ? kstr(kx, "%s->%s", c, buf_cname(kx, wb)) /* computed just before */
-                      : kx->nm.arg[kx->p->bufs.data[wb].arg];
+  const char *w = weight_src(kx, c, tc_loop_base_buf(kx->p, gm->bload->ref));
   for (int v = TCE_VISA_COUNT - 1; v >= 0; v--) {
     if (!kx->multi && !(kx->vec && kx->visa == (tcE_visa)v)) continue;
     int nr = tcE_gemm_nr((tcE_visa)v);
-    int64_t n = (N + nr - 1) / nr * nr * K;
-    g->gemm[v] = 1;
-    if (kx->multi)
-      tcE_line(g, "if (%s->tc_isa == %d) { /* %s */\n", c, v == TCE_VISA_AVX512 ? 2 : 1,
-               tcE_vec_suffix((tcE_visa)v));
-    else
-      tcE_line(g, "{\n");
-    tcE_line(g, "  %s->tc_pack%d = (float *)malloc(%lld * sizeof(float));\n", c, s,
-             (long long)(n > 0 ? n : 1));
-    tcE_line(g, "  if (!%s->tc_pack%d) {\n", c, s);
-    tcE_line(g, "    %s_destroy(%s);\n", kx->P, c);
-    tcE_line(g, "    return TC_ENOMEM;\n");
-    tcE_line(g, "  }\n");
-    tcE_line(g, "  tc_gemm_pack_b(%s->tc_pack%d, %s, %lld, %lld, 0, %lld, 0, %lld, %lld, %d);\n", c,
-             s, w, (long long)rs, (long long)cs, (long long)K, (long long)N, (long long)N, nr);
-    tcE_line(g, "}\n");
+    emit_pack_block(kx, c, s, (tcE_visa)v, (N + nr - 1) / nr * nr * K,
+                    kstr(kx, "tc_gemm_pack_b(%s->tc_pack%d, %s, %lld, %lld, 0, %lld, 0, %lld, %lld, %d)", c,
+                         s, w, (long long)rs, (long long)cs, (long long)K, (long long)N, (long long)N,
+                         nr));
   }
 }
 
@@ -939,31 +952,16 @@ static int prepacked(kemit *kx, const tc_stage *st) {
    into c->tc_pack<s> (tc_gemm_direct_pack_<isa>), for the ISA the
    context runs. */
 static void emit_prepack_direct(kemit *kx, const tc_stage *st, int s, const char *c) {
-  tcE_cg *g = kx->g;
   const tc_gemm *gm = st->gemm;
   int64_t K, M;
   conv_gemm_k(kx, gm, &K, &M);
-  const int wb = gm->bload->ref;
-  const char *w = kx->p->bufs.data[wb].kind == TC_LBUF_CREATE
-                      ? kstr(kx, "%s->%s", c, buf_cname(kx, wb)) /* computed just before */
-                      : kx->nm.arg[kx->p->bufs.data[wb].arg];
+  const char *w = weight_src(kx, c, gm->bload->ref); /* (its own base: direct_prepack) */
   for (int v = TCE_VISA_COUNT - 1; v >= 0; v--) {
     if (!kx->multi && !(kx->vec && kx->visa == (tcE_visa)v)) continue;
-    g->gemm[v] = 1;
-    if (kx->multi)
-      tcE_line(g, "if (%s->tc_isa == %d) { /* %s */\n", c, v == TCE_VISA_AVX512 ? 2 : 1,
-               tcE_vec_suffix((tcE_visa)v));
-    else
-      tcE_line(g, "{\n");
-    tcE_line(g, "  %s->tc_pack%d = (float *)malloc(%lld * sizeof(float));\n", c, s,
-             (long long)(M * K > 0 ? M * K : 1));
-    tcE_line(g, "  if (!%s->tc_pack%d) {\n", c, s);
-    tcE_line(g, "    %s_destroy(%s);\n", kx->P, c);
-    tcE_line(g, "    return TC_ENOMEM;\n");
-    tcE_line(g, "  }\n");
-    tcE_line(g, "  tc_gemm_direct_pack_%s(%s->tc_pack%d, %s, %lld, %lld, %lld);\n",
-             tcE_vec_suffix((tcE_visa)v), c, s, w, (long long)M, (long long)K, (long long)K);
-    tcE_line(g, "}\n");
+    emit_pack_block(kx, c, s, (tcE_visa)v, M * K,
+                    kstr(kx, "tc_gemm_direct_pack_%s(%s->tc_pack%d, %s, %lld, %lld, %lld)",
+                         tcE_vec_suffix((tcE_visa)v), c, s, w, (long long)M, (long long)K,
+                         (long long)K));
   }
 }
 
