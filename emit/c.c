@@ -764,7 +764,6 @@ static int64_t const_count(const tc_arg *a) {
 }
 
 static int gemm_stage(const kemit *kx, const tc_stage *s);
-static int conv_direct(kemit *kx, const tc_stage *s);
 static void mark_stage_reads(kemit *kx, const tc_stage *s);
 static void mark_reads(kemit *kx, const tc_sexpr *e);
 static const char *buf_cname(kemit *kx, int b);
@@ -896,11 +895,14 @@ static void emit_pack_block(kemit *kx, const char *c, int s, tcE_visa v, int64_t
   tcE_line(g, "}\n");
 }
 
-/* P_create's packing of the B of GEMM stage st (number s) into
-   c->tc_pack<s>, for the ISA the context runs. */
+/* P_create's packing of the weight of GEMM stage st (number s, b_weight)
+   into c->tc_pack<s>, for the ISA the context runs: B in panels
+   (tc_gemm_pack_b), or an NCHW convolution's w for the direct kernel
+   (tc_gemm_direct_pack_<isa>). */
 static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
   const tc_gemm *gm = st->gemm;
   const tc_lbuf *B = &kx->p->bufs.data[gm->bload->ref];
+  const int direct = gm->conv && !gm->conv[7]; /* w [Cout, C, kh, kw] as A [Cout, K] */
   int64_t K, N, rs, cs;
   if (gm->conv) { /* NHWC: w [kh, kw, C, Cout] is B [K, Cout] */
     conv_gemm_k(kx, gm, &K, &N);
@@ -921,47 +923,18 @@ static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
   const char *w = weight_src(kx, c, tc_loop_base_buf(kx->p, gm->bload->ref));
   for (int v = TCE_VISA_COUNT - 1; v >= 0; v--) {
     if (!kx->multi && !(kx->vec && kx->visa == (tcE_visa)v)) continue;
+    if (direct) {
+      emit_pack_block(kx, c, s, (tcE_visa)v, N * K,
+                      kstr(kx, "tc_gemm_direct_pack_%s(%s->tc_pack%d, %s, %lld, %lld, %lld)",
+                           tcE_vec_suffix((tcE_visa)v), c, s, w, (long long)N, (long long)K,
+                           (long long)K));
+      continue;
+    }
     int nr = tcE_gemm_nr((tcE_visa)v);
     emit_pack_block(kx, c, s, (tcE_visa)v, (N + nr - 1) / nr * nr * K,
                     kstr(kx, "tc_gemm_pack_b(%s->tc_pack%d, %s, %lld, %lld, 0, %lld, 0, %lld, %lld, %d)", c,
                          s, w, (long long)rs, (long long)cs, (long long)K, (long long)N, (long long)N,
                          nr));
-  }
-}
-
-/* 1 when GEMM stage s is an NCHW convolution of the direct kernel whose
-   weight (the GEMM's A) P_create packs, as it packs a B: a weight or a
-   value computed at create, read as it is. */
-static int direct_prepack(kemit *kx, const tc_stage *s) {
-  const tc_gemm *gm = s->gemm;
-  if (!gm || !gm->conv || gm->conv[7] || !conv_direct(kx, s)) return 0;
-  const int w = gm->bload->ref;
-  const tc_lbuf *wb = &kx->p->bufs.data[w];
-  return tc_loop_base_buf(kx->p, w) == w &&
-         (wb->kind == TC_LBUF_CREATE || (wb->kind == TC_LBUF_ARG && kx->p->kernel &&
-                                         kx->p->kernel->args.data[wb->arg].role == TC_ROLE_WEIGHT));
-}
-
-/* 1 when P_create packs a weight of GEMM stage st for the template: its B
-   (emit_prepack) or a direct kernel's A (emit_prepack_direct). */
-static int prepacked(kemit *kx, const tc_stage *st) {
-  return st->gemm && (st->gemm->b_weight || direct_prepack(kx, st));
-}
-
-/* P_create's packing of the weight of direct-kernel stage st (number s)
-   into c->tc_pack<s> (tc_gemm_direct_pack_<isa>), for the ISA the
-   context runs. */
-static void emit_prepack_direct(kemit *kx, const tc_stage *st, int s, const char *c) {
-  const tc_gemm *gm = st->gemm;
-  int64_t K, M;
-  conv_gemm_k(kx, gm, &K, &M);
-  const char *w = weight_src(kx, c, gm->bload->ref); /* (its own base: direct_prepack) */
-  for (int v = TCE_VISA_COUNT - 1; v >= 0; v--) {
-    if (!kx->multi && !(kx->vec && kx->visa == (tcE_visa)v)) continue;
-    emit_pack_block(kx, c, s, (tcE_visa)v, M * K,
-                    kstr(kx, "tc_gemm_direct_pack_%s(%s->tc_pack%d, %s, %lld, %lld, %lld)",
-                         tcE_vec_suffix((tcE_visa)v), c, s, w, (long long)M, (long long)K,
-                         (long long)K));
   }
 }
 
@@ -1028,11 +1001,11 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   for (int s = 0; vec_ctx && s < p->stages.len; s++) {
     const tc_stage *st = &p->stages.data[s];
     ngemm += st->gemm != NULL;
-    npack += prepacked(kx, st);
-    if (prepacked(kx, st))
+    npack += st->gemm && st->gemm->b_weight;
+    if (st->gemm && st->gemm->b_weight)
       tcE_line(g, "  float *tc_pack%d; /* %s in the GEMM template's %s (%s:%d) */\n", s,
                p->bufs.data[st->gemm->bload->ref].name,
-               st->gemm->b_weight ? "panels" : "direct kernel's layout",
+               st->gemm->conv && !st->gemm->conv[7] ? "direct kernel's layout" : "panels",
                st->loc.file ? st->loc.file : "?", st->loc.line);
   }
   if (ngemm) tcE_line(g, "  int64_t tc_kc, tc_bkp; /* the GEMM template's blocking (tc_gemm_blocking) */\n");
@@ -1054,7 +1027,8 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
     for (int b = 0; b < p->bufs.len; b++)
       if (p->bufs.data[b].kind == TC_LBUF_CREATE) tcE_line(g, "  free(%s->%s);\n", ctx, buf_cname(kx, b));
     for (int s = 0; vec_ctx && s < p->stages.len; s++)
-      if (prepacked(kx, &p->stages.data[s])) tcE_line(g, "  free(%s->tc_pack%d);\n", ctx, s);
+      if (p->stages.data[s].gemm && p->stages.data[s].gemm->b_weight)
+        tcE_line(g, "  free(%s->tc_pack%d);\n", ctx, s);
   }
   tcE_line(g, "  free(%s);\n}\n\n", ctx);
 
@@ -1121,8 +1095,6 @@ static void emit_ctx_fns(kemit *kx, int na, const int *abi) {
   for (int s = 0; vec_ctx && s < p->stages.len; s++)
     if (p->stages.data[s].gemm && p->stages.data[s].gemm->b_weight)
       emit_prepack(kx, &p->stages.data[s], s, c);
-    else if (direct_prepack(kx, &p->stages.data[s]))
-      emit_prepack_direct(kx, &p->stages.data[s], s, c);
   /* values computed at create that the variant P_run runs does not read
      (a GEMM's B, now in its panels; what only other such values needed) */
   for (int b = 0; b < p->bufs.len; b++) {
@@ -3723,20 +3695,6 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
 
 /* The fields of GEMM descriptor v for convolution stage s: per image, an
    implicit GEMM (tc_gemm.conv, docs/gemm.md). */
-/* 1 when GEMM stage s is an NCHW convolution the template's direct kernel
-   computes (bmode 3: tensorc/loop.h's tc_conv_direct). */
-static int conv_direct(kemit *kx, const tc_stage *s) {
-  const tc_gemm *gm = s->gemm;
-  const int64_t *a = gm->conv;
-  if (!a || a[7] != 0) return 0;
-  const tc_lbuf *o = &kx->p->bufs.data[s->out], *X = &kx->p->bufs.data[gm->aload->ref];
-  const tc_lbuf *W = &kx->p->bufs.data[gm->bload->ref];
-  int64_t cin, ow, kh, kw;
-  return tc_ext_is_const(X->shape[1], &cin) && tc_ext_is_const(o->shape[3], &ow) &&
-         tc_ext_is_const(W->shape[2], &kh) && tc_ext_is_const(W->shape[3], &kw) &&
-         tc_conv_direct(a[0], a[1], cin, kh, kw, a[5], ow);
-}
-
 static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pre) {
   tcE_cg *g = kx->g;
   const tc_loop_prog *p = kx->p;
@@ -3776,7 +3734,7 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
     tcE_line(g, "%s.m = %lld;\n", v, (long long)Cout);
     tcE_line(g, "%s.n = %s;\n", v, pix);
     tcE_line(g, "%s.k = %lld;\n", v, (long long)K);
-    if (direct_prepack(kx, s)) /* packed by P_create (P_run may keep no copy of w) */
+    if (pre) /* the direct kernel's, packed by P_create (P_run may keep no copy of w) */
       tcE_line(g, "%s.ap = %s->tc_pack%d;\n", v, kx->nm.ctx, (int)(s - p->stages.data));
     else
       tcE_line(g, "%s.a = %s;\n", v, w);
@@ -3791,7 +3749,7 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
     } else {
       /* the direct kernel reads a padded copy of the image in place; else
          B's windows are gathered block by block */
-      tcE_line(g, "%s.bmode = %d;\n", v, conv_direct(kx, s) ? 3 : 2);
+      tcE_line(g, "%s.bmode = %d;\n", v, tc_loop_conv_direct(kx->p, s->gemm, s->out) ? 3 : 2);
       tcE_line(g, "%s.b = %s;\n", v, x);
     }
     tcE_line(g, "%s.ldc = %s;\n", v, pix);
@@ -3834,7 +3792,7 @@ static void emit_gemm_stage(kemit *kx, const tc_stage *s) {
   int src = gm->conv ? nchw_source(kx, gm->aload->ref) : -1;
   kx->read[src >= 0 ? src : tc_loop_base_buf(p, gm->aload->ref)] = 1;
   if (!pre) kx->read[tc_loop_base_buf(p, gm->bload->ref)] = 1;
-  int direct = gm->conv && conv_direct(kx, s);
+  int direct = gm->conv && tc_loop_conv_direct(kx->p, s->gemm, s->out);
   tcE_line(g, "/* GEMM template: %s%d x %d %s micro-kernels%s%s%s */\n",
            direct ? "the image read in place by the direct " : "",
            direct ? tcE_gemm_direct_mr(isa) : tcE_gemm_mr(isa),
@@ -4214,7 +4172,7 @@ static void mark_stage_reads(kemit *kx, const tc_stage *s) {
       kx->read[x] = 1;
     else
       mark_reads(kx, s->gemm->aload);
-    if (!s->gemm->b_weight && !direct_prepack(kx, s)) mark_reads(kx, s->gemm->bload);
+    if (!s->gemm->b_weight) mark_reads(kx, s->gemm->bload);
     mark_reads(kx, s->gemm->epi);
     return;
   }

@@ -293,7 +293,7 @@ static void try_stage(tc_loop_prog *p, tc_stage *s) {
     return;
   }
   const tc_lbuf *bb = &p->bufs.data[tc_loop_base_buf(p, g.bload->ref)];
-  g.b_weight = (g.conv ? g.conv[7] != 0 : g.bload->nargs == 2) &&
+  g.b_weight = (g.conv ? g.conv[7] != 0 || tc_loop_conv_direct(p, &g, s->out) : g.bload->nargs == 2) &&
                (bb->kind == TC_LBUF_CREATE ||
                 (bb->kind == TC_LBUF_ARG && p->kernel &&
                  p->kernel->args.data[bb->arg].role == TC_ROLE_WEIGHT));

@@ -263,6 +263,17 @@ int tc_loop_base_buf(const tc_loop_prog *p, int b) {
   return x->kind == TC_LBUF_ALIAS ? x->alias : b;
 }
 
+int tc_loop_conv_direct(const tc_loop_prog *p, const tc_gemm *gm, int out) {
+  const int64_t *a = gm->conv;
+  if (!a || a[7] != 0) return 0;
+  const tc_lbuf *o = &p->bufs.data[out], *X = &p->bufs.data[gm->aload->ref];
+  const tc_lbuf *W = &p->bufs.data[gm->bload->ref];
+  int64_t cin, ow, kh, kw;
+  return tc_ext_is_const(X->shape[1], &cin) && tc_ext_is_const(o->shape[3], &ow) &&
+         tc_ext_is_const(W->shape[2], &kh) && tc_ext_is_const(W->shape[3], &kw) &&
+         tc_conv_direct(a[0], a[1], cin, kh, kw, a[5], ow);
+}
+
 int tc_loop_index_is_ivar(const tc_loop_prog *p, int buf, int d, const tc_sexpr *ix) {
   int64_t one;
   if (ix->op == TC_OP_IVAR) return ix->var == d;

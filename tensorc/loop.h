@@ -134,7 +134,9 @@ typedef struct tc_gemm {
   int acc;       /* the f32 buffer the sums are accumulated in */
   int plain;     /* 1 when the body is the REDUCE alone (no epilogue) */
   int b_weight;  /* 1 when B is a weight, or a CREATE buffer, without
-                    batch axes: packed once, by P_create */
+                    batch axes: packed once, by P_create; for a
+                    convolution, when w is (as B of an NHWC one, as A
+                    of the direct kernel: tc_loop_conv_direct) */
   /* A convolution (the stage's conv ints; reduce is then the outermost of
      the three REDUCEs, over input channels, kh and kw, and aload, bload
      the input x and the weight w): the template's implicit GEMM, per
@@ -297,6 +299,10 @@ int tc_loop_sx_equal(const tc_sexpr *a, const tc_sexpr *b);
 int tc_loop_sx_count_reduces(const tc_sexpr *e);
 /* Buffer b, or the buffer it is an ALIAS of. */
 int tc_loop_base_buf(const tc_loop_prog *p, int b);
+/* 1 when gm, writing buffer out, is an NCHW convolution the template's
+   direct kernel computes (bmode 3): static extents that tc_conv_direct
+   accepts. */
+int tc_loop_conv_direct(const tc_loop_prog *p, const tc_gemm *gm, int out);
 /* 1 when index `ix` of a load of buffer `buf`, on axis d, is the loop
    variable i<d>, or 0 on an axis of extent 1 (its only value). */
 int tc_loop_index_is_ivar(const tc_loop_prog *p, int buf, int d, const tc_sexpr *ix);

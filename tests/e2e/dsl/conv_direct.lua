@@ -8,7 +8,8 @@
 -- nor of the 64 rows finished together, dilation, no padding, windows of
 -- 5x5 and 1x3, a residual, an image of one row, batches of images, a
 -- batch norm folded into the weight at create (the direct kernel then packs
--- the folded weight), and a weight that another output also reads.
+-- the folded weight), a weight that another output also reads, and a
+-- reshaped weight (packed from the buffer it views).
 -- e2e: N=1,2
 -- threads: N=16
 -- threads[one_row]: N=64
@@ -73,3 +74,9 @@ local x = input("x", f32, {N, 5, 12, 24})
 local w = weight("w", f32, {9, 5, 3, 3})
 output("y", conv2d(x, w, nil, {padding = 1}))
 output("s", sum(w, {1, 2, 3}))
+
+kernel("reshaped_w")
+local N = dim("N")
+local x = input("x", f32, {N, 3, 10, 40})
+local w0 = weight("w", f32, {10, 27})
+output("y", conv2d(x, reshape(w0, {10, 3, 3, 3}), nil, {padding = 1}))
