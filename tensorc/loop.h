@@ -151,8 +151,8 @@ typedef struct tc_gemm {
 /* 1 when an NCHW f32 convolution of one group is computed by the GEMM
    template's direct kernel (emit/gemm.c, bmode 3): B read in place from
    a zero-padded copy of the image, the output pixels on a grid of the
-   padded width, the grid's (kw - 1) * dw extra columns a row thrown away
-   at the store.  Rather than as NHWC between permutes (passes/nhwc.c,
+   width plus one side's padding, the grid's extra columns a row (at most
+   (kw - 1) * dw) thrown away at the store.  Rather than as NHWC between permutes (passes/nhwc.c,
    which asks this too): for stride 1 and a window larger than 1x1, when
    the window rows of cin input channels for a tile of 32 pixels fit in
    32 KiB of L1 and the output width ow is at least 8 times the extra

@@ -2,11 +2,13 @@
 -- computes in place (emit/gemm.c, bmode 3; tensorc/loop.h's
 -- tc_conv_direct: few input channels, an output at least 16 wide for a
 -- 3x3 window): a zero-padded copy of each image, the output pixels on a
--- grid of the padded width, its extra columns thrown away at the store.
+-- grid of the width plus one side's padding (a row's right padding is the
+-- next row's left), its extra columns thrown away at the store.
 -- Tiles of 32 grid positions that span two or more rows (narrow images),
 -- output channels that are not a multiple of the kernels' rows (8 and 6)
 -- nor of the 64 rows finished together, dilation, no padding, windows of
--- 5x5 and 1x3, a residual, an image of one row, batches of images, a
+-- 5x5 and 1x3, more padding than the window needs (the grid as wide as
+-- the output), a residual, an image of one row, batches of images, a
 -- batch norm folded into the weight at create (the direct kernel then packs
 -- the folded weight), a weight that another output also reads, and a
 -- reshaped weight (packed from the buffer it views).
@@ -36,6 +38,11 @@ local N = dim("N")
 local x = input("x", f32, {N, 2, 12, 50})
 local w = weight("w", f32, {7, 2, 5, 5})
 output("y", tanh(conv2d(x, w)))
+kernel("overpad")
+local N = dim("N")
+local x = input("x", f32, {N, 3, 6, 21})
+local w = weight("w", f32, {5, 3, 3, 3})
+output("y", conv2d(x, w, nil, {padding = {1, 3}}))
 kernel("row")
 local N = dim("N")
 local x = input("x", f32, {N, 6, 9, 30})
