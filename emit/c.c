@@ -3586,6 +3586,31 @@ static const char *gemm_batch_stride(kemit *kx, const tc_sexpr *ld, int d) {
   return "0";
 }
 
+/* 1 when an NCHW convolution's epilogue e (output o) uses the pixel
+   indices i2, i3 only as the last two indices of loads of buffers whose
+   last two extents are o's (the output itself, a residual of its shape):
+   then a pixel's elements are i2 * OW + i3 from its row of every such
+   buffer, and a tile's columns run through all of them as i3 alone (i2 0),
+   not row by row of the output. */
+static int flat_pixels(const tc_loop_prog *p, const tc_sexpr *e, const tc_lbuf *o) {
+  if (e->op == TC_OP_IVAR) return e->var != 2 && e->var != 3;
+  if (e->op == TC_OP_LOAD && e->nargs >= 2) {
+    const tc_sexpr *a = e->args[e->nargs - 2], *b = e->args[e->nargs - 1];
+    if (a->op == TC_OP_IVAR && a->var == 2 && b->op == TC_OP_IVAR && b->var == 3) {
+      const tc_lbuf *x = &p->bufs.data[e->ref];
+      if (!tc_ext_equal(x->shape[x->rank - 2], o->shape[2]) ||
+          !tc_ext_equal(x->shape[x->rank - 1], o->shape[3]))
+        return 0;
+      for (int t = 0; t + 2 < e->nargs; t++)
+        if (!flat_pixels(p, e->args[t], o)) return 0;
+      return 1;
+    }
+  }
+  for (int t = 0; t < e->nargs; t++)
+    if (!flat_pixels(p, e->args[t], o)) return 0;
+  return 1;
+}
+
 /* Writes, before P_run, the function applying stage s's epilogue to a
    tile of its output (the sums already there), and returns its name; its
    argument struct's type is NAME_args, its members in *ids. */
@@ -3631,7 +3656,14 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
     tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s++) {\n", row, pi, row, pi, pm, row);
     g->indent++;
     opened = 1;
-    if (cv) { /* NCHW: the columns, a run along each output row */
+    if (cv && !s->checked && flat_pixels(kx->p, s->gemm->epi, o)) {
+      /* NCHW, the pixels as one run: i3 over all of the tile's columns
+         (1.07x faster for 1x1 256 -> 64 at 56 x 56 with bias and relu,
+         A/B harness, one thread, than a run per output row, whose splits
+         at the rows' ends the branches mispredict) */
+      idx[2] = "0";
+      kx->zero_ivars |= 1u << 2;
+    } else if (cv) { /* NCHW: the columns, a run along each output row */
       tcE_line(g, "for (int64_t %s = %s; %s < %s + %s;) {\n", q, pj, q, pj, pn);
       g->indent++;
       tcE_line(g, "const int64_t %s = %s / %s, %s = %s %% %s;\n", idx[2], q, OW, qlo, q, OW);
@@ -3643,6 +3675,7 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
     }
   }
   vector_loop(kx, s, s->gemm->epi, idx, vlo, vhi);
+  kx->zero_ivars = 0;
   if (opened == 2) {
     tcE_line(g, "%s += %s - %s;\n", q, qhi, qlo);
     g->indent--;

@@ -8,7 +8,8 @@
 -- output channels that are not a multiple of the kernels' rows (8 and 6)
 -- nor of the 64 rows finished together, dilation, no padding, windows of
 -- 5x5 and 1x3, more padding than the window needs (the grid as wide as
--- the output), a residual, an image of one row, batches of images, a
+-- the output), epilogues reading tensors broadcast along the pixels, a
+-- residual, an image of one row, batches of images, a
 -- batch norm folded into the weight at create (the direct kernel then packs
 -- the folded weight), a weight that another output also reads, and a
 -- reshaped weight (packed from the buffer it views).
@@ -38,6 +39,13 @@ local N = dim("N")
 local x = input("x", f32, {N, 2, 12, 50})
 local w = weight("w", f32, {7, 2, 5, 5})
 output("y", tanh(conv2d(x, w)))
+kernel("bcast")
+local N = dim("N")
+local x = input("x", f32, {N, 4, 9, 24})
+local w = weight("w", f32, {11, 4, 3, 3})
+local col, row, pix = input("col", f32, {24}), input("row", f32, {9, 1}), input("pix", f32, {9, 24})
+output("y", conv2d(x, w, nil, {padding = 1}) * col + pix)
+output("y2", tanh(conv2d(x, w, nil, {padding = 1}) + row))
 kernel("overpad")
 local N = dim("N")
 local x = input("x", f32, {N, 3, 6, 21})
