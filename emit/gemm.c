@@ -897,6 +897,30 @@ static void driver(tc_buf *o, tcE_visa isa) {
                   NR, NR, NR, NR, NR, NR, NR);
   const char *sfx = tcE_vec_suffix(isa), *attr = z ? "TC_TARGET_AVX512" : "TC_TARGET_AVX2";
   nhwc_rows(o, isa);
+  if (z)
+    tc_buf_printf(o,
+                  "\n/* The rows of the next block of a task's rows, `left` of them left, in\n"
+                  "   blocks of mr: mr, but the last %d + 1 or %d + 2 rows as two blocks of at\n"
+                  "   most %d rather than %d and a block of 1 or 2 rows, whose kernel runs at\n"
+                  "   the latency of its few accumulators, not at two FMAs a cycle: M = 128\n"
+                  "   as 8 x 14 + 8 + 8, not 9 x 14 + 2, ran 1.02x faster on the FFN layer\n"
+                  "   (K = 768, N = 3072; one and two threads), M = 100 1.03x, M = 44 1.06x,\n"
+                  "   M = 30 1.09x (A/B harness, one thread).  A block of 2 rows streams\n"
+                  "   B's panels from L2 for 4 FMAs a step of k. */\n"
+                  "static int64_t tc_gemm_block_rows_%s(int64_t left, int64_t mr) {\n"
+                  "  if (mr == %d && left > %d && left <= %d) return %d;\n"
+                  "  return left < mr ? left : mr;\n"
+                  "}\n",
+                  MR, MR, MR2, MR, sfx, MR, MR, MR + 2, MR2);
+  else /* 4 + 4 for the last 6 + 2 rows measured 0.96x on the FFN layer, M = 128 */
+    tc_buf_printf(o,
+                  "\n/* The rows of the next block of a task's rows, `left` of them left, in\n"
+                  "   blocks of mr (the last 6 + 2 rows as 4 + 4, as AVX-512 does its last\n"
+                  "   14 + 2, ran 0.96x as fast on the FFN layer, M = 128). */\n"
+                  "static int64_t tc_gemm_block_rows_%s(int64_t left, int64_t mr) {\n"
+                  "  return left < mr ? left : mr;\n"
+                  "}\n",
+                  sfx);
   tc_buf_printf(o,
                 "\n/* Tasks [lo, hi) of grid arg (tc_gemm_grid): each computes its rows and\n"
                 "   panels of one batch matrix, B block by B block. */\n"
@@ -1009,8 +1033,8 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "        } else if (bb) {\n"
                 "          tc_gemm_pack(g, b, bb, pc, kc, jc * %d, (jc_hi - jc) * %d, %d);\n"
                 "        }\n"
-                "        for (int64_t ir = i_lo; ir < i_hi; ir += mr) {\n"
-                "          const int64_t rows = i_hi - ir < mr ? i_hi - ir : mr;\n"
+                "        for (int64_t ir = i_lo, rows; ir < i_hi; ir += rows) {\n"
+                "          rows = tc_gemm_block_rows_%s(i_hi - ir, mr);\n"
                 "          tc_gemm_rows(g, a, hb, ir, rows, pc, kc, ns, %d, ar, ap);\n"
                 "          for (int64_t p = jc; p < jc_hi; p++) {\n"
                 "            const int64_t j0 = p * %d, nr = g->n - j0 < %d ? g->n - j0 : %d;\n"
@@ -1025,7 +1049,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 z ? "        } else if (g->bmode == 2 && g->cv.sw == 1) { /* in vectors */\n"
                     "          tc_gemm_pack_rows_avx512(g, b, bb, pc, kc, jc * 32, (jc_hi - jc) * 32);\n"
                   : "",
-                NR, NR, NR, MR, NR, NR, NR, NR, NR, NR, NR);
+                NR, NR, NR, sfx, MR, NR, NR, NR, NR, NR, NR, NR);
   dispatch(o, isa, "            ");
   tc_buf_printf(o,
                 "            if (last && g->epi) g->epi(g->epi_arg, bi, ir, j0, rows, nr);\n"
@@ -1045,17 +1069,22 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "   choice of its main micro-kernel), per value of k: a kernel of r rows\n"
                 "   takes max(r, 4) cycles (two FMAs a cycle, but no faster than the\n"
                 "   latency of four accumulators), plus 2 for streaming B's panel once\n"
-                "   more; the rows left take the smallest kernel covering them.  It does\n"
-                "   not see how the row blocks split over the threads.  %s */\n"
+                "   more; the rows left take the smallest kernel covering them, or with\n"
+                "   the last block two blocks (tc_gemm_block_rows_%s).  It does not see\n"
+                "   how the row blocks split over the threads.  %s */\n"
                 "static int64_t tc_gemm_cost_%s(int64_t m, int64_t mr) {\n"
                 "  const int64_t left = m %% mr, kr = ",
-                sfx,
+                sfx, sfx,
                 z ? "Measured (A/B\n   harness, one thread): 14-row blocks ran 1.02-1.09x faster than 8-row\n"
                     "   ones at M = 64, 1.02x at 32, the same at 128, 0.91x at 16."
                   : "(Measured on\n   AVX-512 only.)",
                 sfx);
   for (int q = nmr - 1; q > 0; q--) tc_buf_printf(o, "left <= %d ? %d : ", mrs[q], mrs[q]);
   tc_buf_printf(o, "%d;\n", mrs[0]);
+  tc_buf_printf(o,
+                "  if (m > mr && tc_gemm_block_rows_%s(mr + left, mr) < mr)\n"
+                "    return (m / mr - 1) * ((mr > 4 ? mr : 4) + 2) + 2 * (%d + 2);\n",
+                sfx, mrs[1] > 4 ? mrs[1] : 4);
   tc_buf_puts(o, "  return m / mr * ((mr > 4 ? mr : 4) + 2) + (left ? (kr > 4 ? kr : 4) + 2 : 0);\n"
                  "}\n\n");
   tc_buf_printf(o,

@@ -356,10 +356,11 @@ static void all_cases(stress *s, int isa) {
     for (int bi = 0; bi < COUNT(kcbs); bi++)
       for (int bmode = 0; bmode < 2; bmode++)
         for (int trans = 0; trans < 2; trans++) {
-          /* m = 37 and 5: not multiples of the kernels' rows; n = 200: 7
+          /* m = 29 and 5: not multiples of the kernels' rows (29 on
+             AVX-512: blocks of 14, 8 and 7, tc_gemm_block_rows); n = 200: 7
              panels of 32 (13 of 16), in even blocks of at most NCP, 4 from
              bkp 777, up to 64 from 8192 */
-          gemm_case(s, isa, 37, 70, ks[ki], bmode, trans, kcbs[bi], 777);
+          gemm_case(s, isa, 29, 70, ks[ki], bmode, trans, kcbs[bi], 777);
           gemm_case(s, isa, 5, 200, ks[ki], bmode, trans, kcbs[bi], bi == 1 ? 777 : 8192);
         }
 
