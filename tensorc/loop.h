@@ -152,11 +152,12 @@ typedef struct tc_gemm {
    template's direct kernel (emit/gemm.c, bmode 3): B read in place from
    a zero-padded copy of the image, the output pixels on a grid of the
    width plus one side's padding, the grid's extra columns a row (at most
-   (kw - 1) * dw) thrown away at the store.  Rather than as NHWC between permutes (passes/nhwc.c,
-   which asks this too): for stride 1 and a window larger than 1x1, when
-   the window rows of cin input channels for a tile of 32 pixels fit in
-   32 KiB of L1 and the output width ow is at least 8 times the extra
-   columns.  bench/gemm-study/nchw_direct measured it 1.12-1.18x the NHWC
+   (kw - 1) * dw) thrown away at the store.  Rather than as NHWC between
+   permutes (passes/nhwc.c, which asks this too): for stride 1 and a
+   window larger than 1x1, when the window rows of cin input channels for
+   a tile of 32 pixels fit in 32 KiB of L1 and the output width ow is at
+   least 8 times (kw - 1) * dw (the extra columns before the grid lost
+   one side's padding, 2026-11-27: at most that many now).  bench/gemm-study/nchw_direct measured it 1.12-1.18x the NHWC
    path on 3x3 64 -> 64 at 56 x 56, and slower at stride 2. */
 static inline int tc_conv_direct(int64_t sh, int64_t sw, int64_t cin, int64_t kh, int64_t kw,
                                  int64_t dw, int64_t ow) {

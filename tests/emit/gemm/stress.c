@@ -373,6 +373,19 @@ static void all_cases(stress *s, int isa) {
         windows_case(s, isa, (conv){2, 9, 7, cs[ci], 20, 3, 3, 1, 1, 1}, 2, bmode, kcbs[bi], 8192);
       }
 
+  /* output pixels (the GEMM's M) of 30 and 15: the last 14 + 2 and 14 + 1
+     rows as two blocks (tc_gemm_block_rows); plain GEMMs likewise */
+  static const int64_t cs2[] = {3, 129};
+  for (int ci = 0; ci < COUNT(cs2); ci++)
+    for (int bmode = 0; bmode < 2; bmode++)
+      for (int amode = 1; amode <= 2; amode++) {
+        windows_case(s, isa, (conv){2, 5, 6, cs2[ci], 40, 3, 3, 1, 1, 1}, amode, bmode, 64, 8192);
+        windows_case(s, isa, (conv){1, 3, 5, cs2[ci], 40, 3, 3, 1, 1, 1}, amode, bmode, 0, 8192);
+      }
+  static const int64_t ms[] = {15, 16, 30, 44};
+  for (int mi = 0; mi < COUNT(ms); mi++)
+    for (int bmode = 0; bmode < 2; bmode++) gemm_case(s, isa, ms[mi], 70, 33, bmode, mi & 1, 64, 777);
+
   /* Cout: 1, not a multiple of the direct kernel's rows (8 on AVX-512, 6
      on AVX2), TC_GEMM_DIRECT_ROWS and across it */
   static const int64_t couts[] = {1, 7, 9, 64, 65, 130};
@@ -389,6 +402,12 @@ static void all_cases(stress *s, int isa) {
       nchw_case(s, isa, (conv){1, 45, 400, 2, co, 3, 3, 1, 0, 20}, 3, packed, 768, 8192);
       nchw_case(s, isa, (conv){1, 44, 100, 2, co, 2, 2, 1, 0, 40}, 3, packed, 768, 8192);
     }
+    /* the grid w + pw wide (a row's right padding the next row's left):
+       padding wider than the window needs, a 2 x 1 window on an image one
+       column wide, dilation with padding 4 */
+    nchw_case(s, isa, (conv){2, 5, 20, 2, co, 3, 3, 1, 3, 1}, 3, 1, 768, 8192);
+    nchw_case(s, isa, (conv){1, 3, 1, 2, co, 2, 1, 1, 9, 1}, 3, 0, 768, 8192);
+    nchw_case(s, isa, (conv){2, 7, 30, 3, co, 3, 3, 1, 4, 2}, 3, 1, 768, 8192);
     nchw_case(s, isa, (conv){2, 11, 40, 3, co, 3, 3, 1, 1, 1}, 2, 0, 64, 777);
     nchw_case(s, isa, (conv){1, 9, 17, 100, co, 3, 3, 2, 1, 1}, 2, 0, 128, 777);
   }
