@@ -157,8 +157,9 @@ typedef struct tc_gemm {
    window larger than 1x1, when the window rows of cin input channels for
    a tile of 32 pixels fit in 32 KiB of L1 and the output width ow is at
    least 8 times (kw - 1) * dw (the extra columns before the grid lost
-   one side's padding, 2026-11-27: at most that many now).  bench/gemm-study/nchw_direct measured it 1.12-1.18x the NHWC
-   path on 3x3 64 -> 64 at 56 x 56, and slower at stride 2. */
+   one side's padding, 2026-11-27: at most that many now).
+   bench/gemm-study/nchw_direct measured it 1.12-1.18x the NHWC path on
+   3x3 64 -> 64 at 56 x 56, and slower at stride 2. */
 static inline int tc_conv_direct(int64_t sh, int64_t sw, int64_t cin, int64_t kh, int64_t kw,
                                  int64_t dw, int64_t ow) {
   if (sh != 1 || sw != 1 || kh * kw < 2 || cin <= 0 || ow <= 0 || cin > 4096 || kh > 64 ||
