@@ -3652,8 +3652,13 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
     tcE_line(g, "const int64_t %s = %s / %s, %s = %s %% %s;\n", idx[1], q, OW, idx[2], q, OW);
     opened = 1;
   } else {
-    const char *row = cv ? idx[1] : idx[r - 2];
-    tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s++) {\n", row, pi, row, pi, pm, row);
+    const char *row = cv ? idx[1] : idx[r - 2], *lo = pi;
+    if (cv && cv[6] > 1) { /* groups: batch index 1 the group, its rows from its first channel */
+      int64_t K, Cout;
+      conv_gemm_k(kx, s->gemm, &K, &Cout);
+      lo = kstr(kx, "(%s + %s[1] * %lld)", pi, pb, (long long)(Cout / cv[6]));
+    }
+    tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s++) {\n", row, lo, row, lo, pm, row);
     g->indent++;
     opened = 1;
     if (cv && !s->checked && flat_pixels(kx->p, s->gemm->epi, o)) {
@@ -3764,7 +3769,7 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
     }
     tcE_line(g, "%s.ldc = %lld;\n", v, (long long)Cout);
   } else { /* rows: output channels (w's rows); columns: output pixels */
-    tcE_line(g, "%s.m = %lld;\n", v, (long long)Cout);
+    tcE_line(g, "%s.m = %lld;\n", v, (long long)(Cout / a[6]));
     tcE_line(g, "%s.n = %s;\n", v, pix);
     tcE_line(g, "%s.k = %lld;\n", v, (long long)K);
     if (pre) /* the direct kernel's, packed by P_create (P_run may keep no copy of w) */
@@ -3790,17 +3795,27 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
   tcE_line(g, "%s.c = %s;\n", v, buf_cname(kx, gm->acc));
   tcE_line(g, "%s.cv.h = %s;\n", v, H);
   tcE_line(g, "%s.cv.w = %s;\n", v, Wd);
-  tcE_line(g, "%s.cv.c = %s;\n", v, C);
+  if (a[6] > 1) /* a group's input channels */
+    tcE_line(g, "%s.cv.c = %lld;\n", v, (long long)(K / (kh * kw)));
+  else
+    tcE_line(g, "%s.cv.c = %s;\n", v, C);
   tcE_line(g, "%s.cv.ow = %s;\n", v, OW);
   tcE_line(g, "%s.cv.kh = %lld;\n", v, (long long)kh);
   tcE_line(g, "%s.cv.kw = %lld;\n", v, (long long)kw);
   static const char *const f[6] = {"sh", "sw", "ph", "pw", "dh", "dw"};
   for (int i = 0; i < 6; i++) tcE_line(g, "%s.cv.%s = %lld;\n", v, f[i], (long long)a[i]);
-  /* one batch axis: the image */
-  tcE_line(g, "%s.nb = 1;\n", v);
+  /* one batch axis: the image; and in NCHW groups, each group's rows of w,
+     planes of x and planes of y a batch matrix of their own */
+  tcE_line(g, "%s.nb = %d;\n", v, a[6] > 1 ? 2 : 1);
   tcE_line(g, "%s.bext[0] = %s;\n", v, ext_name(kx, o->shape[0]));
   tcE_line(g, "%s.%s_bs[0] = %s;\n", v, nhwc ? "a" : "b", stride_of(kx, X, 0));
   tcE_line(g, "%s.c_bs[0] = %s;\n", v, stride_of(kx, o, 0));
+  if (a[6] > 1) {
+    tcE_line(g, "%s.bext[1] = %lld;\n", v, (long long)a[6]);
+    tcE_line(g, "%s.a_bs[1] = %lld;\n", v, (long long)(Cout / a[6] * K));
+    tcE_line(g, "%s.b_bs[1] = %lld * %s;\n", v, (long long)(K / (kh * kw)), stride_of(kx, X, 1));
+    tcE_line(g, "%s.c_bs[1] = %lld * %s;\n", v, (long long)(Cout / a[6]), stride_of(kx, o, 1));
+  }
 }
 
 /* Stage s (gemm_stage) as a call of the template's entry point. */

@@ -265,7 +265,7 @@ int tc_loop_base_buf(const tc_loop_prog *p, int b) {
 
 int tc_loop_conv_direct(const tc_loop_prog *p, const tc_gemm *gm, int out) {
   const int64_t *a = gm->conv;
-  if (!a || a[7] != 0) return 0;
+  if (!a || a[7] != 0 || a[6] != 1) return 0; /* (groups: batch matrices the direct kernel lacks) */
   const tc_lbuf *o = &p->bufs.data[out], *X = &p->bufs.data[gm->aload->ref];
   const tc_lbuf *W = &p->bufs.data[gm->bload->ref];
   int64_t cin, ow, kh, kw;

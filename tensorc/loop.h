@@ -144,7 +144,9 @@ typedef struct tc_gemm {
        NHWC: A = x's windows (rows: output pixels), B = w as [K, Cout]
              (a weight: packed at create);
        NCHW: A = w as [Cout, K], B = x's windows (columns: output pixels,
-             gathered block by block). */
+             gathered block by block); with groups (conv[6] > 1, NCHW
+             only), per image and group, K = Cin / groups * kh * kw and
+             A the group's Cout / groups rows of w. */
   const int64_t *conv;
 } tc_gemm;
 

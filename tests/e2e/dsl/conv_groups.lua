@@ -1,0 +1,47 @@
+-- NCHW convolutions of several groups of more than one channel, through
+-- the GEMM template (passes/gemm.c match_conv; emit/c.c emit_conv_fields):
+-- each image's group a batch matrix of its own (the group's rows of w,
+-- planes of x and planes of y), the epilogue's rows from the group's first
+-- output channel. Windows with padding, stride and dilation (B gathered),
+-- 1x1 (B read in place), bias, activations, a residual, a batch norm
+-- folded at create, dynamic sizes, and groups of fewer than 4 output
+-- channels (which stay loops).
+-- e2e: N=1,2 H=9,16 W=11,20
+-- threads: N=4 H=40 W=40
+kernel("g2")
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, 8, H, W})
+local w = weight("w", f32, {12, 4, 3, 3})
+local b = weight("b", f32, {12})
+output("y", relu(conv2d(x, w, b, {padding = 1, groups = 2})))
+kernel("g4_strided")
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, 12, H, W})
+local w = weight("w", f32, {20, 3, 3, 3})
+output("y", conv2d(x, w, nil, {stride = 2, padding = {1, 2}, dilation = {1, 2}, groups = 4}))
+kernel("g1x1")
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, 16, H, W})
+local w = weight("w", f32, {24, 4, 1, 1})
+local r = input("r", f32, {N, 24, H, W})
+output("y", sigmoid(conv2d(x, w, nil, {groups = 4}) + r))
+kernel("g_bn")
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, 18, H, W})
+local w = weight("w", f32, {30, 6, 3, 3})
+local m, v = weight("m", f32, {30}), weight("v", f32, {30})
+local g, be = weight("g", f32, {30}), weight("be", f32, {30})
+output("y", relu6(batch_norm(conv2d(x, w, nil, {padding = 1, groups = 3}), m, v * v + 0.5, g, be, 1e-5)))
+kernel("g_wide")
+-- 70 output channels a group: rows of 14, 14, 14, 14 and 14 in each batch
+-- matrix; 40 input channels a group
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, 80, H, W})
+local w = weight("w", f32, {140, 40, 3, 3})
+output("y", conv2d(x, w, nil, {padding = 1, groups = 2}))
+kernel("g_small")
+-- 2 output channels a group: a loop, not the template
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, 8, H, W})
+local w = weight("w", f32, {8, 2, 3, 3})
+output("y", conv2d(x, w, nil, {padding = 1, groups = 4}))
