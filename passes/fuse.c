@@ -48,7 +48,8 @@
  * (the bias, activation or residual after a matmul), so that no sum is
  * computed twice and the reader's stage becomes the GEMM with its
  * epilogue (passes/gemm.c).  The other is a convolution the template does
- * not take (grouped or depthwise: tc_stage.conv, in loops), inlined the
+ * not take (depthwise, NHWC groups, NCHW groups of fewer than 4 output
+ * channels: tc_stage.conv, in loops), inlined the
  * same way into a reader that reads its output element by element: the
  * bias and activation after a depthwise convolution are computed in its
  * loop, not in a pass of their own.
@@ -537,7 +538,8 @@ static int try_inline(fstate *f, int sp) {
     return 0; /* no readers, or hints for its loops: T stays */
   int ps_size = size_capped(ps->body, FUSE_MAX_NODES);
   /* 1: a product the template takes; 2: a convolution it does not take
-     (grouped, depthwise: loops), inlined into its reader the same way */
+     (depthwise, most grouped ones: loops), inlined into its reader the
+     same way */
   int gemm = ps->kind != TC_STAGE_MAP ? 0
              : tcP_gemm_product(p, ps)  ? 1
              : ps->conv && !ps->checked ? 2
