@@ -39,8 +39,13 @@ typedef enum gemm_act {
    (h + 2 pad - ks) / stride + 1; bias [cout]. */
 typedef struct gemm_conv {
   int64_t cin, cout, h, ks, stride, pad;
-  int nhwc; /* 0: NCHW tensors, 1: NHWC */
+  int nhwc;       /* 0: NCHW tensors, 1: NHWC */
+  int64_t groups; /* 0 or 1: one group; else cin / groups inputs a group
+                     (NCHW only) */
 } gemm_conv;
+
+/* c's groups (1 when the field is 0). */
+static inline int64_t conv_groups(const gemm_conv *c) { return c->groups > 1 ? c->groups : 1; }
 
 typedef struct gemm_shape {
   gemm_op op;

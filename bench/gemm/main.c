@@ -195,8 +195,10 @@ static double exact_conv(const gemm_data *d, int64_t i) {
     n = i / (oh * oh * c->cout);
   }
   int64_t h = c->h, cin = c->cin, cout = c->cout, ks = c->ks;
+  /* groups (NCHW): co's group reads its cg input channels from c0 */
+  const int64_t cg = cin / conv_groups(c), c0 = co / (cout / conv_groups(c)) * cg;
   double sum = d->bias[co];
-  for (int64_t ci = 0; ci < cin; ci++)
+  for (int64_t ci = c0; ci < c0 + cg; ci++)
     for (int64_t r = 0; r < ks; r++)
       for (int64_t q = 0; q < ks; q++) {
         int64_t iy = y * c->stride - c->pad + r;
@@ -205,7 +207,7 @@ static double exact_conv(const gemm_data *d, int64_t i) {
         double xv = c->nhwc ? d->a[((n * h + iy) * h + ix) * cin + ci]
                             : d->a[((n * cin + ci) * h + iy) * h + ix];
         double wv = c->nhwc ? d->b[((r * ks + q) * cin + ci) * cout + co]
-                            : d->b[((co * cin + ci) * ks + r) * ks + q];
+                            : d->b[((co * cg + ci - c0) * ks + r) * ks + q];
         sum += xv * wv;
       }
   return sum > 0.0 ? sum : 0.0; /* relu */

@@ -367,6 +367,19 @@ static int md_init4(dnnl_memory_desc_t *md, int64_t d0, int64_t d1,
                  "memory descriptor");
 }
 
+/* md as the weight of convolution g: [Cout, Cin, kh, kw] (or its NHWC
+   twin) in tag, or with groups [G, Cout / G, Cin / G, kh, kw] (goihw for
+   the user's tensor: the same memory as tensorc's [Cout, Cin / G, kh,
+   kw]). */
+static int wei_init(dnnl_memory_desc_t *md, const gemm_conv *g, dnnl_format_tag_t tag) {
+  const int64_t gr = conv_groups(g);
+  if (gr == 1) return md_init4(md, g->cout, g->cin, g->ks, g->ks, tag);
+  dnnl_dims_t dims = {gr, g->cout / gr, g->cin / gr, g->ks, g->ks};
+  return dnnl_ok(dnnl_memory_desc_init_by_tag(md, 5, dims, dnnl_f32,
+                                              tag == dnnl_oihw ? dnnl_goihw : tag),
+                 "memory descriptor");
+}
+
 /* Creates c: the convolution of d with src and dst in the layout of x
    (any = 0) or in the layouts oneDNN picks (any = 1). */
 static int conv_create(gemm_data *d, int any, dnnl_conv *c) {
@@ -376,14 +389,12 @@ static int conv_create(gemm_data *d, int any, dnnl_conv *c) {
   dnnl_memory_desc_t src_user, dst_user, wei_user, src, wei, dst, bias;
   if (md_init4(&src_user, n, g->cin, g->h, g->h, tag) != 0 ||
       md_init4(&dst_user, n, g->cout, oh, oh, tag) != 0 ||
-      md_init4(&wei_user, g->cout, g->cin, g->ks, g->ks,
-               g->nhwc ? dnnl_hwio : dnnl_oihw) != 0 ||
+      wei_init(&wei_user, g, g->nhwc ? dnnl_hwio : dnnl_oihw) != 0 ||
       md_init4(&src, n, g->cin, g->h, g->h,
                any ? dnnl_format_tag_any : tag) != 0 ||
       md_init4(&dst, n, g->cout, oh, oh, any ? dnnl_format_tag_any : tag) !=
           0 ||
-      md_init4(&wei, g->cout, g->cin, g->ks, g->ks, dnnl_format_tag_any) !=
-          0 ||
+      wei_init(&wei, g, dnnl_format_tag_any) != 0 ||
       dnnl_ok(dnnl_memory_desc_init_by_tag(&bias, 1, (dnnl_dims_t){g->cout},
                                            dnnl_f32, dnnl_a),
               "memory descriptor") != 0)

@@ -20,6 +20,7 @@
 #include "conv1x1_nchw.h"
 #include "conv1x1_nhwc.h"
 #include "conv3x3_nchw.h"
+#include "conv3x3g32_nchw.h"
 #include "conv3x3_nhwc.h"
 #include "conv3x3s2_nchw.h"
 #include "conv3x3s2_nhwc.h"
@@ -54,6 +55,7 @@ TC_KERNEL(bmm)
 TC_KERNEL(ffn_erf)
 TC_KERNEL(ffn_tanh)
 TC_KERNEL(conv3x3_nchw)
+TC_KERNEL(conv3x3g32_nchw)
 TC_KERNEL(conv3x3_nhwc)
 TC_KERNEL(conv1x1_nchw)
 TC_KERNEL(conv1x1_nhwc)
@@ -79,7 +81,7 @@ static int expected_args(const gemm_shape *s, int64_t args[4][5]) {
   if (s->op == GEMM_CONV) { /* weights w, b, input x, output y */
     const gemm_conv *c = &s->conv;
     int64_t oh = (c->h + 2 * c->pad - c->ks) / c->stride + 1;
-    const int64_t nchw[4][5] = {{4, c->cout, c->cin, c->ks, c->ks},
+    const int64_t nchw[4][5] = {{4, c->cout, c->cin / conv_groups(c), c->ks, c->ks},
                                 {1, c->cout},
                                 {4, b, c->cin, c->h, c->h},
                                 {4, b, c->cout, oh, oh}};
@@ -148,7 +150,7 @@ static float *uniform4(const int64_t dims[4], int nhwc, float lo, float hi,
 static int conv_data(gemm_data *d, uint64_t *seed) {
   const gemm_conv *c = &d->s.conv;
   const int64_t x[4] = {d->s.batch, c->cin, c->h, c->h};
-  const int64_t w[4] = {c->cout, c->cin, c->ks, c->ks};
+  const int64_t w[4] = {c->cout, c->cin / conv_groups(c), c->ks, c->ks};
   const int64_t nw = w[0] * w[1] * w[2] * w[3];
   if (!(d->a = uniform4(x, c->nhwc, -1.0f, 1.0f, seed)) ||
       !(d->b = bench_uniform(nw, -1.0f, 1.0f, seed)) ||
@@ -264,10 +266,13 @@ static int run_tensorc(gemm_data *d) {
    -> COUT channels, an H x H input, a KS x KS kernel; NHWC 0 or 1. */
 #define CONV_OH(H, KS, STRIDE, PAD) (((H) + 2 * (PAD) - (KS)) / (STRIDE) + 1)
 #define CONV(CIN, COUT, H, KS, STRIDE, PAD, NHWC)                          \
+  CONV_G(CIN, COUT, H, KS, STRIDE, PAD, NHWC, 1)
+/* ... of GROUPS groups (NCHW): k is a group's cin ks^2 (the flops count) */
+#define CONV_G(CIN, COUT, H, KS, STRIDE, PAD, NHWC, GROUPS)                \
   {.op = GEMM_CONV, .act = GEMM_ACT_RELU, .batch = 1,                      \
    .m = CONV_OH(H, KS, STRIDE, PAD) * CONV_OH(H, KS, STRIDE, PAD),         \
-   .n = COUT, .k = (CIN) * (KS) * (KS),                                     \
-   .conv = {CIN, COUT, H, KS, STRIDE, PAD, NHWC}}
+   .n = COUT, .k = (CIN) / (GROUPS) * (KS) * (KS),                          \
+   .conv = {CIN, COUT, H, KS, STRIDE, PAD, NHWC, GROUPS}}
 /* oneDNN on the tensors as they are (the reference), oneDNN in the
    layouts it picks (x reordered into its layout at setup, not timed), and
    tensorc. */
@@ -324,6 +329,12 @@ static const gemm_workload workloads[] = {
      "relu(conv2d(x, w, b)), 128->128 3x3 stride 2 pad 1, 56x56 -> 28x28, "
      "NCHW",
      CONV(128, 128, 56, 3, 2, 1, 0), &conv3x3s2_nchw_tc,
+     CONV_VARIANTS("dnnl_nchw")},
+    /* ResNeXt-50's grouped 3x3 (32 groups of 4 channels; no NHWC twin:
+       tensorc takes NHWC groups in loops) */
+    {"conv3x3g32_nchw",
+     "relu(conv2d(x, w, b)), 128->128 3x3 pad 1 at 56x56, 32 groups, NCHW",
+     CONV_G(128, 128, 56, 3, 1, 1, 0, 32), &conv3x3g32_nchw_tc,
      CONV_VARIANTS("dnnl_nchw")},
     {"conv3x3s2_nhwc",
      "relu(conv2d(x, w, b)), 128->128 3x3 stride 2 pad 1, 56x56 -> 28x28, "
