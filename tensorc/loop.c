@@ -265,11 +265,11 @@ int tc_loop_base_buf(const tc_loop_prog *p, int b) {
 
 int tc_loop_conv_direct(const tc_loop_prog *p, const tc_gemm *gm, int out) {
   const int64_t *a = gm->conv;
-  if (!a || a[7] != 0 || a[6] != 1) return 0; /* (groups: batch matrices the direct kernel lacks) */
-  const tc_lbuf *o = &p->bufs.data[out], *X = &p->bufs.data[gm->aload->ref];
+  if (!a || a[7] != 0) return 0;
+  const tc_lbuf *o = &p->bufs.data[out];
   const tc_lbuf *W = &p->bufs.data[gm->bload->ref];
-  int64_t cin, ow, kh, kw;
-  return tc_ext_is_const(X->shape[1], &cin) && tc_ext_is_const(o->shape[3], &ow) &&
+  int64_t cin, ow, kh, kw; /* cin: a group's input channels (w [Cout, Cin / groups, kh, kw]) */
+  return tc_ext_is_const(W->shape[1], &cin) && tc_ext_is_const(o->shape[3], &ow) &&
          tc_ext_is_const(W->shape[2], &kh) && tc_ext_is_const(W->shape[3], &kw) &&
          tc_conv_direct(a[0], a[1], cin, kh, kw, a[5], ow);
 }

@@ -150,7 +150,8 @@ typedef struct tc_gemm {
   const int64_t *conv;
 } tc_gemm;
 
-/* 1 when an NCHW f32 convolution of one group is computed by the GEMM
+/* 1 when an NCHW f32 convolution (with groups: each image's group a batch
+   matrix, cin a group's input channels) is computed by the GEMM
    template's direct kernel (emit/gemm.c, bmode 3): B read in place from
    a zero-padded copy of the image, the output pixels on a grid of the
    width plus one side's padding, the grid's extra columns a row (at most

@@ -11,8 +11,9 @@
 -- the output), epilogues reading tensors broadcast along the pixels, a
 -- residual, an image of one row, batches of images, a
 -- batch norm folded into the weight at create (the direct kernel then packs
--- the folded weight), a weight that another output also reads, and a
--- reshaped weight (packed from the buffer it views).
+-- the folded weight), a weight that another output also reads, a
+-- reshaped weight (packed from the buffer it views), and grouped
+-- convolutions (each image's group a batch matrix).
 -- e2e: N=1,2
 -- threads: N=16
 -- threads[one_row]: N=64
@@ -95,3 +96,28 @@ local N = dim("N")
 local x = input("x", f32, {N, 3, 10, 40})
 local w0 = weight("w", f32, {10, 27})
 output("y", conv2d(x, reshape(w0, {10, 3, 3, 3}), nil, {padding = 1}))
+
+kernel("grouped")
+-- 2 groups of 4 input and 6 output channels: each image's group a batch
+-- matrix of the direct kernel, w packed at create group by group
+local N = dim("N")
+local x = input("x", f32, {N, 8, 14, 30})
+local w = weight("w", f32, {12, 4, 3, 3})
+local b = weight("b", f32, {12})
+output("y", relu(conv2d(x, w, b, {padding = 1, groups = 2})))
+
+kernel("grouped_res")
+-- 4 groups of 3 input and 4 output channels, a residual
+local N = dim("N")
+local x = input("x", f32, {N, 12, 9, 20})
+local r = input("r", f32, {N, 16, 9, 20})
+local w = weight("w", f32, {16, 3, 3, 3})
+output("y", conv2d(x, w, nil, {padding = 1, groups = 4}) + r)
+
+kernel("grouped_input_w")
+-- the weight an input: packed by each call, for each batch matrix whose
+-- group differs from the last's
+local N = dim("N")
+local x = input("x", f32, {N, 6, 10, 24})
+local w = input("w", f32, {8, 3, 3, 3})
+output("y", conv2d(x, w, nil, {padding = 1, groups = 2}))
