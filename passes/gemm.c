@@ -257,12 +257,18 @@ static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *
   if (!(is_ivar(xn, 0) || (xn->op == TC_OP_CONST && xn->inum == 0)) ||
       !(a[6] == 1 ? is_rvar(xc, ci) : grouped_channel(xc, ci, a[6], cout, cg)))
     return 0;
-  /* groups of fewer than 4 output channels stay loops: a group's product
-     then has 1-3 rows, and measured slower than the loop (one thread,
-     AVX-512, 3x3 at 56 x 56: 2 input and 1 output channels a group 0.24x,
-     2 and 2 0.97x, 4 and 2 0.89x; 2 and 4 ran 2.0x faster, 4 and 4 1.64x,
-     8 and 8 4.4x, 32 and 32 at 28 x 28 5.8x) */
-  if (a[6] > 1 && cout / a[6] < 4) return 0;
+  /* groups of fewer than 4 output channels stay loops, or of 1 where the
+     direct kernel takes the group: a group's product then has few rows,
+     and measured slower than the loop (one thread, AVX-512, 3x3 at 56 x
+     56; gathered: 2 input and 1 output channels a group 0.24x, 2 and 2
+     0.97x, 4 and 2 0.89x, where 2 and 4 ran 2.0x faster, 4 and 4 1.64x;
+     direct: 2 and 1 0.53x, 2 and 2 2.3x, 4 and 2 2.6x) */
+  int64_t ow, wkh = 0, wkw = 0;
+  tc_ext_is_const(W->shape[2], &wkh);
+  tc_ext_is_const(W->shape[3], &wkw);
+  const int direct = tc_ext_is_const(o->shape[3], &ow) &&
+                     tc_conv_direct(a[0], a[1], cg, wkh, wkw, a[5], ow);
+  if (a[6] > 1 && cout / a[6] < (direct ? 2 : 4)) return 0;
   g->reduce = e;
   g->aload = x;
   g->bload = w;

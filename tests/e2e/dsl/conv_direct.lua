@@ -121,3 +121,12 @@ local N = dim("N")
 local x = input("x", f32, {N, 6, 10, 24})
 local w = input("w", f32, {8, 3, 3, 3})
 output("y", conv2d(x, w, nil, {padding = 1, groups = 2}))
+
+kernel("grouped_two")
+-- 2 output channels a group: taken by the direct kernel (the gather
+-- leaves groups of fewer than 4 to loops)
+local N = dim("N")
+local x = input("x", f32, {N, 8, 9, 20})
+local w = weight("w", f32, {8, 2, 3, 3})
+local b = weight("b", f32, {8})
+output("y", relu(conv2d(x, w, b, {padding = 1, groups = 4})))

@@ -5,7 +5,7 @@
 -- output channel. Windows with padding, stride and dilation (B gathered),
 -- 1x1 (B read in place), bias, activations, a residual, a batch norm
 -- folded at create, dynamic sizes, and groups of fewer than 4 output
--- channels (which stay loops).
+-- channels (which stay loops when gathered).
 -- e2e: N=1,2 H=9,16 W=11,20
 -- threads: N=4 H=40 W=40
 kernel("g2")
@@ -40,7 +40,8 @@ local x = input("x", f32, {N, 80, H, W})
 local w = weight("w", f32, {140, 40, 3, 3})
 output("y", conv2d(x, w, nil, {padding = 1, groups = 2}))
 kernel("g_small")
--- 2 output channels a group: a loop, not the template
+-- 2 output channels a group: a loop, not the template (the direct kernel,
+-- which takes groups of 2, needs static sizes)
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, 8, H, W})
 local w = weight("w", f32, {8, 2, 3, 3})
