@@ -142,12 +142,11 @@ static int run_workload(const bench_workload *w, const options *o,
        each timed call follows an untimed call of the same variant: a
        variant would otherwise pay for the state its predecessor leaves
        behind (the unfused one leaves tens of MB of dirty temporaries in
-       the cache, written back during the next run; with a 32 MiB L3 and a
-       layer_norm of 32 MB, a call right after it took 2x as long), and
-       with an odd number of rounds one variant follows it once more often
-       than another: the median then fell in the slow half for one of them
-       and the fast half for the other (layer_norm 0.47x the hand-written
-       loop in one run, 0.98x in another). */
+       the cache, written back during the next run), and with an odd
+       number of rounds one variant follows it once more often than
+       another: where a call after it is much slower (a layer_norm of 32
+       MB with a 32 MiB L3), the median can fall in the slow half for one
+       of them and the fast half for the other. */
     for (int i = 0; i < o->reps; i++)
       for (int k = 0; k < w->nvariants; k++) {
         int v = i % 2 ? w->nvariants - 1 - k : k;
