@@ -923,22 +923,19 @@ static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
   const char *w = weight_src(kx, c, tc_loop_base_buf(kx->p, gm->bload->ref));
   for (int v = TCE_VISA_COUNT - 1; v >= 0; v--) {
     if (!kx->multi && !(kx->vec && kx->visa == (tcE_visa)v)) continue;
-    if (direct && gm->conv[6] > 1) { /* groups: each group's rows packed as a batch matrix's */
-      const int64_t per = N / gm->conv[6];
+    if (direct) { /* with groups, each group's rows packed as its batch matrix's */
+      const int64_t groups = gm->conv[6], per = N / groups;
+      const char *sfx = tcE_vec_suffix((tcE_visa)v);
       emit_pack_block(kx, c, s, (tcE_visa)v, N * K,
-                      kstr(kx,
-                           "for (int64_t t = 0; t < %lld; t++)\n"
-                           "      tc_gemm_direct_pack_%s(%s->tc_pack%d + t * %lld, %s + t * %lld, %lld, %lld, %lld)",
-                           (long long)gm->conv[6], tcE_vec_suffix((tcE_visa)v), c, s,
-                           (long long)(per * K), w, (long long)(per * K), (long long)per,
-                           (long long)K, (long long)K));
-      continue;
-    }
-    if (direct) {
-      emit_pack_block(kx, c, s, (tcE_visa)v, N * K,
-                      kstr(kx, "tc_gemm_direct_pack_%s(%s->tc_pack%d, %s, %lld, %lld, %lld)",
-                           tcE_vec_suffix((tcE_visa)v), c, s, w, (long long)N, (long long)K,
-                           (long long)K));
+                      groups > 1
+                          ? kstr(kx,
+                                 "for (int64_t t = 0; t < %lld; t++)\n"
+                                 "      tc_gemm_direct_pack_%s(%s->tc_pack%d + t * %lld, %s + t * %lld, "
+                                 "%lld, %lld, %lld)",
+                                 (long long)groups, sfx, c, s, (long long)(per * K), w,
+                                 (long long)(per * K), (long long)per, (long long)K, (long long)K)
+                          : kstr(kx, "tc_gemm_direct_pack_%s(%s->tc_pack%d, %s, %lld, %lld, %lld)",
+                                 sfx, c, s, w, (long long)N, (long long)K, (long long)K));
       continue;
     }
     int nr = tcE_gemm_nr((tcE_visa)v);

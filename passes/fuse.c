@@ -48,8 +48,8 @@
  * (the bias, activation or residual after a matmul), so that no sum is
  * computed twice and the reader's stage becomes the GEMM with its
  * epilogue (passes/gemm.c).  The other is a convolution the template does
- * not take (depthwise, NHWC groups, NCHW groups of fewer than 4 output
- * channels: tc_stage.conv, in loops), inlined the
+ * not take (depthwise, NHWC groups, the smallest NCHW groups:
+ * tc_stage.conv, in loops), inlined the
  * same way into a reader that reads its output element by element: the
  * bias and activation after a depthwise convolution are computed in its
  * loop, not in a pass of their own.

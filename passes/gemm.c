@@ -37,7 +37,7 @@
  *
  * A conv2d of f32 (lowering marks its stage: tc_stage.conv) with one
  * group, or in NCHW groups of more than one input and at least 4 output
- * channels, and a static weight shape is taken the same way, its window
+ * channels (2 for the direct kernel), and a static weight shape is taken the same way, its window
  * sum (three REDUCEs over input channel, kh, kw of x * w, under the
  * padding's where()) as the contraction: an implicit GEMM per image (and
  * group; tensorc/loop.h, tc_gemm.conv), the epilogue around it as for a
@@ -263,17 +263,11 @@ static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *
      56; gathered: 2 input and 1 output channels a group 0.24x, 2 and 2
      0.97x, 4 and 2 0.89x, where 2 and 4 ran 2.0x faster, 4 and 4 1.64x;
      direct: 2 and 1 0.53x, 2 and 2 2.3x, 4 and 2 2.6x) */
-  int64_t ow, wkh = 0, wkw = 0;
-  tc_ext_is_const(W->shape[2], &wkh);
-  tc_ext_is_const(W->shape[3], &wkw);
-  const int direct = tc_ext_is_const(o->shape[3], &ow) &&
-                     tc_conv_direct(a[0], a[1], cg, wkh, wkw, a[5], ow);
-  if (a[6] > 1 && cout / a[6] < (direct ? 2 : 4)) return 0;
   g->reduce = e;
   g->aload = x;
   g->bload = w;
   g->conv = a;
-  return 1;
+  return a[6] == 1 || cout / a[6] >= (tc_loop_conv_direct(p, g, s->out) ? 2 : 4);
 }
 
 /* 1 when the template writes outputs of dtype t: f32, or a conversion
