@@ -195,7 +195,7 @@ static double exact_conv(const gemm_data *d, int64_t i) {
     n = i / (oh * oh * c->cout);
   }
   int64_t h = c->h, cin = c->cin, cout = c->cout, ks = c->ks;
-  /* groups (NCHW): co's group reads its cg input channels from c0 */
+  /* groups: co's group reads its cg input channels from c0 */
   const int64_t cg = cin / conv_groups(c), c0 = co / (cout / conv_groups(c)) * cg;
   double sum = d->bias[co];
   for (int64_t ci = c0; ci < c0 + cg; ci++)
@@ -206,7 +206,7 @@ static double exact_conv(const gemm_data *d, int64_t i) {
         if (iy < 0 || iy >= h || ix < 0 || ix >= h) continue; /* padding */
         double xv = c->nhwc ? d->a[((n * h + iy) * h + ix) * cin + ci]
                             : d->a[((n * cin + ci) * h + iy) * h + ix];
-        double wv = c->nhwc ? d->b[((r * ks + q) * cin + ci) * cout + co]
+        double wv = c->nhwc ? d->b[((r * ks + q) * cg + ci - c0) * cout + co]
                             : d->b[((co * cg + ci - c0) * ks + r) * ks + q];
         sum += xv * wv;
       }

@@ -369,14 +369,16 @@ static int md_init4(dnnl_memory_desc_t *md, int64_t d0, int64_t d1,
 
 /* md as the weight of convolution g: [Cout, Cin, kh, kw] (or its NHWC
    twin) in tag, or with groups [G, Cout / G, Cin / G, kh, kw] (goihw for
-   the user's tensor: the same memory as tensorc's [Cout, Cin / G, kh,
-   kw]). */
+   the user's NCHW tensor: the same memory as tensorc's [Cout, Cin / G, kh,
+   kw]; hwigo for its NHWC [kh, kw, Cin / G, Cout]). */
 static int wei_init(dnnl_memory_desc_t *md, const gemm_conv *g, dnnl_format_tag_t tag) {
   const int64_t gr = conv_groups(g);
   if (gr == 1) return md_init4(md, g->cout, g->cin, g->ks, g->ks, tag);
   dnnl_dims_t dims = {gr, g->cout / gr, g->cin / gr, g->ks, g->ks};
   return dnnl_ok(dnnl_memory_desc_init_by_tag(md, 5, dims, dnnl_f32,
-                                              tag == dnnl_oihw ? dnnl_goihw : tag),
+                                              tag == dnnl_oihw   ? dnnl_goihw
+                                              : tag == dnnl_hwio ? dnnl_hwigo
+                                                                 : tag),
                  "memory descriptor");
 }
 

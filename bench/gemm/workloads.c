@@ -24,6 +24,8 @@
 #include "conv3x3_nhwc.h"
 #include "conv3x3s2_nchw.h"
 #include "conv3x3s2_nhwc.h"
+#include "dw3x3_nchw.h"
+#include "dw3x3_nhwc.h"
 #include "ffn_erf.h"
 #include "ffn_tanh.h"
 #include "sgemm_1024.h"
@@ -61,6 +63,8 @@ TC_KERNEL(conv1x1_nchw)
 TC_KERNEL(conv1x1_nhwc)
 TC_KERNEL(conv3x3s2_nchw)
 TC_KERNEL(conv3x3s2_nhwc)
+TC_KERNEL(dw3x3_nchw)
+TC_KERNEL(dw3x3_nhwc)
 
 double gemm_flops(const gemm_shape *s) {
   return 2.0 * (double)s->batch * (double)s->m * (double)s->n * (double)s->k;
@@ -85,7 +89,7 @@ static int expected_args(const gemm_shape *s, int64_t args[4][5]) {
                                 {1, c->cout},
                                 {4, b, c->cin, c->h, c->h},
                                 {4, b, c->cout, oh, oh}};
-    const int64_t nhwc[4][5] = {{4, c->ks, c->ks, c->cin, c->cout},
+    const int64_t nhwc[4][5] = {{4, c->ks, c->ks, c->cin / conv_groups(c), c->cout},
                                 {1, c->cout},
                                 {4, b, c->h, c->h, c->cin},
                                 {4, b, oh, oh, c->cout}};
@@ -157,7 +161,7 @@ static int conv_data(gemm_data *d, uint64_t *seed) {
       !(d->bias = bench_uniform(c->cout, -1.0f, 1.0f, seed)))
     return -1;
   if (!c->nhwc) return 0;
-  /* [Cout, Cin, kh, kw] to [kh, kw, Cin, Cout] */
+  /* [Cout, Cin / G, kh, kw] to [kh, kw, Cin / G, Cout] */
   float *hwio = malloc((size_t)nw * sizeof *hwio);
   if (!hwio) return -1;
   for (int64_t o = 0; o < w[0]; o++)
@@ -267,7 +271,7 @@ static int run_tensorc(gemm_data *d) {
 #define CONV_OH(H, KS, STRIDE, PAD) (((H) + 2 * (PAD) - (KS)) / (STRIDE) + 1)
 #define CONV(CIN, COUT, H, KS, STRIDE, PAD, NHWC)                          \
   CONV_G(CIN, COUT, H, KS, STRIDE, PAD, NHWC, 1)
-/* ... of GROUPS groups (NCHW): k is a group's cin ks^2 (the flops count) */
+/* ... of GROUPS groups: k is a group's cin ks^2 (the flops count) */
 #define CONV_G(CIN, COUT, H, KS, STRIDE, PAD, NHWC, GROUPS)                \
   {.op = GEMM_CONV, .act = GEMM_ACT_RELU, .batch = 1,                      \
    .m = CONV_OH(H, KS, STRIDE, PAD) * CONV_OH(H, KS, STRIDE, PAD),         \
@@ -340,6 +344,17 @@ static const gemm_workload workloads[] = {
      "relu(conv2d(x, w, b)), 128->128 3x3 stride 2 pad 1, 56x56 -> 28x28, "
      "NHWC",
      CONV(128, 128, 56, 3, 2, 1, 1), &conv3x3s2_nhwc_tc,
+     CONV_VARIANTS("dnnl_nhwc")},
+    /* MobileNetV2's depthwise 3x3 after its expansion to 144 channels */
+    {"dw3x3_nchw",
+     "relu(conv2d(x, w, b)), depthwise 3x3 pad 1, 144 channels at 56x56, "
+     "NCHW",
+     CONV_G(144, 144, 56, 3, 1, 1, 0, 144), &dw3x3_nchw_tc,
+     CONV_VARIANTS("dnnl_nchw")},
+    {"dw3x3_nhwc",
+     "relu(conv2d(x, w, b)), depthwise 3x3 pad 1, 144 channels at 56x56, "
+     "NHWC",
+     CONV_G(144, 144, 56, 3, 1, 1, 1, 144), &dw3x3_nhwc_tc,
      CONV_VARIANTS("dnnl_nhwc")},
 };
 

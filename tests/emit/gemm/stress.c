@@ -25,7 +25,9 @@
  *     a multiple of the kernel's rows nor of TC_GEMM_DIRECT_ROWS (64);
  *     dilations that make whole tiles of 32 grid positions thrown-away
  *     columns, and the AVX-512 kernel's epilogue called once a group of
- *     TC_GEMM_DIRECT_GROUP tiles, over their valid positions only.
+ *     TC_GEMM_DIRECT_GROUP tiles, over their valid positions only; on
+ *     two threads, images split evenly (or 16 or more) run whole on one
+ *     thread each, the others tile by tile on both.
  * Every case runs with one OpenMP thread and with two (above
  * TC_GEMM_MIN_PAR multiply-adds the call is cut into tasks) and checks:
  *   - every element of C against the reference, to 1e-3 relative: the
@@ -408,6 +410,11 @@ static void all_cases(stress *s, int isa) {
     nchw_case(s, isa, (conv){2, 5, 20, 2, co, 3, 3, 1, 3, 1}, 3, 1, 768, 8192);
     nchw_case(s, isa, (conv){1, 3, 1, 2, co, 2, 1, 1, 9, 1}, 3, 0, 768, 8192);
     nchw_case(s, isa, (conv){2, 7, 30, 3, co, 3, 3, 1, 4, 2}, 3, 1, 768, 8192);
+    /* 17 images: on two threads each runs whole images (9 and 8), A
+       packed at create (tc_gemm_direct_mats_<isa>); 3 images: not evenly
+       split, tiles of each image over the threads */
+    nchw_case(s, isa, (conv){17, 6, 9, 2, co, 3, 3, 1, 1, 1}, 3, 1, 768, 8192);
+    nchw_case(s, isa, (conv){3, 12, 20, 2, co, 3, 3, 1, 1, 1}, 3, 1, 768, 8192);
     nchw_case(s, isa, (conv){2, 11, 40, 3, co, 3, 3, 1, 1, 1}, 2, 0, 64, 777);
     nchw_case(s, isa, (conv){1, 9, 17, 100, co, 3, 3, 2, 1, 1}, 2, 0, 128, 777);
   }
