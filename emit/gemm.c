@@ -71,6 +71,7 @@ static void shared_part(tc_buf *o) {
               "   kh x kw, strides, paddings, dilations). */\n"
               "typedef struct tc_gemm_conv {\n"
               "  int64_t h, w, c, ow, kh, kw, sh, sw, ph, pw, dh, dw;\n"
+              "  int64_t cs; /* amode 1: a pixel's channels in the image (c but with groups) */\n"
               "} tc_gemm_conv;\n\n"
               "/* out[b][i][j] = epi(sum(k < K: A[b][i][k] * B[b][k][j])) for every batch\n"
               "   index b (axes bext[], row-major), i < m, j < n. */\n"
@@ -83,7 +84,8 @@ static void shared_part(tc_buf *o) {
               "  int amode;\n"
               "  const float *a; int64_t a_rs, a_cs;\n"
               "  const float *ap; /* bmode 3: A packed by P_create (tc_gemm_direct_pack_<isa>), or NULL */\n"
-              "  /* bmode 0: B in panels at bp (tc_gemm_pack_b, by P_create); 1: B[k][j]\n"
+              "  /* bmode 0: B in panels at bp (tc_gemm_pack_b, by P_create; a batch\n"
+              "     matrix's at b_bs from the last's: NHWC groups); 1: B[k][j]\n"
               "     at b[k * b_rs + j * b_cs]; 2: an NCHW convolution's windows: column\n"
               "     j the output pixel j, k = (ci * KH + kh) * KW + kw, the image at b;\n"
               "     3: the same, of stride 1, read in place from a padded copy of the\n"
@@ -299,7 +301,7 @@ static void shared_part(tc_buf *o) {
               "      for (int64_t i = 0; i < rows; i++) {\n"
               "        const int64_t ih = ih0[i] + dh, iw = iw0[i] + dw;\n"
               "        r[i] = ih >= 0 && ih < v->h && iw >= 0 && iw < v->w\n"
-              "                   ? a + ((ih - hb) * v->w + iw) * v->c + ci : tc_gemm_zeros;\n"
+              "                   ? a + ((ih - hb) * v->w + iw) * v->cs + ci : tc_gemm_zeros;\n"
               "      }\n"
               "      for (int64_t i = rows; i < mr; i++) r[i] = r[rows - 1];\n"
               "      if (++kw == v->kw) {\n"
@@ -1078,7 +1080,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "        int64_t pc = 0, kc, ns;\n"
                 "        do {\n"
                 "          kc = tc_gemm_kblock(g, pc, KC, &ns);\n"
-                "          const float *bp = g->bp + (p * g->k + pc) * %d;\n"
+                "          const float *bp = g->bp + bo + (p * g->k + pc) * %d;\n"
                 "          const int64_t ldb = %d;\n"
                 "          tc_gemm_rows(g, a, hb, i_lo, rows, pc, kc, ns, %d, ar, ap);\n",
                 attr, sfx, NR - 1, NR, MR, MR, NR, NR, sfx, NR, NR, NR, NR, NR, MR);
@@ -1117,7 +1119,7 @@ static void driver(tc_buf *o, tcE_visa isa) {
                 "            const float *bp = ip        ? b + pc * g->b_rs + j0\n"
                 "                              : inplace ? bb\n"
                 "                              : bb      ? bb + (p - jc) * kc * %d\n"
-                "                                        : g->bp + (p * g->k + pc) * %d;\n"
+                "                                        : g->bp + bo + (p * g->k + pc) * %d;\n"
                 "            const int64_t ldb = ip ? g->b_rs : %d;\n"
                 "            float *cij = c + ir * g->ldc + j0;\n",
                 NR, NR, NR, NR, NR,

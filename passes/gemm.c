@@ -158,16 +158,18 @@ static int is_var(const tc_sexpr *e, int ivar, int var) {
   return ivar ? is_ivar(e, var) : is_rvar(e, var);
 }
 
-/* The value of index expression e for output channel oc (ivar 1) and
-   input channel ci (rvar `var`) of a grouped convolution: integer
-   constants, +, -, * and floor division by a positive constant over those
-   two alone; 0 (with *ok 0) for anything else. */
-static int64_t eval_channel(const tc_sexpr *e, int var, int64_t oc, int64_t ci, int *ok) {
+/* The value of index expression e for output channel oc (ivar ocvar: 1
+   in NCHW, 3 in NHWC) and input channel ci (rvar `var`) of a grouped
+   convolution: integer constants, +, -, * and floor division by a
+   positive constant over those two alone; 0 (with *ok 0) for anything
+   else. */
+static int64_t eval_channel(const tc_sexpr *e, int var, int ocvar, int64_t oc, int64_t ci,
+                            int *ok) {
   int64_t x, y;
   switch (e->op) {
   case TC_OP_CONST: return e->inum;
   case TC_OP_IVAR:
-    if (e->var == 1) return oc;
+    if (e->var == ocvar) return oc;
     break;
   case TC_OP_RVAR:
     if (e->var == var) return ci;
@@ -177,8 +179,8 @@ static int64_t eval_channel(const tc_sexpr *e, int var, int64_t oc, int64_t ci, 
     break;
   case TC_OP_ADD: case TC_OP_SUB: case TC_OP_MUL: case TC_OP_FLOORDIV:
     if (e->nargs != 2) break;
-    x = eval_channel(e->args[0], var, oc, ci, ok);
-    y = eval_channel(e->args[1], var, oc, ci, ok);
+    x = eval_channel(e->args[0], var, ocvar, oc, ci, ok);
+    y = eval_channel(e->args[1], var, ocvar, oc, ci, ok);
     if (!*ok) return 0;
     if (e->op == TC_OP_ADD) return x + y;
     if (e->op == TC_OP_SUB) return x - y;
@@ -194,17 +196,28 @@ static int64_t eval_channel(const tc_sexpr *e, int var, int64_t oc, int64_t ci, 
 /* 1 when index xc of x's channel is a grouped convolution's (lowering's
    (oc / (cout / groups)) * cg + ci): checked at the channels where groups
    begin and end, for every group. */
-static int grouped_channel(const tc_sexpr *xc, int var, int64_t groups, int64_t cout, int64_t cg) {
+static int grouped_channel(const tc_sexpr *xc, int var, int ocvar, int64_t groups, int64_t cout,
+                           int64_t cg) {
   if (groups < 2 || cout % groups != 0 || cg < 1) return 0;
   const int64_t per = cout / groups;
   for (int64_t gr = 0; gr < groups; gr++)
     for (int q = 0; q < 4; q++) {
       const int64_t oc = gr * per + (q & 1 ? per - 1 : 0), ci = q & 2 ? cg - 1 : 0;
       int ok = 1;
-      if (eval_channel(xc, var, oc, ci, &ok) != gr * cg + ci || !ok) return 0;
+      if (eval_channel(xc, var, ocvar, oc, ci, &ok) != gr * cg + ci || !ok) return 0;
     }
   return 1;
 }
+
+/* NHWC groups through the template need this many input and output
+   channels a group: a group's product has as many columns, of the
+   micro-kernel's 32 (AVX-512) or 24, and as many values of k a window
+   position.  Against the loops (3x3 at 56 x 56, one thread, AVX-512,
+   `tensorc run --bench`, input and output channels a group): 2 and 1
+   0.56x, 1 and 4 1.02x, 2 and 2 1.18x, 2 and 4 3.2x, 4 and 4 4.5x, 8 and
+   8 11x, 16 and 16 42x.  A depthwise convolution (one channel a group)
+   runs as a vector loop (emit/c.c strip_loop). */
+#define TC_GEMM_NHWC_GROUP_MIN_C 2
 
 /* Fills g's operands when REDUCE e, in stage s (an f32 conv2d: s->conv),
    is the convolution's window sum the template takes: the sums over input
@@ -215,7 +228,7 @@ static int grouped_channel(const tc_sexpr *xc, int var, int64_t groups, int64_t 
 static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, tc_gemm *g) {
   const int64_t *a = s->conv;
   const tc_lbuf *o = &p->bufs.data[s->out];
-  if (!a || a[6] < 1 || (a[6] > 1 && a[7] != 0) || o->rank != 4) return 0;
+  if (!a || a[6] < 1 || o->rank != 4) return 0;
   const tc_sexpr *r[3] = {e, NULL, NULL};
   for (int i = 0; i < 3; i++) {
     if (r[i]->op != TC_OP_REDUCE || r[i]->red != TC_OP_SUM || r[i]->dtype != TC_DT_F32 ||
@@ -252,10 +265,10 @@ static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *
      the output channel's group) */
   const tc_sexpr *xn = x->args[0], *xc = x->args[nhwc ? 3 : 1];
   int64_t cout, cg;
-  tc_ext_is_const(W->shape[0], &cout);
-  tc_ext_is_const(W->shape[1], &cg);
+  tc_ext_is_const(W->shape[nhwc ? 3 : 0], &cout);
+  tc_ext_is_const(W->shape[nhwc ? 2 : 1], &cg);
   if (!(is_ivar(xn, 0) || (xn->op == TC_OP_CONST && xn->inum == 0)) ||
-      !(a[6] == 1 ? is_rvar(xc, ci) : grouped_channel(xc, ci, a[6], cout, cg)))
+      !(a[6] == 1 ? is_rvar(xc, ci) : grouped_channel(xc, ci, nhwc ? 3 : 1, a[6], cout, cg)))
     return 0;
   /* groups of fewer than 4 output channels stay loops, or of 1 where the
      direct kernel takes the group: a group's product then has few rows,
@@ -267,6 +280,8 @@ static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *
   g->aload = x;
   g->bload = w;
   g->conv = a;
+  if (nhwc)
+    return a[6] == 1 || (cg >= TC_GEMM_NHWC_GROUP_MIN_C && cout / a[6] >= TC_GEMM_NHWC_GROUP_MIN_C);
   return a[6] == 1 || cout / a[6] >= (tc_loop_conv_direct(p, g, s->out) ? 2 : 4);
 }
 

@@ -21,6 +21,7 @@
 #include "conv1x1_nhwc.h"
 #include "conv3x3_nchw.h"
 #include "conv3x3g32_nchw.h"
+#include "conv3x3g32_nhwc.h"
 #include "conv3x3_nhwc.h"
 #include "conv3x3s2_nchw.h"
 #include "conv3x3s2_nhwc.h"
@@ -58,6 +59,7 @@ TC_KERNEL(ffn_erf)
 TC_KERNEL(ffn_tanh)
 TC_KERNEL(conv3x3_nchw)
 TC_KERNEL(conv3x3g32_nchw)
+TC_KERNEL(conv3x3g32_nhwc)
 TC_KERNEL(conv3x3_nhwc)
 TC_KERNEL(conv1x1_nchw)
 TC_KERNEL(conv1x1_nhwc)
@@ -334,12 +336,15 @@ static const gemm_workload workloads[] = {
      "NCHW",
      CONV(128, 128, 56, 3, 2, 1, 0), &conv3x3s2_nchw_tc,
      CONV_VARIANTS("dnnl_nchw")},
-    /* ResNeXt-50's grouped 3x3 (32 groups of 4 channels; no NHWC twin:
-       tensorc takes NHWC groups in loops) */
+    /* ResNeXt-50's grouped 3x3 (32 groups of 4 channels) */
     {"conv3x3g32_nchw",
      "relu(conv2d(x, w, b)), 128->128 3x3 pad 1 at 56x56, 32 groups, NCHW",
      CONV_G(128, 128, 56, 3, 1, 1, 0, 32), &conv3x3g32_nchw_tc,
      CONV_VARIANTS("dnnl_nchw")},
+    {"conv3x3g32_nhwc",
+     "relu(conv2d(x, w, b)), 128->128 3x3 pad 1 at 56x56, 32 groups, NHWC",
+     CONV_G(128, 128, 56, 3, 1, 1, 1, 32), &conv3x3g32_nhwc_tc,
+     CONV_VARIANTS("dnnl_nhwc")},
     {"conv3x3s2_nhwc",
      "relu(conv2d(x, w, b)), 128->128 3x3 stride 2 pad 1, 56x56 -> 28x28, "
      "NHWC",

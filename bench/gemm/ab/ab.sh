@@ -18,7 +18,7 @@ case $w in
   conv1x1_nhwc|conv1x1_nchw) D=(-DXN=802816 -DYN=200704 -DW0N=16384 -DW1N=64 "-DFLOPS=2.0*64*56*56*256" "-DRUNARGS(y)=1,x,y") ;;
   conv_pool_nchw) D=(-DXN=200704 -DYN=50176 -DW0N=36864 -DW1N=64 "-DFLOPS=2.0*64*56*56*64*9" "-DRUNARGS(y)=1,x,y") ;;
   conv3x3s2_nhwc|conv3x3s2_nchw) D=(-DXN=401408 -DYN=100352 -DW0N=147456 -DW1N=128 "-DFLOPS=2.0*128*28*28*128*9" "-DRUNARGS(y)=1,x,y") ;;
-  conv3x3g32_nchw) D=(-DXN=401408 -DYN=401408 -DW0N=4608 -DW1N=128 "-DFLOPS=2.0*128*56*56*4*9" "-DRUNARGS(y)=1,x,y") ;;
+  conv3x3g32_nchw|conv3x3g32_nhwc) D=(-DXN=401408 -DYN=401408 -DW0N=4608 -DW1N=128 "-DFLOPS=2.0*128*56*56*4*9" "-DRUNARGS(y)=1,x,y") ;;
   dw3x3_nhwc|dw3x3_nchw) D=(-DXN=451584 -DYN=451584 -DW0N=1296 -DW1N=144 "-DFLOPS=2.0*144*56*56*9" "-DRUNARGS(y)=1,x,y") ;;
   sgemm_*) s=${w#sgemm_}; D=(-DXN=$((s*s)) -DYN=$((s*s)) -DW0N=$((s*s)) -DW1N=0 "-DFLOPS=2.0*$s*$s*$s" "-DRUNARGS(y)=x,y") ;;
   ffn_tanh|ffn_erf) m=${M:-128}; D=(-DXN=$((m*768)) -DYN=$((m*3072)) -DW0N=$((3072*768)) -DW1N=3072 "-DFLOPS=2.0*$m*768*3072" "-DRUNARGS(y)=$m,x,y") ;;

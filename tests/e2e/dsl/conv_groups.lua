@@ -5,7 +5,8 @@
 -- output channel. Windows with padding, stride and dilation (B gathered),
 -- 1x1 (B read in place), bias, activations, a residual, a batch norm
 -- folded at create, dynamic sizes, and groups of fewer than 4 output
--- channels (which stay loops when gathered).
+-- channels (which stay loops when gathered). Then NHWC groups (nhwc_*):
+-- the same batch matrices, a group's channels of each pixel.
 -- e2e: N=1,2 H=9,16 W=11,20
 -- threads: N=4 H=40 W=40
 kernel("g2")
@@ -60,3 +61,46 @@ local x = input("x", f32, {N, 192, H, W})
 local w = weight("w", f32, {20, 96, 3, 3})
 local b = weight("b", f32, {20})
 output("y", cast(relu(conv2d(x, w, b, {padding = 1, groups = 2})), bf16))
+kernel("nhwc_g4")
+-- NHWC groups of 2 or more input and output channels through the
+-- template: each group a batch matrix of its own, its channels of
+-- each pixel of x (a pixel's stride all the groups' channels), its
+-- columns of w packed at create, its channels of y; the epilogue's
+-- columns from the group's first output channel
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 16})
+local w = weight("w", f32, {3, 3, 4, 16})
+local b = weight("b", f32, {16})
+output("y", relu(conv2d(x, w, b, {padding = 1, groups = 4, layout = "NHWC"})))
+kernel("nhwc_g_strided")
+-- 3 groups of 5 input and 7 output channels: columns of w and y not a
+-- multiple of anything; stride, dilation, uneven padding
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H + 4, W + 4, 15})
+local w = weight("w", f32, {3, 2, 5, 21})
+output("y", conv2d(x, w, nil, {stride = {2, 1}, padding = {1, 2}, dilation = {2, 1}, groups = 3,
+                               layout = "NHWC"}))
+kernel("nhwc_g_residual")
+-- w an input (read in place: a group's columns from its first), a residual
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 8})
+local w = input("w", f32, {1, 3, 4, 8})
+local r = input("r", f32, {N, H, W, 8})
+output("y", tanh(conv2d(x, w, nil, {padding = {0, 1}, groups = 2, layout = "NHWC"}) * 0.5 + r))
+kernel("nhwc_g_q8")
+-- a per-channel scale and shift (broadcast along the rows), a u8 output
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 12})
+local w = weight("w", f32, {3, 3, 6, 16})
+local s, t = weight("s", f32, {16}), weight("t", f32, {16})
+output("y", quantize(conv2d(x, w, nil, {padding = 1, groups = 2, layout = "NHWC"}) * s + t,
+                     0.05, 3, u8))
+kernel("nhwc_g_small")
+-- 2 input and 2 output channels a group (the template), and 1 input
+-- channel with 4 output (loops)
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 8})
+local w = weight("w", f32, {3, 3, 2, 8})
+local w1 = weight("w1", f32, {3, 3, 1, 32})
+output("y", conv2d(x, w, nil, {padding = 1, groups = 4, layout = "NHWC"}))
+output("y1", conv2d(x, w1, nil, {padding = 1, groups = 8, layout = "NHWC"}))

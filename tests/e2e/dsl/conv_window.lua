@@ -4,9 +4,10 @@
 -- window loop unrolled (or kept, above 8 taps), the columns whose windows
 -- reach the padding and a row's last ones through the plain loop.
 -- Channel tails, stride, dilation, uneven padding, no padding, epilogues
--- (bias, activations, a residual, a bf16 and a u8 output), a channel
--- multiplier, and NCHW (the strip along the rows, the columns' padding
--- still a mask of lanes).
+-- (bias, activations, a residual, a bf16 output, the sum used twice), and
+-- NCHW (the strip along the rows, the columns' padding tested for each
+-- whole vector, a mask for the others). A u8 output and a channel
+-- multiplier, which stay scalar loops, for the results' sake.
 -- e2e: N=1,2 H=5,12 W=3,13,20
 -- threads: N=2 H=40 W=40
 kernel("dw")
@@ -68,3 +69,10 @@ local x = input("x", f32, {N, 12, H, W})
 local w = weight("w", f32, {12, 1, 3, 3})
 local b = weight("b", f32, {12})
 output("y", relu(conv2d(x, w, b, {padding = {1, 2}, groups = 12})))
+kernel("dw_twice")
+-- the sum read twice by the epilogue: computed once in the strip too
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 16})
+local w = weight("w", f32, {3, 3, 1, 16})
+local c = conv2d(x, w, nil, {padding = 1, groups = 16, layout = "NHWC"})
+output("y", c * sigmoid(c))

@@ -18,7 +18,8 @@
  *   - NHWC convolutions (amode 1), and NCHW ones copied to NHWC by each
  *     task (amode 2), whose blocks of k are whole window positions of c
  *     channels when c <= KC, and runs of one position's channels when
- *     c > 768 (c = 1 to 800);
+ *     c > 768 (c = 1 to 800); NHWC groups, each image's group a batch
+ *     matrix (a group's channels of each pixel, its columns of B);
  *   - NCHW convolutions as the GEMM of the gathered windows (bmode 2) and
  *     through the direct kernel (bmode 3), its A packed at create
  *     (tc_gemm_direct_pack_<isa> into tc_gemm.ap) or by the call; Cout not
@@ -68,6 +69,7 @@ typedef struct stress_out {
   int *touched;
   int64_t nmat, m, n, ldc;
   int bad_calls; /* epilogue calls outside C (atomic) */
+  int64_t inner;  /* batch axis 1's extent (NHWC groups), or 0 for one axis */
 } stress_out;
 
 /* The epilogue, C = 2 * C + 1000 over the block it is given; counts the
@@ -75,18 +77,19 @@ typedef struct stress_out {
 static void stress_epi(const void *arg, const int64_t *bi, int64_t i0, int64_t j0, int64_t mr,
                        int64_t nr) {
   stress_out *o = (stress_out *)arg;
-  if (bi[0] < 0 || bi[0] >= o->nmat || i0 < 0 || j0 < 0 || mr <= 0 || nr <= 0 || i0 + mr > o->m ||
-      j0 + nr > o->n) {
+  const int64_t mat = o->inner ? bi[0] * o->inner + bi[1] : bi[0];
+  if (mat < 0 || mat >= o->nmat || (o->inner && (bi[1] < 0 || bi[1] >= o->inner)) || i0 < 0 ||
+      j0 < 0 || mr <= 0 || nr <= 0 || i0 + mr > o->m || j0 + nr > o->n) {
     if (__atomic_fetch_add(&o->bad_calls, 1, __ATOMIC_RELAXED) == 0)
       printf("FAIL %s: epilogue called on batch %lld, rows [%lld, +%lld), columns [%lld, +%lld) "
              "of a %lld x %lld C\n",
-             o->what, (long long)bi[0], (long long)i0, (long long)mr, (long long)j0, (long long)nr,
+             o->what, (long long)mat, (long long)i0, (long long)mr, (long long)j0, (long long)nr,
              (long long)o->m, (long long)o->n);
     return;
   }
   for (int64_t i = i0; i < i0 + mr; i++)
     for (int64_t j = j0; j < j0 + nr; j++) {
-      const int64_t at = (bi[0] * o->m + i) * o->ldc + j;
+      const int64_t at = (mat * o->m + i) * o->ldc + j;
       o->c[at] = 2 * o->c[at] + 1000;
       __atomic_add_fetch(&o->touched[at], 1, __ATOMIC_RELAXED);
     }
@@ -146,18 +149,20 @@ static int check_out(const stress_out *o, const double *ref, int threads, int rc
 }
 
 /* Runs g (everything set but C and the epilogue) on isa with 1 and with 2
-   threads into an nmat x m x n C with guard columns, checks each against
-   ref, and checks the two give the same bits. */
+   threads into an nmat x m x n C with guard columns (with two batch axes,
+   matrix bi[0] * bext[1] + bi[1]), checks each against ref, and checks
+   the two give the same bits. */
 static void run_case(stress *s, int isa, tc_gemm *g, int64_t nmat, const double *ref,
                      const char *what) {
   const int64_t m = g->m, n = g->n, ldc = n + GUARD_COLS, size = nmat * m * ldc;
   stress_out o = {what, malloc((size_t)size * sizeof(float)), malloc((size_t)size * sizeof(int)),
-                  nmat, m, n, ldc, 0};
+                  nmat, m, n, ldc, 0, g->nb == 2 ? g->bext[1] : 0};
   float *first = malloc((size_t)size * sizeof(float));
   int ok = 1;
   g->c = o.c;
   g->ldc = ldc;
-  g->c_bs[0] = m * ldc;
+  g->c_bs[g->nb - 1] = m * ldc;
+  if (g->nb == 2) g->c_bs[0] = g->bext[1] * m * ldc;
   g->epi = stress_epi;
   g->epi_arg = &o;
   s->cases++;
@@ -235,7 +240,8 @@ static int conv_has_output(stress *s, const conv *v, const char *what) {
 }
 
 static tc_gemm_conv conv_desc(const conv *v) {
-  return (tc_gemm_conv){v->h, v->w, v->cin, conv_ow(v), v->kh, v->kw, v->st, v->st, v->p, v->p, v->d, v->d};
+  return (tc_gemm_conv){v->h,  v->w,  v->cin, conv_ow(v), v->kh, v->kw, v->st,
+                        v->st, v->p,  v->p,   v->d,       v->d,  v->cin};
 }
 
 /* Where the layouts put an element: the image x[b][ci][ih][iw] (NCHW) or
@@ -303,6 +309,59 @@ static void windows_case(stress *s, int isa, conv v, int amode, int bmode, int64
   g.nb = 1, g.bext[0] = v.nimg, g.a_bs[0] = v.h * v.w * v.cin;
   g.kcb = kcb, g.bkp = bkp;
   run_case(s, isa, &g, v.nimg, ref, what);
+  free(x), free(wt), free(bp), free(ref);
+}
+
+/* An NHWC convolution of `groups` groups (v: cin and cout in all), each
+   image's group a batch matrix (axis 1): a group's channels of each pixel
+   (amode 1, cv.c its channels, cv.cs all of them), its columns of the
+   weight [kh][kw][cin / groups][cout] packed group by group (bmode 0, at
+   b_bs[1] from the last group's) or read in place (1). */
+static void nhwc_groups_case(stress *s, int isa, conv v, int64_t groups, int bmode, int64_t kcb) {
+  const int NR = isa == 2 ? 32 : 16;
+  const int64_t cg = v.cin / groups, per = v.cout / groups;
+  const int64_t oh = conv_oh(&v), ow = conv_ow(&v), K = v.kh * v.kw * cg, M = oh * ow;
+  const int64_t panels = (per + NR - 1) / NR * NR * K;
+  char what[300], how[80];
+  snprintf(how, sizeof how, "%lld groups, bmode %d kcb %lld", (long long)groups, bmode, (long long)kcb);
+  conv_what(what, sizeof what, isa, "NHWC groups (amode 1)", &v, how);
+  if (!conv_has_output(s, &v, what)) return;
+  float *x = random_floats(&s->rng, v.nimg * v.h * v.w * v.cin);
+  float *wt = random_floats(&s->rng, v.kh * v.kw * cg * v.cout), *bp = NULL;
+  double *ref = malloc((size_t)(v.nimg * groups * M * per) * sizeof *ref);
+  for (int64_t b = 0; b < v.nimg; b++)
+    for (int64_t gr = 0; gr < groups; gr++)
+      for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < per; j++) {
+          double sum = 0;
+          for (int64_t a = 0; a < v.kh; a++)
+            for (int64_t bb = 0; bb < v.kw; bb++) {
+              const int64_t ih = i / ow * v.st - v.p + a * v.d, iw = i % ow * v.st - v.p + bb * v.d;
+              if (ih < 0 || ih >= v.h || iw < 0 || iw >= v.w) continue;
+              for (int64_t ci = 0; ci < cg; ci++)
+                sum += (double)x[((b * v.h + ih) * v.w + iw) * v.cin + gr * cg + ci] *
+                       wt[((a * v.kw + bb) * cg + ci) * v.cout + gr * per + j];
+            }
+          ref[((b * groups + gr) * M + i) * per + j] = sum;
+        }
+  tc_gemm g = {0};
+  g.m = M, g.n = per, g.k = K, g.amode = 1, g.a = x;
+  if (bmode == 0) {
+    bp = malloc((size_t)(groups * panels) * sizeof *bp);
+    for (int64_t gr = 0; gr < groups; gr++)
+      tc_gemm_pack_b(bp + gr * panels, wt + gr * per, v.cout, 1, 0, K, 0, per, per, NR);
+    g.bp = bp;
+    g.b_bs[1] = panels;
+  } else {
+    g.bmode = 1, g.b = wt, g.b_rs = v.cout, g.b_cs = 1;
+    g.b_bs[1] = per;
+  }
+  g.cv = conv_desc(&v);
+  g.cv.c = cg;
+  g.nb = 2, g.bext[0] = v.nimg, g.bext[1] = groups;
+  g.a_bs[0] = v.h * v.w * v.cin, g.a_bs[1] = cg;
+  g.kcb = kcb, g.bkp = 8192;
+  run_case(s, isa, &g, v.nimg * groups, ref, what);
   free(x), free(wt), free(bp), free(ref);
 }
 
@@ -384,6 +443,14 @@ static void all_cases(stress *s, int isa) {
         windows_case(s, isa, (conv){2, 5, 6, cs2[ci], 40, 3, 3, 1, 1, 1}, amode, bmode, 64, 8192);
         windows_case(s, isa, (conv){1, 3, 5, cs2[ci], 40, 3, 3, 1, 1, 1}, amode, bmode, 0, 8192);
       }
+  /* NHWC groups: 4 of 4 and 4 channels (C's columns fewer than a panel's),
+     3 of 5 and 33, 2 of 64 and 40 with k in blocks of whole positions and
+     of part of one (kcb 64 < 64 x 9); one image and two */
+  for (int bmode = 0; bmode < 2; bmode++) {
+    nhwc_groups_case(s, isa, (conv){2, 7, 9, 16, 16, 3, 3, 1, 1, 1}, 4, bmode, 0);
+    nhwc_groups_case(s, isa, (conv){1, 9, 6, 15, 99, 3, 2, 2, 1, 2}, 3, bmode, 0);
+    nhwc_groups_case(s, isa, (conv){2, 5, 5, 128, 80, 3, 3, 1, 1, 1}, 2, bmode, 64);
+  }
   static const int64_t ms[] = {15, 16, 30, 44};
   for (int mi = 0; mi < COUNT(ms); mi++)
     for (int bmode = 0; bmode < 2; bmode++) gemm_case(s, isa, ms[mi], 70, 33, bmode, mi & 1, 64, 777);
