@@ -904,8 +904,9 @@ static void emit_create_stages(kemit *kx, const char *c) {
 }
 
 
-/* The convolution's extents as a GEMM (tc_gemm.conv): K, and the
-   GEMM's N (Cout for NHWC; for NCHW m is Cout). */
+/* The convolution's extents as a GEMM (tc_gemm.conv): K (with groups, a
+   group's), and the output channels Cout (all groups': a group's GEMM has
+   Cout / groups columns in NHWC, rows in NCHW). */
 static void conv_gemm_k(const kemit *kx, const tc_gemm *gm, int64_t *K, int64_t *Cout) {
   const tc_lbuf *W = &kx->p->bufs.data[gm->bload->ref];
   int64_t e[4];

@@ -71,7 +71,7 @@ static void shared_part(tc_buf *o) {
               "   kh x kw, strides, paddings, dilations). */\n"
               "typedef struct tc_gemm_conv {\n"
               "  int64_t h, w, c, ow, kh, kw, sh, sw, ph, pw, dh, dw;\n"
-              "  int64_t cs; /* amode 1: a pixel's channels in the image (c but with groups) */\n"
+              "  int64_t cs; /* amode 1 and 2: a pixel's channels in the image (c but with NHWC groups) */\n"
               "} tc_gemm_conv;\n\n"
               "/* out[b][i][j] = epi(sum(k < K: A[b][i][k] * B[b][k][j])) for every batch\n"
               "   index b (axes bext[], row-major), i < m, j < n. */\n"

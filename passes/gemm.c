@@ -210,21 +210,25 @@ static int grouped_channel(const tc_sexpr *xc, int var, int ocvar, int64_t group
 }
 
 /* NHWC groups through the template need this many input and output
-   channels a group: a group's product has as many columns, of the
-   micro-kernel's 32 (AVX-512) or 24, and as many values of k a window
-   position.  Against the loops (3x3 at 56 x 56, one thread, AVX-512,
-   `tensorc run --bench`, input and output channels a group): 2 and 1
-   0.56x, 1 and 4 1.02x, 2 and 2 1.18x, 2 and 4 3.2x, 4 and 4 4.5x, 8 and
-   8 11x, 16 and 16 42x.  A depthwise convolution (one channel a group)
-   runs as a vector loop (emit/c.c strip_loop). */
+   channels a group, and this many multiply-adds a group's output pixel
+   (K x Cout / groups): a group's product has that many columns, of the
+   micro-kernel's 32 (AVX-512) or 16 (AVX2), and that many values of k.
+   Against the loops (56 x 56, one thread, AVX-512, `tensorc run --bench`,
+   input and output channels a group): 3x3 2 and 1 0.56x, 1 and 4 1.02x,
+   2 and 2 1.18x, 2 and 4 3.2x, 4 and 4 4.5x, 8 and 8 11x, 16 and 16 42x;
+   1x1 2 and 2 0.16x (4 multiply-adds a pixel: the loops run in vectors),
+   4 and 4 1.18x, 8 and 8 2.9x.  A depthwise convolution (one channel a
+   group) runs as a vector loop (emit/c.c strip_loop). */
 #define TC_GEMM_NHWC_GROUP_MIN_C 2
+#define TC_GEMM_NHWC_GROUP_MIN_MACS 16
 
 /* Fills g's operands when REDUCE e, in stage s (an f32 conv2d: s->conv),
    is the convolution's window sum the template takes: the sums over input
    channel, kh and kw (in this order, as lowering writes them) of x * w,
-   under the padding's where() when there is padding; one group, or in
-   NCHW groups of more than one input channel (each group a batch matrix of
-   the template, emit/c.c). */
+   under the padding's where() when there is padding; one group, or
+   groups of more than one input channel (each image's group a batch
+   matrix of the template, emit/c.c emit_conv_fields; NCHW and NHWC alike,
+   with thresholds of their own, below). */
 static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, tc_gemm *g) {
   const int64_t *a = s->conv;
   const tc_lbuf *o = &p->bufs.data[s->out];
@@ -270,18 +274,23 @@ static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *
   if (!(is_ivar(xn, 0) || (xn->op == TC_OP_CONST && xn->inum == 0)) ||
       !(a[6] == 1 ? is_rvar(xc, ci) : grouped_channel(xc, ci, nhwc ? 3 : 1, a[6], cout, cg)))
     return 0;
-  /* groups of fewer than 4 output channels stay loops, or of 1 where the
-     direct kernel takes the group: a group's product then has few rows,
-     and measured slower than the loop (one thread, AVX-512, 3x3 at 56 x
-     56; gathered: 2 input and 1 output channels a group 0.24x, 2 and 2
-     0.97x, 4 and 2 0.89x, where 2 and 4 ran 2.0x faster, 4 and 4 1.64x;
-     direct: 2 and 1 0.53x, 2 and 2 2.3x, 4 and 2 2.6x) */
   g->reduce = e;
   g->aload = x;
   g->bload = w;
   g->conv = a;
-  if (nhwc)
-    return a[6] == 1 || (cg >= TC_GEMM_NHWC_GROUP_MIN_C && cout / a[6] >= TC_GEMM_NHWC_GROUP_MIN_C);
+  if (nhwc) {
+    int64_t kh, kw;
+    tc_ext_is_const(W->shape[0], &kh);
+    tc_ext_is_const(W->shape[1], &kw);
+    return a[6] == 1 || (cg >= TC_GEMM_NHWC_GROUP_MIN_C && cout / a[6] >= TC_GEMM_NHWC_GROUP_MIN_C &&
+                         kh * kw * cg * (cout / a[6]) >= TC_GEMM_NHWC_GROUP_MIN_MACS);
+  }
+  /* NCHW groups of fewer than 4 output channels stay loops, or of 1 where
+     the direct kernel takes the group: a group's product then has few
+     rows, and measured slower than the loop (one thread, AVX-512, 3x3 at
+     56 x 56; gathered: 2 input and 1 output channels a group 0.24x, 2 and
+     2 0.97x, 4 and 2 0.89x, where 2 and 4 ran 2.0x faster, 4 and 4 1.64x;
+     direct: 2 and 1 0.53x, 2 and 2 2.3x, 4 and 2 2.6x) */
   return a[6] == 1 || cout / a[6] >= (tc_loop_conv_direct(p, g, s->out) ? 2 : 4);
 }
 

@@ -81,7 +81,7 @@ local w = weight("w", f32, {3, 2, 5, 21})
 output("y", conv2d(x, w, nil, {stride = {2, 1}, padding = {1, 2}, dilation = {2, 1}, groups = 3,
                                layout = "NHWC"}))
 kernel("nhwc_g_residual")
--- w an input (read in place: a group's columns from its first), a residual
+-- w an input (each task packs a group's columns from its first), a residual
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, H, W, 8})
 local w = input("w", f32, {1, 3, 4, 8})
@@ -104,3 +104,13 @@ local w = weight("w", f32, {3, 3, 2, 8})
 local w1 = weight("w1", f32, {3, 3, 1, 32})
 output("y", conv2d(x, w, nil, {padding = 1, groups = 4, layout = "NHWC"}))
 output("y1", conv2d(x, w1, nil, {padding = 1, groups = 8, layout = "NHWC"}))
+kernel("nhwc_g_1x1")
+-- 1x1 groups: 4 and 4 channels a group through the template, 2 and 2 (4
+-- multiply-adds an output pixel) loops
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H, W, 16})
+local w = weight("w", f32, {1, 1, 4, 16})
+local w2 = weight("w2", f32, {1, 1, 2, 16})
+local b = weight("b", f32, {16})
+output("y", relu(conv2d(x, w, b, {groups = 4, layout = "NHWC"})))
+output("y2", conv2d(x, w2, nil, {groups = 8, layout = "NHWC"}))

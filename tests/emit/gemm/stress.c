@@ -352,7 +352,12 @@ static void nhwc_groups_case(stress *s, int isa, conv v, int64_t groups, int bmo
       tc_gemm_pack_b(bp + gr * panels, wt + gr * per, v.cout, 1, 0, K, 0, per, per, NR);
     g.bp = bp;
     g.b_bs[1] = panels;
-  } else {
+  } else { /* on a cache line, as frameworks allocate: B's rows may be read in place */
+    const size_t bytes = (size_t)(v.kh * v.kw * cg * v.cout) * sizeof *wt;
+    float *al = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    memcpy(al, wt, bytes);
+    free(wt);
+    wt = al;
     g.bmode = 1, g.b = wt, g.b_rs = v.cout, g.b_cs = 1;
     g.b_bs[1] = per;
   }
@@ -444,12 +449,15 @@ static void all_cases(stress *s, int isa) {
         windows_case(s, isa, (conv){1, 3, 5, cs2[ci], 40, 3, 3, 1, 1, 1}, amode, bmode, 0, 8192);
       }
   /* NHWC groups: 4 of 4 and 4 channels (C's columns fewer than a panel's),
-     3 of 5 and 33, 2 of 64 and 40 with k in blocks of whole positions and
-     of part of one (kcb 64 < 64 x 9); one image and two */
+     3 of 5 and 33, 2 of 64 and 40 with k in blocks of part of a window
+     position (kcb 32 < 64), 2 of 8 and 32 (bmode 1: B's rows of a whole
+     panel read in place, a group's from its first column); one image and
+     two */
   for (int bmode = 0; bmode < 2; bmode++) {
     nhwc_groups_case(s, isa, (conv){2, 7, 9, 16, 16, 3, 3, 1, 1, 1}, 4, bmode, 0);
     nhwc_groups_case(s, isa, (conv){1, 9, 6, 15, 99, 3, 2, 2, 1, 2}, 3, bmode, 0);
-    nhwc_groups_case(s, isa, (conv){2, 5, 5, 128, 80, 3, 3, 1, 1, 1}, 2, bmode, 64);
+    nhwc_groups_case(s, isa, (conv){2, 5, 5, 128, 80, 3, 3, 1, 1, 1}, 2, bmode, 32);
+    nhwc_groups_case(s, isa, (conv){1, 6, 7, 16, 64, 3, 3, 1, 1, 1}, 2, bmode, 0);
   }
   static const int64_t ms[] = {15, 16, 30, 44};
   for (int mi = 0; mi < COUNT(ms); mi++)
