@@ -948,6 +948,14 @@ static void emit_pack_block(kemit *kx, const char *c, int s, tcE_visa v, int64_t
   tcE_line(g, "}\n");
 }
 
+/* Floats of one NHWC group's B packed at create: its per columns in
+   panels of the ISA's width, K rows (emit_prepack writes the groups
+   this far apart, emit_conv_fields's b_bs[1] reads them so). */
+static int64_t group_panels(tcE_visa v, int64_t per, int64_t K) {
+  const int64_t nr = tcE_gemm_nr(v);
+  return (per + nr - 1) / nr * nr * K;
+}
+
 /* P_create's packing of the weight of GEMM stage st (number s, b_weight)
    into c->tc_pack<s>, for the ISA the context runs: B in panels
    (tc_gemm_pack_b), or an NCHW convolution's w for the direct kernel
@@ -993,7 +1001,7 @@ static void emit_prepack(kemit *kx, const tc_stage *st, int s, const char *c) {
     }
     int nr = tcE_gemm_nr((tcE_visa)v);
     if (gm->conv && gm->conv[6] > 1) { /* NHWC groups: each group's columns packed as its matrix's */
-      const int64_t groups = gm->conv[6], per = N / groups, size = (per + nr - 1) / nr * nr * K;
+      const int64_t groups = gm->conv[6], per = N / groups, size = group_panels((tcE_visa)v, per, K);
       emit_pack_block(kx, c, s, (tcE_visa)v, groups * size,
                       kstr(kx,
                            "for (int64_t t = 0; t < %lld; t++)\n"
@@ -2775,6 +2783,13 @@ static const char *lane_cond_mask(kemit *kx, const tc_sexpr *c) {
   return z ? kstr(kx, "(__mmask16)~%s", below) : kstr(kx, "_mm256_andnot_ps(%s, %s)", below, all);
 }
 
+/* 1 when WHERE e's condition is on integers (emit_vwhere_int's, below). */
+static int where_int(const tc_sexpr *e) {
+  const tc_sexpr *c = e->args[0];
+  return tc_op_class_of(c->op) != TC_OPC_CMP ||
+         !(c->args[0]->dtype == TC_DT_F32 || c->args[0]->dtype == TC_DT_BF16);
+}
+
 /* WHERE e on a condition that is not a comparison of floats (integers:
    the padding of a convolution or a pool), holding for all lanes or none
    or for a range of them (tc_loop_vec_ok): its mask (within m), each
@@ -2879,9 +2894,7 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
   case TC_OP_REDUCE: return emit_vreduce(kx, e, m);
   case TC_OP_WHERE: {
     const tc_sexpr *c = e->args[0];
-    if (tc_op_class_of(c->op) != TC_OPC_CMP ||
-        !(c->args[0]->dtype == TC_DT_F32 || c->args[0]->dtype == TC_DT_BF16))
-      return emit_vwhere_int(kx, e, m);
+    if (where_int(e)) return emit_vwhere_int(kx, e, m);
     const char *ca = emit_vsx(kx, c->args[0], m), *cb = emit_vsx(kx, c->args[1], m);
     tcE_vec_cmp(&b, isa, c->op, ca, cb);
     const char *cm = vdef(kx, c, tcE_vec_mask_type(isa), &b);
@@ -2988,6 +3001,16 @@ static void emit_vector_loop(kemit *kx, const tc_stage *s, const char **idx) {
 }
 
 
+/* The first REDUCE in e (depth first), or NULL. */
+static const tc_sexpr *find_reduce_sx(const tc_sexpr *e) {
+  if (e->op == TC_OP_REDUCE) return e;
+  for (int i = 0; i < e->nargs; i++) {
+    const tc_sexpr *r = find_reduce_sx(e->args[i]);
+    if (r) return r;
+  }
+  return NULL;
+}
+
 /* ---- windows: a strip of columns at once ------------------------------- */
 
 /* A vector stage whose reductions slide a window along its next-to-last
@@ -3079,13 +3102,6 @@ static int strip_shared_load(const tc_sexpr *e, int j) {
   return 0;
 }
 
-/* 1 when WHERE e's condition is on integers (emit_vwhere_int's). */
-static int where_int(const tc_sexpr *e) {
-  const tc_sexpr *c = e->args[0];
-  return tc_op_class_of(c->op) != TC_OPC_CMP ||
-         !(c->args[0]->dtype == TC_DT_F32 || c->args[0]->dtype == TC_DT_BF16);
-}
-
 /* Records the parts of WHERE w's condition c (inside REDUCEs
    encl[0..n-1]) that a strip along i<j> can test: c when it holds over a
    box when it holds at the corners and uses no lane (then w is taken
@@ -3166,13 +3182,6 @@ static int strip_plan(kemit *kx, const tc_stage *s, int from) {
     return 0;
   }
   return u;
-}
-
-static int has_reduce(const tc_sexpr *e) {
-  if (e->op == TC_OP_REDUCE) return 1;
-  for (int i = 0; i < e->nargs; i++)
-    if (has_reduce(e->args[i])) return 1;
-  return 0;
 }
 
 /* Index e (integer arithmetic) as constant c plus sum of coef[i] *
@@ -3313,7 +3322,7 @@ static void strip_reduce(kemit *kx, const tc_sexpr *e, const char *m, const char
     tcE_line(g, "%s %s = %s;\n", tcE_vec_type(isa), acc[u], b.data);
   }
   tc_buf_free(&init);
-  int unroll = E <= TCE_STRIP_UNROLL && !has_reduce(e->args[0]);
+  int unroll = E <= TCE_STRIP_UNROLL && !find_reduce_sx(e->args[0]);
   const char *r = kstr(kx, "%s%d", kx->nm.r, e->var);
   int lsave = kx->strip_loads.len; /* (a loop's loads are its own) */
   if (!unroll) {
@@ -3412,9 +3421,18 @@ static void strip_values(kemit *kx, const tc_sexpr *e, const char *m, const char
   kx->strip_off = 0;
 }
 
-/* Appends to t (" && a" each) the atoms of condition c (strip_cond) at
-   the corner the overrides set, an atom once. */
-static void strip_atoms(kemit *kx, const tc_sexpr *c, const strip_where *d, tc_buf *t) {
+/* The conditions of a strip's test, each written once (strip_if). */
+typedef TC_VEC(const char *) strip_conds_t;
+
+static void strip_cond_add(strip_conds_t *t, const char *a) {
+  for (int i = 0; i < t->len; i++)
+    if (!strcmp(t->data[i], a)) return;
+  TC_VEC_PUSH(*t, a);
+}
+
+/* Adds to t the atoms of condition c (strip_cond) at the corner the
+   overrides set. */
+static void strip_atoms(kemit *kx, const tc_sexpr *c, const strip_where *d, strip_conds_t *t) {
   unsigned iv = 1u << kx->strip_j | (d->lane ? 1u << kx->lane_var : 0);
   int dep = strip_dep(c, iv, d->encl, d->n);
   if (dep && c->op == TC_OP_LOGICAL_AND) {
@@ -3422,46 +3440,37 @@ static void strip_atoms(kemit *kx, const tc_sexpr *c, const strip_where *d, tc_b
     strip_atoms(kx, c->args[1], d, t);
     return;
   }
-  const char *a;
   if (!dep) {
-    a = emit_sx(kx, c, 0);
-  } else {
-    const char *o = c->op == TC_OP_LT ? "<" : c->op == TC_OP_LE ? "<=" : c->op == TC_OP_GT ? ">" : ">=";
-    a = kstr(kx, "%s %s %s", strip_index(kx, c->args[0]), o, strip_index(kx, c->args[1]));
+    strip_cond_add(t, emit_sx(kx, c, 0));
+    return;
   }
-  const char *at = strstr(t->data, a);
-  for (size_t n = strlen(a); at; at = strstr(at + 1, a)) /* " && a" already there */
-    if (at - t->data >= 4 && !strncmp(at - 4, " && ", 4) && (at[n] == 0 || at[n] == ' '))
-      return;
-  tc_buf_printf(t, " && %s", a);
+  const char *o = c->op == TC_OP_LT ? "<" : c->op == TC_OP_LE ? "<=" : c->op == TC_OP_GT ? ">" : ">=";
+  strip_cond_add(t, kstr(kx, "%s %s %s", strip_index(kx, c->args[0]), o, strip_index(kx, c->args[1])));
 }
 
-/* The test that the strip of columns from i<J> = `col` on lies inside
-   the windows' bounds (lane 0: the columns exist, and each tested
-   condition not on the lanes holds) or that the vector of lanes from
-   kx->lane_base on does (lane 1: each condition on the lanes holds): at
-   every corner of the box of the strip's columns, the vector's lanes
+/* Writes `if (...) {` testing that the strip of columns from i<J> = `col`
+   on lies inside the windows' bounds (lane 0: the columns exist, and each
+   tested condition not on the lanes holds) or that the vector of lanes
+   from kx->lane_base on does (lane 1: each condition on the lanes holds):
+   at every corner of the box of the strip's columns, the vector's lanes
    and the reductions' variables (index arithmetic written inline; a
-   condition that depends on none of them once, before). */
-static const char *strip_test(kemit *kx, const char *col, const char *E, int lane) {
+   condition that depends on none of them computed once, before), four
+   conditions a line. */
+static void strip_if(kemit *kx, const char *col, const char *E, int lane) {
   int U = kx->strip_u, j = kx->strip_j, L = tcE_vec_lanes(kx->visa), a = kx->lane_var;
-  tc_buf t = {0};
-  if (lane)
-    tc_buf_puts(&t, "1");
-  else
-    tc_buf_printf(&t, "%s + %d <= %s", col, U, E);
+  strip_conds_t t = {0};
+  if (!lane) TC_VEC_PUSH(t, kstr(kx, "%s + %d <= %s", col, U, E));
   assert(kx->nrvar_as == 0);
   for (int i = 0; i < kx->ndrop; i++) {
     const strip_where *d = &kx->drop[i];
     if (d->lane != lane) continue;
     for (int c = 0; c < 1 << (d->n + 2); c++) {
+      if (!lane && (c & 2)) continue; /* (not on the lanes) */
       kx->strip_off = c & 1 ? U - 1 : 0;
       kx->ivar_as[j] = kstr(kx, "(%s + %d)", col, kx->strip_off);
       if (lane) {
         kx->strip_lane_at = c & 2 ? L - 1 : 0;
         kx->ivar_as[a] = kstr(kx, "(%s + %d)", kx->lane_base, kx->strip_lane_at);
-      } else if (c & 2) {
-        continue; /* (not on the lanes) */
       }
       for (int k = 0; k < d->n; k++) {
         int64_t E = 0;
@@ -3479,21 +3488,15 @@ static const char *strip_test(kemit *kx, const char *col, const char *E, int lan
   kx->ivar_as[j] = kx->ivar_as[a] = NULL;
   kx->strip_off = 0;
   kx->strip_lane_at = -1;
-  const char *s = lane && !strncmp(t.data, "1 && ", 5) ? kstr(kx, "%s", t.data + 5)
-                                                        : kstr(kx, "%s", t.data);
-  tc_buf_free(&t);
-  return s;
-}
-
-/* Writes `if (test) {`, four of its conditions a line. */
-static void strip_if(kemit *kx, const char *test) {
-  for (int n = 0; *test; n++) {
-    const char *end = test;
-    for (int k = 0; k < 4 && end; k++) end = strstr(end + (k > 0), " && ");
-    int len = end ? (int)(end - test) : (int)strlen(test);
-    tcE_line(kx->g, "%s%.*s%s\n", n ? "    " : "if (", len, test, end ? " &&" : ") {");
-    test = end ? end + 4 : test + len;
+  if (!t.len) TC_VEC_PUSH(t, "1");
+  for (int i = 0; i < t.len; i += 4) {
+    tc_buf line = {0};
+    for (int k = i; k < i + 4 && k < t.len; k++)
+      tc_buf_printf(&line, "%s%s", k > i ? " && " : "", t.data[k]);
+    tcE_line(kx->g, "%s%s%s\n", i ? "    " : "if (", line.data, i + 4 < t.len ? " &&" : ") {");
+    tc_buf_free(&line);
   }
+  TC_VEC_FREE(t);
 }
 
 /* The strip's U vectors of stage s (body: its value), stored; the
@@ -3542,7 +3545,7 @@ static void strip_loop(kemit *kx, const tc_stage *s, const char **idx, int U) {
   kx->strip_col = col;
   kx->strip_off = 0;
   kx->strip_lane_at = -1;
-  strip_if(kx, strip_test(kx, col, E, 0));
+  strip_if(kx, col, E, 0);
   g->indent++;
   idx[ax] = kstr(kx, "%s%d", kx->nm.i, ax);
   g->vec_isa[kx->visa] = 1;
@@ -3561,7 +3564,7 @@ static void strip_loop(kemit *kx, const tc_stage *s, const char **idx, int U) {
     kx->lane_base = idx[ax];
     if (k == 0 && on_lanes) { /* a whole vector: its lanes' windows inside the row? */
       tcE_line(g, "/* every lane's window inside the input */\n");
-      strip_if(kx, strip_test(kx, col, E, 1));
+      strip_if(kx, col, E, 1);
       g->indent++;
       kx->strip_lanes_in = 1;
       strip_body(kx, s, body, idx, m, col, msave);
@@ -4373,24 +4376,26 @@ static const char *gemm_epilogue(kemit *kx, const tc_stage *s, const char **ids,
   else
     for (int d = 0; d + 2 < r; d++) tcE_line(g, "const int64_t %s = %s[%d];\n", idx[d], pb, d);
   int opened = 0;
+  /* with groups, batch index 1 is the group: its channels (NHWC: the
+     tile's columns; NCHW: its rows) from its first */
+  const char *first = NULL;
+  if (cv && cv[6] > 1) {
+    int64_t K, Cout;
+    conv_gemm_k(kx, s->gemm, &K, &Cout);
+    first = kstr(kx, "%s[1] * %lld", pb, (long long)(Cout / cv[6]));
+  }
   if (cv && cv[7]) { /* NHWC */
     tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s++) {\n", q, pi, q, pi, pm, q);
     g->indent++;
     tcE_line(g, "const int64_t %s = %s / %s, %s = %s %% %s;\n", idx[1], q, OW, idx[2], q, OW);
     opened = 1;
-    if (cv[6] > 1) { /* groups: batch index 1 the group, its columns from its first channel */
-      int64_t K, Cout;
-      conv_gemm_k(kx, s->gemm, &K, &Cout);
-      vlo = kstr(kx, "(%s + %s[1] * %lld)", pj, pb, (long long)(Cout / cv[6]));
+    if (first) {
+      vlo = kstr(kx, "(%s + %s)", pj, first);
       vhi = kstr(kx, "%s + %s", vlo, pn);
     }
   } else {
-    const char *row = cv ? idx[1] : idx[r - 2], *lo = pi;
-    if (cv && cv[6] > 1) { /* groups: batch index 1 the group, its rows from its first channel */
-      int64_t K, Cout;
-      conv_gemm_k(kx, s->gemm, &K, &Cout);
-      lo = kstr(kx, "(%s + %s[1] * %lld)", pi, pb, (long long)(Cout / cv[6]));
-    }
+    const char *row = cv ? idx[1] : idx[r - 2];
+    const char *lo = first ? kstr(kx, "(%s + %s)", pi, first) : pi;
     tcE_line(g, "for (int64_t %s = %s; %s < %s + %s; %s++) {\n", row, lo, row, lo, pm, row);
     g->indent++;
     opened = 1;
@@ -4547,10 +4552,10 @@ static void emit_conv_fields(kemit *kx, const tc_stage *s, const char *v, int pr
   tcE_line(g, "%s.%s_bs[0] = %s;\n", v, nhwc ? "a" : "b", stride_of(kx, X, 0));
   tcE_line(g, "%s.c_bs[0] = %s;\n", v, stride_of(kx, o, 0));
   if (a[6] > 1 && nhwc) {
-    const int64_t per = Cout / a[6], nr = tcE_gemm_nr(kx->visa);
+    const int64_t per = Cout / a[6];
     tcE_line(g, "%s.bext[1] = %lld;\n", v, (long long)a[6]);
     tcE_line(g, "%s.a_bs[1] = %lld;\n", v, (long long)(K / (kh * kw)));
-    tcE_line(g, "%s.b_bs[1] = %lld;\n", v, (long long)(pre ? (per + nr - 1) / nr * nr * K : per));
+    tcE_line(g, "%s.b_bs[1] = %lld;\n", v, (long long)(pre ? group_panels(kx->visa, per, K) : per));
     tcE_line(g, "%s.c_bs[1] = %lld;\n", v, (long long)per);
   } else if (a[6] > 1) {
     tcE_line(g, "%s.bext[1] = %lld;\n", v, (long long)a[6]);
@@ -4694,15 +4699,6 @@ static void emit_stage(kemit *kx, const tc_stage *s) {
     tcE_line(g, "}\n");
   }
   parallelize(kx, s, at, nfail, nloops);
-}
-
-static const tc_sexpr *find_reduce_sx(const tc_sexpr *e) {
-  if (e->op == TC_OP_REDUCE) return e;
-  for (int i = 0; i < e->nargs; i++) {
-    const tc_sexpr *r = find_reduce_sx(e->args[i]);
-    if (r) return r;
-  }
-  return NULL;
 }
 
 /* 1 when every load of buffer t in e reads row [i0, ..., i(k-1)] at
