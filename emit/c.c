@@ -287,6 +287,7 @@ typedef struct kemit {
   tc_op lane_op;
   int lane_var;
   const char *lane_base;
+  int lane_aligned; /* lane_base a multiple of the lanes (a loop from 0): emit_vgroup */
   const char *lane_mask;  /* the mask of the lanes that exist */
   /* Windows computed a strip of columns at once (strip_loop): the C
      expression standing for i<d> (copy u's column), for RVARs (an
@@ -1495,7 +1496,8 @@ static int vec_lanes_ok(kemit *kx, const tc_sexpr *e) {
   const tc_stage *a = kx->pre;
   return !a || (a->kind == TC_STAGE_MAP && !a->checked &&
                 kx->p->bufs.data[a->out].dtype == TC_DT_F32 &&
-                vec_sx_ok(kx, a, a->body, TC_OP_IVAR, kx->pre_axis));
+                vec_sx_ok(kx, a, a->body, TC_OP_IVAR, kx->pre_axis) &&
+                !tc_loop_has_lane_group(a->body, TC_OP_IVAR, kx->pre_axis));
 }
 
 /* Loads of buffer b in e are known to hold vector v. */
@@ -1555,6 +1557,7 @@ static const char *emit_reduce_lanes_vec(kemit *kx, const tc_sexpr *e, const cha
         kx->lane_op = TC_OP_IVAR;
         kx->lane_var = kx->pre_axis;
         kx->lane_base = base;
+        kx->lane_aligned = 0;
         const tc_stage *sv = kx->s;
         kx->s = a;
         const char *av = emit_vsx(kx, a->body, m);
@@ -1569,6 +1572,7 @@ static const char *emit_reduce_lanes_vec(kemit *kx, const tc_sexpr *e, const cha
       kx->lane_op = TC_OP_RVAR;
       kx->lane_var = e->var;
       kx->lane_base = base;
+      kx->lane_aligned = 0;
       const char *x = emit_vsx(kx, e->args[0], m);
       tcE_vec_red_step(&b, isa, e->red, acc[j], x, m);
       tcE_line(g, "%s\n", b.data);
@@ -1731,6 +1735,7 @@ static const char *emit_argbest_vec(kemit *kx, const tc_sexpr *e, const char *E)
     kx->lane_op = TC_OP_RVAR;
     kx->lane_var = e->var;
     kx->lane_base = base;
+    kx->lane_aligned = 0;
     const char *x = emit_vsx(kx, e->args[0], m), *ri = new_v(kx), *up = new_v(kx);
     tcE_line(g, "const %s %s = %s_add_epi32(%s_set1_epi32((int)(%s)), %s);\n", it, ri, P, P, base,
              iota);
@@ -2832,6 +2837,76 @@ static const char *emit_vwhere_int(kemit *kx, const tc_sexpr *e, const char *m) 
   return vdef(kx, e, tcE_vec_type(isa), &b);
 }
 
+/* The vector of load e (its lanes of mask m) with `last`, an index of
+   consecutive lanes, as its last index; known to the node memo as key_e
+   (NULL: not by node). */
+static const char *emit_vload(kemit *kx, const tc_sexpr *e, const tc_sexpr *last, const char *m,
+                              const tc_sexpr *key_e) {
+  tcE_visa isa = kx->visa;
+  tc_buf b = {0};
+  const tc_lbuf *x = &kx->p->bufs.data[e->ref];
+  const char *idx[TC_MAX_RANK];
+  for (int d = 0; d + 1 < e->nargs; d++) idx[d] = emit_sx(kx, e->args[d], 1);
+  idx[e->nargs - 1] = lane_index(kx, last);
+  kx->read[x->kind == TC_LBUF_ALIAS ? x->alias : e->ref] = 1;
+  const char *nm = buf_cname(kx, e->ref);
+  /* under a where() on integers the lanes not taken may index outside x
+     (a window in the padding): the address computed as an integer, as
+     no pointer may be, the masked load reading none of them */
+  const char *off = linear(kx, x, idx);
+  if (kx->vwhere && kx->vwhere_ok) off = kstr(kx, "%s ? %s : 0", kx->vwhere_ok, off);
+  const char *addr = kx->vwhere ? kstr(kx, "(const %s *)((uintptr_t)%s + (uintptr_t)(%s) * sizeof *%s)",
+                                       tc_dtype_ctype(x->dtype), nm, off, nm)
+                                : kstr(kx, "&%s[%s]", nm, off);
+  /* in a strip, a vector loaded for one column or window position
+     serves the others that load it (strip_index writes equal indices
+     alike) */
+  const char *key = kx->strip_col ? kstr(kx, "%s %s", addr, m ? m : "") : NULL;
+  for (int i = key ? kx->strip_loads.len - 1 : -1; i >= 0; i--)
+    if (!strcmp(kx->strip_loads.data[i].key, key)) {
+      if (key_e) {
+        memo mm = {key_e, (char *)kx->strip_loads.data[i].v};
+        TC_VEC_PUSH(kx->vmemos, mm);
+      }
+      return kx->strip_loads.data[i].v;
+    }
+  if (x->dtype == TC_DT_BF16)
+    tcE_vec_load_bf16(&b, isa, addr, m, kx->g->vbf16);
+  else
+    tcE_vec_load(&b, isa, addr, m);
+  const char *v = vdef(kx, key_e, tcE_vec_type(isa), &b);
+  if (key) {
+    strip_load l = {key, v};
+    TC_VEC_PUSH(kx->strip_loads, l);
+  }
+  return v;
+}
+
+/* Load e whose last index is the lane group ((k // K) * K) + r
+   (tc_loop_lane_group): the vector at the lanes' own indices k, its lane
+   l then taking element (l // K) * K + r (each vector starts at a
+   multiple of K: kx->lane_aligned). */
+static const char *emit_vgroup(kemit *kx, const tc_sexpr *e, const tc_sexpr *k, int64_t K,
+                               const tc_sexpr *r, const char *m) {
+  assert(kx->lane_aligned && "a lane group in a vector loop not from 0");
+  const char *v = emit_vload(kx, e, k, m, NULL), *rs = r ? emit_sx(kx, r, 1) : "0";
+  const char *key = kx->strip_col ? kstr(kx, "%s group %lld + %s", v, (long long)K, rs) : NULL;
+  for (int i = key ? kx->strip_loads.len - 1 : -1; i >= 0; i--)
+    if (!strcmp(kx->strip_loads.data[i].key, key)) {
+      memo mm = {e, (char *)kx->strip_loads.data[i].v};
+      TC_VEC_PUSH(kx->vmemos, mm);
+      return kx->strip_loads.data[i].v;
+    }
+  tc_buf b = {0};
+  tcE_vec_lane_group(&b, kx->visa, v, K, rs);
+  const char *g = vdef(kx, e, tcE_vec_type(kx->visa), &b);
+  if (key) {
+    strip_load l = {key, g};
+    TC_VEC_PUSH(kx->strip_loads, l);
+  }
+  return g;
+}
+
 static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
   const char *known = vmemo_find(kx, e);
   if (known) return known;
@@ -2848,48 +2923,17 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
   }
   case TC_OP_LOAD: {
     if (kx->vlocal[e->ref]) return kx->vlocal[e->ref]; /* a nest's local element */
-    if (e->nargs == 0 ||
-        !(is_lane(e->args[e->nargs - 1], kx->lane_op, kx->lane_var) ||
-          (kx->lane_op == TC_OP_IVAR &&
-           tc_loop_lane_plus(e->args[e->nargs - 1], kx->lane_op, kx->lane_var)))) {
+    int64_t K = 0;
+    const tc_sexpr *last = e->nargs ? e->args[e->nargs - 1] : NULL, *r = NULL, *k;
+    if (last && (k = tc_loop_lane_group(last, kx->lane_op, kx->lane_var, &K, &r)) != NULL)
+      return emit_vgroup(kx, e, k, K, r, m);
+    if (!last || !(is_lane(last, kx->lane_op, kx->lane_var) ||
+                   (kx->lane_op == TC_OP_IVAR && tc_loop_lane_plus(last, kx->lane_op, kx->lane_var)))) {
       /* one value for all lanes (a rank-0 tensor's too) */
       tcE_vec_set1(&b, isa, emit_sx(kx, e, 0));
       return vdef(kx, e, vt, &b);
     }
-    const tc_lbuf *x = &kx->p->bufs.data[e->ref];
-    const char *idx[TC_MAX_RANK];
-    for (int d = 0; d + 1 < e->nargs; d++) idx[d] = emit_sx(kx, e->args[d], 1);
-    idx[e->nargs - 1] = lane_index(kx, e->args[e->nargs - 1]);
-    kx->read[x->kind == TC_LBUF_ALIAS ? x->alias : e->ref] = 1;
-    const char *nm = buf_cname(kx, e->ref);
-    /* under a where() on integers the lanes not taken may index outside x
-       (a window in the padding): the address computed as an integer, as
-       no pointer may be, the masked load reading none of them */
-    const char *off = linear(kx, x, idx);
-    if (kx->vwhere && kx->vwhere_ok) off = kstr(kx, "%s ? %s : 0", kx->vwhere_ok, off);
-    const char *addr = kx->vwhere ? kstr(kx, "(const %s *)((uintptr_t)%s + (uintptr_t)(%s) * sizeof *%s)",
-                                         tc_dtype_ctype(x->dtype), nm, off, nm)
-                                  : kstr(kx, "&%s[%s]", nm, off);
-    /* in a strip, a vector loaded for one column or window position
-       serves the others that load it (strip_index writes equal indices
-       alike) */
-    const char *key = kx->strip_col ? kstr(kx, "%s %s", addr, m ? m : "") : NULL;
-    for (int i = key ? kx->strip_loads.len - 1 : -1; i >= 0; i--)
-      if (!strcmp(kx->strip_loads.data[i].key, key)) {
-        memo mm = {e, (char *)kx->strip_loads.data[i].v};
-        TC_VEC_PUSH(kx->vmemos, mm);
-        return kx->strip_loads.data[i].v;
-      }
-    if (x->dtype == TC_DT_BF16)
-      tcE_vec_load_bf16(&b, isa, addr, m, kx->g->vbf16);
-    else
-      tcE_vec_load(&b, isa, addr, m);
-    const char *v = vdef(kx, e, vt, &b);
-    if (key) {
-      strip_load l = {key, v};
-      TC_VEC_PUSH(kx->strip_loads, l);
-    }
-    return v;
+    return emit_vload(kx, e, last, m, e);
   }
   case TC_OP_REDUCE: return emit_vreduce(kx, e, m);
   case TC_OP_WHERE: {
@@ -2984,6 +3028,7 @@ static void vector_loop(kemit *kx, const tc_stage *s, const tc_sexpr *body, cons
     kx->lane_op = TC_OP_IVAR;
     kx->lane_var = ax;
     kx->lane_base = idx[ax];
+    kx->lane_aligned = !strcmp(lo, "0");
     vec_store_out(kx, s->out, idx, m, emit_vsx(kx, body, m));
   }
   vsplit_end(kx, nbody);
@@ -3562,6 +3607,7 @@ static void strip_loop(kemit *kx, const tc_stage *s, const char **idx, int U) {
     kx->lane_op = TC_OP_IVAR;
     kx->lane_var = ax;
     kx->lane_base = idx[ax];
+    kx->lane_aligned = 1;
     if (k == 0 && on_lanes) { /* a whole vector: its lanes' windows inside the row? */
       tcE_line(g, "/* every lane's window inside the input */\n");
       strip_if(kx, col, E, 1);
@@ -3745,6 +3791,7 @@ static void vec_tile_step(kemit *kx, int k, const char *hi, const char *var) {
   kx->lane_op = TC_OP_IVAR;
   kx->lane_var = kx->p->bufs.data[kx->s->out].rank - 1;
   kx->lane_base = var;
+  kx->lane_aligned = 1; /* (interchanged tiles start at multiples of TCE_RED_TILE) */
 }
 
 /* Rows a vector's accumulator stays in a register across in the
@@ -4020,6 +4067,7 @@ static void emit_transposed_tile(kemit *kx, const tc_stage *s, const char **idx,
   kx->lane_op = TC_OP_IVAR;
   kx->lane_var = a;
   kx->lane_base = va;
+  kx->lane_aligned = 0;
   const char *v = emit_vsx(kx, s->body, ma);
   tcE_line(g, "%s[%s] = %s;\n", t, q, v);
   kx->vmemos.len = vsave;
@@ -4794,6 +4842,7 @@ static void emit_nest_vector(kemit *kx, int first, int last, const char **idx) {
     kx->lane_op = TC_OP_IVAR;
     kx->lane_var = k - 1;
     kx->lane_base = idx[k - 1];
+    kx->lane_aligned = 1;
     for (int s = first; s <= last; s++) {
       const tc_stage *st = &p->stages.data[s];
       const tc_lbuf *o = &p->bufs.data[st->out];

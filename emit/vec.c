@@ -15,6 +15,7 @@
 #include "vec.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ORDER TCE_VISA: AVX2, AVX512 */
@@ -48,6 +49,27 @@ void tcE_vec_load(tc_buf *out, tcE_visa isa, const char *addr, const char *mask)
     tc_buf_printf(out, "_mm512_maskz_loadu_ps(%s, %s)", mask, addr);
   else
     tc_buf_printf(out, "_mm256_maskload_ps(%s, _mm256_castps_si256(%s))", addr, mask);
+}
+
+void tcE_vec_lane_group(tc_buf *out, tcE_visa isa, const char *v, int64_t k, const char *r) {
+  int lanes = tcE_vec_lanes(isa), z = isa == TCE_VISA_AVX512;
+  char *end;
+  long long c = strtoll(r, &end, 10);
+  int lit = *r && !*end; /* r a literal: one constant index vector */
+  if (z)
+    tc_buf_puts(out, "_mm512_permutexvar_ps(");
+  else
+    tc_buf_printf(out, "_mm256_permutevar8x32_ps(%s, ", v);
+  if (!lit) tc_buf_printf(out, "%s_add_epi32(", isas[isa].pfx);
+  tc_buf_printf(out, "%s_setr_epi32(", isas[isa].pfx);
+  for (int l = 0; l < lanes; l++)
+    tc_buf_printf(out, "%s%lld", l ? ", " : "", (long long)(l / k * k + (lit ? c : 0)));
+  tc_buf_puts(out, ")");
+  if (!lit) tc_buf_printf(out, ", %s_set1_epi32((int)(%s)))", isas[isa].pfx, r);
+  if (z)
+    tc_buf_printf(out, ", %s)", v);
+  else
+    tc_buf_puts(out, ")");
 }
 
 void tcE_vec_store(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,

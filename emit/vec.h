@@ -28,6 +28,9 @@ void tcE_vec_set1(tc_buf *out, tcE_visa isa, const char *scalar);
 void tcE_vec_tail_mask(tc_buf *out, tcE_visa isa, const char *n, char used[TCE_VISA_COUNT]);
 /* Masked load of the lanes at addr (lanes off the mask are not read). */
 void tcE_vec_load(tc_buf *out, tcE_visa isa, const char *addr, const char *mask);
+/* Vector v with lane l replaced by its lane (l // k) * k + r (r a C
+   integer expression in [0, k), k dividing the lanes): a permute. */
+void tcE_vec_lane_group(tc_buf *out, tcE_visa isa, const char *v, int64_t k, const char *r);
 /* Masked store, a statement. */
 void tcE_vec_store(tc_buf *out, tcE_visa isa, const char *addr, const char *mask,
                    const char *v);

@@ -373,6 +373,70 @@ int tc_loop_lane_plus(const tc_sexpr *e, tc_op op, int var) {
   return 0;
 }
 
+/* (k // K) * K, either operand order of the product, k the lane
+   variable: K, else 0. */
+static int64_t lane_group_of(const tc_sexpr *e, tc_op op, int var) {
+  if (e->op != TC_OP_MUL || e->dtype != TC_DT_I64) return 0;
+  for (int i = 0; i < 2; i++) {
+    const tc_sexpr *d = e->args[i], *K = e->args[1 - i];
+    if (d->op == TC_OP_FLOORDIV && is_lane(d->args[0], op, var) && K->op == TC_OP_CONST &&
+        d->args[1]->op == TC_OP_CONST && d->args[1]->inum == K->inum)
+      return K->inum;
+  }
+  return 0;
+}
+
+const tc_sexpr *tc_loop_lane_group(const tc_sexpr *e, tc_op op, int var, int64_t *k,
+                                   const tc_sexpr **r) {
+  int64_t K;
+  const tc_sexpr *g = e, *rest = NULL;
+  if (op != TC_OP_IVAR) return NULL;
+  if (e->op == TC_OP_ADD && e->dtype == TC_DT_I64) {
+    int i = lane_group_of(e->args[0], op, var) ? 0 : 1;
+    g = e->args[i];
+    rest = e->args[1 - i];
+    if (uses_lane(rest, op, var)) return NULL;
+  }
+  K = lane_group_of(g, op, var);
+  if (!(K == 2 || K == 4 || K == 8)) return NULL;
+  if (k) *k = K;
+  if (r) *r = rest;
+  return g->args[g->args[0]->op == TC_OP_FLOORDIV ? 0 : 1]->args[0];
+}
+
+int tc_loop_has_lane_group(const tc_sexpr *e, tc_op op, int var) {
+  if (e->op == TC_OP_LOAD)
+    return e->nargs > 0 && tc_loop_lane_group(e->args[e->nargs - 1], op, var, NULL, NULL);
+  for (int i = 0; i < e->nargs; i++)
+    if (tc_loop_has_lane_group(e->args[i], op, var)) return 1;
+  return 0;
+}
+
+/* 1 when load e of x, whose last index is a lane group
+   (tc_loop_lane_group), computes in vectors in stage s: a plain stage
+   (its vector loops start at 0: each vector's first lane is a multiple of
+   K), vectors along its last axis, of a constant extent that is a multiple
+   of K and no more than x's last, and r, the index within the group,
+   known to lie in [0, K): the vector of x at the lanes' own indices holds
+   every element the lanes read. */
+static int lane_group_ok(const tc_loop_prog *p, const tc_stage *s, const tc_lbuf *x,
+                         const tc_sexpr *e, tc_op op, int var) {
+  int64_t K, n, nx, v;
+  const tc_sexpr *r;
+  const tc_lbuf *o = &p->bufs.data[s->out];
+  if (s->kind != TC_STAGE_MAP || s->gemm || s->sched || var != o->rank - 1 ||
+      !tc_loop_lane_group(e->args[e->nargs - 1], op, var, &K, &r))
+    return 0;
+  if (!tc_ext_is_const(o->shape[var], &n) || n % K != 0 || !x->shape ||
+      !tc_ext_is_const(x->shape[e->nargs - 1], &nx) || nx < n)
+    return 0;
+  if (!r) return 1;
+  if (r->op == TC_OP_CONST) return r->inum >= 0 && r->inum < K;
+  if (r->op != TC_OP_RVAR) return 0;
+  const tc_sexpr *red = find_reduce(s->body, r->var);
+  return red && red->nargs == 1 && red->ext && tc_ext_is_const(red->ext, &v) && v <= K;
+}
+
 /* 1 when bool c is a where() condition tc_loop_vec_ok takes besides a
    comparison of floats: a conjunction of conditions that do not use the
    lane variable and of comparisons (<, <=, >, >=) of an index that is the
@@ -422,10 +486,14 @@ int tc_loop_vec_ok(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, 
        (an IVAR) plus an index without it (a window's shifted row) */
     int lanes = e->nargs > 0 && (is_lane(e->args[e->nargs - 1], op, var) ||
                                  (op == TC_OP_IVAR && tc_loop_lane_plus(e->args[e->nargs - 1], op, var)));
-    int must_fit = in_where == 1 || (in_where == 2 && !lanes);
+    /* or a lane group: the lanes of a vector read from its own elements,
+       permuted (a grouped convolution's input channels in NHWC) */
+    int group = !lanes && e->nargs > 0 && lane_group_ok(p, s, x, e, op, var);
+    int must_fit = in_where == 1 || (in_where == 2 && !lanes && !group);
     for (int d = 0; d < e->nargs; d++) {
       const tc_sexpr *ix = e->args[d];
-      int lane = d == e->nargs - 1 && lanes;
+      int lane = d == e->nargs - 1 && (lanes || group);
+      if (lane && group) continue; /* (in range: lane_group_ok) */
       if (!lane && uses_lane(ix, op, var))
         return vec_no("a strided or gathered load (the lane variable is not its last index "
                       "alone)",
@@ -449,6 +517,10 @@ int tc_loop_vec_ok(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *e, 
         return vec_no("a where() whose condition is neither a comparison of float values nor "
                       "a range of lanes",
                       e, why, bad);
+      /* (a lane reads another's element: its branch must be that lane's) */
+      if (uses_lane(c, op, var) && (tc_loop_has_lane_group(e->args[1], op, var) ||
+                                    tc_loop_has_lane_group(e->args[2], op, var)))
+        return vec_no("a lane group's load under a where() on the lanes", e, why, bad);
       int w = in_where == 1 ? 1 : 2;
       return tc_loop_vec_ok(p, s, e->args[1], op, var, w, why, bad) &&
              tc_loop_vec_ok(p, s, e->args[2], op, var, w, why, bad);

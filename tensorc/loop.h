@@ -335,6 +335,16 @@ int tc_loop_uses_lane(const tc_sexpr *e, tc_op op, int var);
    it: its values for consecutive lanes are consecutive. */
 int tc_loop_lane_plus(const tc_sexpr *e, tc_op op, int var);
 
+/* When index e is a lane group, ((k // K) * K) + r (or without r), k the
+   lane variable (an IVAR; op, var), K 2, 4 or 8 and r an index without k:
+   returns k's node and sets *k to K and *r to r (NULL when absent); else
+   NULL.  A vector of consecutive k from a multiple of K reads, for lane l,
+   element (l // K) * K + r of the vector at the lanes' own indices. */
+const tc_sexpr *tc_loop_lane_group(const tc_sexpr *e, tc_op op, int var, int64_t *k,
+                                   const tc_sexpr **r);
+/* 1 when a load in e has a lane group as its last index. */
+int tc_loop_has_lane_group(const tc_sexpr *e, tc_op op, int var);
+
 /* 1 when f32 op `op` has a vector form on every intrinsics target
    (emit/vec.c): arithmetic, comparisons, min/max, rounding, and the f32
    math of emit/vmath.c. */
@@ -345,7 +355,11 @@ int tc_loop_op_has_vector(tc_op op);
    cast, as on the scalar target), casts between them included:
    f32 constants; f32 loads whose last index is the lane variable, or
    (an IVAR) the lane variable plus an index without it (contiguous
-   lanes), or that do not use it (one value for every lane);
+   lanes), or that do not use it (one value for every lane), or a lane
+   group (tc_loop_lane_group) in a stage's plain vector loop along its
+   last axis, of a constant extent that is a multiple of K and at most
+   the load's last, r known to lie in [0, K) (not under a WHERE on the
+   lanes);
    f32 ops (those without a vector form, tc_loop_op_has_vector, computed
    lane by lane); WHEREs on a comparison of f32 values, or on a condition
    that holds for all lanes or none (it does not use the lane variable) or

@@ -94,10 +94,31 @@ START_TEST(test_vectorize_elementwise) {
          "local w = weight('w', f32, {8, 1, 3, 3})\n"
          "output('y', conv2d(x, w, nil, {groups = 8, padding = 1}))\n",
          "conv2d, t.lua:4, vector along i3");
+  /* NHWC groups of 4 channels: a group's input channels are the lanes of
+     the output channels' own vector, permuted (a lane group); 24
+     channels, so that AVX-512's second vector is partial */
+  expect("local N = dim('N')\n"
+         "local x = input('x', f32, {N, 9, 9, 24})\n"
+         "local w = weight('w', f32, {3, 3, 4, 24})\n"
+         "output('y', conv2d(x, w, nil, {groups = 6, padding = 1, layout = 'NHWC'}))\n",
+         "conv2d, t.lua:4, vector along i3");
 }
 END_TEST
 
 START_TEST(test_vectorize_refused) {
+  /* groups of 16 channels are no lane group (an AVX2 vector holds half
+     of one); 4 input and 8 output channels neither (a group's inputs are
+     not in its outputs' lanes) */
+  expect("local N = dim('N')\n"
+         "local x = input('x', f32, {N, 9, 9, 32})\n"
+         "local w = weight('w', f32, {3, 3, 16, 32})\n"
+         "output('y', conv2d(x, w, nil, {groups = 2, padding = 1, layout = 'NHWC'}))\n",
+         "conv2d, t.lua:4, scalar:");
+  expect("local N = dim('N')\n"
+         "local x = input('x', f32, {N, 9, 9, 16})\n"
+         "local w = weight('w', f32, {3, 3, 4, 32})\n"
+         "output('y', conv2d(x, w, nil, {groups = 4, padding = 1, layout = 'NHWC'}))\n",
+         "conv2d, t.lua:4, scalar:");
   /* not f32 */
   expect("local N = dim('N')\n"
          "local a = input('a', i32, {N})\n"

@@ -6,7 +6,10 @@
 -- 1x1 (B read in place), bias, activations, a residual, a batch norm
 -- folded at create, dynamic sizes, and groups of fewer than 4 output
 -- channels (which stay loops when gathered). Then NHWC groups (nhwc_*):
--- the same batch matrices, a group's channels of each pixel.
+-- the same batch matrices, a group's channels of each pixel; groups of 2,
+-- 4 or 8 channels in and out are vector loops instead, a group's input
+-- channels permuted from the vector of the output channels' own (a lane
+-- group, tensorc/loop.h: nhwc_lane_groups, nhwc_g_small, nhwc_g_1x1).
 -- e2e: N=1,2 H=9,16 W=11,20
 -- threads: N=4 H=40 W=40
 kernel("g2")
@@ -63,14 +66,14 @@ local b = weight("b", f32, {20})
 output("y", cast(relu(conv2d(x, w, b, {padding = 1, groups = 2})), bf16))
 kernel("nhwc_g4")
 -- NHWC groups of 2 or more input and output channels through the
--- template: each group a batch matrix of its own, its channels of
--- each pixel of x (a pixel's stride all the groups' channels), its
--- columns of w packed at create, its channels of y; the epilogue's
--- columns from the group's first output channel
+-- template (4 and 8 here): each group a batch matrix of its own, its
+-- channels of each pixel of x (a pixel's stride all the groups'
+-- channels), its columns of w packed at create, its channels of y; the
+-- epilogue's columns from the group's first output channel
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, H, W, 16})
-local w = weight("w", f32, {3, 3, 4, 16})
-local b = weight("b", f32, {16})
+local w = weight("w", f32, {3, 3, 4, 32})
+local b = weight("b", f32, {32})
 output("y", relu(conv2d(x, w, b, {padding = 1, groups = 4, layout = "NHWC"})))
 kernel("nhwc_g_strided")
 -- 3 groups of 5 input and 7 output channels: columns of w and y not a
@@ -84,8 +87,8 @@ kernel("nhwc_g_residual")
 -- w an input (each task packs a group's columns from its first), a residual
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, H, W, 8})
-local w = input("w", f32, {1, 3, 4, 8})
-local r = input("r", f32, {N, H, W, 8})
+local w = input("w", f32, {1, 3, 4, 16})
+local r = input("r", f32, {N, H, W, 16})
 output("y", tanh(conv2d(x, w, nil, {padding = {0, 1}, groups = 2, layout = "NHWC"}) * 0.5 + r))
 kernel("nhwc_g_q8")
 -- a per-channel scale and shift (broadcast along the rows), a u8 output
@@ -96,8 +99,8 @@ local s, t = weight("s", f32, {16}), weight("t", f32, {16})
 output("y", quantize(conv2d(x, w, nil, {padding = 1, groups = 2, layout = "NHWC"}) * s + t,
                      0.05, 3, u8))
 kernel("nhwc_g_small")
--- 2 input and 2 output channels a group (the template), and 1 input
--- channel with 4 output (loops)
+-- 2 input and 2 output channels a group (a lane group: loops in
+-- vectors), and 1 input channel with 4 output (loops, lane by lane)
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, H, W, 8})
 local w = weight("w", f32, {3, 3, 2, 8})
@@ -105,12 +108,29 @@ local w1 = weight("w1", f32, {3, 3, 1, 32})
 output("y", conv2d(x, w, nil, {padding = 1, groups = 4, layout = "NHWC"}))
 output("y1", conv2d(x, w1, nil, {padding = 1, groups = 8, layout = "NHWC"}))
 kernel("nhwc_g_1x1")
--- 1x1 groups: 4 and 4 channels a group through the template, 2 and 2 (4
--- multiply-adds an output pixel) loops
+-- 1x1 groups: 4 and 8 channels a group through the template, 2 and 2
+-- (a lane group) loops
 local N, H, W = dim("N"), dim("H"), dim("W")
 local x = input("x", f32, {N, H, W, 16})
-local w = weight("w", f32, {1, 1, 4, 16})
+local w = weight("w", f32, {1, 1, 4, 32})
 local w2 = weight("w2", f32, {1, 1, 2, 16})
-local b = weight("b", f32, {16})
+local b = weight("b", f32, {32})
 output("y", relu(conv2d(x, w, b, {groups = 4, layout = "NHWC"})))
 output("y2", conv2d(x, w2, nil, {groups = 8, layout = "NHWC"}))
+kernel("nhwc_lane_groups")
+-- groups of 4, 2 and 8 channels in and out: vector loops, each vector of
+-- output channels reading its groups' input channels from the vector at
+-- its own channels, permuted.  24 channels (AVX-512's second vector
+-- partial); stride, dilation, uneven padding (the strip of columns and
+-- the plain loop); a bias, a residual, a bf16 output; w8 an input
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H + 2, W + 3, 24})
+local w4 = weight("w4", f32, {3, 3, 4, 24})
+local w2 = weight("w2", f32, {3, 2, 2, 24})
+local w8 = input("w8", f32, {1, 1, 8, 24})
+local b = weight("b", f32, {24})
+local r = input("r", f32, {N, H + 2, W + 4, 24})
+output("y4", relu(conv2d(x, w4, b, {stride = {2, 1}, padding = {1, 2}, dilation = {1, 2}, groups = 6,
+                                    layout = "NHWC"})))
+output("y2", cast(conv2d(x, w2, nil, {padding = 1, groups = 12, layout = "NHWC"}) + r, bf16))
+output("y8", sigmoid(conv2d(x, w8, nil, {groups = 3, layout = "NHWC"})))
