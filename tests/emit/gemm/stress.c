@@ -13,6 +13,8 @@
  *     2 * 768 + 1, under kcb 64, the default and 768;
  *   - B's panels in even blocks of at most NCP (from bkp / KC, clamped to
  *     4..64): n of 7 panels under a small bkp (NCP 4) and a large one,
+ *     and all in one block when a task's rows of A times KC exceed the
+ *     L2 the blocking assumes,
  *     B packed at create (bmode 0, tc_gemm_pack_b) or read in place
  *     (bmode 1), A in place or transposed (packed per micro-panel);
  *   - NHWC convolutions (amode 1), and NCHW ones copied to NHWC by each
@@ -462,6 +464,10 @@ static void all_cases(stress *s, int isa) {
   static const int64_t ms[] = {15, 16, 30, 44};
   for (int mi = 0; mi < COUNT(ms); mi++)
     for (int bmode = 0; bmode < 2; bmode++) gemm_case(s, isa, ms[mi], 70, 33, bmode, mi & 1, 64, 777);
+  /* a task's rows of A times a block of k above twice B's block (bkp 20:
+     100 x 64 > 20 x 2 x NR): with B packed at create, all of the task's
+     panels in one block (streamed from L3) */
+  for (int bmode = 0; bmode < 2; bmode++) gemm_case(s, isa, 100, 200, 150, bmode, 0, 64, 20);
 
   /* Cout: 1, not a multiple of the direct kernel's rows (8 on AVX-512, 6
      on AVX2), TC_GEMM_DIRECT_ROWS and across it */
