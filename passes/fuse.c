@@ -494,6 +494,13 @@ static int reader_ok(fstate *f, int sp, int ps_size, int cheap, const int_vec *r
   if (gemm == 1 && (!tcP_gemm_epilogue_ok(p, cs) || scheduled(p, cs->nnodes ? cs->nodes[0] : -1)))
     return 0; /* the template would not take the result: the product keeps its stage */
   if (gemm == 2 && scheduled(p, cs->nnodes ? cs->nodes[0] : -1)) return 0;
+  /* a convolution in lane groups (passes/gemm.c lane_groups) runs in
+     vectors: not into a reader that would not (an i32 output: the whole
+     convolution would then be scalar loops) */
+  if (gemm == 2 &&
+      tc_loop_has_lane_group(p->stages.data[sp].body, TC_OP_IVAR, p->bufs.data[t].rank - 1) &&
+      !tcP_gemm_epilogue_ok(p, cs))
+    return 0;
   if (gemm) return st.exact && !st.in_reduce;
   return st.exact || (!st.in_reduce && cheap >= 0 && cheap <= CHEAP_MAX_NODES) ||
          (st.in_reduce && st.window > 1 && st.window <= TCP_WINDOW_MAX && cheap >= 0 &&

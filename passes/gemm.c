@@ -37,7 +37,9 @@
  *
  * A conv2d of f32 (lowering marks its stage: tc_stage.conv) with one
  * group, or in NCHW groups of more than one input and at least 4 output
- * channels (2 for the direct kernel), and a static weight shape is taken the same way, its window
+ * channels (2 for the direct kernel), or in NHWC groups of 2 or more
+ * input and output channels (but not those lane_groups sends to a vector
+ * loop), and a static weight shape is taken the same way, its window
  * sum (three REDUCEs over input channel, kh, kw of x * w, under the
  * padding's where()) as the contraction: an implicit GEMM per image (and
  * group; tensorc/loop.h, tc_gemm.conv), the epilogue around it as for a
@@ -217,8 +219,10 @@ static int grouped_channel(const tc_sexpr *xc, int var, int ocvar, int64_t group
    input and output channels a group): 3x3 2 and 1 0.56x, 1 and 4 1.02x,
    2 and 2 1.18x, 2 and 4 3.2x, 4 and 4 4.5x, 8 and 8 11x, 16 and 16 42x;
    1x1 2 and 2 0.16x (4 multiply-adds a pixel: the loops run in vectors),
-   4 and 4 1.18x, 8 and 8 2.9x.  A depthwise convolution (one channel a
-   group) runs as a vector loop (emit/c.c strip_loop). */
+   4 and 4 1.18x, 8 and 8 2.9x (those loops scalar: groups of 2, 4 or 8
+   in and out now run as vector loops, lane_groups, where they can).  A
+   depthwise convolution (one channel a group) runs as a vector loop
+   (emit/c.c strip_loop). */
 #define TC_GEMM_NHWC_GROUP_MIN_C 2
 #define TC_GEMM_NHWC_GROUP_MIN_MACS 16
 

@@ -7,8 +7,10 @@
  * its output (contiguous, so lanes are consecutive elements); stride
  * analysis is done per load by tc_loop_vec_ok: a load whose last index is
  * that loop variable reads consecutive lanes, a load that does not use it
- * is one value broadcast to every lane, and anything else (a strided or
- * gathered load) keeps the loop scalar.  The extents may be symbolic: the
+ * is one value broadcast to every lane, a lane group (an NHWC grouped
+ * convolution's input channels: tc_loop_lane_group) is the vector at the
+ * lanes' own indices permuted, and anything else (a strided or gathered
+ * load) keeps the loop scalar.  The extents may be symbolic: the
  * last, partial vector is masked (no scalar tail).
  *
  * Stays scalar, with the reason in the stage's vec_why:

@@ -386,7 +386,7 @@ static int64_t lane_group_of(const tc_sexpr *e, tc_op op, int var) {
   return 0;
 }
 
-const tc_sexpr *tc_loop_lane_group(const tc_sexpr *e, tc_op op, int var, int64_t *k,
+const tc_sexpr *tc_loop_lane_group(const tc_sexpr *e, tc_op op, int var, int64_t *group,
                                    const tc_sexpr **r) {
   int64_t K;
   const tc_sexpr *g = e, *rest = NULL;
@@ -399,7 +399,7 @@ const tc_sexpr *tc_loop_lane_group(const tc_sexpr *e, tc_op op, int var, int64_t
   }
   K = lane_group_of(g, op, var);
   if (!(K == 2 || K == 4 || K == 8)) return NULL;
-  if (k) *k = K;
+  if (group) *group = K;
   if (r) *r = rest;
   return g->args[g->args[0]->op == TC_OP_FLOORDIV ? 0 : 1]->args[0];
 }

@@ -337,10 +337,11 @@ int tc_loop_lane_plus(const tc_sexpr *e, tc_op op, int var);
 
 /* When index e is a lane group, ((k // K) * K) + r (or without r), k the
    lane variable (an IVAR; op, var), K 2, 4 or 8 and r an index without k:
-   returns k's node and sets *k to K and *r to r (NULL when absent); else
-   NULL.  A vector of consecutive k from a multiple of K reads, for lane l,
-   element (l // K) * K + r of the vector at the lanes' own indices. */
-const tc_sexpr *tc_loop_lane_group(const tc_sexpr *e, tc_op op, int var, int64_t *k,
+   returns k's node and sets *group to K and *r to r (NULL when absent);
+   else NULL.  A vector of consecutive k from a multiple of K reads, for
+   lane l, element (l // K) * K + r of the vector at the lanes' own
+   indices. */
+const tc_sexpr *tc_loop_lane_group(const tc_sexpr *e, tc_op op, int var, int64_t *group,
                                    const tc_sexpr **r);
 /* 1 when a load in e has a lane group as its last index. */
 int tc_loop_has_lane_group(const tc_sexpr *e, tc_op op, int var);

@@ -102,6 +102,16 @@ START_TEST(test_vectorize_elementwise) {
          "local w = weight('w', f32, {3, 3, 4, 24})\n"
          "output('y', conv2d(x, w, nil, {groups = 6, padding = 1, layout = 'NHWC'}))\n",
          "conv2d, t.lua:4, vector along i3");
+  /* a reader that would not compute in vectors (an i32 cast) stays out of
+     its loop (passes/fuse.c): the convolution keeps its vectors */
+  char *ir2 = vectorized("local N = dim('N')\n"
+                         "local x = input('x', f32, {N, 9, 9, 16})\n"
+                         "local w = weight('w', f32, {3, 3, 4, 16})\n"
+                         "output('y', cast(conv2d(x, w, nil, {groups = 4, padding = 1, layout = 'NHWC'}), i32))\n");
+  ck_assert_msg(strstr(ir2, "# conv2d, t.lua:4, vector along i3") &&
+                    strstr(ir2, "# cast, t.lua:4, scalar: its output is not f32"),
+                "%s", ir2);
+  free(ir2);
 }
 END_TEST
 
