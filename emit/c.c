@@ -2837,27 +2837,34 @@ static const char *emit_vwhere_int(kemit *kx, const tc_sexpr *e, const char *m) 
   return vdef(kx, e, tcE_vec_type(isa), &b);
 }
 
-/* The vector of load e (its lanes of mask m) with `last`, an index of
-   consecutive lanes, as its last index; known to the node memo as key_e
-   (NULL: not by node). */
-static const char *emit_vload(kemit *kx, const tc_sexpr *e, const tc_sexpr *last, const char *m,
-                              const tc_sexpr *key_e) {
-  tcE_visa isa = kx->visa;
-  tc_buf b = {0};
+/* The vector of load e (its lanes of mask m) with `last` (C) as its last
+   index, that of the first lane of consecutive ones; known to the node
+   memo as key_e (NULL: not by node). */
+/* The address of load e's element with `last` (C) as its last index. */
+static const char *vload_addr(kemit *kx, const tc_sexpr *e, const char *last) {
   const tc_lbuf *x = &kx->p->bufs.data[e->ref];
   const char *idx[TC_MAX_RANK];
   for (int d = 0; d + 1 < e->nargs; d++) idx[d] = emit_sx(kx, e->args[d], 1);
-  idx[e->nargs - 1] = lane_index(kx, last);
+  idx[e->nargs - 1] = last;
   kx->read[x->kind == TC_LBUF_ALIAS ? x->alias : e->ref] = 1;
   const char *nm = buf_cname(kx, e->ref);
   /* under a where() on integers the lanes not taken may index outside x
      (a window in the padding): the address computed as an integer, as
-     no pointer may be, the masked load reading none of them */
+     no pointer may be, the masked load reading none of them (under a
+     condition on no lane, the buffer's first element) */
   const char *off = linear(kx, x, idx);
   if (kx->vwhere && kx->vwhere_ok) off = kstr(kx, "%s ? %s : 0", kx->vwhere_ok, off);
-  const char *addr = kx->vwhere ? kstr(kx, "(const %s *)((uintptr_t)%s + (uintptr_t)(%s) * sizeof *%s)",
-                                       tc_dtype_ctype(x->dtype), nm, off, nm)
-                                : kstr(kx, "&%s[%s]", nm, off);
+  return kx->vwhere ? kstr(kx, "(const %s *)((uintptr_t)%s + (uintptr_t)(%s) * sizeof *%s)",
+                           tc_dtype_ctype(x->dtype), nm, off, nm)
+                    : kstr(kx, "&%s[%s]", nm, off);
+}
+
+static const char *emit_vload(kemit *kx, const tc_sexpr *e, const char *last, const char *m,
+                              const tc_sexpr *key_e) {
+  tcE_visa isa = kx->visa;
+  tc_buf b = {0};
+  const tc_lbuf *x = &kx->p->bufs.data[e->ref];
+  const char *addr = vload_addr(kx, e, last);
   /* in a strip, a vector loaded for one column or window position
      serves the others that load it (strip_index writes equal indices
      alike) */
@@ -2883,13 +2890,44 @@ static const char *emit_vload(kemit *kx, const tc_sexpr *e, const tc_sexpr *last
 }
 
 /* Load e whose last index is the lane group ((k // K) * K) + r
-   (tc_loop_lane_group): the vector at the lanes' own indices k, its lane
-   l then taking element (l // K) * K + r (each vector starts at a
-   multiple of K: kx->lane_aligned). */
+   (tc_loop_lane_group), each vector starting at a multiple of the lanes
+   (kx->lane_aligned).  K below the lanes: the vector at the lanes' own
+   indices k, its lane l then taking element (l // K) * K + r.  K a
+   multiple of them: each vector inside one group, the element its first
+   lane reads for every lane, broadcast (bf16: loaded as one lane, under
+   the mask of none but the first, and permuted; under a where() on no
+   lane its address is the buffer's first element when the branch reads
+   nothing, as emit_vload's). */
 static const char *emit_vgroup(kemit *kx, const tc_sexpr *e, const tc_sexpr *k, int64_t K,
                                const tc_sexpr *r, const char *m) {
   assert(kx->lane_aligned && "a lane group in a vector loop not from 0");
-  const char *v = emit_vload(kx, e, k, m, NULL), *rs = r ? emit_sx(kx, r, 1) : "0";
+  int lanes = tcE_vec_lanes(kx->visa), one = K >= lanes;
+  const char *first = kx->visa == TCE_VISA_AVX512
+                          ? "(__mmask16)1"
+                          : "_mm256_castsi256_ps(_mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0))";
+  const char *at = one ? emit_sx(kx, e->args[e->nargs - 1], 1) : NULL;
+  if (one && e->dtype == TC_DT_F32) {
+    const char *addr = vload_addr(kx, e, at);
+    const char *key = kx->strip_col ? kstr(kx, "one %s", addr) : NULL;
+    for (int i = key ? kx->strip_loads.len - 1 : -1; i >= 0; i--)
+      if (!strcmp(kx->strip_loads.data[i].key, key)) {
+        memo mm = {e, (char *)kx->strip_loads.data[i].v};
+        TC_VEC_PUSH(kx->vmemos, mm);
+        return kx->strip_loads.data[i].v;
+      }
+    tc_buf b = {0};
+    tcE_vec_set1(&b, kx->visa, addr[0] == '&' ? addr + 1 : kstr(kx, "*%s", addr));
+    const char *g = vdef(kx, e, tcE_vec_type(kx->visa), &b);
+    if (key) {
+      strip_load l = {key, g};
+      TC_VEC_PUSH(kx->strip_loads, l);
+    }
+    return g;
+  }
+  const char *v = one ? emit_vload(kx, e, at, first, NULL)
+                      : emit_vload(kx, e, lane_index(kx, k), m, NULL);
+  const char *rs = one ? "0" : r ? emit_sx(kx, r, 1) : "0";
+  if (one) K = lanes; /* (every lane from lane 0) */
   const char *key = kx->strip_col ? kstr(kx, "%s group %lld + %s", v, (long long)K, rs) : NULL;
   for (int i = key ? kx->strip_loads.len - 1 : -1; i >= 0; i--)
     if (!strcmp(kx->strip_loads.data[i].key, key)) {
@@ -2933,7 +2971,7 @@ static const char *emit_vsx(kemit *kx, const tc_sexpr *e, const char *m) {
       tcE_vec_set1(&b, isa, emit_sx(kx, e, 0));
       return vdef(kx, e, vt, &b);
     }
-    return emit_vload(kx, e, last, m, e);
+    return emit_vload(kx, e, lane_index(kx, last), m, e);
   }
   case TC_OP_REDUCE: return emit_vreduce(kx, e, m);
   case TC_OP_WHERE: {

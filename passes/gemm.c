@@ -227,16 +227,28 @@ static int grouped_channel(const tc_sexpr *xc, int var, int ocvar, int64_t group
 #define TC_GEMM_NHWC_GROUP_MIN_MACS 16
 
 /* 1 when NHWC conv stage s, of groups of cg input and co output
-   channels, runs as a vector loop reading each group's input channels
-   from the vector of the output channels' own (a lane group,
-   tc_loop_lane_group: 2, 4 or 8 channels in and out): faster than the
-   template, whose product would have co of its 32 columns.  Against
-   it (56 x 56, 128 channels, one thread, `tensorc run --bench`), AVX-512:
-   3x3 with 2, 4 and 8 channels a group 28x, 9.4x, 3.4x, 1x1 with 4 and 8
-   15x, 4.4x; AVX2: 3x3 12x, 3.9x, 1.5x, 1x1 7.5x, 2.3x. */
-static int lane_groups(const tc_loop_prog *p, const tc_stage *s, int64_t cg, int64_t co) {
+   channels, a window of kh x kw and C output channels in all, runs as a
+   vector loop reading each group's input channels from the vector of
+   the output channels' own (a lane group, tc_loop_lane_group): 2, 4 or 8
+   channels in and out, and for 8 at most LANE_GROUPS_W8 bytes of weights.
+   Against the template, whose product would have co of its 32 columns
+   (one thread, `tensorc run --bench`; AVX-512, then AVX2):
+     - 56 x 56, 128 channels: 3x3 with 2, 4 and 8 channels a group 28x,
+       9.4x, 3.4x (AVX2 12x, 3.9x, 1.5x); 1x1 with 4 and 8 15x, 4.4x
+       (7.5x, 2.3x);
+     - 3x3, 8 a group: 28 x 28 with 256 channels 1.9x (1.3x), with 512
+       1.0x (0.63x); 14 x 14 with 1024 0.46x.  4 a group at 14 x 14 with
+       1024 and 2048 channels still 1.4-1.5x.
+   The loops stream all of w for each strip of pixels; the template's
+   products get better with more columns.  Groups of 16 (AVX-512: one
+   element for all the lanes of a vector, tc_loop_lane_group) measured
+   1.3-1.8x at 56 x 56 and 128 channels but 0.59x on AVX2 (3x3), 32
+   slower still: they stay the template's. */
+#define LANE_GROUPS_W8 (96 * 1024)
+static int lane_groups(const tc_loop_prog *p, const tc_stage *s, int64_t cg, int64_t co,
+                       int64_t khkw, int64_t c) {
   const tc_lbuf *o = &p->bufs.data[s->out];
-  return cg == co && (cg == 2 || cg == 4 || cg == 8) &&
+  return cg == co && (cg == 2 || cg == 4 || (cg == 8 && khkw * cg * c * 4 <= LANE_GROUPS_W8)) &&
          (o->dtype == TC_DT_F32 || o->dtype == TC_DT_BF16) && !s->checked && !s->sched &&
          tc_loop_vec_ok(p, s, s->body, TC_OP_IVAR, o->rank - 1, 0, NULL, NULL);
 }
@@ -301,7 +313,7 @@ static int match_conv(const tc_loop_prog *p, const tc_stage *s, const tc_sexpr *
     int64_t kh, kw;
     tc_ext_is_const(W->shape[0], &kh);
     tc_ext_is_const(W->shape[1], &kw);
-    if (a[6] > 1 && lane_groups(p, s, cg, cout / a[6])) return 0;
+    if (a[6] > 1 && lane_groups(p, s, cg, cout / a[6], kh * kw, cout)) return 0;
     return a[6] == 1 || (cg >= TC_GEMM_NHWC_GROUP_MIN_C && cout / a[6] >= TC_GEMM_NHWC_GROUP_MIN_C &&
                          kh * kw * cg * (cout / a[6]) >= TC_GEMM_NHWC_GROUP_MIN_MACS);
   }

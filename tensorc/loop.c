@@ -398,7 +398,7 @@ const tc_sexpr *tc_loop_lane_group(const tc_sexpr *e, tc_op op, int var, int64_t
     if (uses_lane(rest, op, var)) return NULL;
   }
   K = lane_group_of(g, op, var);
-  if (!(K == 2 || K == 4 || K == 8)) return NULL;
+  if (K < 2 || K > TC_LOOP_LANE_GROUP_MAX || (K & (K - 1)) != 0) return NULL;
   if (group) *group = K;
   if (r) *r = rest;
   return g->args[g->args[0]->op == TC_OP_FLOORDIV ? 0 : 1]->args[0];

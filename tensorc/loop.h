@@ -336,11 +336,14 @@ int tc_loop_uses_lane(const tc_sexpr *e, tc_op op, int var);
 int tc_loop_lane_plus(const tc_sexpr *e, tc_op op, int var);
 
 /* When index e is a lane group, ((k // K) * K) + r (or without r), k the
-   lane variable (an IVAR; op, var), K 2, 4 or 8 and r an index without k:
-   returns k's node and sets *group to K and *r to r (NULL when absent);
-   else NULL.  A vector of consecutive k from a multiple of K reads, for
-   lane l, element (l // K) * K + r of the vector at the lanes' own
-   indices. */
+   lane variable (an IVAR; op, var), K a power of two from 2 to
+   TC_LOOP_LANE_GROUP_MAX and r an index without k: returns k's node and
+   sets *group to K and *r to r (NULL when absent); else NULL.  A vector
+   of consecutive k from a multiple of its lanes reads, for lane l,
+   element (l // K) * K + r of the vector at the lanes' own indices when
+   K is below the lanes, else (a vector inside one group) one element for
+   every lane. */
+#define TC_LOOP_LANE_GROUP_MAX 1024
 const tc_sexpr *tc_loop_lane_group(const tc_sexpr *e, tc_op op, int var, int64_t *group,
                                    const tc_sexpr **r);
 /* 1 when a load in e has a lane group as its last index. */
@@ -359,8 +362,8 @@ int tc_loop_op_has_vector(tc_op op);
    lanes), or that do not use it (one value for every lane), or a lane
    group (tc_loop_lane_group) in a stage's plain vector loop along its
    last axis, of a constant extent that is a multiple of K and at most
-   the load's last, r known to lie in [0, K) (not under a WHERE on the
-   lanes);
+   the load's last extent, r known to lie in [0, K) (not under a WHERE
+   on the lanes);
    f32 ops (those without a vector form, tc_loop_op_has_vector, computed
    lane by lane); WHEREs on a comparison of f32 values, or on a condition
    that holds for all lanes or none (it does not use the lane variable) or

@@ -96,11 +96,17 @@ START_TEST(test_vectorize_elementwise) {
          "conv2d, t.lua:4, vector along i3");
   /* NHWC groups of 4 channels: a group's input channels are the lanes of
      the output channels' own vector, permuted (a lane group); 24
-     channels, so that AVX-512's second vector is partial */
+     channels, so that AVX-512's second vector is partial; groups of 16:
+     one element for a vector's lanes */
   expect("local N = dim('N')\n"
          "local x = input('x', f32, {N, 9, 9, 24})\n"
          "local w = weight('w', f32, {3, 3, 4, 24})\n"
          "output('y', conv2d(x, w, nil, {groups = 6, padding = 1, layout = 'NHWC'}))\n",
+         "conv2d, t.lua:4, vector along i3");
+  expect("local N = dim('N')\n"
+         "local x = input('x', f32, {N, 9, 9, 32})\n"
+         "local w = weight('w', f32, {3, 3, 16, 32})\n"
+         "output('y', conv2d(x, w, nil, {groups = 2, padding = 1, layout = 'NHWC'}))\n",
          "conv2d, t.lua:4, vector along i3");
   /* a reader that would not compute in vectors (an i32 cast) stays out of
      its loop (passes/fuse.c): the convolution keeps its vectors */
@@ -116,13 +122,13 @@ START_TEST(test_vectorize_elementwise) {
 END_TEST
 
 START_TEST(test_vectorize_refused) {
-  /* groups of 16 channels are no lane group (an AVX2 vector holds half
-     of one); 4 input and 8 output channels neither (a group's inputs are
-     not in its outputs' lanes) */
+  /* groups of 6 channels are no lane group (not a power of two: a
+     vector does not hold whole groups); 4 input and 8 output channels
+     neither (a group's inputs are not in its outputs' lanes) */
   expect("local N = dim('N')\n"
-         "local x = input('x', f32, {N, 9, 9, 32})\n"
-         "local w = weight('w', f32, {3, 3, 16, 32})\n"
-         "output('y', conv2d(x, w, nil, {groups = 2, padding = 1, layout = 'NHWC'}))\n",
+         "local x = input('x', f32, {N, 9, 9, 24})\n"
+         "local w = weight('w', f32, {3, 3, 6, 24})\n"
+         "output('y', conv2d(x, w, nil, {groups = 4, padding = 1, layout = 'NHWC'}))\n",
          "conv2d, t.lua:4, scalar:");
   expect("local N = dim('N')\n"
          "local x = input('x', f32, {N, 9, 9, 16})\n"

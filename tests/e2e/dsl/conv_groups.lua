@@ -134,3 +134,18 @@ output("y4", relu(conv2d(x, w4, b, {stride = {2, 1}, padding = {1, 2}, dilation 
                                     layout = "NHWC"})))
 output("y2", cast(conv2d(x, w2, nil, {padding = 1, groups = 12, layout = "NHWC"}) + r, bf16))
 output("y8", sigmoid(conv2d(x, w8, nil, {groups = 3, layout = "NHWC"})))
+-- 8 a group in a 3x3 window with padding: on AVX2 a vector inside one
+-- group, one element for all its lanes, its address under the padding's
+-- where() the buffer's start when the window is outside
+local w8b = weight("w8b", f32, {3, 3, 8, 24})
+output("y8b", conv2d(x, w8b, nil, {padding = 1, groups = 3, layout = "NHWC"}))
+kernel("nhwc_lane_groups_bf16")
+-- bf16 groups (the template takes f32 only): of 16 channels, one element
+-- for all the lanes of a vector (loaded as one lane and broadcast), and of
+-- 4, permuted; stride and uneven padding
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", bf16, {N, H, W, 32})
+local w = weight("w", bf16, {3, 3, 16, 32})
+local w4 = weight("w4", bf16, {3, 3, 4, 32})
+output("y", conv2d(x, w, nil, {padding = 1, groups = 2, layout = "NHWC"}))
+output("y4", relu(conv2d(x, w4, nil, {padding = {1, 0}, stride = 2, groups = 8, layout = "NHWC"})))
