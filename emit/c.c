@@ -2837,9 +2837,6 @@ static const char *emit_vwhere_int(kemit *kx, const tc_sexpr *e, const char *m) 
   return vdef(kx, e, tcE_vec_type(isa), &b);
 }
 
-/* The vector of load e (its lanes of mask m) with `last` (C) as its last
-   index, that of the first lane of consecutive ones; known to the node
-   memo as key_e (NULL: not by node). */
 /* The address of load e's element with `last` (C) as its last index. */
 static const char *vload_addr(kemit *kx, const tc_sexpr *e, const char *last) {
   const tc_lbuf *x = &kx->p->bufs.data[e->ref];
@@ -2859,6 +2856,9 @@ static const char *vload_addr(kemit *kx, const tc_sexpr *e, const char *last) {
                     : kstr(kx, "&%s[%s]", nm, off);
 }
 
+/* The vector of load e (its lanes of mask m) with `last` (C) as its last
+   index, that of the first lane of consecutive ones; known to the node
+   memo as key_e (NULL: not by node). */
 static const char *emit_vload(kemit *kx, const tc_sexpr *e, const char *last, const char *m,
                               const tc_sexpr *key_e) {
   tcE_visa isa = kx->visa;
@@ -2895,9 +2895,8 @@ static const char *emit_vload(kemit *kx, const tc_sexpr *e, const char *last, co
    indices k, its lane l then taking element (l // K) * K + r.  K a
    multiple of them: each vector inside one group, the element its first
    lane reads for every lane, broadcast (bf16: loaded as one lane, under
-   the mask of none but the first, and permuted; under a where() on no
-   lane its address is the buffer's first element when the branch reads
-   nothing, as emit_vload's). */
+   the mask of the first lane and permuted); under a where() on no lane
+   the branch not taken reads nothing, as emit_vload's. */
 static const char *emit_vgroup(kemit *kx, const tc_sexpr *e, const tc_sexpr *k, int64_t K,
                                const tc_sexpr *r, const char *m) {
   assert(kx->lane_aligned && "a lane group in a vector loop not from 0");
@@ -2905,7 +2904,16 @@ static const char *emit_vgroup(kemit *kx, const tc_sexpr *e, const tc_sexpr *k, 
   const char *first = kx->visa == TCE_VISA_AVX512
                           ? "(__mmask16)1"
                           : "_mm256_castsi256_ps(_mm256_setr_epi32(-1, 0, 0, 0, 0, 0, 0, 0))";
-  const char *at = one ? emit_sx(kx, e->args[e->nargs - 1], 1) : NULL;
+  /* the group's element: the lanes' base rounded down to the group's
+     start, plus r (one string for every column of a strip, whose
+     broadcasts are then shared as its loads are) */
+  const char *base = strspn(kx->lane_base, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                             strlen(kx->lane_base)
+                         ? kx->lane_base
+                         : kstr(kx, "(%s)", kx->lane_base);
+  const char *at = !one ? NULL
+                   : r  ? kstr(kx, "(%s & -%lld) + %s", base, (long long)K, emit_sx(kx, r, 1))
+                        : kstr(kx, "(%s & -%lld)", base, (long long)K);
   if (one && e->dtype == TC_DT_F32) {
     const char *addr = vload_addr(kx, e, at);
     const char *key = kx->strip_col ? kstr(kx, "one %s", addr) : NULL;
@@ -2916,7 +2924,12 @@ static const char *emit_vgroup(kemit *kx, const tc_sexpr *e, const tc_sexpr *k, 
         return kx->strip_loads.data[i].v;
       }
     tc_buf b = {0};
-    tcE_vec_set1(&b, kx->visa, addr[0] == '&' ? addr + 1 : kstr(kx, "*%s", addr));
+    const char *x = addr[0] == '&' ? addr + 1 : kstr(kx, "*%s", addr);
+    /* under a where() on no lane the branch may read nothing (x may have
+       no elements, NULL): nor does the broadcast */
+    assert((!kx->vwhere || kx->vwhere_ok) && "a lane group under a where() on the lanes");
+    if (kx->vwhere) x = kstr(kx, "(%s ? %s : 0.0f)", kx->vwhere_ok, x);
+    tcE_vec_set1(&b, kx->visa, x);
     const char *g = vdef(kx, e, tcE_vec_type(kx->visa), &b);
     if (key) {
       strip_load l = {key, g};
@@ -2924,6 +2937,9 @@ static const char *emit_vgroup(kemit *kx, const tc_sexpr *e, const tc_sexpr *k, 
     }
     return g;
   }
+  if (one && m) /* (lane 0 of a where()'s mask on no lane: its condition) */
+    first = kx->visa == TCE_VISA_AVX512 ? kstr(kx, "(__mmask16)(%s & 1)", m)
+                                        : kstr(kx, "_mm256_and_ps(%s, %s)", m, first);
   const char *v = one ? emit_vload(kx, e, at, first, NULL)
                       : emit_vload(kx, e, lane_index(kx, k), m, NULL);
   const char *rs = one ? "0" : r ? emit_sx(kx, r, 1) : "0";

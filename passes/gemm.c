@@ -220,7 +220,8 @@ static int grouped_channel(const tc_sexpr *xc, int var, int ocvar, int64_t group
    2 and 2 1.18x, 2 and 4 3.2x, 4 and 4 4.5x, 8 and 8 11x, 16 and 16 42x;
    1x1 2 and 2 0.16x (4 multiply-adds a pixel: the loops run in vectors),
    4 and 4 1.18x, 8 and 8 2.9x (those loops scalar: groups of 2, 4 or 8
-   in and out now run as vector loops, lane_groups, where they can).  A
+   in and out now run as vector loops, lane_groups, where they can; 8
+   with at most 96 KiB of weights).  A
    depthwise convolution (one channel a group) runs as a vector loop
    (emit/c.c strip_loop). */
 #define TC_GEMM_NHWC_GROUP_MIN_C 2
@@ -240,8 +241,8 @@ static int grouped_channel(const tc_sexpr *xc, int var, int ocvar, int64_t group
        1.0x (0.63x); 14 x 14 with 1024 0.46x.  4 a group at 14 x 14 with
        1024 and 2048 channels still 1.4-1.5x.
    The loops stream all of w for each strip of pixels; the template's
-   products get better with more columns.  Groups of 16 (AVX-512: one
-   element for all the lanes of a vector, tc_loop_lane_group) measured
+   products get better with more columns.  Groups of 16 (one element
+   for all the lanes of a vector, tc_loop_lane_group) measured
    1.3-1.8x at 56 x 56 and 128 channels but 0.59x on AVX2 (3x3), 32
    slower still: they stay the template's. */
 #define LANE_GROUPS_W8 (96 * 1024)

@@ -149,3 +149,24 @@ local w = weight("w", bf16, {3, 3, 16, 32})
 local w4 = weight("w4", bf16, {3, 3, 4, 32})
 output("y", conv2d(x, w, nil, {padding = 1, groups = 2, layout = "NHWC"}))
 output("y4", relu(conv2d(x, w4, nil, {padding = {1, 0}, stride = 2, groups = 8, layout = "NHWC"})))
+kernel("nhwc_lane_groups_empty")
+-- groups of 8 and 16 channels (one element for all the lanes of a vector)
+-- under padding 2 over an input of H - 9 rows: at H = 9 it has none (a
+-- NULL pointer may stand for it), every window in the padding, and the
+-- broadcast must read nothing
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", f32, {N, H - 9, W, 16})
+local w = weight("w", f32, {3, 3, 8, 16})
+local xb = input("xb", bf16, {N, H - 9, W, 32})
+local wb = weight("wb", bf16, {3, 3, 16, 32})
+output("y", conv2d(x, w, nil, {padding = 2, groups = 2, layout = "NHWC"}))
+output("yb", conv2d(xb, wb, nil, {padding = 2, groups = 2, layout = "NHWC"}))
+kernel("nhwc_lane_groups_wide")
+-- e2e[nhwc_lane_groups_wide]: N=1,2 H=5,3 W=7,9
+-- bf16 groups of 64 channels (four AVX-512 vectors a group, each one
+-- element for all its lanes): stride, dilation, uneven padding
+local N, H, W = dim("N"), dim("H"), dim("W")
+local x = input("x", bf16, {N, H, W, 128})
+local w = weight("w", bf16, {3, 3, 64, 128})
+output("y", relu(conv2d(x, w, nil, {padding = {2, 3}, stride = 2, dilation = 2, groups = 2,
+                                    layout = "NHWC"})))
