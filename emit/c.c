@@ -2837,6 +2837,27 @@ static const char *emit_vwhere_int(kemit *kx, const tc_sexpr *e, const char *m) 
   return vdef(kx, e, tcE_vec_type(isa), &b);
 }
 
+/* The vector a strip keeps under key (NULL when there is none, or no
+   strip), made known to the node memo as e (NULL: not by node). */
+static const char *strip_memo_get(kemit *kx, const char *key, const tc_sexpr *e) {
+  for (int i = key ? kx->strip_loads.len - 1 : -1; i >= 0; i--)
+    if (!strcmp(kx->strip_loads.data[i].key, key)) {
+      if (e) {
+        memo mm = {e, (char *)kx->strip_loads.data[i].v};
+        TC_VEC_PUSH(kx->vmemos, mm);
+      }
+      return kx->strip_loads.data[i].v;
+    }
+  return NULL;
+}
+
+/* Keeps vector v under key for the strip (nothing when key is NULL). */
+static void strip_memo_put(kemit *kx, const char *key, const char *v) {
+  if (!key) return;
+  strip_load l = {key, v};
+  TC_VEC_PUSH(kx->strip_loads, l);
+}
+
 /* The address of load e's element with `last` (C) as its last index. */
 static const char *vload_addr(kemit *kx, const tc_sexpr *e, const char *last) {
   const tc_lbuf *x = &kx->p->bufs.data[e->ref];
@@ -2869,23 +2890,14 @@ static const char *emit_vload(kemit *kx, const tc_sexpr *e, const char *last, co
      serves the others that load it (strip_index writes equal indices
      alike) */
   const char *key = kx->strip_col ? kstr(kx, "%s %s", addr, m ? m : "") : NULL;
-  for (int i = key ? kx->strip_loads.len - 1 : -1; i >= 0; i--)
-    if (!strcmp(kx->strip_loads.data[i].key, key)) {
-      if (key_e) {
-        memo mm = {key_e, (char *)kx->strip_loads.data[i].v};
-        TC_VEC_PUSH(kx->vmemos, mm);
-      }
-      return kx->strip_loads.data[i].v;
-    }
+  const char *known = strip_memo_get(kx, key, key_e);
+  if (known) return known;
   if (x->dtype == TC_DT_BF16)
     tcE_vec_load_bf16(&b, isa, addr, m, kx->g->vbf16);
   else
     tcE_vec_load(&b, isa, addr, m);
   const char *v = vdef(kx, key_e, tcE_vec_type(isa), &b);
-  if (key) {
-    strip_load l = {key, v};
-    TC_VEC_PUSH(kx->strip_loads, l);
-  }
+  strip_memo_put(kx, key, v);
   return v;
 }
 
@@ -2917,12 +2929,8 @@ static const char *emit_vgroup(kemit *kx, const tc_sexpr *e, const tc_sexpr *k, 
   if (one && e->dtype == TC_DT_F32) {
     const char *addr = vload_addr(kx, e, at);
     const char *key = kx->strip_col ? kstr(kx, "one %s", addr) : NULL;
-    for (int i = key ? kx->strip_loads.len - 1 : -1; i >= 0; i--)
-      if (!strcmp(kx->strip_loads.data[i].key, key)) {
-        memo mm = {e, (char *)kx->strip_loads.data[i].v};
-        TC_VEC_PUSH(kx->vmemos, mm);
-        return kx->strip_loads.data[i].v;
-      }
+    const char *known = strip_memo_get(kx, key, e);
+    if (known) return known;
     tc_buf b = {0};
     const char *x = addr[0] == '&' ? addr + 1 : kstr(kx, "*%s", addr);
     /* under a where() on no lane the branch may read nothing (x may have
@@ -2931,10 +2939,7 @@ static const char *emit_vgroup(kemit *kx, const tc_sexpr *e, const tc_sexpr *k, 
     if (kx->vwhere) x = kstr(kx, "(%s ? %s : 0.0f)", kx->vwhere_ok, x);
     tcE_vec_set1(&b, kx->visa, x);
     const char *g = vdef(kx, e, tcE_vec_type(kx->visa), &b);
-    if (key) {
-      strip_load l = {key, g};
-      TC_VEC_PUSH(kx->strip_loads, l);
-    }
+    strip_memo_put(kx, key, g);
     return g;
   }
   if (one && m) /* (lane 0 of a where()'s mask on no lane: its condition) */
@@ -2945,19 +2950,12 @@ static const char *emit_vgroup(kemit *kx, const tc_sexpr *e, const tc_sexpr *k, 
   const char *rs = one ? "0" : r ? emit_sx(kx, r, 1) : "0";
   if (one) K = lanes; /* (every lane from lane 0) */
   const char *key = kx->strip_col ? kstr(kx, "%s group %lld + %s", v, (long long)K, rs) : NULL;
-  for (int i = key ? kx->strip_loads.len - 1 : -1; i >= 0; i--)
-    if (!strcmp(kx->strip_loads.data[i].key, key)) {
-      memo mm = {e, (char *)kx->strip_loads.data[i].v};
-      TC_VEC_PUSH(kx->vmemos, mm);
-      return kx->strip_loads.data[i].v;
-    }
+  const char *known = strip_memo_get(kx, key, e);
+  if (known) return known;
   tc_buf b = {0};
   tcE_vec_lane_group(&b, kx->visa, v, K, rs);
   const char *g = vdef(kx, e, tcE_vec_type(kx->visa), &b);
-  if (key) {
-    strip_load l = {key, g};
-    TC_VEC_PUSH(kx->strip_loads, l);
-  }
+  strip_memo_put(kx, key, g);
   return g;
 }
 
