@@ -415,10 +415,11 @@ int tc_loop_has_lane_group(const tc_sexpr *e, tc_op op, int var) {
 /* 1 when load e of x, whose last index is a lane group
    (tc_loop_lane_group), computes in vectors in stage s: a plain stage
    (its vector loops start at 0: each vector's first lane is a multiple of
-   K), vectors along its last axis, of a constant extent that is a multiple
-   of K and no more than x's last, and r, the index within the group,
-   known to lie in [0, K): the vector of x at the lanes' own indices holds
-   every element the lanes read. */
+   its lanes), vectors along its last axis, of a constant extent that is a
+   multiple of K and no more than x's last, and r, the index within the
+   group, known to lie in [0, K): the vector of x at the lanes' own
+   indices holds every element the lanes read (K below the lanes), or
+   the vector lies inside one group (K a multiple of them). */
 static int lane_group_ok(const tc_loop_prog *p, const tc_stage *s, const tc_lbuf *x,
                          const tc_sexpr *e, tc_op op, int var) {
   int64_t K, n, nx, v;
