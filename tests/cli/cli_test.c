@@ -715,6 +715,20 @@ START_TEST(run_checks_with_tcc_and_cc) {
 }
 END_TEST
 
+/* An f64 output computed in f32 (a sum of f32 squares, then a cast) is
+   checked at f32's tolerance: the reference sums in f64. */
+START_TEST(run_check_tolerance_of_what_it_computes_in) {
+  write_text("wide.lua", "local N = dim('N')\n"
+                         "local x = input('x', f32, {N, 1000})\n"
+                         "output('y', cast(sum(x * x, 1), f64))\n");
+  result r = run(NULL, "run wide.lua --dim N=7 --check");
+  EXPECT_STATUS(r, 0);
+  EXPECT_IN(r, out, "check y:");
+  EXPECT_IN(r, out, ": ok");
+  result_free(&r);
+}
+END_TEST
+
 /* ---- targets ------------------------------------------------------------ */
 
 static const char *const target_names[] = {"scalar", "avx2", "avx512", "native", "x86-64"};
@@ -1206,6 +1220,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, ir_dot_unfusable_stages_are_two_clusters);
   tcase_add_test(tc, ir_dot_errors);
   tcase_add_test(tc, run_checks_with_tcc_and_cc);
+  tcase_add_test(tc, run_check_tolerance_of_what_it_computes_in);
   tcase_add_test(tc, target_names_parse);
   tcase_add_test(tc, target_unknown_is_a_user_error);
   tcase_add_test(tc, target_default_of_build_is_x86_64);
