@@ -1487,6 +1487,17 @@ static void memo_loads(kemit *kx, const tc_sexpr *e, int b, const char *name) {
   for (int i = 0; i < e->nargs; i++) memo_loads(kx, e->args[i], b, name);
 }
 
+/* The vector loop's lanes for emit_vsx: consecutive values of variable
+   var (op IVAR or RVAR) from C expression base on, `aligned` when base is
+   a vector loop's variable stepping from 0 (a multiple of the lanes:
+   emit_vgroup). */
+static void lanes_at(kemit *kx, tc_op op, int var, const char *base, int aligned) {
+  kx->lane_op = op;
+  kx->lane_var = var;
+  kx->lane_base = base;
+  kx->lane_aligned = aligned;
+}
+
 /* 1 when the lanes of REDUCE e (tc_loop_reduce_in_lanes), and the row of kx->pre
    computed in its loop, run in vectors. */
 static int vec_lanes_ok(kemit *kx, const tc_sexpr *e) {
@@ -1554,10 +1565,7 @@ static const char *emit_reduce_lanes_vec(kemit *kx, const tc_sexpr *e, const cha
         const char *aidx[TC_MAX_RANK];
         for (int d = 0; d < ab->rank; d++) aidx[d] = kstr(kx, "%s%d", kx->nm.i, d);
         aidx[kx->pre_axis] = base;
-        kx->lane_op = TC_OP_IVAR;
-        kx->lane_var = kx->pre_axis;
-        kx->lane_base = base;
-        kx->lane_aligned = 0;
+        lanes_at(kx, TC_OP_IVAR, kx->pre_axis, base, 0);
         const tc_stage *sv = kx->s;
         kx->s = a;
         const char *av = emit_vsx(kx, a->body, m);
@@ -1569,10 +1577,7 @@ static const char *emit_reduce_lanes_vec(kemit *kx, const tc_sexpr *e, const cha
         kx->vmemos.len = 0;
         vmemo_loads(kx, e->args[0], a->out, av);
       }
-      kx->lane_op = TC_OP_RVAR;
-      kx->lane_var = e->var;
-      kx->lane_base = base;
-      kx->lane_aligned = 0;
+      lanes_at(kx, TC_OP_RVAR, e->var, base, 0);
       const char *x = emit_vsx(kx, e->args[0], m);
       tcE_vec_red_step(&b, isa, e->red, acc[j], x, m);
       tcE_line(g, "%s\n", b.data);
@@ -1732,10 +1737,7 @@ static const char *emit_argbest_vec(kemit *kx, const tc_sexpr *e, const char *E)
     const char *left = j ? kstr(kx, "%s - (%s)", E, base) : kstr(kx, "%s - %s", E, base);
     kx->vmemos.len = 0;
     const char *m = vec_mask(kx, 0, left);
-    kx->lane_op = TC_OP_RVAR;
-    kx->lane_var = e->var;
-    kx->lane_base = base;
-    kx->lane_aligned = 0;
+    lanes_at(kx, TC_OP_RVAR, e->var, base, 0);
     const char *x = emit_vsx(kx, e->args[0], m), *ri = new_v(kx), *up = new_v(kx);
     tcE_line(g, "const %s %s = %s_add_epi32(%s_set1_epi32((int)(%s)), %s);\n", it, ri, P, P, base,
              iota);
@@ -2919,10 +2921,7 @@ static const char *emit_vgroup(kemit *kx, const tc_sexpr *e, const tc_sexpr *k, 
   /* the group's element: the lanes' base rounded down to the group's
      start, plus r (one string for every column of a strip, whose
      broadcasts are then shared as its loads are) */
-  const char *base = strspn(kx->lane_base, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
-                             strlen(kx->lane_base)
-                         ? kx->lane_base
-                         : kstr(kx, "(%s)", kx->lane_base);
+  const char *base = kx->lane_base; /* (aligned: a loop's variable) */
   const char *at = !one ? NULL
                    : r  ? kstr(kx, "(%s & -%lld) + %s", base, (long long)K, emit_sx(kx, r, 1))
                         : kstr(kx, "(%s & -%lld)", base, (long long)K);
@@ -3077,10 +3076,7 @@ static void vector_loop(kemit *kx, const tc_stage *s, const tc_sexpr *body, cons
     kx->memos.len = save;
     const char *m = vec_mask(kx, k == 0, left);
     kx->vmemos.len = 0;
-    kx->lane_op = TC_OP_IVAR;
-    kx->lane_var = ax;
-    kx->lane_base = idx[ax];
-    kx->lane_aligned = !strcmp(lo, "0");
+    lanes_at(kx, TC_OP_IVAR, ax, idx[ax], !strcmp(lo, "0"));
     vec_store_out(kx, s->out, idx, m, emit_vsx(kx, body, m));
   }
   vsplit_end(kx, nbody);
@@ -3656,10 +3652,7 @@ static void strip_loop(kemit *kx, const tc_stage *s, const char **idx, int U) {
     kx->memos.len = save;
     const char *m = vec_mask(kx, k == 0, left);
     int msave = kx->memos.len;
-    kx->lane_op = TC_OP_IVAR;
-    kx->lane_var = ax;
-    kx->lane_base = idx[ax];
-    kx->lane_aligned = 1;
+    lanes_at(kx, TC_OP_IVAR, ax, idx[ax], 1);
     if (k == 0 && on_lanes) { /* a whole vector: its lanes' windows inside the row? */
       tcE_line(g, "/* every lane's window inside the input */\n");
       strip_if(kx, col, E, 1);
@@ -3840,10 +3833,8 @@ static void vec_tile_step(kemit *kx, int k, const char *hi, const char *var) {
   const char *left = kstr(kx, "%s - %s", hi, var);
   kx->lane_mask = vec_mask(kx, k == 0, left);
   kx->vmemos.len = 0;
-  kx->lane_op = TC_OP_IVAR;
-  kx->lane_var = kx->p->bufs.data[kx->s->out].rank - 1;
-  kx->lane_base = var;
-  kx->lane_aligned = 1; /* (interchanged tiles start at multiples of TCE_RED_TILE) */
+  /* (interchanged tiles start at multiples of TCE_RED_TILE) */
+  lanes_at(kx, TC_OP_IVAR, kx->p->bufs.data[kx->s->out].rank - 1, var, 1);
 }
 
 /* Rows a vector's accumulator stays in a register across in the
@@ -4116,10 +4107,7 @@ static void emit_transposed_tile(kemit *kx, const tc_stage *s, const char **idx,
   idx[a] = va;
   kx->memos.len = save;
   int vsave = kx->vmemos.len;
-  kx->lane_op = TC_OP_IVAR;
-  kx->lane_var = a;
-  kx->lane_base = va;
-  kx->lane_aligned = 0;
+  lanes_at(kx, TC_OP_IVAR, a, va, 0);
   const char *v = emit_vsx(kx, s->body, ma);
   tcE_line(g, "%s[%s] = %s;\n", t, q, v);
   kx->vmemos.len = vsave;
@@ -4891,10 +4879,7 @@ static void emit_nest_vector(kemit *kx, int first, int last, const char **idx) {
     kx->memos.len = 0;
     kx->vmemos.len = 0;
     const char *m = vec_mask(kx, bk == 0, left);
-    kx->lane_op = TC_OP_IVAR;
-    kx->lane_var = k - 1;
-    kx->lane_base = idx[k - 1];
-    kx->lane_aligned = 1;
+    lanes_at(kx, TC_OP_IVAR, k - 1, idx[k - 1], 1);
     for (int s = first; s <= last; s++) {
       const tc_stage *st = &p->stages.data[s];
       const tc_lbuf *o = &p->bufs.data[st->out];

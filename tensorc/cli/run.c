@@ -503,18 +503,24 @@ static double tolerance(tc_dtype t) {
   }
 }
 
+/* The node of output `name` of k, or -1. */
+static int output_node(const tc_kernel *k, const char *name) {
+  for (int a = 0; a < k->args.len; a++) {
+    const tc_arg *x = &k->args.data[a];
+    if (x->role == TC_ROLE_OUTPUT && strcmp(x->name, name) == 0) return x->node;
+  }
+  return -1;
+}
+
 /* 1 when output `name` of k is the result of a quantize: its value may
    differ from the reference's by one quantization step (docs/cli.md), as
    the compiled kernel sums in another order (or in integers) and a value
    near a rounding boundary can round the other way. */
 static int is_quantized_output(const tc_kernel *k, const char *name) {
-  for (int a = 0; a < k->args.len; a++) {
-    const tc_arg *x = &k->args.data[a];
-    if (x->role != TC_ROLE_OUTPUT || strcmp(x->name, name) != 0) continue;
-    tc_op op = k->nodes.data[x->node].op;
-    return op == TC_OP_QUANTIZE || op == TC_OP_QUANTIZE_PER_CHANNEL;
-  }
-  return 0;
+  int n = output_node(k, name);
+  if (n < 0) return 0;
+  tc_op op = k->nodes.data[n].op;
+  return op == TC_OP_QUANTIZE || op == TC_OP_QUANTIZE_PER_CHANNEL;
 }
 
 /* The loosest tolerance of the floats node n and the nodes it is computed
@@ -539,14 +545,11 @@ static double computed_tolerance(const tc_kernel *k, int n, char *seen) {
    the kernels do.) */
 static double output_tolerance(const tc_kernel *k, const char *name, tc_dtype t) {
   double tol = tolerance(t);
-  if (t != TC_DT_F64) return tol;
-  for (int a = 0; a < k->args.len; a++) {
-    const tc_arg *x = &k->args.data[a];
-    if (x->role != TC_ROLE_OUTPUT || strcmp(x->name, name) != 0) continue;
-    char *seen = tc_xcalloc((size_t)k->nodes.len + 1, 1);
-    tol = fmax(tol, computed_tolerance(k, x->node, seen));
-    free(seen);
-  }
+  int n = output_node(k, name);
+  if (t != TC_DT_F64 || n < 0) return tol;
+  char *seen = tc_xcalloc((size_t)k->nodes.len + 1, 1);
+  tol = fmax(tol, computed_tolerance(k, n, seen));
+  free(seen);
   return tol;
 }
 
